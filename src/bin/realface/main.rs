@@ -1,0 +1,206 @@
+//! The `realface` command-line tool: detect, embed and compare faces.
+
+mod draw;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use realface::{DetectorChoice, EngineConfig, Error, FaceEngine, FacePolicy, DEFAULT_FAR};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "realface", version, about = "On-device face verification")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Face detector: auto (short range, then full range if nothing found), short, full.
+    #[arg(long, global = true, value_enum, default_value_t = Detector::Auto)]
+    detector: Detector,
+    /// Take the largest face instead of requiring exactly one.
+    #[arg(long, global = true)]
+    largest_face: bool,
+    /// Fuse each embedding with that of the mirrored face.
+    #[arg(long, global = true)]
+    flip: bool,
+    /// Folder with the model files (default: the crate's models/).
+    #[arg(long, global = true)]
+    models: Option<PathBuf>,
+    /// Path of libonnxruntime.so.1.31.1 (default: found by scripts/setup.sh).
+    #[arg(long, global = true)]
+    ort_lib: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Detector {
+    Auto,
+    Short,
+    Full,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Finds faces: boxes, scores and six keypoints in image pixels.
+    Detect {
+        /// Image file.
+        image: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write a copy of the image with the faces drawn on it (PNG).
+        #[arg(long)]
+        draw: Option<PathBuf>,
+    },
+    /// Prints the identity embedding of the one face in an image.
+    Embed {
+        /// Image file.
+        image: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decides whether two photos show the same person.
+    Compare {
+        /// First photo (e.g. the reference).
+        a: PathBuf,
+        /// Second photo.
+        b: PathBuf,
+        /// Target false-accept rate for the decision threshold.
+        #[arg(long, default_value_t = DEFAULT_FAR)]
+        far: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn engine(cli: &Cli) -> realface::Result<FaceEngine> {
+    let mut cfg = EngineConfig::default()
+        .with_detector(match cli.detector {
+            Detector::Auto => DetectorChoice::Auto,
+            Detector::Short => DetectorChoice::Short,
+            Detector::Full => DetectorChoice::Full,
+        })
+        .with_face_policy(if cli.largest_face { FacePolicy::Largest } else { FacePolicy::ExactlyOne })
+        .with_flip_fusion(cli.flip);
+    if let Some(m) = &cli.models {
+        cfg = cfg.with_model_dir(m);
+    }
+    if let Some(l) = &cli.ort_lib {
+        cfg = cfg.with_runtime_library(l);
+    }
+    FaceEngine::new(cfg)
+}
+
+fn with_path(path: &Path, e: Error) -> (String, Error) {
+    (path.display().to_string(), e)
+}
+
+type CmdResult = Result<(), (String, Error)>;
+
+fn run(cli: &Cli) -> CmdResult {
+    let engine = engine(cli).map_err(|e| ("setup".to_string(), e))?;
+    match &cli.command {
+        Command::Detect { image, json, draw } => {
+            let img = engine.load(image).map_err(|e| with_path(image, e))?;
+            let faces = engine.detect(&img).map_err(|e| with_path(image, e))?;
+            if let Some(out) = draw {
+                draw::faces(&img, &faces).save(out).map_err(|e| {
+                    with_path(out, Error::Io { path: out.clone(), source: std::io::Error::other(e) })
+                })?;
+            }
+            let list: Vec<_> = faces
+                .iter()
+                .map(|f| {
+                    json!({
+                        "bbox": [f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h],
+                        "score": f.score,
+                        "keypoints": f.keypoints.iter().map(|p| [p.x, p.y]).collect::<Vec<_>>(),
+                        "detector": f.detector,
+                    })
+                })
+                .collect();
+            if *json {
+                let v = json!({"image": {"width": img.width(), "height": img.height()}, "faces": list});
+                println!("{v}");
+            } else {
+                println!("{}: {} face(s)", image.display(), faces.len());
+                for f in &faces {
+                    println!(
+                        "  box x={:.1} y={:.1} w={:.1} h={:.1} score={:.3} ({:?})",
+                        f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h, f.score, f.detector
+                    );
+                }
+            }
+        }
+        Command::Embed { image, json } => {
+            let img = engine.load(image).map_err(|e| with_path(image, e))?;
+            let a = engine.analyze(&img).map_err(|e| with_path(image, e))?;
+            if *json {
+                let v = json!({
+                    "model": realface::models::MOBILEFACENET.name,
+                    "dim": a.embedding.dim(),
+                    "flip_fusion": engine.config().flip_fusion,
+                    "embedding": a.embedding,
+                    "bbox": [a.face.bbox.x, a.face.bbox.y, a.face.bbox.w, a.face.bbox.h],
+                });
+                println!("{v}");
+            } else {
+                let s: Vec<String> = a.embedding.as_slice().iter().map(|v| format!("{v:.6}")).collect();
+                println!("{}", s.join(" "));
+            }
+        }
+        Command::Compare { a, b, far, json } => {
+            let ia = engine.load(a).map_err(|e| with_path(a, e))?;
+            let ib = engine.load(b).map_err(|e| with_path(b, e))?;
+            let ea = engine.embed_image(&ia).map_err(|e| with_path(a, e))?;
+            let eb = engine.embed_image(&ib).map_err(|e| with_path(b, e))?;
+            let d = engine.compare_embeddings(&ea, &eb, *far).map_err(|e| ("compare".into(), e))?;
+            if *json {
+                let v = json!({
+                    "similarity": d.similarity,
+                    "score": d.score,
+                    "threshold": d.threshold,
+                    "far_target": d.far_target,
+                    "same_person": d.same_person,
+                    "calibrated": d.calibrated,
+                    "flip_fusion": engine.config().flip_fusion,
+                });
+                println!("{v}");
+            } else {
+                println!(
+                    "{}: similarity {:.4} (threshold {:.4} at FAR {:e}), score {:.1}",
+                    if d.same_person { "same person" } else { "different people" },
+                    d.similarity,
+                    d.threshold,
+                    d.far_target,
+                    d.score
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((what, e)) => {
+            let json_out = matches!(
+                &cli.command,
+                Command::Detect { json: true, .. }
+                    | Command::Embed { json: true, .. }
+                    | Command::Compare { json: true, .. }
+            );
+            if json_out {
+                let v = json!({"error": {
+                    "code": e.code().as_u32(), "name": e.code().name(),
+                    "message": e.to_string(), "input": what}});
+                println!("{v}");
+            }
+            eprintln!("realface: {what}: {e} [{} {}]", e.code().name(), e.code().as_u32());
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Face comparison: cosine similarity, the same/different decision at the
+//! threshold calibrated for a target false-accept rate, and a 0-100 score.
+//!
+//! The FAR -> threshold table is data (`models/calibration.json`), written by
+//! `realface calibrate` on a calibration split of labelled faces and shipped
+//! with the library. The 0-100 score is a monotone, piecewise-linear map of the
+//! similarity through fixed anchors: similarity -1 -> 0, the thresholds for
+//! FAR 1e-2 / 1e-3 / 1e-4 / 1e-5 / 1e-6 -> 70 / 80 / 90 / 95 / 97.5, and 1 -> 100
+//! (anchors the table lacks are skipped). So "score >= 90" means "at least as
+//! strict as FAR 1e-4", as commercial services publish it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::embed::Embedding;
+use crate::error::{Error, Result};
+
+/// The default decision FAR: 1e-4 (one false accept in ten thousand impostor attempts).
+pub const DEFAULT_FAR: f64 = 1e-4;
+
+/// Score anchors: (FAR, score at that FAR's threshold).
+pub const SCORE_ANCHORS: [(f64, f32); 5] =
+    [(1e-2, 70.0), (1e-3, 80.0), (1e-4, 90.0), (1e-5, 95.0), (1e-6, 97.5)];
+
+/// One row of the calibration table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationPoint {
+    /// Target false-accept rate.
+    pub far: f64,
+    /// Cosine-similarity threshold: accept when similarity >= threshold.
+    pub threshold: f32,
+    /// Impostor pairs the threshold was computed from.
+    #[serde(default)]
+    pub n_impostor: u64,
+    /// False accepts at this threshold on the calibration split.
+    #[serde(default)]
+    pub false_accepts: u64,
+}
+
+/// A FAR -> threshold table for one embedder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Embedding model name.
+    pub model: String,
+    /// sha256 of the embedding model the table belongs to.
+    pub model_sha256: String,
+    /// Whether embeddings were flip-fused when calibrating.
+    pub flip_fusion: bool,
+    /// `true` when computed from labelled data by `realface calibrate`.
+    pub calibrated: bool,
+    /// Where the numbers come from (data, split, command).
+    pub source: String,
+    /// Rows, strictest last.
+    pub points: Vec<CalibrationPoint>,
+}
+
+const SHIPPED: &str = include_str!("../models/calibration.json");
+
+impl Calibration {
+    /// The table shipped with the library.
+    pub fn shipped() -> Result<Self> {
+        Self::from_json(SHIPPED)
+    }
+
+    /// Parses and validates a table: FARs in (0, 1), thresholds finite in
+    /// [-1, 1], and thresholds rising as the FAR falls.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let mut c: Calibration = serde_json::from_str(text)
+            .map_err(|e| Error::invalid("calibration", e.to_string()))?;
+        if c.points.is_empty() {
+            return Err(Error::invalid("calibration", "no points"));
+        }
+        c.points.sort_by(|a, b| b.far.total_cmp(&a.far));
+        for p in &c.points {
+            if !(p.far > 0.0 && p.far < 1.0) || !p.threshold.is_finite() || p.threshold.abs() > 1.0 {
+                return Err(Error::invalid("calibration", format!("bad point {p:?}")));
+            }
+        }
+        if c.points.windows(2).any(|w| w[1].threshold < w[0].threshold) {
+            return Err(Error::invalid("calibration", "thresholds must rise as FAR falls"));
+        }
+        Ok(c)
+    }
+
+    /// The threshold for a target FAR: the row with the largest FAR that is
+    /// still <= the target (never a looser one). Errors when the target is
+    /// stricter than the table supports, or not in (0, 1).
+    pub fn threshold_for(&self, far: f64) -> Result<CalibrationPoint> {
+        if !(far > 0.0 && far < 1.0) {
+            return Err(Error::invalid("far", format!("{far} is outside (0, 1)")));
+        }
+        self.points
+            .iter()
+            .find(|p| p.far <= far * (1.0 + 1e-9))
+            .copied()
+            .ok_or_else(|| {
+                let min = self.points.last().map(|p| p.far).unwrap_or(f64::NAN);
+                Error::invalid("far", format!("{far} is stricter than the calibrated minimum {min}"))
+            })
+    }
+
+    /// The monotone 0-100 score of a similarity (see the module docs).
+    pub fn score(&self, similarity: f32) -> f32 {
+        let mut anchors: Vec<(f32, f32)> = vec![(-1.0, 0.0)];
+        for (far, score) in SCORE_ANCHORS {
+            if let Some(p) = self.points.iter().find(|p| (p.far - far).abs() <= far * 1e-6) {
+                if p.threshold > anchors.last().map(|a| a.0).unwrap_or(-1.0) {
+                    anchors.push((p.threshold, score));
+                }
+            }
+        }
+        anchors.push((1.0, 100.0));
+        if !similarity.is_finite() {
+            return 0.0;
+        }
+        let s = similarity.clamp(-1.0, 1.0);
+        for w in anchors.windows(2) {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            if s <= x1 {
+                let t = if x1 > x0 { (s - x0) / (x1 - x0) } else { 1.0 };
+                return y0 + t * (y1 - y0);
+            }
+        }
+        100.0
+    }
+
+    /// Compares two embeddings at a target FAR.
+    pub fn decide(&self, a: &Embedding, b: &Embedding, far: f64) -> Result<Decision> {
+        let similarity = a.similarity(b)?;
+        let point = self.threshold_for(far)?;
+        Ok(Decision {
+            similarity,
+            score: self.score(similarity),
+            threshold: point.threshold,
+            far_target: point.far,
+            same_person: similarity >= point.threshold,
+            calibrated: self.calibrated,
+        })
+    }
+}
+
+/// The outcome of a 1:1 comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Decision {
+    /// Cosine similarity of the two embeddings.
+    pub similarity: f32,
+    /// 0-100 score (see [`Calibration::score`]).
+    pub score: f32,
+    /// Decision threshold on the similarity.
+    pub threshold: f32,
+    /// The FAR the threshold was calibrated for.
+    pub far_target: f64,
+    /// `similarity >= threshold`.
+    pub same_person: bool,
+    /// Whether the threshold comes from a measured calibration.
+    pub calibrated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Calibration {
+        Calibration {
+            model: "m".into(),
+            model_sha256: String::new(),
+            flip_fusion: false,
+            calibrated: true,
+            source: "test".into(),
+            points: vec![
+                CalibrationPoint { far: 1e-2, threshold: 0.3, n_impostor: 0, false_accepts: 0 },
+                CalibrationPoint { far: 1e-3, threshold: 0.4, n_impostor: 0, false_accepts: 0 },
+                CalibrationPoint { far: 1e-4, threshold: 0.5, n_impostor: 0, false_accepts: 0 },
+            ],
+        }
+    }
+
+    #[test]
+    fn threshold_never_looser_than_asked() {
+        let t = table();
+        assert_eq!(t.threshold_for(1e-4).expect("in table").threshold, 0.5);
+        assert_eq!(t.threshold_for(5e-4).expect("between").threshold, 0.5);
+        assert_eq!(t.threshold_for(0.5).expect("loose").threshold, 0.3);
+        assert!(t.threshold_for(1e-5).is_err());
+        assert!(t.threshold_for(f64::NAN).is_err());
+        assert!(t.threshold_for(0.0).is_err());
+    }
+
+    #[test]
+    fn score_is_monotone_through_anchors() {
+        let t = table();
+        assert!((t.score(0.5) - 90.0).abs() < 1e-4);
+        assert!((t.score(0.4) - 80.0).abs() < 1e-4);
+        assert!((t.score(-1.0)).abs() < 1e-4);
+        assert!((t.score(1.0) - 100.0).abs() < 1e-4);
+        let mut last = -1.0;
+        for i in 0..=200 {
+            let s = t.score(-1.0 + i as f32 / 100.0);
+            assert!(s >= last);
+            last = s;
+        }
+        assert_eq!(t.score(f32::NAN), 0.0);
+    }
+
+    #[test]
+    fn rejects_non_monotone_tables() {
+        let mut t = table();
+        t.points[2].threshold = 0.1;
+        let json = serde_json::to_string(&t).expect("serialise");
+        assert!(Calibration::from_json(&json).is_err());
+    }
+
+    #[test]
+    fn shipped_table_parses() {
+        let c = Calibration::shipped().expect("shipped calibration is valid");
+        assert!(c.threshold_for(DEFAULT_FAR).is_ok());
+        assert_eq!(c.model_sha256, crate::models::MOBILEFACENET.sha256);
+    }
+}

@@ -1,0 +1,180 @@
+//! Configuration: where the runtime and models are, which detector, which face
+//! policy, resource limits. Every struct has a safe `Default` and `with_*`
+//! setters; [`EngineConfig::validate`] states the valid range of each value.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// Which BlazeFace variant finds faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorChoice {
+    /// Short range first (fast, faces within ~2 m, as in a selfie); if it finds
+    /// nothing, full range (small faces in a larger scene). The default.
+    #[default]
+    Auto,
+    /// Short range only (128x128 input).
+    Short,
+    /// Full range only (192x192 input).
+    Full,
+}
+
+/// What to do when a photo holds several faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacePolicy {
+    /// Exactly one face, else [`Error::NoFace`] / [`Error::MultipleFaces`].
+    /// The default: an identity check must not pick one of several people.
+    #[default]
+    ExactlyOne,
+    /// The largest face (by box area); others are ignored. For photo collections
+    /// with bystanders (evaluation data), never for live verification.
+    Largest,
+}
+
+/// Limits against hostile or broken input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Limits {
+    /// Largest accepted width or height of an image, in pixels.
+    pub max_dimension: u32,
+    /// Largest accepted decoded image size in bytes (decompression bombs).
+    pub max_decoded_bytes: u64,
+    /// Largest accepted encoded input size in bytes.
+    pub max_encoded_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_dimension: 8192,
+            max_decoded_bytes: 256 * 1024 * 1024,
+            max_encoded_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// How ONNX Runtime is found and run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RuntimeConfig {
+    /// Explicit path of `libonnxruntime.so.1.31.1`; wins over every other place.
+    pub library_path: Option<PathBuf>,
+    /// Intra-op threads per model session (0 = ONNX Runtime's choice).
+    pub intra_threads: usize,
+    /// Sessions per model, so that this many threads can run a model at once
+    /// (offline evaluation with rayon); 1 for a live session.
+    pub sessions_per_model: usize,
+}
+
+/// Configuration of a [`crate::FaceEngine`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// ONNX Runtime settings.
+    pub runtime: RuntimeConfig,
+    /// Folder with the model files; `None` = `REALFACE_MODEL_DIR`, then the
+    /// crate's own `models/`.
+    pub model_dir: Option<PathBuf>,
+    /// Detector variant.
+    pub detector: DetectorChoice,
+    /// Several-faces policy.
+    pub face_policy: FacePolicy,
+    /// Minimum detector score (0..1) for a face.
+    pub min_detection_score: f32,
+    /// Minimum face-mesh presence (0..1) for a face to be aligned and embedded.
+    pub min_mesh_presence: f32,
+    /// Average the embeddings of the face and its mirror image.
+    pub flip_fusion: bool,
+    /// Input limits.
+    pub limits: Limits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            runtime: RuntimeConfig { library_path: None, intra_threads: 1, sessions_per_model: 1 },
+            model_dir: None,
+            detector: DetectorChoice::Auto,
+            face_policy: FacePolicy::ExactlyOne,
+            min_detection_score: 0.5,
+            min_mesh_presence: 0.5,
+            flip_fusion: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Sets the face policy.
+    pub fn with_face_policy(mut self, policy: FacePolicy) -> Self {
+        self.face_policy = policy;
+        self
+    }
+
+    /// Sets the detector variant.
+    pub fn with_detector(mut self, detector: DetectorChoice) -> Self {
+        self.detector = detector;
+        self
+    }
+
+    /// Sets the model folder.
+    pub fn with_model_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.model_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets the ONNX Runtime library path.
+    pub fn with_runtime_library(mut self, path: impl Into<PathBuf>) -> Self {
+        self.runtime.library_path = Some(path.into());
+        self
+    }
+
+    /// Enables or disables flip fusion of embeddings.
+    pub fn with_flip_fusion(mut self, on: bool) -> Self {
+        self.flip_fusion = on;
+        self
+    }
+
+    /// Sets how many sessions each model keeps (parallel callers).
+    pub fn with_sessions_per_model(mut self, n: usize) -> Self {
+        self.runtime.sessions_per_model = n;
+        self
+    }
+
+    /// Sets the intra-op thread count of each session.
+    pub fn with_intra_threads(mut self, n: usize) -> Self {
+        self.runtime.intra_threads = n;
+        self
+    }
+
+    /// Sets the input limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Checks every value against its valid range.
+    pub fn validate(&self) -> Result<()> {
+        let unit = |name: &'static str, v: f32| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::invalid(name, format!("{v} is outside 0..=1")))
+            }
+        };
+        unit("min_detection_score", self.min_detection_score)?;
+        unit("min_mesh_presence", self.min_mesh_presence)?;
+        if !(1..=64).contains(&self.runtime.sessions_per_model) {
+            return Err(Error::invalid(
+                "sessions_per_model",
+                format!("{} is outside 1..=64", self.runtime.sessions_per_model),
+            ));
+        }
+        if self.runtime.intra_threads > 256 {
+            return Err(Error::invalid("intra_threads", "must be at most 256 (0 = automatic)"));
+        }
+        if self.limits.max_dimension == 0 || self.limits.max_decoded_bytes == 0 {
+            return Err(Error::invalid("limits", "limits must be positive"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! The photo pipeline: detect -> face policy -> mesh -> align -> embed, and
+//! 1:1 comparison of two photos. [`FaceEngine`] owns one instance of each stage
+//! (each `Send + Sync`), so one engine serves any number of threads.
+
+use std::path::Path;
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::align::alignment;
+use crate::compare::{Calibration, Decision};
+use crate::config::{EngineConfig, FacePolicy};
+use crate::detect::{Face, FaceDetector};
+use crate::embed::{Embedding, FaceEmbedder};
+use crate::error::{Error, Result};
+use crate::geometry::{Affine, Point};
+use crate::image_io::{decode_image, load_image};
+use crate::landmarks::{FaceMesh, Mesh, Roi};
+use crate::models::resolve_model_dir;
+
+/// Everything the pipeline found about the one face of a photo.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceAnalysis {
+    /// The detection.
+    pub face: Face,
+    /// The 468-point mesh.
+    pub mesh: Mesh,
+    /// The five alignment points (ArcFace order).
+    pub five_points: [Point; 5],
+    /// The identity embedding.
+    pub embedding: Embedding,
+    /// How many faces the detector found in the photo.
+    pub faces_in_image: usize,
+}
+
+/// The face pipeline, built once from an [`EngineConfig`].
+#[derive(Debug)]
+pub struct FaceEngine {
+    config: EngineConfig,
+    detector: FaceDetector,
+    mesh: FaceMesh,
+    embedder: FaceEmbedder,
+    calibration: Calibration,
+}
+
+impl FaceEngine {
+    /// Loads and verifies every model (ONNX Runtime is loaded on first use).
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        config.validate()?;
+        let dir = resolve_model_dir(config.model_dir.as_deref());
+        let rt = &config.runtime;
+        let detector = FaceDetector::new(config.detector, config.min_detection_score, &dir, rt)?;
+        let mesh = FaceMesh::new(&dir, rt)?;
+        let embedder = FaceEmbedder::new(&dir, rt)?;
+        let calibration = Calibration::shipped()?;
+        Ok(Self { config, detector, mesh, embedder, calibration })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The detector stage.
+    pub fn detector(&self) -> &FaceDetector {
+        &self.detector
+    }
+
+    /// The mesh stage.
+    pub fn mesh(&self) -> &FaceMesh {
+        &self.mesh
+    }
+
+    /// The embedding stage.
+    pub fn embedder(&self) -> &FaceEmbedder {
+        &self.embedder
+    }
+
+    /// The FAR -> threshold table in use.
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
+    }
+
+    /// Replaces the calibration (e.g. one just computed by `realface calibrate`).
+    pub fn set_calibration(&mut self, calibration: Calibration) {
+        self.calibration = calibration;
+    }
+
+    /// Decodes an image file within the configured limits.
+    pub fn load(&self, path: &Path) -> Result<RgbImage> {
+        load_image(path, &self.config.limits)
+    }
+
+    /// Decodes image bytes within the configured limits.
+    pub fn decode(&self, bytes: &[u8]) -> Result<RgbImage> {
+        decode_image(bytes, &self.config.limits)
+    }
+
+    /// All faces in the image, best first.
+    pub fn detect(&self, img: &RgbImage) -> Result<Vec<Face>> {
+        crate::image_io::check_dimensions(img.width(), img.height(), &self.config.limits)?;
+        self.detector.detect(img)
+    }
+
+    /// Applies the face policy: the one face, or the largest.
+    pub fn select_face(&self, faces: Vec<Face>) -> Result<Face> {
+        let count = faces.len();
+        match (self.config.face_policy, count) {
+            (_, 0) => Err(Error::NoFace),
+            (FacePolicy::ExactlyOne, n) if n > 1 => Err(Error::MultipleFaces { count: n }),
+            _ => faces
+                .into_iter()
+                .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+                .ok_or(Error::NoFace),
+        }
+    }
+
+    /// Mesh and alignment for a detected face. A mesh whose presence score is
+    /// below the configured minimum means the detection was not a usable face.
+    pub fn landmarks(&self, img: &RgbImage, face: &Face) -> Result<(Mesh, [Point; 5], Affine)> {
+        let mesh = self.mesh.run(img, Roi::from_face(face))?;
+        if mesh.presence < self.config.min_mesh_presence {
+            return Err(Error::NoFace);
+        }
+        let five = mesh.five_points();
+        let map = alignment(&five).ok_or(Error::NoFace)?;
+        Ok((mesh, five, map))
+    }
+
+    /// The full pipeline on one photo.
+    pub fn analyze(&self, img: &RgbImage) -> Result<FaceAnalysis> {
+        let faces = self.detect(img)?;
+        let faces_in_image = faces.len();
+        let face = self.select_face(faces)?;
+        let (mesh, five_points, map) = self.landmarks(img, &face)?;
+        let embedding = self
+            .embedder
+            .embed(&[(img, map)], self.config.flip_fusion)?
+            .pop()
+            .ok_or(Error::Inference { stage: "embed", message: "no embedding".into() })?;
+        Ok(FaceAnalysis { face, mesh, five_points, embedding, faces_in_image })
+    }
+
+    /// The embedding of the one face in a photo.
+    pub fn embed_image(&self, img: &RgbImage) -> Result<Embedding> {
+        self.analyze(img).map(|a| a.embedding)
+    }
+
+    /// Compares two embeddings at a target FAR.
+    pub fn compare_embeddings(&self, a: &Embedding, b: &Embedding, far: f64) -> Result<Decision> {
+        self.calibration.decide(a, b, far)
+    }
+
+    /// Compares the faces of two photos at a target FAR.
+    pub fn compare_images(&self, a: &RgbImage, b: &RgbImage, far: f64) -> Result<Decision> {
+        let ea = self.embed_image(a)?;
+        let eb = self.embed_image(b)?;
+        self.compare_embeddings(&ea, &eb, far)
+    }
+}

@@ -1,0 +1,153 @@
+//! The model table: every model realface loads, described as data.
+//!
+//! Each [`ModelSpec`] names the file in `models/`, its sha256 and its
+//! input/output tensors. [`crate::runtime`] refuses a file whose checksum or
+//! tensors differ, at load time, so a wrong model fails at start-up and never on
+//! the first frame. The table equals `models/manifest.json` (a test checks it);
+//! `models/NOTICE.md` says where each model comes from.
+
+use std::path::{Path, PathBuf};
+
+/// One tensor of a model: name and shape (-1 = dynamic dimension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TensorSpec {
+    /// Tensor name in the ONNX graph.
+    pub name: &'static str,
+    /// Shape; -1 for a dynamic dimension.
+    pub shape: &'static [i64],
+}
+
+/// A model file and what realface expects of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// Short name, used in errors and the manifest.
+    pub name: &'static str,
+    /// File name inside the model folder.
+    pub file: &'static str,
+    /// Expected sha256 of the file, lowercase hex.
+    pub sha256: &'static str,
+    /// The single input (NHWC float32 RGB).
+    pub input: TensorSpec,
+    /// The outputs, in the order realface reads them.
+    pub outputs: &'static [TensorSpec],
+}
+
+/// Face detector, short range (faces within ~2 m), 128x128, input in [-1, 1].
+pub const BLAZEFACE_SHORT: ModelSpec = ModelSpec {
+    name: "blazeface_short",
+    file: "blazeface_short.onnx",
+    sha256: "d388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51",
+    input: TensorSpec { name: "input:0", shape: &[1, 128, 128, 3] },
+    outputs: &[
+        TensorSpec { name: "Identity:0", shape: &[1, 512, 1] },
+        TensorSpec { name: "Identity_1:0", shape: &[1, 384, 1] },
+        TensorSpec { name: "Identity_2:0", shape: &[1, 512, 16] },
+        TensorSpec { name: "Identity_3:0", shape: &[1, 384, 16] },
+    ],
+};
+
+/// Face detector, full range (small faces), 192x192, input in [-1, 1].
+pub const BLAZEFACE_FULL: ModelSpec = ModelSpec {
+    name: "blazeface_full",
+    file: "blazeface_full.onnx",
+    sha256: "2890cac6334a89273b80cdb29edd3f7f18d7326a92b2271bc8d3d807485a5f55",
+    input: TensorSpec { name: "input_1", shape: &[1, 192, 192, 3] },
+    outputs: &[
+        TensorSpec { name: "Identity_1", shape: &[1, 2304, 1] },
+        TensorSpec { name: "Identity", shape: &[1, 2304, 16] },
+    ],
+};
+
+/// 468-point face mesh + face presence logit, 192x192 rotated crop, input in [0, 1].
+pub const FACE_MESH: ModelSpec = ModelSpec {
+    name: "face_mesh",
+    file: "face_mesh.onnx",
+    sha256: "78b6e2e9652d6efaecf73c02487849dfba19ac6522d56f5f1dd3cf96aaefadff",
+    input: TensorSpec { name: "input_1", shape: &[1, 192, 192, 3] },
+    outputs: &[
+        TensorSpec { name: "conv2d_21", shape: &[1, 1, 1, 1404] },
+        TensorSpec { name: "conv2d_31", shape: &[1, 1, 1, 1] },
+    ],
+};
+
+/// Face embedding (MobileFaceNet), 192-d, 112x112 aligned crop, (x - 127.5) / 128.
+pub const MOBILEFACENET: ModelSpec = ModelSpec {
+    name: "mobilefacenet",
+    file: "mobilefacenet.onnx",
+    sha256: "bc240f575d0a8ef50aadad28eabca2f3032cfa3f9b4c505b677c2746f48e92db",
+    input: TensorSpec { name: "input", shape: &[-1, 112, 112, 3] },
+    outputs: &[TensorSpec { name: "embeddings", shape: &[-1, 192] }],
+};
+
+/// Person/background segmentation, 256x256, input in [0, 1].
+pub const SELFIE_SEGMENTATION: ModelSpec = ModelSpec {
+    name: "selfie_segmentation",
+    file: "selfie_segmentation.onnx",
+    sha256: "02fa2379da046bde3653a70f84881be01f59abebb59094233c80262b18e38b43",
+    input: TensorSpec { name: "input_1", shape: &[1, 256, 256, 3] },
+    outputs: &[TensorSpec { name: "activation_10", shape: &[1, 256, 256, 1] }],
+};
+
+/// Every model of the default set.
+pub const ALL: &[ModelSpec] =
+    &[BLAZEFACE_SHORT, BLAZEFACE_FULL, FACE_MESH, MOBILEFACENET, SELFIE_SEGMENTATION];
+
+/// Environment variable naming the model folder.
+pub const MODEL_DIR_ENV: &str = "REALFACE_MODEL_DIR";
+
+/// The model folder: the explicit one, else `REALFACE_MODEL_DIR`, else the
+/// crate's own `models/` (known at build time), else `models/` beside the
+/// executable.
+pub fn resolve_model_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    if let Some(dir) = std::env::var_os(MODEL_DIR_ENV) {
+        return PathBuf::from(dir);
+    }
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    if built_in.is_dir() {
+        return built_in;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|p| p.join("models")))
+        .unwrap_or(built_in)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table in code and `models/manifest.json` (written by the
+    /// conversion script) must agree on every file, checksum and tensor.
+    #[test]
+    fn table_matches_manifest() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/manifest.json");
+        let text = std::fs::read_to_string(path).expect("models/manifest.json is committed");
+        let manifest: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        let models = manifest["models"].as_array().expect("models array");
+        for spec in ALL {
+            let entry = models
+                .iter()
+                .find(|m| m["name"] == spec.name)
+                .unwrap_or_else(|| panic!("{} missing from the manifest", spec.name));
+            assert_eq!(entry["file"], spec.file);
+            assert_eq!(entry["sha256"], spec.sha256);
+            assert_eq!(entry["inputs"][0]["name"], spec.input.name);
+            let dims = |v: &serde_json::Value| -> Vec<i64> {
+                v.as_array().expect("shape").iter().map(|d| d.as_i64().unwrap_or(-1)).collect()
+            };
+            assert_eq!(dims(&entry["inputs"][0]["shape"]), spec.input.shape);
+            for out in spec.outputs {
+                let o = entry["outputs"]
+                    .as_array()
+                    .expect("outputs")
+                    .iter()
+                    .find(|o| o["name"] == out.name)
+                    .unwrap_or_else(|| panic!("{}: output {} not in manifest", spec.name, out.name));
+                assert_eq!(dims(&o["shape"]), out.shape, "{} {}", spec.name, out.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The one module that touches ONNX Runtime (`ort`).
+//!
+//! It finds and loads the ONNX Runtime shared library once per process, and
+//! wraps each model in an [`OnnxModel`]: the file is checked against its
+//! [`ModelSpec`] (sha256, input and output tensors) before a session exists, and
+//! a small pool of sessions lets several threads run the same model at once.
+//!
+//! Library search order: the path in [`RuntimeConfig`], then `REALFACE_ORT_LIB`,
+//! then the project-local `.runtime/` folder written by `scripts/setup.sh`
+//! (beside the crate, or two levels above the executable as in
+//! `target/release/`), then `libonnxruntime.so.1.31.1` beside the executable,
+//! then the system's dynamic loader path.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::{TensorRef, ValueType};
+use sha2::{Digest, Sha256};
+
+use crate::config::RuntimeConfig;
+use crate::error::{Error, Result};
+use crate::models::ModelSpec;
+
+/// The ONNX Runtime version realface is built and tested against.
+pub const ORT_VERSION: &str = "1.31.1";
+/// Environment variable with the path of the ONNX Runtime library.
+pub const ORT_LIB_ENV: &str = "REALFACE_ORT_LIB";
+
+fn library_file() -> String {
+    format!("libonnxruntime.so.{ORT_VERSION}")
+}
+
+/// Candidate library paths, in search order (existing or not).
+pub fn library_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(p) = explicit {
+        out.push(p.to_path_buf());
+        return out;
+    }
+    if let Some(p) = std::env::var_os(ORT_LIB_ENV) {
+        out.push(PathBuf::from(p));
+        return out;
+    }
+    let file = library_file();
+    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(".runtime").join(&file));
+    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        // target/{debug,release}/realface and target/*/deps|examples/<bin>
+        for up in [dir.join("../../.runtime"), dir.join("../../../.runtime")] {
+            out.push(up.join(&file));
+        }
+        out.push(dir.join(&file));
+    }
+    out
+}
+
+struct Runtime {
+    env: ort::environment::Environment,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+static INIT_LOCK: Mutex<()> = Mutex::new(());
+
+fn load_error(path: &Path, e: &ort::LoadDynamicError) -> Error {
+    let mut reason = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        reason.push_str(": ");
+        reason.push_str(&s.to_string());
+        src = s.source();
+    }
+    Error::RuntimeLoad { path: path.to_path_buf(), reason }
+}
+
+fn runtime(cfg: &RuntimeConfig) -> Result<&'static Runtime> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let candidates = library_candidates(cfg.library_path.as_deref());
+    let found = candidates.iter().find(|p| p.is_file()).cloned();
+    let builder = match found {
+        Some(path) => ort::init_from(&path).map_err(|e| load_error(&path, &e))?,
+        None if cfg.library_path.is_some() || std::env::var_os(ORT_LIB_ENV).is_some() => {
+            return Err(Error::RuntimeMissing { version: ORT_VERSION, searched: candidates });
+        }
+        None => {
+            // Last resort: the system loader path (e.g. a distribution package).
+            let system = PathBuf::from(library_file());
+            ort::init_from(&system).map_err(|_| {
+                let mut searched = candidates.clone();
+                searched.push(PathBuf::from(format!("{} (system loader path)", library_file())));
+                Error::RuntimeMissing { version: ORT_VERSION, searched }
+            })?
+        }
+    };
+    let env = builder
+        .with_name("realface")
+        .build()
+        .map_err(|e| Error::Inference { stage: "runtime", message: e.to_string() })?;
+    Ok(RUNTIME.get_or_init(|| Runtime { env }))
+}
+
+/// Loads the ONNX Runtime library now (it is otherwise loaded with the first
+/// model) and reports where from, or why not.
+pub fn ensure_runtime(cfg: &RuntimeConfig) -> Result<()> {
+    runtime(cfg).map(|_| ())
+}
+
+/// sha256 of a byte slice, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A verified model with a pool of ONNX Runtime sessions.
+pub(crate) struct OnnxModel {
+    spec: ModelSpec,
+    sessions: Vec<Mutex<Session>>,
+}
+
+impl std::fmt::Debug for OnnxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxModel")
+            .field("name", &self.spec.name)
+            .field("sessions", &self.sessions.len())
+            .finish()
+    }
+}
+
+fn ort_err(stage: &'static str) -> impl Fn(ort::Error) -> Error {
+    move |e| Error::Inference { stage, message: e.to_string() }
+}
+
+fn check_tensor(
+    spec: &ModelSpec,
+    what: &str,
+    name: &str,
+    ty: &ValueType,
+    want: &[i64],
+) -> Result<()> {
+    let shape: Vec<i64> = match ty {
+        ValueType::Tensor { ty: ort::value::TensorElementType::Float32, shape, .. } => {
+            shape.iter().copied().collect()
+        }
+        other => {
+            return Err(Error::ModelShape {
+                name: spec.name,
+                detail: format!("{what} `{name}` is {other:?}, expected a float32 tensor"),
+            })
+        }
+    };
+    if shape != want {
+        return Err(Error::ModelShape {
+            name: spec.name,
+            detail: format!("{what} `{name}` has shape {shape:?}, expected {want:?}"),
+        });
+    }
+    Ok(())
+}
+
+impl OnnxModel {
+    /// Reads, verifies and loads a model from `dir`.
+    pub(crate) fn load(spec: ModelSpec, dir: &Path, cfg: &RuntimeConfig) -> Result<Self> {
+        let path = dir.join(spec.file);
+        let bytes = std::fs::read(&path).map_err(|e| Error::ModelMissing {
+            name: spec.name,
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        Self::from_bytes(spec, &bytes, &path, cfg)
+    }
+
+    /// Verifies and loads a model from memory (`path` only names it in errors).
+    pub(crate) fn from_bytes(
+        spec: ModelSpec,
+        bytes: &[u8],
+        path: &Path,
+        cfg: &RuntimeConfig,
+    ) -> Result<Self> {
+        let actual = sha256_hex(bytes);
+        if actual != spec.sha256 {
+            return Err(Error::ModelChecksum {
+                name: spec.name,
+                path: path.to_path_buf(),
+                expected: spec.sha256,
+                actual,
+            });
+        }
+        let rt = runtime(cfg)?;
+        let n = cfg.sessions_per_model.clamp(1, 64);
+        let mut sessions = Vec::with_capacity(n);
+        for _ in 0..n {
+            let session = Self::session(rt, bytes, cfg)?;
+            if sessions.is_empty() {
+                Self::check_io(&spec, &session)?;
+            }
+            sessions.push(Mutex::new(session));
+        }
+        Ok(Self { spec, sessions })
+    }
+
+    fn session(rt: &Runtime, bytes: &[u8], cfg: &RuntimeConfig) -> Result<Session> {
+        let stage = "session";
+        let mut builder = Session::builder(&rt.env).map_err(ort_err(stage))?;
+        builder = builder
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| ort_err(stage)(e.into()))?;
+        if cfg.intra_threads > 0 {
+            builder = builder
+                .with_intra_threads(cfg.intra_threads)
+                .map_err(|e| ort_err(stage)(e.into()))?;
+        }
+        builder = builder.with_inter_threads(1).map_err(|e| ort_err(stage)(e.into()))?;
+        builder.commit_from_memory(bytes).map_err(ort_err(stage))
+    }
+
+    fn check_io(spec: &ModelSpec, session: &Session) -> Result<()> {
+        let inputs = session.inputs();
+        if inputs.len() != 1 {
+            return Err(Error::ModelShape {
+                name: spec.name,
+                detail: format!("{} inputs, expected 1", inputs.len()),
+            });
+        }
+        let input = &inputs[0];
+        if input.name() != spec.input.name {
+            return Err(Error::ModelShape {
+                name: spec.name,
+                detail: format!("input is `{}`, expected `{}`", input.name(), spec.input.name),
+            });
+        }
+        check_tensor(spec, "input", input.name(), input.dtype(), spec.input.shape)?;
+        let outputs = session.outputs();
+        if outputs.len() != spec.outputs.len() {
+            return Err(Error::ModelShape {
+                name: spec.name,
+                detail: format!("{} outputs, expected {}", outputs.len(), spec.outputs.len()),
+            });
+        }
+        for want in spec.outputs {
+            let got = outputs.iter().find(|o| o.name() == want.name).ok_or_else(|| {
+                Error::ModelShape { name: spec.name, detail: format!("no output `{}`", want.name) }
+            })?;
+            check_tensor(spec, "output", want.name, got.dtype(), want.shape)?;
+        }
+        Ok(())
+    }
+
+    /// The model's spec.
+    pub(crate) fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Session> {
+        for s in &self.sessions {
+            if let Ok(guard) = s.try_lock() {
+                return guard;
+            }
+        }
+        let i = rayon::current_thread_index().unwrap_or(0) % self.sessions.len();
+        self.sessions[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs the model on one NHWC float32 input; returns the outputs in the
+    /// order of the spec, each checked to be finite.
+    pub(crate) fn run(&self, input: ArrayViewD<'_, f32>) -> Result<Vec<ArrayD<f32>>> {
+        let stage = self.spec.name;
+        let tensor = TensorRef::from_array_view(input).map_err(ort_err(stage))?;
+        let mut session = self.lock();
+        let outputs = session.run(ort::inputs![tensor]).map_err(ort_err(stage))?;
+        let mut result = Vec::with_capacity(self.spec.outputs.len());
+        for want in self.spec.outputs {
+            let value = outputs.get(want.name).ok_or_else(|| Error::Inference {
+                stage,
+                message: format!("output `{}` missing", want.name),
+            })?;
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(ort_err(stage))?;
+            if data.iter().any(|v| !v.is_finite()) {
+                return Err(Error::NonFiniteOutput { stage });
+            }
+            let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+            let array = ArrayD::from_shape_vec(IxDyn(&dims), data.to_vec())
+                .map_err(|e| Error::Inference { stage, message: e.to_string() })?;
+            result.push(array);
+        }
+        Ok(result)
+    }
+}

@@ -1,0 +1,179 @@
+//! Bilinear affine warps: every model input (letterboxed detector input,
+//! rotated mesh crop, aligned 112x112 face) is one warp of the source image
+//! straight into a normalised NHWC float tensor, with no intermediate copies.
+//! Pixels outside the source are the border value (black). Pure code, no models.
+
+use image::RgbImage;
+
+use crate::geometry::{Affine, Point};
+
+/// How 8-bit values become model inputs: `(v - mean) * scale`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalize {
+    /// Subtracted from each 0..255 value.
+    pub mean: f32,
+    /// Multiplied after subtraction.
+    pub scale: f32,
+}
+
+impl Normalize {
+    /// 0..255 -> [0, 1].
+    pub const UNIT: Normalize = Normalize { mean: 0.0, scale: 1.0 / 255.0 };
+    /// 0..255 -> [-1, 1].
+    pub const SIGNED: Normalize = Normalize { mean: 127.5, scale: 1.0 / 127.5 };
+    /// MobileFaceNet / ArcFace: (v - 127.5) / 128.
+    pub const ARCFACE: Normalize = Normalize { mean: 127.5, scale: 1.0 / 128.0 };
+}
+
+/// Samples the source at (x, y) (pixel centres at integer coordinates),
+/// bilinearly; `None` outside the image.
+#[inline]
+fn sample(src: &RgbImage, x: f32, y: f32) -> Option<[f32; 3]> {
+    let (w, h) = (src.width() as i64, src.height() as i64);
+    if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
+        return None;
+    }
+    let x0 = x.floor() as i64;
+    let y0 = y.floor() as i64;
+    let fx = x - x0 as f32;
+    let fy = y - y0 as f32;
+    let raw = src.as_raw();
+    let stride = w as usize * 3;
+    let px = |xi: i64, yi: i64| -> [f32; 3] {
+        if xi < 0 || yi < 0 || xi >= w || yi >= h {
+            return [0.0; 3];
+        }
+        let i = yi as usize * stride + xi as usize * 3;
+        [f32::from(raw[i]), f32::from(raw[i + 1]), f32::from(raw[i + 2])]
+    };
+    let (p00, p10, p01, p11) = (px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1));
+    let mut out = [0.0; 3];
+    for c in 0..3 {
+        let top = p00[c] + (p10[c] - p00[c]) * fx;
+        let bottom = p01[c] + (p11[c] - p01[c]) * fx;
+        out[c] = top + (bottom - top) * fy;
+    }
+    Some(out)
+}
+
+/// Fills `out` (`height * width * 3` floats, HWC) with the source warped by
+/// `dst_to_src` (maps an output pixel to source coordinates), normalised.
+/// With `mirror`, output columns are flipped (the mirror image of the crop).
+pub fn warp_into(
+    src: &RgbImage,
+    dst_to_src: &Affine,
+    width: usize,
+    height: usize,
+    norm: Normalize,
+    mirror: bool,
+    out: &mut [f32],
+) {
+    debug_assert_eq!(out.len(), width * height * 3);
+    let border = (0.0 - norm.mean) * norm.scale;
+    let m = dst_to_src.0;
+    for v in 0..height {
+        for u in 0..width {
+            let uu = if mirror { width - 1 - u } else { u };
+            // Output pixel centre (u, v) in the same integer-centre convention.
+            let (fu, fv) = (uu as f32, v as f32);
+            let x = m[0] * fu + m[1] * fv + m[2];
+            let y = m[3] * fu + m[4] * fv + m[5];
+            let o = (v * width + u) * 3;
+            if let Some(out_px) = out.get_mut(o..o + 3) {
+                match sample(src, x, y) {
+                    Some(p) => {
+                        for c in 0..3 {
+                            out_px[c] = (p[c] - norm.mean) * norm.scale;
+                        }
+                    }
+                    None => out_px.fill(border),
+                }
+            }
+        }
+    }
+}
+
+/// Warps into a new RGB8 image (for aligned face crops and drawings).
+pub fn warp_image(src: &RgbImage, dst_to_src: &Affine, width: u32, height: u32) -> RgbImage {
+    let mut buf = vec![0f32; width as usize * height as usize * 3];
+    warp_into(
+        src,
+        dst_to_src,
+        width as usize,
+        height as usize,
+        Normalize { mean: 0.0, scale: 1.0 },
+        false,
+        &mut buf,
+    );
+    let bytes: Vec<u8> = buf.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect();
+    RgbImage::from_raw(width, height, bytes).unwrap_or_else(|| RgbImage::new(width, height))
+}
+
+/// Letterbox geometry: the map from a `size x size` model input to the image
+/// for an image of `w x h`, keeping the aspect ratio and centring (padding
+/// equally on both sides of the shorter axis). Pixel-centre convention:
+/// input pixel u maps to image x = (u + 0.5) * s - 0.5 - pad_x.
+pub fn letterbox(w: u32, h: u32, size: u32) -> Affine {
+    let (wf, hf, sf) = (w as f32, h as f32, size as f32);
+    let s = wf.max(hf) / sf; // image pixels per input pixel
+    let pad_x = (wf.max(hf) - wf) * 0.5;
+    let pad_y = (wf.max(hf) - hf) * 0.5;
+    Affine::scale_translate(s, s, 0.5 * s - 0.5 - pad_x, 0.5 * s - 0.5 - pad_y)
+}
+
+/// Maps a point given in normalised input coordinates (0..1 across the model
+/// input, as BlazeFace and the mesh report them) to image pixels.
+pub fn normalized_to_image(m: &Affine, size: u32, p: Point) -> Point {
+    // Normalised 0..1 spans the input's outer edges: pixel-centre coordinate
+    // u = p * size - 0.5.
+    m.apply(Point::new(p.x * size as f32 - 0.5, p.y * size as f32 - 0.5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 10) as u8, (y * 10) as u8, 7]))
+    }
+
+    #[test]
+    fn identity_warp_reproduces_pixels() {
+        let img = ramp(8, 6);
+        let out = warp_image(&img, &Affine::IDENTITY, 8, 6);
+        assert_eq!(out, img);
+    }
+
+    #[test]
+    fn bilinear_midpoint_and_border() {
+        let img = ramp(4, 4);
+        let mut out = vec![0.0; 3];
+        let m = Affine::scale_translate(1.0, 1.0, 0.5, 0.0);
+        warp_into(&img, &m, 1, 1, Normalize { mean: 0.0, scale: 1.0 }, false, &mut out);
+        assert!((out[0] - 5.0).abs() < 1e-4);
+        let far = Affine::scale_translate(1.0, 1.0, 100.0, 100.0);
+        warp_into(&img, &far, 1, 1, Normalize::SIGNED, false, &mut out);
+        assert!((out[0] + 1.0).abs() < 1e-6, "border is black = -1 after SIGNED");
+    }
+
+    #[test]
+    fn mirror_flips_columns() {
+        let img = ramp(4, 1);
+        let mut a = vec![0.0; 12];
+        warp_into(&img, &Affine::IDENTITY, 4, 1, Normalize { mean: 0.0, scale: 1.0 }, true, &mut a);
+        assert_eq!(a[0], 30.0);
+        assert_eq!(a[9], 0.0);
+    }
+
+    #[test]
+    fn letterbox_inverse_maps_corners() {
+        // 200x100 image into 128: scale 200/128, vertical padding 50 px.
+        let m = letterbox(200, 100, 128);
+        let tl = normalized_to_image(&m, 128, Point::new(0.0, 0.25));
+        assert!((tl.x + 0.5).abs() < 1e-3 && (tl.y + 0.5).abs() < 1e-3, "{tl:?}");
+        let br = normalized_to_image(&m, 128, Point::new(1.0, 0.75));
+        assert!((br.x - 199.5).abs() < 1e-3 && (br.y - 99.5).abs() < 1e-3, "{br:?}");
+        let c = normalized_to_image(&m, 128, Point::new(0.5, 0.5));
+        assert!((c.x - 99.5).abs() < 1e-3 && (c.y - 49.5).abs() < 1e-3);
+    }
+}
