@@ -54,11 +54,16 @@ pub struct Calibration {
 }
 
 const SHIPPED: &str = include_str!("../models/calibration.json");
+const SHIPPED_FLIP: &str = include_str!("../models/calibration_flip.json");
 
 impl Calibration {
-    /// The table shipped with the library.
-    pub fn shipped() -> Result<Self> {
-        Self::from_json(SHIPPED)
+    /// The table shipped with the library for embeddings with or without flip fusion.
+    pub fn shipped(flip_fusion: bool) -> Result<Self> {
+        let c = Self::from_json(if flip_fusion { SHIPPED_FLIP } else { SHIPPED })?;
+        if c.flip_fusion != flip_fusion {
+            return Err(Error::invalid("calibration", "shipped table has the wrong flip_fusion flag"));
+        }
+        Ok(c)
     }
 
     /// Parses and validates a table: FARs in (0, 1), thresholds finite in
@@ -211,8 +216,11 @@ mod tests {
 
     #[test]
     fn shipped_table_parses() {
-        let c = Calibration::shipped().expect("shipped calibration is valid");
-        assert!(c.threshold_for(DEFAULT_FAR).is_ok());
-        assert_eq!(c.model_sha256, crate::models::MOBILEFACENET.sha256);
+        for flip in [false, true] {
+            let c = Calibration::shipped(flip).expect("shipped calibration is valid");
+            assert!(c.threshold_for(DEFAULT_FAR).is_ok());
+            assert_eq!(c.model_sha256, crate::models::MOBILEFACENET.sha256);
+            assert_eq!(c.flip_fusion, flip);
+        }
     }
 }

@@ -52,7 +52,7 @@ impl FaceEngine {
         let detector = FaceDetector::new(config.detector, config.min_detection_score, &dir, rt)?;
         let mesh = FaceMesh::new(&dir, rt)?;
         let embedder = FaceEmbedder::new(&dir, rt)?;
-        let calibration = Calibration::shipped()?;
+        let calibration = Calibration::shipped(config.flip_fusion)?;
         Ok(Self { config, detector, mesh, embedder, calibration })
     }
 

@@ -46,6 +46,7 @@ pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod geometry;
 pub mod image_io;
 pub mod landmarks;

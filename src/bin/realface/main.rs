@@ -1,6 +1,8 @@
 //! The `realface` command-line tool: detect, embed and compare faces.
 
 mod draw;
+mod eval_cmd;
+mod plot;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -72,9 +74,74 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Offline evaluation on labelled data sets.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Computes the FAR -> threshold table from labelled faces (calibration split).
+    Calibrate {
+        #[command(flatten)]
+        data: DataOpts,
+        /// Output JSON file (ship it as models/calibration.json).
+        #[arg(long)]
+        out: PathBuf,
+        /// Identities to use.
+        #[arg(long, value_enum, default_value_t = SplitArg::Calibration)]
+        split: SplitArg,
+    },
 }
 
-fn engine(cli: &Cli) -> realface::Result<FaceEngine> {
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Face-match evaluation: ROC, AUC, EER, TAR at FAR, FAR at the default threshold.
+    Match {
+        #[command(flatten)]
+        data: DataOpts,
+        /// Pairs file (a,b,same); without it, or with --all-vs-all, every pair is scored.
+        #[arg(long)]
+        pairs: Option<PathBuf>,
+        /// Score every pair of images (within each source) instead of a pairs file.
+        #[arg(long)]
+        all_vs_all: bool,
+        /// Output folder (report.json, roc.png, det.svg, scores.csv, failures.csv).
+        #[arg(long)]
+        out: PathBuf,
+        /// Identities to use (the report split is disjoint from the calibration split).
+        #[arg(long, value_enum, default_value_t = SplitArg::Report)]
+        split: SplitArg,
+    },
+}
+
+#[derive(clap::Args)]
+struct DataOpts {
+    /// Identities file (path,identity[,source]).
+    #[arg(long)]
+    identities: PathBuf,
+    /// Folder the paths are relative to (default: the identities file's folder).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SplitArg {
+    All,
+    Calibration,
+    Report,
+}
+
+impl From<SplitArg> for realface::eval::dataset::Split {
+    fn from(s: SplitArg) -> Self {
+        match s {
+            SplitArg::All => Self::All,
+            SplitArg::Calibration => Self::Calibration,
+            SplitArg::Report => Self::Report,
+        }
+    }
+}
+
+fn config(cli: &Cli) -> EngineConfig {
     let mut cfg = EngineConfig::default()
         .with_detector(match cli.detector {
             Detector::Auto => DetectorChoice::Auto,
@@ -89,7 +156,18 @@ fn engine(cli: &Cli) -> realface::Result<FaceEngine> {
     if let Some(l) = &cli.ort_lib {
         cfg = cfg.with_runtime_library(l);
     }
-    FaceEngine::new(cfg)
+    cfg
+}
+
+fn data_args<'a>(cli: &Cli, d: &'a DataOpts, split: SplitArg) -> eval_cmd::DataArgs<'a> {
+    eval_cmd::DataArgs {
+        identities: &d.identities,
+        root: d.root.as_deref(),
+        split: split.into(),
+        threads: d.threads,
+        flip: cli.flip,
+        base: config(cli),
+    }
 }
 
 fn with_path(path: &Path, e: Error) -> (String, Error) {
@@ -99,7 +177,19 @@ fn with_path(path: &Path, e: Error) -> (String, Error) {
 type CmdResult = Result<(), (String, Error)>;
 
 fn run(cli: &Cli) -> CmdResult {
-    let engine = engine(cli).map_err(|e| ("setup".to_string(), e))?;
+    match &cli.command {
+        Command::Eval(EvalCommand::Match { data, pairs, all_vs_all, out, split }) => {
+            let args = data_args(cli, data, *split);
+            return eval_cmd::eval_match(&args, pairs.as_deref(), *all_vs_all, out)
+                .map_err(|e| ("eval match".to_string(), e));
+        }
+        Command::Calibrate { data, out, split } => {
+            let args = data_args(cli, data, *split);
+            return eval_cmd::calibrate(&args, out).map_err(|e| ("calibrate".to_string(), e));
+        }
+        _ => {}
+    }
+    let engine = FaceEngine::new(config(cli)).map_err(|e| ("setup".to_string(), e))?;
     match &cli.command {
         Command::Detect { image, json, draw } => {
             let img = engine.load(image).map_err(|e| with_path(image, e))?;
@@ -178,6 +268,7 @@ fn run(cli: &Cli) -> CmdResult {
                 );
             }
         }
+        Command::Eval(_) | Command::Calibrate { .. } => {}
     }
     Ok(())
 }

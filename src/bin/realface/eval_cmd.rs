@@ -1,0 +1,176 @@
+//! `realface eval match` and `realface calibrate`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use realface::eval::dataset::{read_identities, read_pairs, LabelledImage, Split};
+use realface::eval::{self, ImageOutcome, ScoredPair};
+use realface::{EngineConfig, Error, FaceEngine, FacePolicy, Result};
+use serde_json::json;
+
+/// Shared options of the dataset commands.
+pub struct DataArgs<'a> {
+    pub identities: &'a Path,
+    pub root: Option<&'a Path>,
+    pub split: Split,
+    pub threads: usize,
+    pub flip: bool,
+    pub base: EngineConfig,
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> Error {
+    Error::Io { path: path.to_path_buf(), source: e }
+}
+
+/// Loaded data set with every image embedded.
+pub struct Embedded {
+    pub images: Vec<LabelledImage>,
+    pub outcomes: Vec<ImageOutcome>,
+    pub engine: FaceEngine,
+    pub embed_seconds: f64,
+    pub threads: usize,
+}
+
+pub fn embed_dataset(args: &DataArgs) -> Result<Embedded> {
+    let root = args
+        .root
+        .map(Path::to_path_buf)
+        .or_else(|| args.identities.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let images: Vec<LabelledImage> = read_identities(args.identities)?
+        .into_iter()
+        .filter(|m| args.split.contains(&m.identity))
+        .collect();
+    if images.is_empty() {
+        return Err(Error::invalid("identities", "no images in the chosen split"));
+    }
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        args.threads
+    };
+    // Photo collections have bystanders: take the largest face (the labelled one).
+    let cfg = args
+        .base
+        .clone()
+        .with_face_policy(FacePolicy::Largest)
+        .with_flip_fusion(args.flip)
+        .with_sessions_per_model(threads)
+        .with_intra_threads(1);
+    let engine = FaceEngine::new(cfg)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::invalid("threads", e.to_string()))?;
+    let bar = ProgressBar::new(images.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("embedding ({threads} threads)"));
+    let start = Instant::now();
+    let outcomes = pool.install(|| eval::embed_all(&engine, &root, &images, &|| bar.inc(1)));
+    bar.finish_and_clear();
+    let embed_seconds = start.elapsed().as_secs_f64();
+    Ok(Embedded { images, outcomes, engine, embed_seconds, threads })
+}
+
+fn write_failures(out: &Path, e: &Embedded) -> Result<()> {
+    let path = out.join("failures.csv");
+    let mut f = std::fs::File::create(&path).map_err(|x| io_err(&path, x))?;
+    writeln!(f, "path,faces,error,message").map_err(|x| io_err(&path, x))?;
+    for o in e.outcomes.iter().filter(|o| o.embedding.is_none()) {
+        writeln!(
+            f,
+            "{},{},{},\"{}\"",
+            o.path,
+            o.faces.map(|n| n.to_string()).unwrap_or_default(),
+            o.error.as_deref().unwrap_or(""),
+            o.message.as_deref().unwrap_or("").replace('"', "'")
+        )
+        .map_err(|x| io_err(&path, x))?;
+    }
+    Ok(())
+}
+
+/// scores.csv: every genuine pair and the 10,000 highest-scoring impostor
+/// pairs (the ones that decide every FAR >= 1e-4 here); the full impostor
+/// distribution is summarised in report.json.
+fn write_scores(out: &Path, e: &Embedded, pairs: &[ScoredPair]) -> Result<()> {
+    let path = out.join("scores.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|x| io_err(&path, x))?);
+    let mut imp: Vec<&ScoredPair> = pairs.iter().filter(|p| !p.same).collect();
+    imp.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+    imp.truncate(10_000);
+    writeln!(f, "a,b,same,similarity").map_err(|x| io_err(&path, x))?;
+    for p in pairs.iter().filter(|p| p.same).chain(imp) {
+        writeln!(f, "{},{},{},{:.6}", e.images[p.a].path, e.images[p.b].path, u8::from(p.same), p.similarity)
+            .map_err(|x| io_err(&path, x))?;
+    }
+    Ok(())
+}
+
+pub fn eval_match(args: &DataArgs, pairs_csv: Option<&Path>, all_vs_all: bool, out: &Path) -> Result<()> {
+    let total = Instant::now();
+    std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
+    let e = embed_dataset(args)?;
+    let score_start = Instant::now();
+    let pairs = match (pairs_csv, all_vs_all) {
+        (Some(p), false) => eval::score_pairs(&e.images, &e.outcomes, &read_pairs(p)?),
+        _ => eval::score_all_vs_all(&e.images, &e.outcomes),
+    };
+    let scores = eval::to_scores(&pairs);
+    let score_seconds = score_start.elapsed().as_secs_f64();
+    let report = eval::match_report(
+        args.split,
+        &e.outcomes,
+        &scores,
+        e.engine.calibration(),
+        realface::DEFAULT_FAR,
+        args.flip,
+    )?;
+    write_failures(out, &e)?;
+    write_scores(out, &e, &pairs)?;
+    if let Err(msg) = crate::plot::write_plots(out, &format!("{:?} split", args.split), &scores) {
+        eprintln!("realface: plots not written: {msg}");
+    }
+    let mut v = serde_json::to_value(&report).map_err(|x| Error::invalid("report", x.to_string()))?;
+    v["mode"] = json!(if pairs_csv.is_some() && !all_vs_all { "pairs" } else { "all_vs_all" });
+    v["timing"] = json!({
+        "threads": e.threads,
+        "embed_seconds": e.embed_seconds,
+        "score_seconds": score_seconds,
+        "total_seconds": total.elapsed().as_secs_f64(),
+        "images_per_second": e.images.len() as f64 / e.embed_seconds.max(1e-9),
+    });
+    let path = out.join("report.json");
+    let text = serde_json::to_string_pretty(&v).map_err(|x| Error::invalid("report", x.to_string()))?;
+    std::fs::write(&path, text + "\n").map_err(|x| io_err(&path, x))?;
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    Ok(())
+}
+
+pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
+    let e = embed_dataset(args)?;
+    let pairs = eval::score_all_vs_all(&e.images, &e.outcomes);
+    let scores = eval::to_scores(&pairs);
+    let failed = e.outcomes.iter().filter(|o| o.embedding.is_none()).count();
+    let source = format!(
+        "realface calibrate, split {:?} of {} ({} images, {} failed, {} genuine / {} impostor \
+         all-vs-all pairs within each source); threshold per FAR = lowest threshold whose \
+         Clopper-Pearson 95% upper FAR bound is <= the FAR",
+        args.split,
+        args.identities.display(),
+        e.images.len(),
+        failed,
+        scores.genuine.len(),
+        scores.impostor.len()
+    );
+    let cal = eval::calibrate(&scores, args.flip, source)?;
+    let text = serde_json::to_string_pretty(&cal).map_err(|x| Error::invalid("calibration", x.to_string()))?;
+    std::fs::write(out_file, text.clone() + "\n").map_err(|x| io_err(out_file, x))?;
+    println!("{text}");
+    Ok(())
+}

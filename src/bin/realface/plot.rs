@@ -1,0 +1,79 @@
+//! ROC and DET plots (plotters): FAR on a log axis, from the score sets.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use realface::eval::metrics::Scores;
+
+/// (FAR, TAR) points on a log-spaced FAR grid from 1/N to 1.
+pub fn curve(scores: &Scores) -> Vec<(f64, f64)> {
+    let n = scores.impostor.len().max(1) as f64;
+    let lo = (1.0 / n).log10();
+    let steps = 200;
+    (0..=steps)
+        .map(|i| {
+            let far = 10f64.powf(lo + (0.0 - lo) * i as f64 / steps as f64);
+            let t = scores.threshold_at_far(far);
+            (scores.far(t).max(1.0 / n), scores.tar(t))
+        })
+        .collect()
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Draws an ROC (TAR against FAR) or DET (FRR against FAR) chart.
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    pts: &[(f64, f64)],
+    det: bool,
+    n_imp: usize,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let xmin = (1.0 / n_imp.max(1) as f64).min(1e-4);
+    let mut builder = ChartBuilder::on(&root);
+    let chart = builder
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(60);
+    if det {
+        let mut c = chart
+            .build_cartesian_2d((xmin..1.0f64).log_scale(), (1e-3..1.0f64).log_scale())
+            .map_err(err)?;
+        c.configure_mesh()
+            .x_desc("FAR (false accept rate)")
+            .y_desc("FRR (false reject rate)")
+            .draw()
+            .map_err(err)?;
+        c.draw_series(LineSeries::new(
+            pts.iter().map(|&(f, t)| (f, (1.0 - t).max(1e-3))),
+            &RED,
+        ))
+        .map_err(err)?;
+    } else {
+        let mut c = chart.build_cartesian_2d((xmin..1.0f64).log_scale(), 0.0..1.0f64).map_err(err)?;
+        c.configure_mesh()
+            .x_desc("FAR (false accept rate)")
+            .y_desc("TAR (true accept rate)")
+            .draw()
+            .map_err(err)?;
+        c.draw_series(LineSeries::new(pts.iter().copied(), &BLUE)).map_err(err)?;
+    }
+    root.present().map_err(err)
+}
+
+/// Writes roc.png and det.svg.
+pub fn write_plots(dir: &Path, title: &str, scores: &Scores) -> Result<(), String> {
+    let pts = curve(scores);
+    let n = scores.impostor.len();
+    let png = dir.join("roc.png");
+    draw(BitMapBackend::new(&png, (800, 600)).into_drawing_area(), &format!("ROC: {title}"), &pts, false, n)?;
+    let svg = dir.join("det.svg");
+    draw(SVGBackend::new(&svg, (800, 600)).into_drawing_area(), &format!("DET: {title}"), &pts, true, n)
+}

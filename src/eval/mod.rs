@@ -1,0 +1,282 @@
+//! Offline evaluation: embed a labelled image set once (in parallel), score
+//! pairs (a pairs file, or all-vs-all within each source), and compute ROC,
+//! AUC, EER, TAR at FAR with confidence bounds; compute the FAR -> threshold
+//! calibration table shipped in `models/calibration.json`.
+//!
+//! Images that fail (unreadable, no face, several faces) are listed with their
+//! error code and excluded from every figure; they are never scored as matches
+//! or non-matches.
+
+pub mod dataset;
+pub mod metrics;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::compare::{Calibration, CalibrationPoint};
+use crate::embed::{dot, Embedding};
+use crate::engine::FaceEngine;
+use crate::error::Result;
+use dataset::{LabelledImage, Pair, Split};
+use metrics::{tar_at_far, upper_bound_95, Scores, TarAtFar};
+
+/// FAR levels reported and calibrated.
+pub const FAR_LEVELS: [f64; 5] = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
+
+/// The outcome of one image.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageOutcome {
+    /// Path relative to the root.
+    pub path: String,
+    /// Faces the detector found (None if the image could not be read).
+    pub faces: Option<usize>,
+    /// Error name if the image failed.
+    pub error: Option<String>,
+    /// Error message if the image failed.
+    pub message: Option<String>,
+    /// The embedding, if the image succeeded.
+    #[serde(skip)]
+    pub embedding: Option<Embedding>,
+}
+
+/// Embeds every image under `root` in parallel (rayon's current pool);
+/// `progress` is called once per finished image.
+pub fn embed_all(
+    engine: &FaceEngine,
+    root: &Path,
+    images: &[LabelledImage],
+    progress: &(dyn Fn() + Sync),
+) -> Vec<ImageOutcome> {
+    images
+        .par_iter()
+        .map(|item| {
+            let out = embed_one(engine, root, &item.path);
+            progress();
+            out
+        })
+        .collect()
+}
+
+fn embed_one(engine: &FaceEngine, root: &Path, path: &str) -> ImageOutcome {
+    let mut out =
+        ImageOutcome { path: path.to_string(), faces: None, error: None, message: None, embedding: None };
+    let result = engine.load(&root.join(path)).and_then(|img| {
+        let faces = engine.detect(&img)?;
+        out.faces = Some(faces.len());
+        let face = engine.select_face(faces)?;
+        let (_, _, map) = engine.landmarks(&img, &face)?;
+        engine
+            .embedder()
+            .embed(&[(&img, map)], engine.config().flip_fusion)?
+            .pop()
+            .ok_or(crate::Error::NoFace)
+    });
+    match result {
+        Ok(e) => out.embedding = Some(e),
+        Err(e) => {
+            out.error = Some(e.code().name().to_string());
+            out.message = Some(e.to_string());
+        }
+    }
+    out
+}
+
+/// A scored pair (indices into the image list).
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredPair {
+    /// First image index.
+    pub a: usize,
+    /// Second image index.
+    pub b: usize,
+    /// Same identity.
+    pub same: bool,
+    /// Cosine similarity.
+    pub similarity: f32,
+}
+
+/// Scores the pairs of a pairs file whose both images embedded.
+pub fn score_pairs(images: &[LabelledImage], outcomes: &[ImageOutcome], pairs: &[Pair]) -> Vec<ScoredPair> {
+    let index: HashMap<&str, usize> = images.iter().enumerate().map(|(i, m)| (m.path.as_str(), i)).collect();
+    pairs
+        .iter()
+        .filter_map(|p| {
+            let (a, b) = (*index.get(p.a.as_str())?, *index.get(p.b.as_str())?);
+            let (ea, eb) = (outcomes[a].embedding.as_ref()?, outcomes[b].embedding.as_ref()?);
+            Some(ScoredPair { a, b, same: p.same, similarity: ea.similarity(eb).ok()? })
+        })
+        .collect()
+}
+
+/// Scores every pair of embedded images within the same source (all-vs-all),
+/// in parallel. Pairs never cross sources (a grey 1990s scan against a colour
+/// web photo is no test of anything).
+pub fn score_all_vs_all(images: &[LabelledImage], outcomes: &[ImageOutcome]) -> Vec<ScoredPair> {
+    let ok: Vec<usize> = (0..images.len()).filter(|&i| outcomes[i].embedding.is_some()).collect();
+    ok.par_iter()
+        .enumerate()
+        .flat_map_iter(|(k, &a)| {
+            let ea = outcomes[a].embedding.as_ref().map(Embedding::as_slice).unwrap_or(&[]);
+            ok[k + 1..].iter().filter_map(move |&b| {
+                if images[a].source != images[b].source {
+                    return None;
+                }
+                let eb = outcomes[b].embedding.as_ref()?.as_slice();
+                Some(ScoredPair {
+                    a,
+                    b,
+                    same: images[a].identity == images[b].identity,
+                    similarity: dot(ea, eb).clamp(-1.0, 1.0),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Splits scored pairs into genuine and impostor score sets.
+pub fn to_scores(pairs: &[ScoredPair]) -> Scores {
+    let (g, i): (Vec<&ScoredPair>, Vec<&ScoredPair>) = pairs.iter().partition(|p| p.same);
+    Scores::new(g.iter().map(|p| p.similarity).collect(), i.iter().map(|p| p.similarity).collect())
+}
+
+/// The figures of a verification report.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchReport {
+    /// Identities split used.
+    pub split: Split,
+    /// Images considered.
+    pub n_images: usize,
+    /// Images that failed (excluded).
+    pub n_failed: usize,
+    /// Images with at least one detected face.
+    pub n_detected: usize,
+    /// Genuine pairs scored.
+    pub n_genuine: usize,
+    /// Impostor pairs scored.
+    pub n_impostor: usize,
+    /// Area under the ROC curve.
+    pub auc: Option<f64>,
+    /// Equal error rate.
+    pub eer: Option<f64>,
+    /// Threshold at the EER.
+    pub eer_threshold: Option<f32>,
+    /// TAR at each FAR level ("1e-2" ...).
+    pub tar_at_far: std::collections::BTreeMap<String, TarAtFar>,
+    /// The default decision threshold (shipped calibration, FAR 1e-4 row).
+    pub default_threshold: f32,
+    /// FAR the default threshold was calibrated for.
+    pub default_far_target: f64,
+    /// Measured FAR at the default threshold.
+    pub far_at_default_threshold: f64,
+    /// False accepts at the default threshold.
+    pub false_accepts_at_default_threshold: u64,
+    /// 95% upper bound on the FAR at the default threshold (Clopper-Pearson).
+    pub far_upper_95_at_default_threshold: f64,
+    /// Measured TAR at the default threshold.
+    pub tar_at_default_threshold: f64,
+    /// Plain statement of what the data supports.
+    pub confidence_statement: String,
+    /// Whether the shipped calibration was computed from data.
+    pub calibration_measured: bool,
+    /// Flip fusion used.
+    pub flip_fusion: bool,
+}
+
+/// Label of a FAR level, e.g. "1e-4".
+pub fn far_label(far: f64) -> String {
+    format!("1e-{}", (-far.log10()).round() as i32)
+}
+
+/// Builds the report from scored pairs.
+pub fn match_report(
+    split: Split,
+    outcomes: &[ImageOutcome],
+    scores: &Scores,
+    calibration: &Calibration,
+    default_far: f64,
+    flip_fusion: bool,
+) -> Result<MatchReport> {
+    let default = calibration.threshold_for(default_far)?;
+    let n_imp = scores.impostor.len() as u64;
+    let fa = scores.false_accepts(default.threshold);
+    let upper = upper_bound_95(fa, n_imp);
+    let mut tar = std::collections::BTreeMap::new();
+    for far in FAR_LEVELS {
+        if n_imp > 0 && far * n_imp as f64 >= 1.0 {
+            tar.insert(far_label(far), tar_at_far(scores, far));
+        }
+    }
+    let eer = scores.eer();
+    let confidence_statement = if n_imp == 0 {
+        "no impostor pairs: no FAR can be stated".to_string()
+    } else {
+        format!(
+            "{fa} false accepts in {n_imp} impostor pairs at threshold {:.4}: measured FAR {:.2e}, \
+             95% upper bound {:.2e}{}",
+            default.threshold,
+            fa as f64 / n_imp as f64,
+            upper,
+            if upper <= default.far {
+                format!(" <= target {:.0e}: the target holds with 95% confidence", default.far)
+            } else if (fa as f64 / n_imp as f64) <= default.far {
+                format!(
+                    "; the measured FAR meets the target {:.0e}, but {n_imp} pairs cannot show it with 95% confidence",
+                    default.far
+                )
+            } else {
+                format!(" > target {:.0e}: the target is NOT met", default.far)
+            }
+        )
+    };
+    Ok(MatchReport {
+        split,
+        n_images: outcomes.len(),
+        n_failed: outcomes.iter().filter(|o| o.embedding.is_none()).count(),
+        n_detected: outcomes.iter().filter(|o| o.faces.is_some_and(|n| n > 0)).count(),
+        n_genuine: scores.genuine.len(),
+        n_impostor: scores.impostor.len(),
+        auc: scores.auc(),
+        eer: eer.map(|e| e.0),
+        eer_threshold: eer.map(|e| e.1),
+        tar_at_far: tar,
+        default_threshold: default.threshold,
+        default_far_target: default.far,
+        far_at_default_threshold: scores.far(default.threshold),
+        false_accepts_at_default_threshold: fa,
+        far_upper_95_at_default_threshold: upper,
+        tar_at_default_threshold: scores.tar(default.threshold),
+        confidence_statement,
+        calibration_measured: calibration.calibrated,
+        flip_fusion,
+    })
+}
+
+/// Computes a calibration table: for each FAR level the impostor count can
+/// support, the lowest threshold whose FAR is <= the level with 95%
+/// confidence (so a threshold is never looser than the data can vouch for).
+pub fn calibrate(scores: &Scores, flip_fusion: bool, source: String) -> Result<Calibration> {
+    let n = scores.impostor.len() as u64;
+    let mut points = Vec::new();
+    for far in FAR_LEVELS {
+        if let Some(t) = scores.conservative_threshold(far) {
+            points.push(CalibrationPoint {
+                far,
+                threshold: t,
+                n_impostor: n,
+                false_accepts: scores.false_accepts(t),
+            });
+        }
+    }
+    let cal = Calibration {
+        model: crate::models::MOBILEFACENET.name.to_string(),
+        model_sha256: crate::models::MOBILEFACENET.sha256.to_string(),
+        flip_fusion,
+        calibrated: true,
+        source,
+        points,
+    };
+    // Round-trip through the validator (monotone, in range).
+    Calibration::from_json(&serde_json::to_string(&cal).map_err(|e| crate::Error::invalid("calibration", e.to_string()))?)
+}
