@@ -49,8 +49,12 @@ mod tests {
     fn scaled_rotated_face_aligns_back() {
         // A face twice the template size, rotated 30 degrees, shifted.
         let (s, c) = (30f32.to_radians().sin(), 30f32.to_radians().cos());
-        let img_pts = ARCFACE_TEMPLATE
-            .map(|p| Point::new(2.0 * (c * p.x - s * p.y) + 300.0, 2.0 * (s * p.x + c * p.y) + 50.0));
+        let img_pts = ARCFACE_TEMPLATE.map(|p| {
+            Point::new(
+                2.0 * (c * p.x - s * p.y) + 300.0,
+                2.0 * (s * p.x + c * p.y) + 50.0,
+            )
+        });
         let crop_to_img = alignment(&img_pts).expect("solvable");
         for (t, i) in ARCFACE_TEMPLATE.iter().zip(img_pts) {
             let q = crop_to_img.apply(*t);

@@ -18,8 +18,13 @@ use crate::error::{Error, Result};
 pub const DEFAULT_FAR: f64 = 1e-4;
 
 /// Score anchors: (FAR, score at that FAR's threshold).
-pub const SCORE_ANCHORS: [(f64, f32); 5] =
-    [(1e-2, 70.0), (1e-3, 80.0), (1e-4, 90.0), (1e-5, 95.0), (1e-6, 97.5)];
+pub const SCORE_ANCHORS: [(f64, f32); 5] = [
+    (1e-2, 70.0),
+    (1e-3, 80.0),
+    (1e-4, 90.0),
+    (1e-5, 95.0),
+    (1e-6, 97.5),
+];
 
 /// One row of the calibration table.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -61,7 +66,10 @@ impl Calibration {
     pub fn shipped(flip_fusion: bool) -> Result<Self> {
         let c = Self::from_json(if flip_fusion { SHIPPED_FLIP } else { SHIPPED })?;
         if c.flip_fusion != flip_fusion {
-            return Err(Error::invalid("calibration", "shipped table has the wrong flip_fusion flag"));
+            return Err(Error::invalid(
+                "calibration",
+                "shipped table has the wrong flip_fusion flag",
+            ));
         }
         Ok(c)
     }
@@ -69,19 +77,23 @@ impl Calibration {
     /// Parses and validates a table: FARs in (0, 1), thresholds finite in
     /// [-1, 1], and thresholds rising as the FAR falls.
     pub fn from_json(text: &str) -> Result<Self> {
-        let mut c: Calibration = serde_json::from_str(text)
-            .map_err(|e| Error::invalid("calibration", e.to_string()))?;
+        let mut c: Calibration =
+            serde_json::from_str(text).map_err(|e| Error::invalid("calibration", e.to_string()))?;
         if c.points.is_empty() {
             return Err(Error::invalid("calibration", "no points"));
         }
         c.points.sort_by(|a, b| b.far.total_cmp(&a.far));
         for p in &c.points {
-            if !(p.far > 0.0 && p.far < 1.0) || !p.threshold.is_finite() || p.threshold.abs() > 1.0 {
+            let far_ok = p.far > 0.0 && p.far < 1.0;
+            if !far_ok || !p.threshold.is_finite() || p.threshold.abs() > 1.0 {
                 return Err(Error::invalid("calibration", format!("bad point {p:?}")));
             }
         }
         if c.points.windows(2).any(|w| w[1].threshold < w[0].threshold) {
-            return Err(Error::invalid("calibration", "thresholds must rise as FAR falls"));
+            return Err(Error::invalid(
+                "calibration",
+                "thresholds must rise as FAR falls",
+            ));
         }
         Ok(c)
     }
@@ -99,7 +111,10 @@ impl Calibration {
             .copied()
             .ok_or_else(|| {
                 let min = self.points.last().map(|p| p.far).unwrap_or(f64::NAN);
-                Error::invalid("far", format!("{far} is stricter than the calibrated minimum {min}"))
+                Error::invalid(
+                    "far",
+                    format!("{far} is stricter than the calibrated minimum {min}"),
+                )
             })
     }
 
@@ -107,7 +122,11 @@ impl Calibration {
     pub fn score(&self, similarity: f32) -> f32 {
         let mut anchors: Vec<(f32, f32)> = vec![(-1.0, 0.0)];
         for (far, score) in SCORE_ANCHORS {
-            if let Some(p) = self.points.iter().find(|p| (p.far - far).abs() <= far * 1e-6) {
+            if let Some(p) = self
+                .points
+                .iter()
+                .find(|p| (p.far - far).abs() <= far * 1e-6)
+            {
                 if p.threshold > anchors.last().map(|a| a.0).unwrap_or(-1.0) {
                     anchors.push((p.threshold, score));
                 }
@@ -172,9 +191,24 @@ mod tests {
             calibrated: true,
             source: "test".into(),
             points: vec![
-                CalibrationPoint { far: 1e-2, threshold: 0.3, n_impostor: 0, false_accepts: 0 },
-                CalibrationPoint { far: 1e-3, threshold: 0.4, n_impostor: 0, false_accepts: 0 },
-                CalibrationPoint { far: 1e-4, threshold: 0.5, n_impostor: 0, false_accepts: 0 },
+                CalibrationPoint {
+                    far: 1e-2,
+                    threshold: 0.3,
+                    n_impostor: 0,
+                    false_accepts: 0,
+                },
+                CalibrationPoint {
+                    far: 1e-3,
+                    threshold: 0.4,
+                    n_impostor: 0,
+                    false_accepts: 0,
+                },
+                CalibrationPoint {
+                    far: 1e-4,
+                    threshold: 0.5,
+                    n_impostor: 0,
+                    false_accepts: 0,
+                },
             ],
         }
     }

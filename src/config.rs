@@ -91,7 +91,11 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            runtime: RuntimeConfig { library_path: None, intra_threads: 1, sessions_per_model: 1 },
+            runtime: RuntimeConfig {
+                library_path: None,
+                intra_threads: 1,
+                sessions_per_model: 1,
+            },
             model_dir: None,
             detector: DetectorChoice::Auto,
             face_policy: FacePolicy::ExactlyOne,
@@ -170,7 +174,10 @@ impl EngineConfig {
             ));
         }
         if self.runtime.intra_threads > 256 {
-            return Err(Error::invalid("intra_threads", "must be at most 256 (0 = automatic)"));
+            return Err(Error::invalid(
+                "intra_threads",
+                "must be at most 256 (0 = automatic)",
+            ));
         }
         if self.limits.max_dimension == 0 || self.limits.max_decoded_bytes == 0 {
             return Err(Error::invalid("limits", "limits must be positive"));

@@ -39,7 +39,7 @@ impl Embedding {
             return Err(Error::NonFiniteOutput { stage: "embed" });
         }
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if !(norm > 1e-12) {
+        if norm.is_nan() || norm <= 1e-12 {
             return Err(Error::invalid("embedding", "zero vector"));
         }
         Ok(Self(v.into_iter().map(|x| x / norm).collect()))
@@ -81,7 +81,9 @@ pub struct FaceEmbedder {
 impl FaceEmbedder {
     /// Loads MobileFaceNet from `dir`.
     pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
-        Ok(Self { model: OnnxModel::load(models::MOBILEFACENET, dir, rt)? })
+        Ok(Self {
+            model: OnnxModel::load(models::MOBILEFACENET, dir, rt)?,
+        })
     }
 
     /// Embeds faces given as (image, aligned-crop -> image map); with `flip`,
@@ -106,10 +108,16 @@ impl FaceEmbedder {
             }
         }
         let out = self.model.run(input.view().into_dyn())?;
-        let raw = out.first().ok_or(Error::Inference { stage: "embed", message: "no output".into() })?;
+        let raw = out.first().ok_or(Error::Inference {
+            stage: "embed",
+            message: "no output".into(),
+        })?;
         let flat: Vec<f32> = raw.iter().copied().collect();
         if flat.len() != faces.len() * per * EMBEDDING_DIM {
-            return Err(Error::Inference { stage: "embed", message: "output size".into() });
+            return Err(Error::Inference {
+                stage: "embed",
+                message: "output size".into(),
+            });
         }
         flat.chunks_exact(EMBEDDING_DIM * per)
             .map(|rows| {

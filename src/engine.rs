@@ -53,7 +53,13 @@ impl FaceEngine {
         let mesh = FaceMesh::new(&dir, rt)?;
         let embedder = FaceEmbedder::new(&dir, rt)?;
         let calibration = Calibration::shipped(config.flip_fusion)?;
-        Ok(Self { config, detector, mesh, embedder, calibration })
+        Ok(Self {
+            config,
+            detector,
+            mesh,
+            embedder,
+            calibration,
+        })
     }
 
     /// The configuration.
@@ -137,8 +143,17 @@ impl FaceEngine {
             .embedder
             .embed(&[(img, map)], self.config.flip_fusion)?
             .pop()
-            .ok_or(Error::Inference { stage: "embed", message: "no embedding".into() })?;
-        Ok(FaceAnalysis { face, mesh, five_points, embedding, faces_in_image })
+            .ok_or(Error::Inference {
+                stage: "embed",
+                message: "no embedding".into(),
+            })?;
+        Ok(FaceAnalysis {
+            face,
+            mesh,
+            five_points,
+            embedding,
+            faces_in_image,
+        })
     }
 
     /// The embedding of the one face in a photo.

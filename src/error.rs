@@ -230,7 +230,10 @@ impl Error {
 
     /// Shorthand for [`Error::InvalidArgument`].
     pub fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
-        Self::InvalidArgument { name, reason: reason.into() }
+        Self::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -241,8 +244,14 @@ mod tests {
     #[test]
     fn codes_are_stable() {
         assert_eq!(Error::NoFace.code().as_u32(), 300);
-        assert_eq!(Error::MultipleFaces { count: 2 }.code().name(), "MULTIPLE_FACES");
-        let e = Error::RuntimeMissing { version: "1.31.1", searched: vec!["/x".into()] };
+        assert_eq!(
+            Error::MultipleFaces { count: 2 }.code().name(),
+            "MULTIPLE_FACES"
+        );
+        let e = Error::RuntimeMissing {
+            version: "1.31.1",
+            searched: vec!["/x".into()],
+        };
         assert_eq!(e.code(), ErrorCode::RuntimeUnavailable);
         assert!(e.to_string().contains("scripts/setup.sh"));
     }

@@ -45,7 +45,12 @@ pub struct BBox {
 impl BBox {
     /// Box from its centre and size.
     pub fn from_center(cx: f32, cy: f32, w: f32, h: f32) -> Self {
-        Self { x: cx - w * 0.5, y: cy - h * 0.5, w, h }
+        Self {
+            x: cx - w * 0.5,
+            y: cy - h * 0.5,
+            w,
+            h,
+        }
     }
 
     /// Centre point.
@@ -93,7 +98,10 @@ impl Affine {
     /// Applies the map to a point.
     pub fn apply(&self, p: Point) -> Point {
         let m = &self.0;
-        Point::new(m[0] * p.x + m[1] * p.y + m[2], m[3] * p.x + m[4] * p.y + m[5])
+        Point::new(
+            m[0] * p.x + m[1] * p.y + m[2],
+            m[3] * p.x + m[4] * p.y + m[5],
+        )
     }
 
     /// The inverse map, or `None` when the map is singular or not finite.
@@ -139,7 +147,14 @@ impl Affine {
         let (a, b, c, d) = (cos * s, -sin * s, sin * s, cos * s);
         let h = size * 0.5 - 0.5;
         // p = c + R * s * (u - h, v - h)
-        Affine([a, b, center.x - (a * h + b * h), c, d, center.y - (c * h + d * h)])
+        Affine([
+            a,
+            b,
+            center.x - (a * h + b * h),
+            c,
+            d,
+            center.y - (c * h + d * h),
+        ])
     }
 
     /// Uniform scale of the map (sqrt of |det|).
@@ -195,10 +210,25 @@ mod tests {
 
     #[test]
     fn iou_basic_and_degenerate() {
-        let a = BBox { x: 0.0, y: 0.0, w: 2.0, h: 2.0 };
-        let b = BBox { x: 1.0, y: 0.0, w: 2.0, h: 2.0 };
+        let a = BBox {
+            x: 0.0,
+            y: 0.0,
+            w: 2.0,
+            h: 2.0,
+        };
+        let b = BBox {
+            x: 1.0,
+            y: 0.0,
+            w: 2.0,
+            h: 2.0,
+        };
         assert!((a.iou(&b) - 2.0 / 6.0).abs() < 1e-6);
-        let nan = BBox { x: f32::NAN, y: 0.0, w: 1.0, h: 1.0 };
+        let nan = BBox {
+            x: f32::NAN,
+            y: 0.0,
+            w: 1.0,
+            h: 1.0,
+        };
         assert_eq!(a.iou(&nan), 0.0);
         assert_eq!(a.iou(&BBox::default()), 0.0);
     }

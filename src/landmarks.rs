@@ -97,7 +97,10 @@ pub struct Mesh {
 impl Mesh {
     /// Point `i` in the image plane (origin if out of range).
     pub fn point(&self, i: usize) -> Point {
-        self.points.get(i).map(|p| Point::new(p[0], p[1])).unwrap_or_default()
+        self.points
+            .get(i)
+            .map(|p| Point::new(p[0], p[1]))
+            .unwrap_or_default()
     }
 
     /// Mean of several points in the image plane.
@@ -151,7 +154,9 @@ pub struct FaceMesh {
 impl FaceMesh {
     /// Loads the mesh model from `dir`.
     pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
-        Ok(Self { model: OnnxModel::load(models::FACE_MESH, dir, rt)? })
+        Ok(Self {
+            model: OnnxModel::load(models::FACE_MESH, dir, rt)?,
+        })
     }
 
     /// Runs the mesh on a region of the image.
@@ -170,11 +175,19 @@ impl FaceMesh {
         let out = self.model.run(input.view().into_dyn())?;
         let (coords, flag) = match out.as_slice() {
             [c, f] => (c, f),
-            _ => return Err(Error::Inference { stage: "face_mesh", message: "outputs".into() }),
+            _ => {
+                return Err(Error::Inference {
+                    stage: "face_mesh",
+                    message: "outputs".into(),
+                })
+            }
         };
         let flat: Vec<f32> = coords.iter().copied().collect();
         if flat.len() != MESH_POINTS * 3 {
-            return Err(Error::Inference { stage: "face_mesh", message: "mesh size".into() });
+            return Err(Error::Inference {
+                stage: "face_mesh",
+                message: "mesh size".into(),
+            });
         }
         let logit = flag.iter().next().copied().unwrap_or(f32::NEG_INFINITY);
         let presence = 1.0 / (1.0 + (-logit.clamp(-100.0, 100.0)).exp());
@@ -187,6 +200,10 @@ impl FaceMesh {
                 [p.x, p.y, c[2] * scale]
             })
             .collect();
-        Ok(Mesh { points, presence, roi })
+        Ok(Mesh {
+            points,
+            presence,
+            roi,
+        })
     }
 }

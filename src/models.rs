@@ -37,12 +37,27 @@ pub const BLAZEFACE_SHORT: ModelSpec = ModelSpec {
     name: "blazeface_short",
     file: "blazeface_short.onnx",
     sha256: "d388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51",
-    input: TensorSpec { name: "input:0", shape: &[1, 128, 128, 3] },
+    input: TensorSpec {
+        name: "input:0",
+        shape: &[1, 128, 128, 3],
+    },
     outputs: &[
-        TensorSpec { name: "Identity:0", shape: &[1, 512, 1] },
-        TensorSpec { name: "Identity_1:0", shape: &[1, 384, 1] },
-        TensorSpec { name: "Identity_2:0", shape: &[1, 512, 16] },
-        TensorSpec { name: "Identity_3:0", shape: &[1, 384, 16] },
+        TensorSpec {
+            name: "Identity:0",
+            shape: &[1, 512, 1],
+        },
+        TensorSpec {
+            name: "Identity_1:0",
+            shape: &[1, 384, 1],
+        },
+        TensorSpec {
+            name: "Identity_2:0",
+            shape: &[1, 512, 16],
+        },
+        TensorSpec {
+            name: "Identity_3:0",
+            shape: &[1, 384, 16],
+        },
     ],
 };
 
@@ -51,10 +66,19 @@ pub const BLAZEFACE_FULL: ModelSpec = ModelSpec {
     name: "blazeface_full",
     file: "blazeface_full.onnx",
     sha256: "2890cac6334a89273b80cdb29edd3f7f18d7326a92b2271bc8d3d807485a5f55",
-    input: TensorSpec { name: "input_1", shape: &[1, 192, 192, 3] },
+    input: TensorSpec {
+        name: "input_1",
+        shape: &[1, 192, 192, 3],
+    },
     outputs: &[
-        TensorSpec { name: "Identity_1", shape: &[1, 2304, 1] },
-        TensorSpec { name: "Identity", shape: &[1, 2304, 16] },
+        TensorSpec {
+            name: "Identity_1",
+            shape: &[1, 2304, 1],
+        },
+        TensorSpec {
+            name: "Identity",
+            shape: &[1, 2304, 16],
+        },
     ],
 };
 
@@ -63,10 +87,19 @@ pub const FACE_MESH: ModelSpec = ModelSpec {
     name: "face_mesh",
     file: "face_mesh.onnx",
     sha256: "78b6e2e9652d6efaecf73c02487849dfba19ac6522d56f5f1dd3cf96aaefadff",
-    input: TensorSpec { name: "input_1", shape: &[1, 192, 192, 3] },
+    input: TensorSpec {
+        name: "input_1",
+        shape: &[1, 192, 192, 3],
+    },
     outputs: &[
-        TensorSpec { name: "conv2d_21", shape: &[1, 1, 1, 1404] },
-        TensorSpec { name: "conv2d_31", shape: &[1, 1, 1, 1] },
+        TensorSpec {
+            name: "conv2d_21",
+            shape: &[1, 1, 1, 1404],
+        },
+        TensorSpec {
+            name: "conv2d_31",
+            shape: &[1, 1, 1, 1],
+        },
     ],
 };
 
@@ -75,8 +108,14 @@ pub const MOBILEFACENET: ModelSpec = ModelSpec {
     name: "mobilefacenet",
     file: "mobilefacenet.onnx",
     sha256: "bc240f575d0a8ef50aadad28eabca2f3032cfa3f9b4c505b677c2746f48e92db",
-    input: TensorSpec { name: "input", shape: &[-1, 112, 112, 3] },
-    outputs: &[TensorSpec { name: "embeddings", shape: &[-1, 192] }],
+    input: TensorSpec {
+        name: "input",
+        shape: &[-1, 112, 112, 3],
+    },
+    outputs: &[TensorSpec {
+        name: "embeddings",
+        shape: &[-1, 192],
+    }],
 };
 
 /// Person/background segmentation, 256x256, input in [0, 1].
@@ -84,13 +123,24 @@ pub const SELFIE_SEGMENTATION: ModelSpec = ModelSpec {
     name: "selfie_segmentation",
     file: "selfie_segmentation.onnx",
     sha256: "02fa2379da046bde3653a70f84881be01f59abebb59094233c80262b18e38b43",
-    input: TensorSpec { name: "input_1", shape: &[1, 256, 256, 3] },
-    outputs: &[TensorSpec { name: "activation_10", shape: &[1, 256, 256, 1] }],
+    input: TensorSpec {
+        name: "input_1",
+        shape: &[1, 256, 256, 3],
+    },
+    outputs: &[TensorSpec {
+        name: "activation_10",
+        shape: &[1, 256, 256, 1],
+    }],
 };
 
 /// Every model of the default set.
-pub const ALL: &[ModelSpec] =
-    &[BLAZEFACE_SHORT, BLAZEFACE_FULL, FACE_MESH, MOBILEFACENET, SELFIE_SEGMENTATION];
+pub const ALL: &[ModelSpec] = &[
+    BLAZEFACE_SHORT,
+    BLAZEFACE_FULL,
+    FACE_MESH,
+    MOBILEFACENET,
+    SELFIE_SEGMENTATION,
+];
 
 /// Environment variable naming the model folder.
 pub const MODEL_DIR_ENV: &str = "REALFACE_MODEL_DIR";
@@ -136,7 +186,11 @@ mod tests {
             assert_eq!(entry["sha256"], spec.sha256);
             assert_eq!(entry["inputs"][0]["name"], spec.input.name);
             let dims = |v: &serde_json::Value| -> Vec<i64> {
-                v.as_array().expect("shape").iter().map(|d| d.as_i64().unwrap_or(-1)).collect()
+                v.as_array()
+                    .expect("shape")
+                    .iter()
+                    .map(|d| d.as_i64().unwrap_or(-1))
+                    .collect()
             };
             assert_eq!(dims(&entry["inputs"][0]["shape"]), spec.input.shape);
             for out in spec.outputs {
@@ -145,7 +199,9 @@ mod tests {
                     .expect("outputs")
                     .iter()
                     .find(|o| o["name"] == out.name)
-                    .unwrap_or_else(|| panic!("{}: output {} not in manifest", spec.name, out.name));
+                    .unwrap_or_else(|| {
+                        panic!("{}: output {} not in manifest", spec.name, out.name)
+                    });
                 assert_eq!(dims(&o["shape"]), out.shape, "{} {}", spec.name, out.name);
             }
         }

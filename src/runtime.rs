@@ -45,8 +45,14 @@ pub fn library_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
         return out;
     }
     let file = library_file();
-    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(".runtime").join(&file));
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf))
+    out.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(".runtime")
+            .join(&file),
+    );
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
     {
         // target/{debug,release}/realface and target/*/deps|examples/<bin>
         for up in [dir.join("../../.runtime"), dir.join("../../../.runtime")] {
@@ -72,7 +78,10 @@ fn load_error(path: &Path, e: &ort::LoadDynamicError) -> Error {
         reason.push_str(&s.to_string());
         src = s.source();
     }
-    Error::RuntimeLoad { path: path.to_path_buf(), reason }
+    Error::RuntimeLoad {
+        path: path.to_path_buf(),
+        reason,
+    }
 }
 
 fn runtime(cfg: &RuntimeConfig) -> Result<&'static Runtime> {
@@ -88,22 +97,34 @@ fn runtime(cfg: &RuntimeConfig) -> Result<&'static Runtime> {
     let builder = match found {
         Some(path) => ort::init_from(&path).map_err(|e| load_error(&path, &e))?,
         None if cfg.library_path.is_some() || std::env::var_os(ORT_LIB_ENV).is_some() => {
-            return Err(Error::RuntimeMissing { version: ORT_VERSION, searched: candidates });
+            return Err(Error::RuntimeMissing {
+                version: ORT_VERSION,
+                searched: candidates,
+            });
         }
         None => {
             // Last resort: the system loader path (e.g. a distribution package).
             let system = PathBuf::from(library_file());
             ort::init_from(&system).map_err(|_| {
                 let mut searched = candidates.clone();
-                searched.push(PathBuf::from(format!("{} (system loader path)", library_file())));
-                Error::RuntimeMissing { version: ORT_VERSION, searched }
+                searched.push(PathBuf::from(format!(
+                    "{} (system loader path)",
+                    library_file()
+                )));
+                Error::RuntimeMissing {
+                    version: ORT_VERSION,
+                    searched,
+                }
             })?
         }
     };
     let env = builder
         .with_name("realface")
         .build()
-        .map_err(|e| Error::Inference { stage: "runtime", message: e.to_string() })?;
+        .map_err(|e| Error::Inference {
+            stage: "runtime",
+            message: e.to_string(),
+        })?;
     Ok(RUNTIME.get_or_init(|| Runtime { env }))
 }
 
@@ -135,7 +156,10 @@ impl std::fmt::Debug for OnnxModel {
 }
 
 fn ort_err(stage: &'static str) -> impl Fn(ort::Error) -> Error {
-    move |e| Error::Inference { stage, message: e.to_string() }
+    move |e| Error::Inference {
+        stage,
+        message: e.to_string(),
+    }
 }
 
 fn check_tensor(
@@ -146,9 +170,11 @@ fn check_tensor(
     want: &[i64],
 ) -> Result<()> {
     let shape: Vec<i64> = match ty {
-        ValueType::Tensor { ty: ort::value::TensorElementType::Float32, shape, .. } => {
-            shape.iter().copied().collect()
-        }
+        ValueType::Tensor {
+            ty: ort::value::TensorElementType::Float32,
+            shape,
+            ..
+        } => shape.iter().copied().collect(),
         other => {
             return Err(Error::ModelShape {
                 name: spec.name,
@@ -217,7 +243,9 @@ impl OnnxModel {
                 .with_intra_threads(cfg.intra_threads)
                 .map_err(|e| ort_err(stage)(e.into()))?;
         }
-        builder = builder.with_inter_threads(1).map_err(|e| ort_err(stage)(e.into()))?;
+        builder = builder
+            .with_inter_threads(1)
+            .map_err(|e| ort_err(stage)(e.into()))?;
         builder.commit_from_memory(bytes).map_err(ort_err(stage))
     }
 
@@ -233,7 +261,11 @@ impl OnnxModel {
         if input.name() != spec.input.name {
             return Err(Error::ModelShape {
                 name: spec.name,
-                detail: format!("input is `{}`, expected `{}`", input.name(), spec.input.name),
+                detail: format!(
+                    "input is `{}`, expected `{}`",
+                    input.name(),
+                    spec.input.name
+                ),
             });
         }
         check_tensor(spec, "input", input.name(), input.dtype(), spec.input.shape)?;
@@ -245,9 +277,13 @@ impl OnnxModel {
             });
         }
         for want in spec.outputs {
-            let got = outputs.iter().find(|o| o.name() == want.name).ok_or_else(|| {
-                Error::ModelShape { name: spec.name, detail: format!("no output `{}`", want.name) }
-            })?;
+            let got = outputs
+                .iter()
+                .find(|o| o.name() == want.name)
+                .ok_or_else(|| Error::ModelShape {
+                    name: spec.name,
+                    detail: format!("no output `{}`", want.name),
+                })?;
             check_tensor(spec, "output", want.name, got.dtype(), want.shape)?;
         }
         Ok(())
@@ -286,10 +322,96 @@ impl OnnxModel {
                 return Err(Error::NonFiniteOutput { stage });
             }
             let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
-            let array = ArrayD::from_shape_vec(IxDyn(&dims), data.to_vec())
-                .map_err(|e| Error::Inference { stage, message: e.to_string() })?;
+            let array = ArrayD::from_shape_vec(IxDyn(&dims), data.to_vec()).map_err(|e| {
+                Error::Inference {
+                    stage,
+                    message: e.to_string(),
+                }
+            })?;
             result.push(array);
         }
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{TensorSpec, BLAZEFACE_SHORT, MOBILEFACENET};
+
+    fn model_bytes(spec: &ModelSpec) -> Vec<u8> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(spec.file);
+        std::fs::read(p).expect("model file")
+    }
+
+    #[test]
+    fn wrong_input_shape_is_refused_at_load() {
+        // The detector's bytes under a spec that expects the embedder's tensors.
+        let bytes = model_bytes(&BLAZEFACE_SHORT);
+        let spec = ModelSpec {
+            sha256: BLAZEFACE_SHORT.sha256,
+            ..MOBILEFACENET
+        };
+        let err = OnnxModel::from_bytes(spec, &bytes, Path::new("x"), &RuntimeConfig::default())
+            .expect_err("shape mismatch");
+        assert_eq!(err.code(), crate::ErrorCode::ModelInvalid);
+        let spec = ModelSpec {
+            input: TensorSpec {
+                name: BLAZEFACE_SHORT.input.name,
+                shape: &[1, 64, 64, 3],
+            },
+            ..BLAZEFACE_SHORT
+        };
+        let err = OnnxModel::from_bytes(spec, &bytes, Path::new("x"), &RuntimeConfig::default())
+            .expect_err("shape mismatch");
+        assert!(err.to_string().contains("shape"), "{err}");
+    }
+
+    #[test]
+    fn wrong_checksum_is_refused_before_loading() {
+        let bytes = model_bytes(&BLAZEFACE_SHORT);
+        let err = OnnxModel::from_bytes(
+            MOBILEFACENET,
+            &bytes,
+            Path::new("x"),
+            &RuntimeConfig::default(),
+        )
+        .expect_err("checksum");
+        assert!(matches!(err, Error::ModelChecksum { .. }));
+    }
+
+    #[test]
+    fn runs_and_checks_input_size() {
+        let bytes = model_bytes(&MOBILEFACENET);
+        let m = OnnxModel::from_bytes(
+            MOBILEFACENET,
+            &bytes,
+            Path::new("x"),
+            &RuntimeConfig::default(),
+        )
+        .expect("loads");
+        let ok = ndarray::Array4::<f32>::zeros((3, 112, 112, 3));
+        let out = m.run(ok.view().into_dyn()).expect("runs");
+        assert_eq!(out[0].shape(), &[3, 192]);
+        let bad = ndarray::Array4::<f32>::zeros((1, 100, 112, 3));
+        assert_eq!(
+            m.run(bad.view().into_dyn()).expect_err("bad shape").code(),
+            crate::ErrorCode::Inference
+        );
+    }
+
+    #[test]
+    fn library_candidates_prefer_explicit_path() {
+        let c = library_candidates(Some(Path::new("/x/lib.so")));
+        assert_eq!(c, vec![PathBuf::from("/x/lib.so")]);
+        if std::env::var_os(ORT_LIB_ENV).is_some() {
+            return;
+        }
+        let c = library_candidates(None);
+        assert!(c
+            .iter()
+            .any(|p| p.ends_with(format!(".runtime/libonnxruntime.so.{ORT_VERSION}"))));
     }
 }

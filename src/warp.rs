@@ -18,11 +18,20 @@ pub struct Normalize {
 
 impl Normalize {
     /// 0..255 -> [0, 1].
-    pub const UNIT: Normalize = Normalize { mean: 0.0, scale: 1.0 / 255.0 };
+    pub const UNIT: Normalize = Normalize {
+        mean: 0.0,
+        scale: 1.0 / 255.0,
+    };
     /// 0..255 -> [-1, 1].
-    pub const SIGNED: Normalize = Normalize { mean: 127.5, scale: 1.0 / 127.5 };
+    pub const SIGNED: Normalize = Normalize {
+        mean: 127.5,
+        scale: 1.0 / 127.5,
+    };
     /// MobileFaceNet / ArcFace: (v - 127.5) / 128.
-    pub const ARCFACE: Normalize = Normalize { mean: 127.5, scale: 1.0 / 128.0 };
+    pub const ARCFACE: Normalize = Normalize {
+        mean: 127.5,
+        scale: 1.0 / 128.0,
+    };
 }
 
 /// Samples the source at (x, y) (pixel centres at integer coordinates),
@@ -44,9 +53,18 @@ fn sample(src: &RgbImage, x: f32, y: f32) -> Option<[f32; 3]> {
             return [0.0; 3];
         }
         let i = yi as usize * stride + xi as usize * 3;
-        [f32::from(raw[i]), f32::from(raw[i + 1]), f32::from(raw[i + 2])]
+        [
+            f32::from(raw[i]),
+            f32::from(raw[i + 1]),
+            f32::from(raw[i + 2]),
+        ]
     };
-    let (p00, p10, p01, p11) = (px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1));
+    let (p00, p10, p01, p11) = (
+        px(x0, y0),
+        px(x0 + 1, y0),
+        px(x0, y0 + 1),
+        px(x0 + 1, y0 + 1),
+    );
     let mut out = [0.0; 3];
     for c in 0..3 {
         let top = p00[c] + (p10[c] - p00[c]) * fx;
@@ -101,11 +119,17 @@ pub fn warp_image(src: &RgbImage, dst_to_src: &Affine, width: u32, height: u32) 
         dst_to_src,
         width as usize,
         height as usize,
-        Normalize { mean: 0.0, scale: 1.0 },
+        Normalize {
+            mean: 0.0,
+            scale: 1.0,
+        },
         false,
         &mut buf,
     );
-    let bytes: Vec<u8> = buf.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect();
+    let bytes: Vec<u8> = buf
+        .iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect();
     RgbImage::from_raw(width, height, bytes).unwrap_or_else(|| RgbImage::new(width, height))
 }
 
@@ -149,18 +173,43 @@ mod tests {
         let img = ramp(4, 4);
         let mut out = vec![0.0; 3];
         let m = Affine::scale_translate(1.0, 1.0, 0.5, 0.0);
-        warp_into(&img, &m, 1, 1, Normalize { mean: 0.0, scale: 1.0 }, false, &mut out);
+        warp_into(
+            &img,
+            &m,
+            1,
+            1,
+            Normalize {
+                mean: 0.0,
+                scale: 1.0,
+            },
+            false,
+            &mut out,
+        );
         assert!((out[0] - 5.0).abs() < 1e-4);
         let far = Affine::scale_translate(1.0, 1.0, 100.0, 100.0);
         warp_into(&img, &far, 1, 1, Normalize::SIGNED, false, &mut out);
-        assert!((out[0] + 1.0).abs() < 1e-6, "border is black = -1 after SIGNED");
+        assert!(
+            (out[0] + 1.0).abs() < 1e-6,
+            "border is black = -1 after SIGNED"
+        );
     }
 
     #[test]
     fn mirror_flips_columns() {
         let img = ramp(4, 1);
         let mut a = vec![0.0; 12];
-        warp_into(&img, &Affine::IDENTITY, 4, 1, Normalize { mean: 0.0, scale: 1.0 }, true, &mut a);
+        warp_into(
+            &img,
+            &Affine::IDENTITY,
+            4,
+            1,
+            Normalize {
+                mean: 0.0,
+                scale: 1.0,
+            },
+            true,
+            &mut a,
+        );
         assert_eq!(a[0], 30.0);
         assert_eq!(a[9], 0.0);
     }
@@ -170,9 +219,15 @@ mod tests {
         // 200x100 image into 128: scale 200/128, vertical padding 50 px.
         let m = letterbox(200, 100, 128);
         let tl = normalized_to_image(&m, 128, Point::new(0.0, 0.25));
-        assert!((tl.x + 0.5).abs() < 1e-3 && (tl.y + 0.5).abs() < 1e-3, "{tl:?}");
+        assert!(
+            (tl.x + 0.5).abs() < 1e-3 && (tl.y + 0.5).abs() < 1e-3,
+            "{tl:?}"
+        );
         let br = normalized_to_image(&m, 128, Point::new(1.0, 0.75));
-        assert!((br.x - 199.5).abs() < 1e-3 && (br.y - 99.5).abs() < 1e-3, "{br:?}");
+        assert!(
+            (br.x - 199.5).abs() < 1e-3 && (br.y - 99.5).abs() < 1e-3,
+            "{br:?}"
+        );
         let c = normalized_to_image(&m, 128, Point::new(0.5, 0.5));
         assert!((c.x - 99.5).abs() < 1e-3 && (c.y - 49.5).abs() < 1e-3);
     }

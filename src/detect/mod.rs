@@ -80,8 +80,19 @@ struct Variant {
 }
 
 impl Variant {
-    fn load(spec: ModelSpec, layout: AnchorLayout, kind: DetectorKind, dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
-        Ok(Self { model: OnnxModel::load(spec, dir, rt)?, anchors: anchors::generate(&layout), layout, kind })
+    fn load(
+        spec: ModelSpec,
+        layout: AnchorLayout,
+        kind: DetectorKind,
+        dir: &Path,
+        rt: &RuntimeConfig,
+    ) -> Result<Self> {
+        Ok(Self {
+            model: OnnxModel::load(spec, dir, rt)?,
+            anchors: anchors::generate(&layout),
+            layout,
+            kind,
+        })
     }
 
     fn detect(&self, img: &RgbImage, min_score: f32) -> Result<Vec<Face>> {
@@ -108,7 +119,12 @@ impl Variant {
                     Point::new(d.bbox.x + d.bbox.w, d.bbox.y + d.bbox.h),
                 );
                 Face {
-                    bbox: BBox { x: tl.x, y: tl.y, w: br.x - tl.x, h: br.y - tl.y },
+                    bbox: BBox {
+                        x: tl.x,
+                        y: tl.y,
+                        w: br.x - tl.x,
+                        h: br.y - tl.y,
+                    },
                     score: d.score,
                     keypoints: d.keypoints.map(|k| normalized_to_image(&map, size, k)),
                     detector: self.kind,
@@ -152,8 +168,8 @@ pub fn decode(
             break;
         };
         let score = 1.0 / (1.0 + (-logit.clamp(-100.0, 100.0)).exp());
-        if !(score >= min_score) {
-            continue; // also drops NaN
+        if score.is_nan() || score < min_score {
+            continue;
         }
         let cx = r[0] / scale + anchor.x;
         let cy = r[1] / scale + anchor.y;
@@ -161,9 +177,16 @@ pub fn decode(
         let h = r[3] / scale;
         let mut keypoints = [Point::default(); 6];
         for (k, kp) in keypoints.iter_mut().enumerate() {
-            *kp = Point::new(r[4 + 2 * k] / scale + anchor.x, r[5 + 2 * k] / scale + anchor.y);
+            *kp = Point::new(
+                r[4 + 2 * k] / scale + anchor.x,
+                r[5 + 2 * k] / scale + anchor.y,
+            );
         }
-        out.push(RawDetection { bbox: BBox::from_center(cx, cy, w, h), score, keypoints });
+        out.push(RawDetection {
+            bbox: BBox::from_center(cx, cy, w, h),
+            score,
+            keypoints,
+        });
     }
     out
 }
@@ -188,7 +211,12 @@ impl std::fmt::Debug for FaceDetector {
 
 impl FaceDetector {
     /// Loads the detector model(s) the choice needs from `dir`.
-    pub fn new(choice: DetectorChoice, min_score: f32, dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
+    pub fn new(
+        choice: DetectorChoice,
+        min_score: f32,
+        dir: &Path,
+        rt: &RuntimeConfig,
+    ) -> Result<Self> {
         let short = match choice {
             DetectorChoice::Auto | DetectorChoice::Short => Some(Variant::load(
                 models::BLAZEFACE_SHORT,
@@ -210,15 +238,24 @@ impl FaceDetector {
             DetectorChoice::Short => None,
         };
         if !(0.0..=1.0).contains(&min_score) {
-            return Err(Error::invalid("min_detection_score", format!("{min_score} is outside 0..=1")));
+            return Err(Error::invalid(
+                "min_detection_score",
+                format!("{min_score} is outside 0..=1"),
+            ));
         }
-        Ok(Self { short, full, min_score })
+        Ok(Self {
+            short,
+            full,
+            min_score,
+        })
     }
 
     /// All faces in the image, best first.
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<Face>> {
         if img.width() == 0 || img.height() == 0 {
-            return Err(Error::EmptyImage { what: format!("{}x{} pixels", img.width(), img.height()) });
+            return Err(Error::EmptyImage {
+                what: format!("{}x{} pixels", img.width(), img.height()),
+            });
         }
         if let Some(short) = &self.short {
             let faces = short.detect(img, self.min_score)?;
@@ -242,7 +279,10 @@ impl FaceDetector {
 
     /// Names of the loaded models.
     pub fn model_names(&self) -> Vec<&'static str> {
-        [&self.short, &self.full].iter().filter_map(|v| v.as_ref().map(|v| v.model.spec().name)).collect()
+        [&self.short, &self.full]
+            .iter()
+            .filter_map(|v| v.as_ref().map(|v| v.model.spec().name))
+            .collect()
     }
 }
 

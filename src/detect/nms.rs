@@ -19,8 +19,13 @@ pub struct RawDetection {
 impl RawDetection {
     fn is_finite(&self) -> bool {
         self.score.is_finite()
-            && [self.bbox.x, self.bbox.y, self.bbox.w, self.bbox.h].iter().all(|v| v.is_finite())
-            && self.keypoints.iter().all(|p| p.x.is_finite() && p.y.is_finite())
+            && [self.bbox.x, self.bbox.y, self.bbox.w, self.bbox.h]
+                .iter()
+                .all(|v| v.is_finite())
+            && self
+                .keypoints
+                .iter()
+                .all(|p| p.x.is_finite() && p.y.is_finite())
     }
 }
 
@@ -31,8 +36,9 @@ pub fn weighted_nms(mut dets: Vec<RawDetection>, iou_threshold: f32) -> Vec<RawD
     let mut out = Vec::new();
     let mut remaining = dets;
     while let Some(best) = remaining.first().cloned() {
-        let (cluster, rest): (Vec<_>, Vec<_>) =
-            remaining.into_iter().partition(|d| best.bbox.iou(&d.bbox) > iou_threshold || *d == best);
+        let (cluster, rest): (Vec<_>, Vec<_>) = remaining
+            .into_iter()
+            .partition(|d| best.bbox.iou(&d.bbox) > iou_threshold || *d == best);
         remaining = rest;
         let total: f32 = cluster.iter().map(|d| d.score).sum();
         if total <= 0.0 {
@@ -66,7 +72,12 @@ mod tests {
 
     fn det(x: f32, score: f32) -> RawDetection {
         RawDetection {
-            bbox: BBox { x, y: 0.0, w: 1.0, h: 1.0 },
+            bbox: BBox {
+                x,
+                y: 0.0,
+                w: 1.0,
+                h: 1.0,
+            },
             score,
             keypoints: [Point::new(x, 0.0); 6],
         }

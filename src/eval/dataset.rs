@@ -65,29 +65,43 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<csv::StringRecord>)> {
         .flexible(false)
         .from_path(path)
         .map_err(|e| csv_err(path, e))?;
-    let header: Vec<String> =
-        reader.headers().map_err(|e| csv_err(path, e))?.iter().map(str::to_string).collect();
-    let rows = reader.records().collect::<std::result::Result<Vec<_>, _>>().map_err(|e| csv_err(path, e))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_err(path, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| csv_err(path, e))?;
     Ok((header, rows))
 }
 
 fn csv_err(path: &Path, e: csv::Error) -> Error {
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::Io { path: path.into(), source: io },
+        csv::ErrorKind::Io(io) => Error::Io {
+            path: path.into(),
+            source: io,
+        },
         other => Error::invalid("csv", format!("{}: {other:?}", path.display())),
     }
 }
 
 fn column(header: &[String], name: &'static str, path: &Path) -> Result<usize> {
-    header.iter().position(|h| h == name).ok_or_else(|| {
-        Error::invalid("csv", format!("{} has no `{name}` column", path.display()))
-    })
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| Error::invalid("csv", format!("{} has no `{name}` column", path.display())))
 }
 
 /// Reads an identities file (`path,identity` plus an optional `source`).
 pub fn read_identities(path: &Path) -> Result<Vec<LabelledImage>> {
     let (header, rows) = read_csv(path)?;
-    let (p, id) = (column(&header, "path", path)?, column(&header, "identity", path)?);
+    let (p, id) = (
+        column(&header, "path", path)?,
+        column(&header, "identity", path)?,
+    );
     let src = header.iter().position(|h| h == "source");
     Ok(rows
         .iter()
@@ -102,8 +116,11 @@ pub fn read_identities(path: &Path) -> Result<Vec<LabelledImage>> {
 /// Reads a pairs file (`a,b,same` with same = 1/0 or true/false).
 pub fn read_pairs(path: &Path) -> Result<Vec<Pair>> {
     let (header, rows) = read_csv(path)?;
-    let (a, b, s) =
-        (column(&header, "a", path)?, column(&header, "b", path)?, column(&header, "same", path)?);
+    let (a, b, s) = (
+        column(&header, "a", path)?,
+        column(&header, "b", path)?,
+        column(&header, "same", path)?,
+    );
     rows.iter()
         .map(|r| {
             let same = match &r[s] {
@@ -111,7 +128,11 @@ pub fn read_pairs(path: &Path) -> Result<Vec<Pair>> {
                 "0" | "false" | "False" => false,
                 other => return Err(Error::invalid("csv", format!("same = `{other}`"))),
             };
-            Ok(Pair { a: r[a].to_string(), b: r[b].to_string(), same })
+            Ok(Pair {
+                a: r[a].to_string(),
+                b: r[b].to_string(),
+                same,
+            })
         })
         .collect()
 }
@@ -130,14 +151,20 @@ pub struct PadSample {
 impl PadSample {
     /// Whether this is a bona fide (live) presentation.
     pub fn is_bona_fide(&self) -> bool {
-        matches!(self.label.as_str(), "live" | "real" | "bona_fide" | "genuine")
+        matches!(
+            self.label.as_str(),
+            "live" | "real" | "bona_fide" | "genuine"
+        )
     }
 }
 
 /// Reads a PAD labels file (`path,label` plus optional `subject`).
 pub fn read_pad_labels(path: &Path) -> Result<Vec<PadSample>> {
     let (header, rows) = read_csv(path)?;
-    let (p, l) = (column(&header, "path", path)?, column(&header, "label", path)?);
+    let (p, l) = (
+        column(&header, "path", path)?,
+        column(&header, "label", path)?,
+    );
     let subj = header.iter().position(|h| h == "subject");
     Ok(rows
         .iter()
@@ -156,7 +183,10 @@ mod tests {
     #[test]
     fn split_is_deterministic_and_covers_both() {
         let ids: Vec<String> = (0..100).map(|i| format!("celeba:{i}")).collect();
-        let cal = ids.iter().filter(|i| Split::of(i) == Split::Calibration).count();
+        let cal = ids
+            .iter()
+            .filter(|i| Split::of(i) == Split::Calibration)
+            .count();
         assert!(cal > 20 && cal < 80, "{cal}");
         for i in &ids {
             assert_eq!(Split::of(i), Split::of(i));

@@ -24,7 +24,11 @@ impl Scores {
         let dropped_nan = before - genuine.len() - impostor.len();
         genuine.sort_by(f32::total_cmp);
         impostor.sort_by(f32::total_cmp);
-        Self { genuine, impostor, dropped_nan }
+        Self {
+            genuine,
+            impostor,
+            dropped_nan,
+        }
     }
 
     /// Number of scores in `sorted` that are >= t.
@@ -128,7 +132,9 @@ impl Scores {
     pub fn roc(&self) -> Vec<(f64, f64, f32)> {
         let mut t = self.thresholds();
         t.reverse();
-        t.into_iter().map(|t| (self.far(t), self.tar(t), t)).collect()
+        t.into_iter()
+            .map(|t| (self.far(t), self.tar(t), t))
+            .collect()
     }
 }
 
@@ -258,7 +264,11 @@ mod tests {
         assert_eq!(s.auc(), Some((0.5 + 1.0 + 0.5 + 1.0) / 4.0));
         let t = s.threshold_at_far(0.0);
         assert_eq!(s.false_accepts(t), 0);
-        assert_eq!(s.tar(t), 0.0, "a tie with an impostor cannot be accepted at FAR 0");
+        assert_eq!(
+            s.tar(t),
+            0.0,
+            "a tie with an impostor cannot be accepted at FAR 0"
+        );
     }
 
     #[test]

@@ -61,8 +61,13 @@ pub fn embed_all(
 }
 
 fn embed_one(engine: &FaceEngine, root: &Path, path: &str) -> ImageOutcome {
-    let mut out =
-        ImageOutcome { path: path.to_string(), faces: None, error: None, message: None, embedding: None };
+    let mut out = ImageOutcome {
+        path: path.to_string(),
+        faces: None,
+        error: None,
+        message: None,
+        embedding: None,
+    };
     let result = engine.load(&root.join(path)).and_then(|img| {
         let faces = engine.detect(&img)?;
         out.faces = Some(faces.len());
@@ -98,14 +103,30 @@ pub struct ScoredPair {
 }
 
 /// Scores the pairs of a pairs file whose both images embedded.
-pub fn score_pairs(images: &[LabelledImage], outcomes: &[ImageOutcome], pairs: &[Pair]) -> Vec<ScoredPair> {
-    let index: HashMap<&str, usize> = images.iter().enumerate().map(|(i, m)| (m.path.as_str(), i)).collect();
+pub fn score_pairs(
+    images: &[LabelledImage],
+    outcomes: &[ImageOutcome],
+    pairs: &[Pair],
+) -> Vec<ScoredPair> {
+    let index: HashMap<&str, usize> = images
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.path.as_str(), i))
+        .collect();
     pairs
         .iter()
         .filter_map(|p| {
             let (a, b) = (*index.get(p.a.as_str())?, *index.get(p.b.as_str())?);
-            let (ea, eb) = (outcomes[a].embedding.as_ref()?, outcomes[b].embedding.as_ref()?);
-            Some(ScoredPair { a, b, same: p.same, similarity: ea.similarity(eb).ok()? })
+            let (ea, eb) = (
+                outcomes[a].embedding.as_ref()?,
+                outcomes[b].embedding.as_ref()?,
+            );
+            Some(ScoredPair {
+                a,
+                b,
+                same: p.same,
+                similarity: ea.similarity(eb).ok()?,
+            })
         })
         .collect()
 }
@@ -114,11 +135,17 @@ pub fn score_pairs(images: &[LabelledImage], outcomes: &[ImageOutcome], pairs: &
 /// in parallel. Pairs never cross sources (a grey 1990s scan against a colour
 /// web photo is no test of anything).
 pub fn score_all_vs_all(images: &[LabelledImage], outcomes: &[ImageOutcome]) -> Vec<ScoredPair> {
-    let ok: Vec<usize> = (0..images.len()).filter(|&i| outcomes[i].embedding.is_some()).collect();
+    let ok: Vec<usize> = (0..images.len())
+        .filter(|&i| outcomes[i].embedding.is_some())
+        .collect();
     ok.par_iter()
         .enumerate()
         .flat_map_iter(|(k, &a)| {
-            let ea = outcomes[a].embedding.as_ref().map(Embedding::as_slice).unwrap_or(&[]);
+            let ea = outcomes[a]
+                .embedding
+                .as_ref()
+                .map(Embedding::as_slice)
+                .unwrap_or(&[]);
             ok[k + 1..].iter().filter_map(move |&b| {
                 if images[a].source != images[b].source {
                     return None;
@@ -138,7 +165,10 @@ pub fn score_all_vs_all(images: &[LabelledImage], outcomes: &[ImageOutcome]) -> 
 /// Splits scored pairs into genuine and impostor score sets.
 pub fn to_scores(pairs: &[ScoredPair]) -> Scores {
     let (g, i): (Vec<&ScoredPair>, Vec<&ScoredPair>) = pairs.iter().partition(|p| p.same);
-    Scores::new(g.iter().map(|p| p.similarity).collect(), i.iter().map(|p| p.similarity).collect())
+    Scores::new(
+        g.iter().map(|p| p.similarity).collect(),
+        i.iter().map(|p| p.similarity).collect(),
+    )
 }
 
 /// The figures of a verification report.
@@ -234,7 +264,10 @@ pub fn match_report(
         split,
         n_images: outcomes.len(),
         n_failed: outcomes.iter().filter(|o| o.embedding.is_none()).count(),
-        n_detected: outcomes.iter().filter(|o| o.faces.is_some_and(|n| n > 0)).count(),
+        n_detected: outcomes
+            .iter()
+            .filter(|o| o.faces.is_some_and(|n| n > 0))
+            .count(),
         n_genuine: scores.genuine.len(),
         n_impostor: scores.impostor.len(),
         auc: scores.auc(),
@@ -278,5 +311,8 @@ pub fn calibrate(scores: &Scores, flip_fusion: bool, source: String) -> Result<C
         points,
     };
     // Round-trip through the validator (monotone, in range).
-    Calibration::from_json(&serde_json::to_string(&cal).map_err(|e| crate::Error::invalid("calibration", e.to_string()))?)
+    Calibration::from_json(
+        &serde_json::to_string(&cal)
+            .map_err(|e| crate::Error::invalid("calibration", e.to_string()))?,
+    )
 }

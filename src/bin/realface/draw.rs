@@ -45,7 +45,15 @@ pub fn faces(img: &RgbImage, faces: &[Face]) -> RgbImage {
     ];
     for f in faces {
         let b = f.bbox;
-        rect(&mut out, b.x, b.y, b.x + b.w, b.y + b.h, thick, Rgb([0, 255, 0]));
+        rect(
+            &mut out,
+            b.x,
+            b.y,
+            b.x + b.w,
+            b.y + b.h,
+            thick,
+            Rgb([0, 255, 0]),
+        );
         for (k, p) in f.keypoints.iter().enumerate() {
             dot(&mut out, *p, thick + 1, colours[k % colours.len()]);
         }

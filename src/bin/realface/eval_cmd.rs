@@ -21,7 +21,10 @@ pub struct DataArgs<'a> {
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error::Io { path: path.to_path_buf(), source: e }
+    Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
 /// Loaded data set with every image embedded.
@@ -44,10 +47,15 @@ pub fn embed_dataset(args: &DataArgs) -> Result<Embedded> {
         .filter(|m| args.split.contains(&m.identity))
         .collect();
     if images.is_empty() {
-        return Err(Error::invalid("identities", "no images in the chosen split"));
+        return Err(Error::invalid(
+            "identities",
+            "no images in the chosen split",
+        ));
     }
     let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         args.threads
     };
@@ -74,7 +82,13 @@ pub fn embed_dataset(args: &DataArgs) -> Result<Embedded> {
     let outcomes = pool.install(|| eval::embed_all(&engine, &root, &images, &|| bar.inc(1)));
     bar.finish_and_clear();
     let embed_seconds = start.elapsed().as_secs_f64();
-    Ok(Embedded { images, outcomes, engine, embed_seconds, threads })
+    Ok(Embedded {
+        images,
+        outcomes,
+        engine,
+        embed_seconds,
+        threads,
+    })
 }
 
 fn write_failures(out: &Path, e: &Embedded) -> Result<()> {
@@ -100,19 +114,32 @@ fn write_failures(out: &Path, e: &Embedded) -> Result<()> {
 /// distribution is summarised in report.json.
 fn write_scores(out: &Path, e: &Embedded, pairs: &[ScoredPair]) -> Result<()> {
     let path = out.join("scores.csv");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).map_err(|x| io_err(&path, x))?);
+    let mut f =
+        std::io::BufWriter::new(std::fs::File::create(&path).map_err(|x| io_err(&path, x))?);
     let mut imp: Vec<&ScoredPair> = pairs.iter().filter(|p| !p.same).collect();
     imp.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
     imp.truncate(10_000);
     writeln!(f, "a,b,same,similarity").map_err(|x| io_err(&path, x))?;
     for p in pairs.iter().filter(|p| p.same).chain(imp) {
-        writeln!(f, "{},{},{},{:.6}", e.images[p.a].path, e.images[p.b].path, u8::from(p.same), p.similarity)
-            .map_err(|x| io_err(&path, x))?;
+        writeln!(
+            f,
+            "{},{},{},{:.6}",
+            e.images[p.a].path,
+            e.images[p.b].path,
+            u8::from(p.same),
+            p.similarity
+        )
+        .map_err(|x| io_err(&path, x))?;
     }
     Ok(())
 }
 
-pub fn eval_match(args: &DataArgs, pairs_csv: Option<&Path>, all_vs_all: bool, out: &Path) -> Result<()> {
+pub fn eval_match(
+    args: &DataArgs,
+    pairs_csv: Option<&Path>,
+    all_vs_all: bool,
+    out: &Path,
+) -> Result<()> {
     let total = Instant::now();
     std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
     let e = embed_dataset(args)?;
@@ -136,8 +163,13 @@ pub fn eval_match(args: &DataArgs, pairs_csv: Option<&Path>, all_vs_all: bool, o
     if let Err(msg) = crate::plot::write_plots(out, &format!("{:?} split", args.split), &scores) {
         eprintln!("realface: plots not written: {msg}");
     }
-    let mut v = serde_json::to_value(&report).map_err(|x| Error::invalid("report", x.to_string()))?;
-    v["mode"] = json!(if pairs_csv.is_some() && !all_vs_all { "pairs" } else { "all_vs_all" });
+    let mut v =
+        serde_json::to_value(&report).map_err(|x| Error::invalid("report", x.to_string()))?;
+    v["mode"] = json!(if pairs_csv.is_some() && !all_vs_all {
+        "pairs"
+    } else {
+        "all_vs_all"
+    });
     v["timing"] = json!({
         "threads": e.threads,
         "embed_seconds": e.embed_seconds,
@@ -146,7 +178,8 @@ pub fn eval_match(args: &DataArgs, pairs_csv: Option<&Path>, all_vs_all: bool, o
         "images_per_second": e.images.len() as f64 / e.embed_seconds.max(1e-9),
     });
     let path = out.join("report.json");
-    let text = serde_json::to_string_pretty(&v).map_err(|x| Error::invalid("report", x.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&v).map_err(|x| Error::invalid("report", x.to_string()))?;
     std::fs::write(&path, text + "\n").map_err(|x| io_err(&path, x))?;
     println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     Ok(())
@@ -169,7 +202,8 @@ pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
         scores.impostor.len()
     );
     let cal = eval::calibrate(&scores, args.flip, source)?;
-    let text = serde_json::to_string_pretty(&cal).map_err(|x| Error::invalid("calibration", x.to_string()))?;
+    let text = serde_json::to_string_pretty(&cal)
+        .map_err(|x| Error::invalid("calibration", x.to_string()))?;
     std::fs::write(out_file, text.clone() + "\n").map_err(|x| io_err(out_file, x))?;
     println!("{text}");
     Ok(())

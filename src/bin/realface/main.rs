@@ -148,7 +148,11 @@ fn config(cli: &Cli) -> EngineConfig {
             Detector::Short => DetectorChoice::Short,
             Detector::Full => DetectorChoice::Full,
         })
-        .with_face_policy(if cli.largest_face { FacePolicy::Largest } else { FacePolicy::ExactlyOne })
+        .with_face_policy(if cli.largest_face {
+            FacePolicy::Largest
+        } else {
+            FacePolicy::ExactlyOne
+        })
         .with_flip_fusion(cli.flip);
     if let Some(m) = &cli.models {
         cfg = cfg.with_model_dir(m);
@@ -178,7 +182,13 @@ type CmdResult = Result<(), (String, Error)>;
 
 fn run(cli: &Cli) -> CmdResult {
     match &cli.command {
-        Command::Eval(EvalCommand::Match { data, pairs, all_vs_all, out, split }) => {
+        Command::Eval(EvalCommand::Match {
+            data,
+            pairs,
+            all_vs_all,
+            out,
+            split,
+        }) => {
             let args = data_args(cli, data, *split);
             return eval_cmd::eval_match(&args, pairs.as_deref(), *all_vs_all, out)
                 .map_err(|e| ("eval match".to_string(), e));
@@ -196,7 +206,13 @@ fn run(cli: &Cli) -> CmdResult {
             let faces = engine.detect(&img).map_err(|e| with_path(image, e))?;
             if let Some(out) = draw {
                 draw::faces(&img, &faces).save(out).map_err(|e| {
-                    with_path(out, Error::Io { path: out.clone(), source: std::io::Error::other(e) })
+                    with_path(
+                        out,
+                        Error::Io {
+                            path: out.clone(),
+                            source: std::io::Error::other(e),
+                        },
+                    )
                 })?;
             }
             let list: Vec<_> = faces
@@ -211,7 +227,8 @@ fn run(cli: &Cli) -> CmdResult {
                 })
                 .collect();
             if *json {
-                let v = json!({"image": {"width": img.width(), "height": img.height()}, "faces": list});
+                let v =
+                    json!({"image": {"width": img.width(), "height": img.height()}, "faces": list});
                 println!("{v}");
             } else {
                 println!("{}: {} face(s)", image.display(), faces.len());
@@ -236,7 +253,12 @@ fn run(cli: &Cli) -> CmdResult {
                 });
                 println!("{v}");
             } else {
-                let s: Vec<String> = a.embedding.as_slice().iter().map(|v| format!("{v:.6}")).collect();
+                let s: Vec<String> = a
+                    .embedding
+                    .as_slice()
+                    .iter()
+                    .map(|v| format!("{v:.6}"))
+                    .collect();
                 println!("{}", s.join(" "));
             }
         }
@@ -245,7 +267,9 @@ fn run(cli: &Cli) -> CmdResult {
             let ib = engine.load(b).map_err(|e| with_path(b, e))?;
             let ea = engine.embed_image(&ia).map_err(|e| with_path(a, e))?;
             let eb = engine.embed_image(&ib).map_err(|e| with_path(b, e))?;
-            let d = engine.compare_embeddings(&ea, &eb, *far).map_err(|e| ("compare".into(), e))?;
+            let d = engine
+                .compare_embeddings(&ea, &eb, *far)
+                .map_err(|e| ("compare".into(), e))?;
             if *json {
                 let v = json!({
                     "similarity": d.similarity,
@@ -260,7 +284,11 @@ fn run(cli: &Cli) -> CmdResult {
             } else {
                 println!(
                     "{}: similarity {:.4} (threshold {:.4} at FAR {:e}), score {:.1}",
-                    if d.same_person { "same person" } else { "different people" },
+                    if d.same_person {
+                        "same person"
+                    } else {
+                        "different people"
+                    },
                     d.similarity,
                     d.threshold,
                     d.far_target,
@@ -290,7 +318,11 @@ fn main() -> ExitCode {
                     "message": e.to_string(), "input": what}});
                 println!("{v}");
             }
-            eprintln!("realface: {what}: {e} [{} {}]", e.code().name(), e.code().as_u32());
+            eprintln!(
+                "realface: {what}: {e} [{} {}]",
+                e.code().name(),
+                e.code().as_u32()
+            );
             ExitCode::from(2)
         }
     }

@@ -57,13 +57,16 @@ where
         ))
         .map_err(err)?;
     } else {
-        let mut c = chart.build_cartesian_2d((xmin..1.0f64).log_scale(), 0.0..1.0f64).map_err(err)?;
+        let mut c = chart
+            .build_cartesian_2d((xmin..1.0f64).log_scale(), 0.0..1.0f64)
+            .map_err(err)?;
         c.configure_mesh()
             .x_desc("FAR (false accept rate)")
             .y_desc("TAR (true accept rate)")
             .draw()
             .map_err(err)?;
-        c.draw_series(LineSeries::new(pts.iter().copied(), &BLUE)).map_err(err)?;
+        c.draw_series(LineSeries::new(pts.iter().copied(), &BLUE))
+            .map_err(err)?;
     }
     root.present().map_err(err)
 }
@@ -73,7 +76,19 @@ pub fn write_plots(dir: &Path, title: &str, scores: &Scores) -> Result<(), Strin
     let pts = curve(scores);
     let n = scores.impostor.len();
     let png = dir.join("roc.png");
-    draw(BitMapBackend::new(&png, (800, 600)).into_drawing_area(), &format!("ROC: {title}"), &pts, false, n)?;
+    draw(
+        BitMapBackend::new(&png, (800, 600)).into_drawing_area(),
+        &format!("ROC: {title}"),
+        &pts,
+        false,
+        n,
+    )?;
     let svg = dir.join("det.svg");
-    draw(SVGBackend::new(&svg, (800, 600)).into_drawing_area(), &format!("DET: {title}"), &pts, true, n)
+    draw(
+        SVGBackend::new(&svg, (800, 600)).into_drawing_area(),
+        &format!("DET: {title}"),
+        &pts,
+        true,
+        n,
+    )
 }

@@ -1,0 +1,105 @@
+//! Figures on the shared evaluation data (../shared/data or $REALFACE_DATA).
+//! These fail, never skip, when the data is missing.
+
+mod common;
+
+use std::io::Write;
+
+use common::{cli, data_dir, engine};
+use rayon::prelude::*;
+use realface::eval::dataset::{read_identities, Split};
+
+/// BlazeFace (auto: short range, then full range) finds at least one face in
+/// >= 99% of the 2,101 CelebA photos. The measured count is printed.
+#[test]
+fn celeba_detection_rate() {
+    let dir = data_dir().join("faces");
+    let images: Vec<_> = read_identities(&dir.join("identities.csv"))
+        .expect("identities")
+        .into_iter()
+        .filter(|m| m.source.as_deref() == Some("celeba"))
+        .collect();
+    assert_eq!(images.len(), 2101, "the CelebA part of the shared set");
+    let found = images
+        .par_iter()
+        .filter(|m| {
+            let img = engine()
+                .load(&dir.join(&m.path))
+                .expect("CelebA photos decode");
+            !engine().detect(&img).expect("detect runs").is_empty()
+        })
+        .count();
+    let rate = found as f64 / images.len() as f64;
+    eprintln!(
+        "CelebA detection: {found}/{} = {:.2}%",
+        images.len(),
+        rate * 100.0
+    );
+    assert!(rate >= 0.99, "detection rate {rate}");
+}
+
+/// `eval match` on a small subset of the report split writes a sane report.
+#[test]
+fn eval_match_on_a_subset() {
+    let dir = data_dir().join("faces");
+    let all = read_identities(&dir.join("identities.csv")).expect("identities");
+    let mut ids: Vec<&str> = all
+        .iter()
+        .filter(|m| {
+            m.source.as_deref() == Some("celeba") && Split::of(&m.identity) == Split::Report
+        })
+        .map(|m| m.identity.as_str())
+        .collect();
+    ids.dedup();
+    ids.truncate(25);
+    let tmp = std::env::temp_dir().join(format!("realface-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let csv = tmp.join("subset.csv");
+    let mut f = std::fs::File::create(&csv).expect("csv");
+    writeln!(f, "path,identity,source").expect("write");
+    let mut n = 0;
+    for m in all.iter().filter(|m| ids.contains(&m.identity.as_str())) {
+        writeln!(f, "{},{},celeba", m.path, m.identity).expect("write");
+        n += 1;
+    }
+    drop(f);
+    let out = tmp.join("out");
+    let status = cli()
+        .args(["eval", "match", "--split", "all", "--identities"])
+        .arg(&csv)
+        .arg("--root")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
+            .expect("JSON");
+    assert_eq!(report["n_images"].as_u64(), Some(n));
+    let failed = report["n_failed"].as_u64().expect("n_failed");
+    assert!(failed < n / 10);
+    let ok = n - failed;
+    assert!(report["n_genuine"].as_u64().expect("genuine") > 0);
+    let pairs =
+        report["n_genuine"].as_u64().unwrap_or(0) + report["n_impostor"].as_u64().unwrap_or(0);
+    assert_eq!(pairs, ok * (ok - 1) / 2, "all-vs-all within one source");
+    assert!(report["auc"].as_f64().expect("auc") > 0.9);
+    assert!(report["eer"].as_f64().expect("eer") < 0.2);
+    for key in [
+        "far_at_default_threshold",
+        "tar_at_default_threshold",
+        "default_threshold",
+    ] {
+        assert!(report[key].is_number(), "{key}");
+    }
+    assert!(report["tar_at_far"]["1e-2"]["tar"].is_number());
+    assert!(out.join("roc.png").is_file() && out.join("det.svg").is_file());
+    assert!(out.join("scores.csv").is_file() && out.join("failures.csv").is_file());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
