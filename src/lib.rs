@@ -50,6 +50,7 @@ pub mod eval;
 pub mod geometry;
 pub mod image_io;
 pub mod landmarks;
+pub mod liveness;
 pub mod models;
 pub mod runtime;
 pub mod warp;

@@ -103,3 +103,46 @@ fn eval_match_on_a_subset() {
     assert!(out.join("scores.csv").is_file() && out.join("failures.csv").is_file());
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `eval pad` on the shared spoof set writes ISO/IEC 30107-3 figures per species.
+#[test]
+fn eval_pad_reports_per_species() {
+    let labels = data_dir().join("spoof/labels.csv");
+    let out = std::env::temp_dir().join(format!("realface-pad-{}", std::process::id()));
+    let run = cli()
+        .args(["eval", "pad", "--detector", "sharpness", "--labels"])
+        .arg(&labels)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
+            .expect("JSON");
+    assert_eq!(r["n_bona_fide"].as_u64(), Some(371));
+    assert_eq!(r["n_attacks"]["print"].as_u64(), Some(241));
+    assert_eq!(r["n_attacks"]["replay"].as_u64(), Some(237));
+    for point in ["at_apcer_1pct", "at_apcer_5pct"] {
+        let limit = if point == "at_apcer_1pct" { 0.01 } else { 0.05 };
+        for species in ["print", "replay"] {
+            let a = r[point]["apcer"][species].as_f64().expect("apcer");
+            assert!(a <= limit, "{point} {species} {a}");
+        }
+        assert!(r[point]["bpcer"].is_number());
+    }
+    assert!(out.join("det.svg").is_file());
+    let bad = cli()
+        .args(["eval", "pad", "--detector", "magic", "--labels"])
+        .arg(&labels)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -9,6 +9,7 @@
 
 pub mod dataset;
 pub mod metrics;
+pub mod pad;
 
 use std::collections::HashMap;
 use std::path::Path;

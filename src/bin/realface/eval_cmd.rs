@@ -208,3 +208,89 @@ pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
     println!("{text}");
     Ok(())
 }
+
+pub fn eval_pad(
+    labels: &Path,
+    root: Option<&Path>,
+    out: &Path,
+    detector: &str,
+    threads: usize,
+    base: EngineConfig,
+) -> Result<()> {
+    use rayon::prelude::*;
+    use realface::eval::dataset::read_pad_labels;
+    use realface::eval::pad::{det_curve, pad_report, PadScore};
+    use realface::liveness::passive::PassiveCue;
+
+    let cue = PassiveCue::from_name(detector)?;
+    std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
+    let root = root
+        .map(Path::to_path_buf)
+        .or_else(|| labels.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let samples = read_pad_labels(labels)?;
+    let threads = if threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        threads
+    };
+    let engine = FaceEngine::new(
+        base.with_face_policy(FacePolicy::Largest)
+            .with_sessions_per_model(threads)
+            .with_intra_threads(1),
+    )?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::invalid("threads", e.to_string()))?;
+    let bar = ProgressBar::new(samples.len() as u64);
+    bar.set_message(format!("scoring {}", cue.name()));
+    let scores: Vec<PadScore> = pool.install(|| {
+        samples
+            .par_iter()
+            .map(|s| {
+                let score = engine.load(&root.join(&s.path)).ok().and_then(|img| {
+                    let face = engine.select_face(engine.detect(&img).ok()?).ok()?;
+                    let (_, _, map) = engine.landmarks(&img, &face).ok()?;
+                    Some(cue.score(&img, &map))
+                });
+                bar.inc(1);
+                PadScore {
+                    label: s.label.clone(),
+                    bona_fide: s.is_bona_fide(),
+                    score,
+                }
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let report = pad_report(cue.name(), &scores);
+    let path = out.join("scores.csv");
+    let mut f = std::fs::File::create(&path).map_err(|x| io_err(&path, x))?;
+    writeln!(f, "path,label,score").map_err(|x| io_err(&path, x))?;
+    for (s, sc) in samples.iter().zip(&scores) {
+        writeln!(
+            f,
+            "{},{},{}",
+            s.path,
+            s.label,
+            sc.score.map(|v| v.to_string()).unwrap_or_default()
+        )
+        .map_err(|x| io_err(&path, x))?;
+    }
+    if let Err(msg) = crate::plot::write_pad_det(
+        &out.join("det.svg"),
+        &format!("PAD DET: {}", cue.name()),
+        &det_curve(&scores),
+    ) {
+        eprintln!("realface: plot not written: {msg}");
+    }
+    let text = serde_json::to_string_pretty(&report)
+        .map_err(|x| Error::invalid("report", x.to_string()))?;
+    let path = out.join("report.json");
+    std::fs::write(&path, text.clone() + "\n").map_err(|x| io_err(&path, x))?;
+    println!("{text}");
+    Ok(())
+}

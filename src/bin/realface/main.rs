@@ -18,7 +18,7 @@ struct Cli {
     command: Command,
     /// Face detector: auto (short range, then full range if nothing found), short, full.
     #[arg(long, global = true, value_enum, default_value_t = Detector::Auto)]
-    detector: Detector,
+    face_detector: Detector,
     /// Take the largest face instead of requiring exactly one.
     #[arg(long, global = true)]
     largest_face: bool,
@@ -109,6 +109,24 @@ enum EvalCommand {
         #[arg(long, value_enum, default_value_t = SplitArg::Report)]
         split: SplitArg,
     },
+    /// Presentation-attack detection metrics (ISO/IEC 30107-3) of a liveness cue.
+    Pad {
+        /// Labels file (path,label[,subject]); label `live` or an attack species.
+        #[arg(long)]
+        labels: PathBuf,
+        /// Folder the paths are relative to (default: the labels file's folder).
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Output folder (report.json, det.svg, scores.csv).
+        #[arg(long)]
+        out: PathBuf,
+        /// The scorer: a passive cue (sharpness, saturation).
+        #[arg(long)]
+        detector: String,
+        /// Worker threads (0 = one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -143,7 +161,7 @@ impl From<SplitArg> for realface::eval::dataset::Split {
 
 fn config(cli: &Cli) -> EngineConfig {
     let mut cfg = EngineConfig::default()
-        .with_detector(match cli.detector {
+        .with_detector(match cli.face_detector {
             Detector::Auto => DetectorChoice::Auto,
             Detector::Short => DetectorChoice::Short,
             Detector::Full => DetectorChoice::Full,
@@ -192,6 +210,23 @@ fn run(cli: &Cli) -> CmdResult {
             let args = data_args(cli, data, *split);
             return eval_cmd::eval_match(&args, pairs.as_deref(), *all_vs_all, out)
                 .map_err(|e| ("eval match".to_string(), e));
+        }
+        Command::Eval(EvalCommand::Pad {
+            labels,
+            root,
+            out,
+            detector,
+            threads,
+        }) => {
+            return eval_cmd::eval_pad(
+                labels,
+                root.as_deref(),
+                out,
+                detector,
+                *threads,
+                config(cli),
+            )
+            .map_err(|e| ("eval pad".to_string(), e));
         }
         Command::Calibrate { data, out, split } => {
             let args = data_args(cli, data, *split);

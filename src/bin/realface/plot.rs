@@ -92,3 +92,26 @@ pub fn write_plots(dir: &Path, title: &str, scores: &Scores) -> Result<(), Strin
         n,
     )
 }
+
+/// DET plot of a PAD cue: BPCER against the worst species' APCER (linear axes,
+/// since small data sets make log axes mostly empty).
+pub fn write_pad_det(path: &Path, title: &str, pts: &[(f64, f64)]) -> Result<(), String> {
+    let root = SVGBackend::new(path, (800, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut builder = ChartBuilder::on(&root);
+    let mut c = builder
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..1.0f64, 0.0..1.0f64)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc("APCER (worst attack species)")
+        .y_desc("BPCER")
+        .draw()
+        .map_err(err)?;
+    c.draw_series(LineSeries::new(pts.iter().copied(), &RED))
+        .map_err(err)?;
+    root.present().map_err(err)
+}
