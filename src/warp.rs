@@ -37,7 +37,7 @@ impl Normalize {
 /// Samples the source at (x, y) (pixel centres at integer coordinates),
 /// bilinearly; `None` outside the image.
 #[inline]
-fn sample(src: &RgbImage, x: f32, y: f32) -> Option<[f32; 3]> {
+pub(crate) fn sample(src: &RgbImage, x: f32, y: f32) -> Option<[f32; 3]> {
     let (w, h) = (src.width() as i64, src.height() as i64);
     if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
         return None;

@@ -7,6 +7,7 @@
 //! error code and excluded from every figure; they are never scored as matches
 //! or non-matches.
 
+pub mod attacks;
 pub mod dataset;
 pub mod metrics;
 pub mod pad;

@@ -1,4 +1,9 @@
-//! Liveness: passive single-image cues ([`passive`]), measured per attack
-//! species before they are trusted.
+//! Liveness: per-frame measurements from the mesh ([`features`]), passive
+//! single-image cues ([`passive`]), measured per attack species before they are
+//! trusted.
 
+pub mod actions;
+pub mod features;
+pub mod flat;
+pub mod parallax;
 pub mod passive;

@@ -1,0 +1,135 @@
+//! Per-frame facial measurements from the 468-point mesh: eye aspect ratios,
+//! mouth opening, head pose (yaw, pitch, roll) and face size. Pure geometry.
+//!
+//! Head pose comes from the mesh's 3-D points (x right, y down, z away from the
+//! camera, all in image pixels): the face's outward normal is the cross product
+//! of the cheek-to-cheek and forehead-to-chin vectors. Signs, for an
+//! **unmirrored** camera image: yaw > 0 when the nose points to the image's
+//! right (the person turned to their own LEFT); pitch > 0 when the face looks
+//! up; roll > 0 when the eye line tilts clockwise in the image.
+
+use serde::Serialize;
+
+use crate::landmarks::Mesh;
+
+/// Eye contour points for the aspect ratio: (corner a, corner b, upper 1, lower 1, upper 2, lower 2).
+const RIGHT_EYE: [usize; 6] = [33, 133, 160, 144, 158, 153];
+const LEFT_EYE: [usize; 6] = [263, 362, 387, 373, 385, 380];
+const MOUTH_INNER: [usize; 2] = [13, 14];
+const MOUTH_CORNERS: [usize; 2] = [61, 291];
+const CHEEKS: [usize; 2] = [234, 454];
+const FOREHEAD: usize = 10;
+const CHIN: usize = 152;
+const NOSE_TIP: usize = 1;
+
+/// Measurements of one face in one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct FrameFeatures {
+    /// Subject's right eye aspect ratio (lid distance / eye width).
+    pub ear_right: f32,
+    /// Subject's left eye aspect ratio.
+    pub ear_left: f32,
+    /// Mean of both eyes.
+    pub ear: f32,
+    /// Mouth opening: inner-lip distance / mouth width.
+    pub mar: f32,
+    /// Yaw in degrees (see module docs for the sign).
+    pub yaw: f32,
+    /// Pitch in degrees, positive looking up.
+    pub pitch: f32,
+    /// Roll in degrees.
+    pub roll: f32,
+    /// Cheek-to-cheek distance in pixels (face size).
+    pub face_width: f32,
+    /// Nose offset: the nose tip's horizontal position between the two face
+    /// outline points, after removing roll, from -1 (at the image-left cheek)
+    /// through 0 (centred) to 1 (at the image-right cheek). Purely 2-D, so a
+    /// flat photo turned in depth (which keeps the nose centred between its
+    /// own outline) barely moves it, while a real head turn does.
+    pub nose_offset: f32,
+    /// Face aspect: forehead-to-chin over cheek-to-cheek distance in the image.
+    /// Eye and mouth ratios are divided by it, so that tilting a flat photo
+    /// (which shrinks the whole face vertically) does not look like a blink.
+    pub face_aspect: f32,
+}
+
+impl FrameFeatures {
+    /// Eye aspect ratio corrected for the face's foreshortening.
+    pub fn ear_norm(&self) -> f32 {
+        if self.face_aspect > 1e-3 { self.ear / self.face_aspect } else { 0.0 }
+    }
+
+    /// Mouth ratio corrected for the face's foreshortening.
+    pub fn mar_norm(&self) -> f32 {
+        if self.face_aspect > 1e-3 { self.mar / self.face_aspect } else { 0.0 }
+    }
+}
+
+fn p3(m: &Mesh, i: usize) -> [f32; 3] {
+    m.points.get(i).copied().unwrap_or([0.0; 3])
+}
+
+fn dist2(m: &Mesh, a: usize, b: usize) -> f32 {
+    m.point(a).dist(m.point(b))
+}
+
+fn ear(m: &Mesh, idx: &[usize; 6]) -> f32 {
+    let width = dist2(m, idx[0], idx[1]);
+    if width <= 1e-3 {
+        return 0.0;
+    }
+    (dist2(m, idx[2], idx[3]) + dist2(m, idx[4], idx[5])) / (2.0 * width)
+}
+
+fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+
+impl FrameFeatures {
+    /// Measures a mesh.
+    pub fn from_mesh(m: &Mesh) -> FrameFeatures {
+        let ear_right = ear(m, &RIGHT_EYE);
+        let ear_left = ear(m, &LEFT_EYE);
+        let mouth_w = dist2(m, MOUTH_CORNERS[0], MOUTH_CORNERS[1]);
+        let mar = if mouth_w > 1e-3 { dist2(m, MOUTH_INNER[0], MOUTH_INNER[1]) / mouth_w } else { 0.0 };
+        let across = sub(p3(m, CHEEKS[1]), p3(m, CHEEKS[0]));
+        let down = sub(p3(m, CHIN), p3(m, FOREHEAD));
+        let n = cross(across, down);
+        // outward normal (toward the camera for a frontal face)
+        let o = [-n[0], -n[1], -n[2]];
+        let yaw = o[0].atan2(-o[2]).to_degrees();
+        let pitch = (-o[1]).atan2((o[0] * o[0] + o[2] * o[2]).sqrt()).to_degrees();
+        let roll = across[1].atan2(across[0]).to_degrees();
+        let face_width = (across[0] * across[0] + across[1] * across[1]).sqrt();
+        let face_height = (down[0] * down[0] + down[1] * down[1]).sqrt();
+        let face_aspect = if face_width > 1e-3 { face_height / face_width } else { 0.0 };
+        let nose_offset = {
+            let (r, l, n) = (m.point(CHEEKS[0]), m.point(CHEEKS[1]), m.point(NOSE_TIP));
+            let (dx, dy) = (l.x - r.x, l.y - r.y);
+            let len2 = dx * dx + dy * dy;
+            if len2 > 1e-6 {
+                // projection of the nose onto the cheek line, 0..1 -> -1..1
+                let t = ((n.x - r.x) * dx + (n.y - r.y) * dy) / len2;
+                2.0 * t - 1.0
+            } else {
+                0.0
+            }
+        };
+        FrameFeatures {
+            ear_right,
+            ear_left,
+            ear: 0.5 * (ear_right + ear_left),
+            mar,
+            yaw: if yaw.is_finite() { yaw } else { 0.0 },
+            pitch: if pitch.is_finite() { pitch } else { 0.0 },
+            roll: if roll.is_finite() { roll } else { 0.0 },
+            face_width,
+            nose_offset,
+            face_aspect,
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Flat-attack cue: a photo or screen turned in depth in front of the camera.
+//!
+//! Measured on the shared data (`examples/parallax_probe.rs`): the face mesh
+//! infers a 3-D pose even from a flat picture, so a print turned by 40° can
+//! show up to ~22° of mesh yaw — and a homography fitted to its mesh points
+//! leaves as large a residual as a real head turn (0.06-0.08 of the face
+//! width in both), because the mesh places its outline from a 3-D prior. That
+//! residual is therefore recorded but not used. What separates them is 2-D
+//! parallax: in a real turn the nose tip moves across the face (nose offset
+//! change 0.4-0.6), in a turned print it stays nearly centred between the
+//! print's own outline (at most 0.27). The cue fires when the mesh yaw changed
+//! by at least `yaw_deg` but the nose offset by less than `min_nose`.
+
+use serde::Serialize;
+
+use super::features::FrameFeatures;
+use super::parallax::{residual, rigid_points};
+use crate::geometry::Point;
+use crate::landmarks::Mesh;
+
+/// Flat-motion evidence gathered over a session.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlatMotion {
+    #[serde(skip)]
+    reference: Option<(Vec<Point>, FrameFeatures)>,
+    /// Largest yaw change from the reference frame (degrees).
+    pub max_yaw_change: f32,
+    /// Nose-offset change at the frames with a large yaw change (the largest).
+    pub nose_change_at_turn: f32,
+    /// Frames whose yaw changed by at least `yaw_deg`.
+    pub turned_frames: usize,
+    /// Largest homography residual of the rigid mesh points (recorded only).
+    pub max_homography_residual: f32,
+}
+
+impl FlatMotion {
+    /// Yaw change that makes a frame count as turned.
+    pub const YAW_DEG: f32 = 12.0;
+    /// Minimum nose-offset change of a real turn.
+    pub const MIN_NOSE: f32 = 0.2;
+
+    /// Feeds a frame.
+    pub fn update(&mut self, mesh: &Mesh, f: &FrameFeatures) {
+        let Some((pts, r)) = &self.reference else {
+            self.reference = Some((rigid_points(mesh), *f));
+            return;
+        };
+        let dy = (f.yaw - r.yaw).abs();
+        self.max_yaw_change = self.max_yaw_change.max(dy);
+        if dy >= Self::YAW_DEG {
+            self.turned_frames += 1;
+            self.nose_change_at_turn = self.nose_change_at_turn.max((f.nose_offset - r.nose_offset).abs());
+            if let Some(res) = residual(pts, &rigid_points(mesh), r.face_width.max(f.face_width)) {
+                self.max_homography_residual = self.max_homography_residual.max(res);
+            }
+        }
+    }
+
+    /// Whether the motion looked flat: turned frames without 2-D parallax.
+    pub fn flat_suspected(&self) -> bool {
+        self.turned_frames > 0 && self.nose_change_at_turn < Self::MIN_NOSE
+    }
+
+    /// Forgets the reference (face lost or replaced).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
