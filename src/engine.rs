@@ -17,6 +17,7 @@ use crate::geometry::{Affine, Point};
 use crate::image_io::{decode_image, load_image};
 use crate::landmarks::{FaceMesh, Mesh, Roi};
 use crate::models::resolve_model_dir;
+use crate::segment::Segmenter;
 
 /// Everything the pipeline found about the one face of a photo.
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +41,7 @@ pub struct FaceEngine {
     detector: FaceDetector,
     mesh: FaceMesh,
     embedder: FaceEmbedder,
+    segmenter: Segmenter,
     calibration: Calibration,
 }
 
@@ -52,14 +54,9 @@ impl FaceEngine {
         let detector = FaceDetector::new(config.detector, config.min_detection_score, &dir, rt)?;
         let mesh = FaceMesh::new(&dir, rt)?;
         let embedder = FaceEmbedder::new(&dir, rt)?;
+        let segmenter = Segmenter::new(&dir, rt)?;
         let calibration = Calibration::shipped(config.flip_fusion)?;
-        Ok(Self {
-            config,
-            detector,
-            mesh,
-            embedder,
-            calibration,
-        })
+        Ok(Self { config, detector, mesh, embedder, segmenter, calibration })
     }
 
     /// The configuration.
@@ -80,6 +77,11 @@ impl FaceEngine {
     /// The embedding stage.
     pub fn embedder(&self) -> &FaceEmbedder {
         &self.embedder
+    }
+
+    /// The person-segmentation stage (Y_M photos).
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
     }
 
     /// The FAR -> threshold table in use.

@@ -43,6 +43,18 @@ pub enum ErrorCode {
     MultipleFaces = 301,
     /// An argument is out of its valid range or malformed.
     InvalidArgument = 400,
+    /// A frame's timestamp is not after the previous frame's.
+    FrameOrder = 401,
+    /// The certifyId is empty (product client code 10001).
+    CertifyIdEmpty = 500,
+    /// The certifyId was never issued here (product server code 54020).
+    CertifyIdUnknown = 501,
+    /// The certifyId is older than its 23-hour validity (54020).
+    CertifyIdExpired = 502,
+    /// The certifyId was already used by a session (54020).
+    CertifyIdReused = 503,
+    /// The session has finished; it takes no more frames.
+    SessionFinished = 504,
 }
 
 impl ErrorCode {
@@ -66,6 +78,12 @@ impl ErrorCode {
             Self::NoFace => "NO_FACE",
             Self::MultipleFaces => "MULTIPLE_FACES",
             Self::InvalidArgument => "INVALID_ARGUMENT",
+            Self::FrameOrder => "FRAME_ORDER",
+            Self::CertifyIdEmpty => "CERTIFY_ID_EMPTY",
+            Self::CertifyIdUnknown => "CERTIFY_ID_UNKNOWN",
+            Self::CertifyIdExpired => "CERTIFY_ID_EXPIRED",
+            Self::CertifyIdReused => "CERTIFY_ID_REUSED",
+            Self::SessionFinished => "SESSION_FINISHED",
         }
     }
 }
@@ -184,6 +202,28 @@ pub enum Error {
         /// Number of faces found.
         count: usize,
     },
+    /// A frame's timestamp does not follow the previous one.
+    #[error("frame timestamp {got} ms is not after the previous frame's {previous} ms")]
+    FrameOrder {
+        /// The previous timestamp.
+        previous: u64,
+        /// The offending timestamp.
+        got: u64,
+    },
+    /// The certifyId is empty.
+    #[error("certifyId is empty")]
+    CertifyIdEmpty,
+    /// The certifyId is unknown, expired or already used.
+    #[error("certifyId `{id}` is {state}")]
+    CertifyId {
+        /// The id.
+        id: String,
+        /// Unknown, expired or reused.
+        state: CertifyIdState,
+    },
+    /// The session has finished.
+    #[error("the verification session has finished and takes no more frames")]
+    SessionFinished,
     /// An argument is malformed or out of range.
     #[error("invalid argument `{name}`: {reason}")]
     InvalidArgument {
@@ -192,6 +232,28 @@ pub enum Error {
         /// What is wrong and what is valid.
         reason: String,
     },
+}
+
+/// Why a certifyId was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertifyIdState {
+    /// Never issued.
+    Unknown,
+    /// Past its validity.
+    Expired,
+    /// Already used.
+    Reused,
+}
+
+impl std::fmt::Display for CertifyIdState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unknown => "unknown",
+            Self::Expired => "expired",
+            Self::Reused => "already used",
+        })
+    }
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
@@ -217,6 +279,12 @@ impl Error {
             Self::NoFace => ErrorCode::NoFace,
             Self::MultipleFaces { .. } => ErrorCode::MultipleFaces,
             Self::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            Self::FrameOrder { .. } => ErrorCode::FrameOrder,
+            Self::CertifyIdEmpty => ErrorCode::CertifyIdEmpty,
+            Self::CertifyId { state: CertifyIdState::Unknown, .. } => ErrorCode::CertifyIdUnknown,
+            Self::CertifyId { state: CertifyIdState::Expired, .. } => ErrorCode::CertifyIdExpired,
+            Self::CertifyId { state: CertifyIdState::Reused, .. } => ErrorCode::CertifyIdReused,
+            Self::SessionFinished => ErrorCode::SessionFinished,
         }
     }
 
@@ -225,7 +293,22 @@ impl Error {
     /// attached); a broken installation is a capture error too, since no
     /// capture can run.
     pub fn client_code(&self) -> u32 {
-        10010
+        match self {
+            Self::CertifyIdEmpty => 10001,
+            _ => 10010,
+        }
+    }
+
+    /// The product's server error code (PRODUCT.md 1.5): 54020 for an
+    /// unknown, expired or reused certifyId, 50001 for a missing one, 50002
+    /// for a bad parameter, 55000 for everything internal.
+    pub fn server_code(&self) -> u32 {
+        match self {
+            Self::CertifyId { .. } => 54020,
+            Self::CertifyIdEmpty => 50001,
+            Self::InvalidArgument { .. } | Self::FrameOrder { .. } => 50002,
+            _ => 55000,
+        }
     }
 
     /// Shorthand for [`Error::InvalidArgument`].

@@ -52,7 +52,10 @@ pub mod image_io;
 pub mod landmarks;
 pub mod liveness;
 pub mod models;
+pub mod quality;
 pub mod runtime;
+pub mod segment;
+pub mod session;
 pub mod warp;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};

@@ -9,6 +9,7 @@
 
 pub mod attacks;
 pub mod dataset;
+pub mod liveness;
 pub mod metrics;
 pub mod pad;
 

@@ -181,7 +181,8 @@ impl History {
         self.frames.clear();
     }
 
-    fn stat(&self, f: impl Fn(&FrameFeatures) -> f32, p: f32) -> Option<f32> {
+    /// A percentile (0..1) of a feature over the history.
+    pub fn stat(&self, f: impl Fn(&FrameFeatures) -> f32, p: f32) -> Option<f32> {
         percentile(self.frames.iter().map(|(_, x)| f(x)).collect(), p)
     }
 }

@@ -3,6 +3,7 @@
 mod draw;
 mod eval_cmd;
 mod plot;
+mod verify_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -74,6 +75,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Runs a liveness + face-match verification over a folder of frames.
+    Verify {
+        /// Reference photo (ID or enrolment photo) with one face.
+        #[arg(long)]
+        reference: PathBuf,
+        /// Folder of frames (sorted by name).
+        #[arg(long)]
+        frames: PathBuf,
+        /// Frame rate of the folder.
+        #[arg(long, default_value_t = 10.0)]
+        fps: f64,
+        /// Actions to ask for, in order (blink, mouth_open, turn_left, turn_right, nod).
+        #[arg(long)]
+        actions: Option<String>,
+        /// Ask for N random actions drawn from the certifyId.
+        #[arg(long)]
+        random: Option<usize>,
+        /// certifyId issued elsewhere (default: a fresh one).
+        #[arg(long)]
+        certify_id: Option<String>,
+        /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
+        #[arg(long, default_value = "N")]
+        photo: String,
+        /// Print the result as one JSON line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Offline evaluation on labelled data sets.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -92,6 +120,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// Liveness: action detection precision/recall, genuine and attack challenge pass rates.
+    Liveness {
+        /// Folder of clip folders (frames + labels.json).
+        #[arg(long)]
+        clips: PathBuf,
+        /// Spoof folder (labels.csv) for real print/replay attack sequences.
+        #[arg(long)]
+        spoof: Option<PathBuf>,
+        /// Output folder (report.json).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Face-match evaluation: ROC, AUC, EER, TAR at FAR, FAR at the default threshold.
     Match {
         #[command(flatten)]
@@ -228,6 +268,23 @@ fn run(cli: &Cli) -> CmdResult {
             )
             .map_err(|e| ("eval pad".to_string(), e));
         }
+        Command::Verify { reference, frames, fps, actions, random, certify_id, photo, json } => {
+            let args = verify_cmd::VerifyArgs {
+                reference,
+                frames,
+                fps: *fps,
+                actions: actions.as_deref(),
+                random: *random,
+                certify_id: certify_id.as_deref(),
+                photo,
+                json: *json,
+            };
+            return verify_cmd::verify(&args, config(cli)).map_err(|e| ("verify".to_string(), e));
+        }
+        Command::Eval(EvalCommand::Liveness { clips, spoof, out }) => {
+            return verify_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))
+                .map_err(|e| ("eval liveness".to_string(), e));
+        }
         Command::Calibrate { data, out, split } => {
             let args = data_args(cli, data, *split);
             return eval_cmd::calibrate(&args, out).map_err(|e| ("calibrate".to_string(), e));
@@ -331,7 +388,7 @@ fn run(cli: &Cli) -> CmdResult {
                 );
             }
         }
-        Command::Eval(_) | Command::Calibrate { .. } => {}
+        Command::Eval(_) | Command::Calibrate { .. } | Command::Verify { .. } => {}
     }
     Ok(())
 }
@@ -343,7 +400,8 @@ fn main() -> ExitCode {
         Err((what, e)) => {
             let json_out = matches!(
                 &cli.command,
-                Command::Detect { json: true, .. }
+                Command::Verify { json: true, .. }
+                    | Command::Detect { json: true, .. }
                     | Command::Embed { json: true, .. }
                     | Command::Compare { json: true, .. }
             );

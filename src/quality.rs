@@ -1,0 +1,56 @@
+//! Face image quality, 0-100, per frame: face size, sharpness, exposure, pose
+//! and open eyes, each scored 0..1 and combined as a weighted geometric mean
+//! (one bad factor drags the whole score down). Used to pick the verification
+//! photo and the frame that is embedded and compared.
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::align::aligned_image;
+use crate::geometry::Affine;
+use crate::liveness::features::FrameFeatures;
+use crate::liveness::passive::laplacian_log_variance;
+
+/// The parts of a quality score, each 0..1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Quality {
+    /// Overall 0-100.
+    pub score: f32,
+    /// Face width: 1 at >= 120 px between the cheeks.
+    pub size: f32,
+    /// Detail (Laplacian variance of the aligned face).
+    pub sharpness: f32,
+    /// Brightness near mid-grey, few clipped pixels.
+    pub exposure: f32,
+    /// Frontal pose: 1 at 0 degrees, 0 at 30 degrees of yaw or pitch.
+    pub pose: f32,
+    /// Eyes open relative to the person's open-eye baseline.
+    pub eyes: f32,
+}
+
+/// Scores one face. `ear_baseline` is the open-eye ratio of this person, if known.
+pub fn assess(img: &RgbImage, crop_to_image: &Affine, f: &FrameFeatures, ear_baseline: Option<f32>) -> Quality {
+    let face = aligned_image(img, crop_to_image);
+    let size = (f.face_width / 120.0).clamp(0.0, 1.0);
+    let sharpness = ((laplacian_log_variance(&face) - 2.5) / 3.0).clamp(0.0, 1.0);
+    let n = (face.width() * face.height()).max(1) as f32;
+    let (mut sum, mut clipped) = (0.0f32, 0usize);
+    for p in face.pixels() {
+        let y = 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+        sum += y;
+        if !(8.0..=247.0).contains(&y) {
+            clipped += 1;
+        }
+    }
+    let mean = sum / n;
+    let exposure = ((1.0 - (mean - 128.0).abs() / 110.0) - 2.0 * clipped as f32 / n).clamp(0.0, 1.0);
+    let pose = (1.0 - f.yaw.abs().max(f.pitch.abs()) / 30.0).clamp(0.0, 1.0);
+    let eyes = match ear_baseline {
+        Some(b) if b > 1e-4 => (f.ear_norm() / b).clamp(0.0, 1.0),
+        _ => 1.0,
+    };
+    let parts = [(size, 0.2), (sharpness, 0.25), (exposure, 0.2), (pose, 0.2), (eyes, 0.15)];
+    let log: f32 = parts.iter().map(|(v, w)| w * v.max(1e-3).ln()).sum();
+    let score = 100.0 * log.exp();
+    Quality { score: if score.is_finite() { score } else { 0.0 }, size, sharpness, exposure, pose, eyes }
+}

@@ -1,0 +1,45 @@
+//! The verification photo: Y_O (original frame), Y_M (background mosaicked,
+//! face and person kept clear) or N (none), as base64 JPEG.
+
+use std::io::Cursor;
+
+use base64::Engine as _;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Which photo to return (`needAlivePhoto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PhotoKind {
+    /// The original frame.
+    #[serde(rename = "Y_O")]
+    Original,
+    /// Background mosaicked.
+    #[serde(rename = "Y_M")]
+    Mosaic,
+    /// No photo (the default).
+    #[default]
+    #[serde(rename = "N")]
+    None,
+}
+
+impl PhotoKind {
+    /// Parses `Y_O`, `Y_M` or `N`.
+    pub fn from_name(s: &str) -> Result<Self> {
+        match s {
+            "Y_O" => Ok(Self::Original),
+            "Y_M" => Ok(Self::Mosaic),
+            "N" => Ok(Self::None),
+            other => Err(Error::invalid("photo", format!("`{other}` (valid: Y_O, Y_M, N)"))),
+        }
+    }
+}
+
+/// JPEG (quality 90) as base64.
+pub fn jpeg_base64(img: &RgbImage) -> Result<String> {
+    let mut bytes = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut bytes), 90);
+    img.write_with_encoder(enc).map_err(|e| Error::Unsupported { what: format!("JPEG encoding: {e}") })?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}

@@ -1,0 +1,119 @@
+//! The verdict of a verification session, shaped like the product's
+//! `getAuthResult` (authState, score, quality, base64Photo) plus what a user
+//! needs to see why: similarity and threshold, every action's outcome, the
+//! flat-motion evidence, and the reasons of a failure.
+
+use serde::Serialize;
+
+use super::photo::PhotoKind;
+use crate::liveness::actions::Action;
+use crate::liveness::flat::FlatMotion;
+
+/// `authState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthState {
+    /// Created, not finished.
+    Processing,
+    /// Live and the same person as the reference.
+    Success,
+    /// The check failed (see the reasons).
+    Fail,
+}
+
+/// Why a session failed (stable names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReasonCode {
+    /// The whole session took too long.
+    Timeout,
+    /// One action was not performed in time.
+    ActionTimeout,
+    /// More than one face in the frame.
+    MultipleFaces,
+    /// The user or the app stopped the session.
+    UserQuit,
+    /// The face changed identity during the session.
+    FaceChanged,
+    /// The motion looked like a flat picture turned in depth.
+    FlatMotion,
+    /// The face does not match the reference.
+    NoMatch,
+    /// No usable face frame was captured.
+    NoFaceCaptured,
+    /// Too many frames for one session.
+    FrameLimit,
+    /// A model or runtime failure during the session.
+    Internal,
+}
+
+impl ReasonCode {
+    /// The product's client code for this reason: interruptions and timeouts
+    /// are 10011, failed verification 10013, capture errors 10010.
+    pub fn client_code(self) -> u32 {
+        match self {
+            Self::Timeout | Self::ActionTimeout | Self::MultipleFaces | Self::UserQuit | Self::FrameLimit => 10011,
+            Self::FaceChanged | Self::FlatMotion | Self::NoMatch => 10013,
+            Self::NoFaceCaptured | Self::Internal => 10010,
+        }
+    }
+}
+
+/// A failure reason with its detail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// Stable name.
+    pub code: ReasonCode,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+/// One requested action and whether it was seen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionOutcome {
+    /// The action.
+    pub action: Action,
+    /// Whether it was performed.
+    pub passed: bool,
+    /// When it completed (session ms).
+    pub at_ms: Option<u64>,
+    /// How far past the detector's threshold it went (1 = at it).
+    pub strength: Option<f32>,
+}
+
+/// The result of a verification session.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthResult {
+    /// The certifyId.
+    pub certify_id: String,
+    /// PROCESSING, SUCCESS or FAIL.
+    pub auth_state: AuthState,
+    /// Client code: 0 (capture completed), 10010, 10011 or 10013.
+    pub client_code: u32,
+    /// Liveness score 0-100 (see `VerificationSession`).
+    pub score: Option<f32>,
+    /// Quality 0-100 of the chosen frame.
+    pub quality: Option<f32>,
+    /// Cosine similarity of the chosen frame to the reference.
+    pub similarity: Option<f32>,
+    /// The decision threshold on the similarity.
+    pub threshold: f32,
+    /// The FAR the threshold was calibrated for.
+    pub far_target: f64,
+    /// Which photo was asked for.
+    pub photo_kind: PhotoKind,
+    /// The photo, base64 JPEG (on SUCCESS, when asked for).
+    pub photo: Option<String>,
+    /// Every requested action.
+    pub actions: Vec<ActionOutcome>,
+    /// Flat-motion evidence.
+    pub flat_motion: FlatMotion,
+    /// Why it failed (empty on SUCCESS).
+    pub reasons: Vec<Reason>,
+    /// Frames pushed.
+    pub frames: usize,
+    /// Frames with exactly one usable face.
+    pub face_frames: usize,
+    /// Session length (ms, first to last frame).
+    pub duration_ms: u64,
+}
