@@ -1,33 +1,61 @@
-//! Prints per-frame liveness features of a folder of frames as CSV
-//! (frame, faces, ear, ear_right, ear_left, mar, yaw, pitch, roll, width).
+//! Prints per-frame liveness features as CSV, for a folder of frames or for a
+//! synthetic attack made from one photo (how the detector thresholds and the
+//! flat-motion cue in `src/liveness/` were measured).
+//!
 //! `cargo run --release --example dump_features -- DIR`
+//! `cargo run --release --example dump_features -- --attack PHOTO perspective|affine|rotation|blur|bend|still`
 
+use realface::eval::attacks::{synthesize, AttackKind};
+use realface::eval::liveness::frame_files;
 use realface::liveness::features::FrameFeatures;
-use realface::{EngineConfig, FaceEngine};
+use realface::{EngineConfig, Error, FaceEngine, RgbImage};
 
 fn main() -> realface::Result<()> {
-    let dir = std::env::args().nth(1).ok_or(realface::Error::invalid("dir", "usage: dump_features DIR"))?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let engine = FaceEngine::new(EngineConfig::default())?;
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map_err(|e| realface::Error::Io { path: dir.clone().into(), source: e })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
-        .collect();
-    files.sort();
-    println!("frame,faces,ear,ear_right,ear_left,mar,yaw,pitch,roll,width");
-    for (i, f) in files.iter().enumerate() {
-        let img = engine.load(f)?;
-        let faces = engine.detect(&img)?;
+    let frames: Vec<RgbImage> = match args.as_slice() {
+        [flag, photo, kind] if flag == "--attack" => {
+            let kind = AttackKind::ALL
+                .into_iter()
+                .find(|k| k.name() == kind)
+                .ok_or(Error::invalid("kind", "unknown attack kind"))?;
+            synthesize(&engine.load(photo.as_ref())?, kind, 40, 1)
+        }
+        [dir] => frame_files(dir.as_ref())?
+            .iter()
+            .map(|f| engine.load(f))
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(Error::invalid(
+                "args",
+                "usage: dump_features DIR | --attack PHOTO KIND",
+            ))
+        }
+    };
+    println!(
+        "frame,faces,ear_norm,mar_norm,yaw,pitch,roll,nose_offset,nose_offset_v,face_aspect,width"
+    );
+    for (i, img) in frames.iter().enumerate() {
+        let faces = engine.detect(img)?;
         let n = faces.len();
-        match faces.into_iter().next().map(|face| engine.landmarks(&img, &face)) {
+        match faces.first().map(|face| engine.landmarks(img, face)) {
             Some(Ok((mesh, _, _))) => {
                 let x = FrameFeatures::from_mesh(&mesh);
                 println!(
-                    "{},{n},{:.4},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2},{:.1}",
-                    i + 1, x.ear, x.ear_right, x.ear_left, x.mar, x.yaw, x.pitch, x.roll, x.face_width
+                    "{},{n},{:.4},{:.4},{:.1},{:.1},{:.1},{:.3},{:.3},{:.3},{:.0}",
+                    i + 1,
+                    x.ear_norm(),
+                    x.mar_norm(),
+                    x.yaw,
+                    x.pitch,
+                    x.roll,
+                    x.nose_offset,
+                    x.nose_offset_v,
+                    x.face_aspect,
+                    x.face_width
                 );
             }
-            _ => println!("{},{n},,,,,,,,", i + 1),
+            _ => println!("{},{n},,,,,,,,,", i + 1),
         }
     }
     Ok(())

@@ -56,7 +56,14 @@ impl FaceEngine {
         let embedder = FaceEmbedder::new(&dir, rt)?;
         let segmenter = Segmenter::new(&dir, rt)?;
         let calibration = Calibration::shipped(config.flip_fusion)?;
-        Ok(Self { config, detector, mesh, embedder, segmenter, calibration })
+        Ok(Self {
+            config,
+            detector,
+            mesh,
+            embedder,
+            segmenter,
+            calibration,
+        })
     }
 
     /// The configuration.

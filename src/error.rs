@@ -281,9 +281,18 @@ impl Error {
             Self::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Self::FrameOrder { .. } => ErrorCode::FrameOrder,
             Self::CertifyIdEmpty => ErrorCode::CertifyIdEmpty,
-            Self::CertifyId { state: CertifyIdState::Unknown, .. } => ErrorCode::CertifyIdUnknown,
-            Self::CertifyId { state: CertifyIdState::Expired, .. } => ErrorCode::CertifyIdExpired,
-            Self::CertifyId { state: CertifyIdState::Reused, .. } => ErrorCode::CertifyIdReused,
+            Self::CertifyId {
+                state: CertifyIdState::Unknown,
+                ..
+            } => ErrorCode::CertifyIdUnknown,
+            Self::CertifyId {
+                state: CertifyIdState::Expired,
+                ..
+            } => ErrorCode::CertifyIdExpired,
+            Self::CertifyId {
+                state: CertifyIdState::Reused,
+                ..
+            } => ErrorCode::CertifyIdReused,
             Self::SessionFinished => ErrorCode::SessionFinished,
         }
     }

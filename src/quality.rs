@@ -29,7 +29,12 @@ pub struct Quality {
 }
 
 /// Scores one face. `ear_baseline` is the open-eye ratio of this person, if known.
-pub fn assess(img: &RgbImage, crop_to_image: &Affine, f: &FrameFeatures, ear_baseline: Option<f32>) -> Quality {
+pub fn assess(
+    img: &RgbImage,
+    crop_to_image: &Affine,
+    f: &FrameFeatures,
+    ear_baseline: Option<f32>,
+) -> Quality {
     let face = aligned_image(img, crop_to_image);
     let size = (f.face_width / 120.0).clamp(0.0, 1.0);
     let sharpness = ((laplacian_log_variance(&face) - 2.5) / 3.0).clamp(0.0, 1.0);
@@ -43,14 +48,28 @@ pub fn assess(img: &RgbImage, crop_to_image: &Affine, f: &FrameFeatures, ear_bas
         }
     }
     let mean = sum / n;
-    let exposure = ((1.0 - (mean - 128.0).abs() / 110.0) - 2.0 * clipped as f32 / n).clamp(0.0, 1.0);
+    let exposure =
+        ((1.0 - (mean - 128.0).abs() / 110.0) - 2.0 * clipped as f32 / n).clamp(0.0, 1.0);
     let pose = (1.0 - f.yaw.abs().max(f.pitch.abs()) / 30.0).clamp(0.0, 1.0);
     let eyes = match ear_baseline {
         Some(b) if b > 1e-4 => (f.ear_norm() / b).clamp(0.0, 1.0),
         _ => 1.0,
     };
-    let parts = [(size, 0.2), (sharpness, 0.25), (exposure, 0.2), (pose, 0.2), (eyes, 0.15)];
+    let parts = [
+        (size, 0.2),
+        (sharpness, 0.25),
+        (exposure, 0.2),
+        (pose, 0.2),
+        (eyes, 0.15),
+    ];
     let log: f32 = parts.iter().map(|(v, w)| w * v.max(1e-3).ln()).sum();
     let score = 100.0 * log.exp();
-    Quality { score: if score.is_finite() { score } else { 0.0 }, size, sharpness, exposure, pose, eyes }
+    Quality {
+        score: if score.is_finite() { score } else { 0.0 },
+        size,
+        sharpness,
+        exposure,
+        pose,
+        eyes,
+    }
 }

@@ -44,7 +44,9 @@ impl Mask {
 impl Segmenter {
     /// Loads the model from `dir`.
     pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
-        Ok(Self { model: OnnxModel::load(models::SELFIE_SEGMENTATION, dir, rt)? })
+        Ok(Self {
+            model: OnnxModel::load(models::SELFIE_SEGMENTATION, dir, rt)?,
+        })
     }
 
     /// Person probability over the image (plain resize, as the model expects).
@@ -52,7 +54,12 @@ impl Segmenter {
         let n = SEGMENT_INPUT as usize;
         let (w, h) = (img.width() as f32, img.height() as f32);
         // output pixel u -> image x = (u + 0.5) * w / n - 0.5
-        let map = Affine::scale_translate(w / n as f32, h / n as f32, 0.5 * w / n as f32 - 0.5, 0.5 * h / n as f32 - 0.5);
+        let map = Affine::scale_translate(
+            w / n as f32,
+            h / n as f32,
+            0.5 * w / n as f32 - 0.5,
+            0.5 * h / n as f32 - 0.5,
+        );
         let mut input = Array4::<f32>::zeros((1, n, n, 3));
         let buf = input.as_slice_mut().ok_or(Error::Inference {
             stage: "segment",
@@ -60,9 +67,15 @@ impl Segmenter {
         })?;
         warp_into(img, &map, n, n, Normalize::UNIT, false, buf);
         let out = self.model.run(input.view().into_dyn())?;
-        let values: Vec<f32> = out.first().map(|a| a.iter().copied().collect()).unwrap_or_default();
+        let values: Vec<f32> = out
+            .first()
+            .map(|a| a.iter().copied().collect())
+            .unwrap_or_default();
         if values.len() != n * n {
-            return Err(Error::Inference { stage: "segment", message: "mask size".into() });
+            return Err(Error::Inference {
+                stage: "segment",
+                message: "mask size".into(),
+            });
         }
         Ok(Mask { values })
     }
@@ -77,7 +90,10 @@ pub fn mosaic_background(img: &RgbImage, mask: &Mask, face: &BBox) -> RgbImage {
     let keep_box = BBox::from_center(face.center().x, face.center().y, face.w * 1.5, face.h * 1.5);
     let keep = |x: u32, y: u32| {
         let (fx, fy) = (x as f32, y as f32);
-        let in_face = fx >= keep_box.x && fx <= keep_box.x + keep_box.w && fy >= keep_box.y && fy <= keep_box.y + keep_box.h;
+        let in_face = fx >= keep_box.x
+            && fx <= keep_box.x + keep_box.w
+            && fy >= keep_box.y
+            && fy <= keep_box.y + keep_box.h;
         in_face || mask.at(x, y, w, h) >= 0.5
     };
     for by in (0..h).step_by(block as usize) {

@@ -136,7 +136,9 @@ fn bend(src: &RgbImage, amount: f32) -> RgbImage {
 fn noise(img: &mut RgbImage, rng: &mut SplitMix, amp: f32) {
     for p in img.pixels_mut() {
         for c in p.0.iter_mut() {
-            *c = (f32::from(*c) + rng.uniform(-amp, amp)).round().clamp(0.0, 255.0) as u8;
+            *c = (f32::from(*c) + rng.uniform(-amp, amp))
+                .round()
+                .clamp(0.0, 255.0) as u8;
         }
     }
 }
@@ -150,7 +152,14 @@ pub fn synthesize(photo: &RgbImage, kind: AttackKind, n: usize, seed: u64) -> Ve
         // output -> source: rotate/scale about the centre, then shift
         let (s, co) = angle.sin_cos();
         let (a, b, cc, d) = (co / scale, s / scale, -s / scale, co / scale);
-        Affine([a, b, c.x - a * c.x - b * c.y - tx, cc, d, c.y - cc * c.x - d * c.y - ty])
+        Affine([
+            a,
+            b,
+            c.x - a * c.x - b * c.y - tx,
+            cc,
+            d,
+            c.y - cc * c.x - d * c.y - ty,
+        ])
     };
     (0..n)
         .map(|i| {
@@ -180,7 +189,12 @@ pub fn synthesize(photo: &RgbImage, kind: AttackKind, n: usize, seed: u64) -> Ve
                     warp_image(photo, &m, photo.width(), photo.height())
                 }
                 AttackKind::Blur => {
-                    let m = around(0.0, 1.0, rng.uniform(-0.1, 0.1) * w, rng.uniform(-0.05, 0.05) * h);
+                    let m = around(
+                        0.0,
+                        1.0,
+                        rng.uniform(-0.1, 0.1) * w,
+                        rng.uniform(-0.05, 0.05) * h,
+                    );
                     let moved = warp_image(photo, &m, photo.width(), photo.height());
                     image::imageops::blur(&moved, rng.uniform(0.5, 4.0))
                 }
@@ -198,7 +212,9 @@ mod tests {
 
     #[test]
     fn sequences_are_reproducible_and_sized() {
-        let photo = RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 100]));
+        let photo = RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 5) as u8, 100])
+        });
         for kind in AttackKind::ALL {
             let a = synthesize(&photo, kind, 6, 7);
             let b = synthesize(&photo, kind, 6, 7);
@@ -212,7 +228,12 @@ mod tests {
     fn zero_perspective_is_identity() {
         let photo = RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, 9]));
         let p = perspective(&photo, 0.0, 0.0);
-        let diff: i64 = p.as_raw().iter().zip(photo.as_raw()).map(|(a, b)| (i64::from(*a) - i64::from(*b)).abs()).sum();
+        let diff: i64 = p
+            .as_raw()
+            .iter()
+            .zip(photo.as_raw())
+            .map(|(a, b)| (i64::from(*a) - i64::from(*b)).abs())
+            .sum();
         assert!(diff < 40 * 30 * 3, "{diff}");
     }
 }

@@ -48,12 +48,18 @@ pub struct Clip {
 /// Sorted image files of a folder.
 pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::Io { path: dir.into(), source: e })?
+        .map_err(|e| Error::Io {
+            path: dir.into(),
+            source: e,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png" | "bmp"))
+            p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                matches!(
+                    x.to_ascii_lowercase().as_str(),
+                    "jpg" | "jpeg" | "png" | "bmp"
+                )
+            })
         })
         .collect();
     files.sort();
@@ -64,16 +70,22 @@ pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn read_clips(dir: &Path) -> Result<Vec<Clip>> {
     let mut clips = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::Io { path: dir.into(), source: e })?
+        .map_err(|e| Error::Io {
+            path: dir.into(),
+            source: e,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("labels.json").is_file())
         .collect();
     entries.sort();
     for p in entries {
         let labels = p.join("labels.json");
-        let text = std::fs::read_to_string(&labels).map_err(|e| Error::Io { path: labels.clone(), source: e })?;
-        let v: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| Error::invalid("labels", format!("{}: {e}", labels.display())))?;
+        let text = std::fs::read_to_string(&labels).map_err(|e| Error::Io {
+            path: labels.clone(),
+            source: e,
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::invalid("labels", format!("{}: {e}", labels.display())))?;
         let events = v["events"]
             .as_array()
             .map(|a| {
@@ -89,8 +101,15 @@ pub fn read_clips(dir: &Path) -> Result<Vec<Clip>> {
                     .collect()
             })
             .unwrap_or_default();
-        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        clips.push(Clip { name, frames: frame_files(&p)?, events });
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        clips.push(Clip {
+            name,
+            frames: frame_files(&p)?,
+            events,
+        });
     }
     Ok(clips)
 }
@@ -101,8 +120,12 @@ pub fn label_matches(action: Action, e: &LabelEvent) -> bool {
     match action {
         Action::Blink => matches!(e.action.as_str(), "blink" | "eyes_closed"),
         Action::MouthOpen => e.action == "mouth_open",
-        Action::TurnLeft => e.action == "head_turn" && e.direction.as_deref() == Some("image_right"),
-        Action::TurnRight => e.action == "head_turn" && e.direction.as_deref() == Some("image_left"),
+        Action::TurnLeft => {
+            e.action == "head_turn" && e.direction.as_deref() == Some("image_right")
+        }
+        Action::TurnRight => {
+            e.action == "head_turn" && e.direction.as_deref() == Some("image_left")
+        }
         Action::Nod => e.action == "head_pitch_down",
     }
 }
@@ -167,12 +190,23 @@ pub fn detection_stats(
                     last_hit = Some(i);
                 }
             }
-            let events: Vec<&LabelEvent> = clip.events.iter().filter(|e| label_matches(action, e)).collect();
-            let near = |e: &LabelEvent, k: usize| k + tolerance >= e.start && k <= e.end + tolerance;
+            let events: Vec<&LabelEvent> = clip
+                .events
+                .iter()
+                .filter(|e| label_matches(action, e))
+                .collect();
+            let near =
+                |e: &LabelEvent, k: usize| k + tolerance >= e.start && k <= e.end + tolerance;
             st.labelled += events.len();
-            st.found += events.iter().filter(|e| hits.iter().any(|&k| near(e, k))).count();
+            st.found += events
+                .iter()
+                .filter(|e| hits.iter().any(|&k| near(e, k)))
+                .count();
             st.detections += hits.len();
-            st.matched += hits.iter().filter(|&&k| events.iter().any(|e| near(e, k))).count();
+            st.matched += hits
+                .iter()
+                .filter(|&&k| events.iter().any(|e| near(e, k)))
+                .count();
         }
         st.recall = st.found as f64 / st.labelled.max(1) as f64;
         st.precision = st.matched as f64 / st.detections.max(1) as f64;
@@ -237,7 +271,10 @@ fn run(source: &str, kind: &str, action: Action, r: Result<AuthResult>) -> Chall
             kind: kind.to_string(),
             action,
             auth_state: r.auth_state,
-            reason: r.reasons.first().map(|x| format!("{:?}: {}", x.code, x.message)),
+            reason: r
+                .reasons
+                .first()
+                .map(|x| format!("{:?}: {}", x.code, x.message)),
             similarity: r.similarity,
         },
         Err(e) => ChallengeRun {
@@ -253,7 +290,10 @@ fn run(source: &str, kind: &str, action: Action, r: Result<AuthResult>) -> Chall
 
 /// Genuine challenge runs: each clip, each action its labels contain; the
 /// reference is the clip's first frame.
-pub fn genuine_runs(engine: &Arc<FaceEngine>, clips: &[(Clip, Vec<RgbImage>)]) -> Vec<ChallengeRun> {
+pub fn genuine_runs(
+    engine: &Arc<FaceEngine>,
+    clips: &[(Clip, Vec<RgbImage>)],
+) -> Vec<ChallengeRun> {
     let jobs: Vec<(usize, Action)> = clips
         .iter()
         .enumerate()
@@ -269,7 +309,13 @@ pub fn genuine_runs(engine: &Arc<FaceEngine>, clips: &[(Clip, Vec<RgbImage>)]) -
             let (clip, frames) = &clips[i];
             let reference = frames.first().cloned().map(Reference::Photo);
             let r = match reference {
-                Some(rf) => run_challenge(engine, rf, frames, action, &format!("genuine-{}-{}", clip.name, action.name())),
+                Some(rf) => run_challenge(
+                    engine,
+                    rf,
+                    frames,
+                    action,
+                    &format!("genuine-{}-{}", clip.name, action.name()),
+                ),
                 None => Err(Error::NoFace),
             };
             run(&clip.name, "genuine", action, r)
@@ -289,18 +335,36 @@ pub fn attack_runs(
         for kind in AttackKind::ALL {
             let frames = synthesize(photo, kind, 30, 42);
             for action in Action::ALL {
-                jobs.push((name.clone(), kind.name().to_string(), photo.clone(), frames.clone(), action));
+                jobs.push((
+                    name.clone(),
+                    kind.name().to_string(),
+                    photo.clone(),
+                    frames.clone(),
+                    action,
+                ));
             }
         }
     }
     for (name, kind, reference, frames) in sequences {
         for action in Action::ALL {
-            jobs.push((name.clone(), kind.clone(), reference.clone(), frames.clone(), action));
+            jobs.push((
+                name.clone(),
+                kind.clone(),
+                reference.clone(),
+                frames.clone(),
+                action,
+            ));
         }
     }
     jobs.par_iter()
         .map(|(name, kind, reference, frames, action)| {
-            let r = run_challenge(engine, Reference::Photo(reference.clone()), frames, *action, &format!("attack-{name}-{kind}"));
+            let r = run_challenge(
+                engine,
+                Reference::Photo(reference.clone()),
+                frames,
+                *action,
+                &format!("attack-{name}-{kind}"),
+            );
             run(name, kind, *action, r)
         })
         .collect()
@@ -318,5 +382,7 @@ pub fn pass_rates(runs: &[ChallengeRun]) -> BTreeMap<String, (usize, usize, f64)
             }
         }
     }
-    m.into_iter().map(|(k, (p, n))| (k, (p, n, p as f64 / n.max(1) as f64))).collect()
+    m.into_iter()
+        .map(|(k, (p, n))| (k, (p, n, p as f64 / n.max(1) as f64)))
+        .collect()
 }

@@ -45,8 +45,13 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 5] =
-        [Action::Blink, Action::MouthOpen, Action::TurnLeft, Action::TurnRight, Action::Nod];
+    pub const ALL: [Action; 5] = [
+        Action::Blink,
+        Action::MouthOpen,
+        Action::TurnLeft,
+        Action::TurnRight,
+        Action::Nod,
+    ];
 
     /// Stable name (`blink`, `mouth_open`, `turn_left`, `turn_right`, `nod`).
     pub fn name(self) -> &'static str {
@@ -161,7 +166,11 @@ impl History {
     /// Adds a frame and forgets frames older than [`HISTORY_MS`].
     pub fn push(&mut self, t_ms: u64, f: FrameFeatures) {
         self.frames.push_back((t_ms, f));
-        while self.frames.front().is_some_and(|(t, _)| t_ms.saturating_sub(*t) > HISTORY_MS) {
+        while self
+            .frames
+            .front()
+            .is_some_and(|(t, _)| t_ms.saturating_sub(*t) > HISTORY_MS)
+        {
             self.frames.pop_front();
         }
     }
@@ -193,7 +202,11 @@ enum Phase {
     /// Half-way through a two-phase action; the baseline is frozen at entry so
     /// that a sustained state (eyes kept shut, head kept down) cannot become
     /// the new normal and fake the second phase.
-    Active { since_ms: u64, peak: f32, base: f32 },
+    Active {
+        since_ms: u64,
+        peak: f32,
+        base: f32,
+    },
 }
 
 /// One action's detector.
@@ -207,7 +220,11 @@ pub struct ActionDetector {
 impl ActionDetector {
     /// A detector for one action.
     pub fn new(action: Action, params: ActionParams) -> Self {
-        Self { action, params, phase: Phase::Idle }
+        Self {
+            action,
+            params,
+            phase: Phase::Idle,
+        }
     }
 
     /// The action detected.
@@ -222,12 +239,19 @@ impl ActionDetector {
 
     /// Feeds one frame (already pushed into `history`); returns the event when
     /// the action completes.
-    pub fn update(&mut self, t_ms: u64, f: &FrameFeatures, history: &History) -> Option<ActionEvent> {
+    pub fn update(
+        &mut self,
+        t_ms: u64,
+        f: &FrameFeatures,
+        history: &History,
+    ) -> Option<ActionEvent> {
         let p = self.params;
         let yaw_sign = if p.mirrored { -1.0 } else { 1.0 };
         match self.action {
             Action::Blink => {
-                let base = self.frozen_base().or_else(|| history.stat(FrameFeatures::ear_norm, 0.75))?;
+                let base = self
+                    .frozen_base()
+                    .or_else(|| history.stat(FrameFeatures::ear_norm, 0.75))?;
                 if base <= 1e-4 {
                     return None;
                 }
@@ -255,7 +279,11 @@ impl ActionDetector {
             Action::TurnLeft | Action::TurnRight => {
                 let base = history.stat(|x| x.yaw, 0.5)?;
                 let base_nose = history.stat(|x| x.nose_offset, 0.5)?;
-                let want = if self.action == Action::TurnLeft { 1.0 } else { -1.0 };
+                let want = if self.action == Action::TurnLeft {
+                    1.0
+                } else {
+                    -1.0
+                };
                 let delta = (f.yaw - base) * yaw_sign * want;
                 let nose = (f.nose_offset - base_nose) * yaw_sign * want;
                 (delta >= p.turn_deg && nose >= p.turn_nose).then_some(ActionEvent {
@@ -266,7 +294,9 @@ impl ActionDetector {
                 })
             }
             Action::Nod => {
-                let base = self.frozen_base().or_else(|| history.stat(|x| x.pitch, 0.5))?;
+                let base = self
+                    .frozen_base()
+                    .or_else(|| history.stat(|x| x.pitch, 0.5))?;
                 let d = f.pitch - base;
                 self.two_phase(
                     t_ms,
@@ -302,11 +332,19 @@ impl ActionDetector {
         match self.phase {
             Phase::Idle => {
                 if entered {
-                    self.phase = Phase::Active { since_ms: t, peak: strength, base };
+                    self.phase = Phase::Active {
+                        since_ms: t,
+                        peak: strength,
+                        base,
+                    };
                 }
                 None
             }
-            Phase::Active { since_ms, peak, base } => {
+            Phase::Active {
+                since_ms,
+                peak,
+                base,
+            } => {
                 if t.saturating_sub(since_ms) > max_ms {
                     // Too long: keep the frozen baseline but never complete
                     // until the state has been left and entered again.
@@ -317,9 +355,18 @@ impl ActionDetector {
                 }
                 if left {
                     self.phase = Phase::Idle;
-                    return Some(ActionEvent { action: self.action, start_ms: since_ms, end_ms: t, strength: peak });
+                    return Some(ActionEvent {
+                        action: self.action,
+                        start_ms: since_ms,
+                        end_ms: t,
+                        strength: peak,
+                    });
                 }
-                self.phase = Phase::Active { since_ms, peak: peak.max(strength), base };
+                self.phase = Phase::Active {
+                    since_ms,
+                    peak: peak.max(strength),
+                    base,
+                };
                 None
             }
         }
@@ -341,6 +388,7 @@ mod tests {
             roll: 0.0,
             face_width: 200.0,
             nose_offset: yaw / 40.0,
+            nose_offset_v: -pitch / 60.0,
             face_aspect: 1.0,
         }
     }
@@ -397,7 +445,10 @@ mod tests {
         assert!(run(Action::MouthOpen, &talk, ActionParams::default()).is_empty());
         let mut wide = open(10);
         wide.push(frame(0.3, 0.5, 0.0, 0.0));
-        assert_eq!(run(Action::MouthOpen, &wide, ActionParams::default()).len(), 1);
+        assert_eq!(
+            run(Action::MouthOpen, &wide, ActionParams::default()).len(),
+            1
+        );
     }
 
     #[test]
@@ -405,9 +456,15 @@ mod tests {
         let mut s = open(10);
         s.extend((1..=5).map(|i| frame(0.3, 0.05, 5.0 * i as f32, 0.0)));
         let p = ActionParams::default();
-        assert!(!run(Action::TurnLeft, &s, p).is_empty(), "nose to the image right = user's left");
+        assert!(
+            !run(Action::TurnLeft, &s, p).is_empty(),
+            "nose to the image right = user's left"
+        );
         assert!(run(Action::TurnRight, &s, p).is_empty());
-        let m = ActionParams { mirrored: true, ..p };
+        let m = ActionParams {
+            mirrored: true,
+            ..p
+        };
         assert!(run(Action::TurnLeft, &s, m).is_empty());
         assert!(!run(Action::TurnRight, &s, m).is_empty());
     }
@@ -436,6 +493,9 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::from_name(a.name()).expect("known"), a);
         }
-        assert_eq!(Action::from_name("wink").unwrap_err().code(), crate::ErrorCode::InvalidArgument);
+        assert_eq!(
+            Action::from_name("wink").unwrap_err().code(),
+            crate::ErrorCode::InvalidArgument
+        );
     }
 }

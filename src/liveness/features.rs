@@ -47,6 +47,10 @@ pub struct FrameFeatures {
     /// flat photo turned in depth (which keeps the nose centred between its
     /// own outline) barely moves it, while a real head turn does.
     pub nose_offset: f32,
+    /// Vertical nose offset: the nose tip's position between forehead and
+    /// chin, -1 (forehead) .. 1 (chin). A real nod moves it; a flat photo
+    /// tilted in depth barely does.
+    pub nose_offset_v: f32,
     /// Face aspect: forehead-to-chin over cheek-to-cheek distance in the image.
     /// Eye and mouth ratios are divided by it, so that tilting a flat photo
     /// (which shrinks the whole face vertically) does not look like a blink.
@@ -56,12 +60,20 @@ pub struct FrameFeatures {
 impl FrameFeatures {
     /// Eye aspect ratio corrected for the face's foreshortening.
     pub fn ear_norm(&self) -> f32 {
-        if self.face_aspect > 1e-3 { self.ear / self.face_aspect } else { 0.0 }
+        if self.face_aspect > 1e-3 {
+            self.ear / self.face_aspect
+        } else {
+            0.0
+        }
     }
 
     /// Mouth ratio corrected for the face's foreshortening.
     pub fn mar_norm(&self) -> f32 {
-        if self.face_aspect > 1e-3 { self.mar / self.face_aspect } else { 0.0 }
+        if self.face_aspect > 1e-3 {
+            self.mar / self.face_aspect
+        } else {
+            0.0
+        }
     }
 }
 
@@ -81,12 +93,27 @@ fn ear(m: &Mesh, idx: &[usize; 6]) -> f32 {
     (dist2(m, idx[2], idx[3]) + dist2(m, idx[4], idx[5])) / (2.0 * width)
 }
 
+/// Where `p` projects on the segment a-b: -1 at a, 1 at b.
+fn project(a: crate::geometry::Point, b: crate::geometry::Point, p: crate::geometry::Point) -> f32 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    if len2 > 1e-6 {
+        2.0 * ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2 - 1.0
+    } else {
+        0.0
+    }
+}
+
 fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
 
 fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 impl FrameFeatures {
@@ -95,30 +122,30 @@ impl FrameFeatures {
         let ear_right = ear(m, &RIGHT_EYE);
         let ear_left = ear(m, &LEFT_EYE);
         let mouth_w = dist2(m, MOUTH_CORNERS[0], MOUTH_CORNERS[1]);
-        let mar = if mouth_w > 1e-3 { dist2(m, MOUTH_INNER[0], MOUTH_INNER[1]) / mouth_w } else { 0.0 };
+        let mar = if mouth_w > 1e-3 {
+            dist2(m, MOUTH_INNER[0], MOUTH_INNER[1]) / mouth_w
+        } else {
+            0.0
+        };
+        let nose_offset_v = project(m.point(FOREHEAD), m.point(CHIN), m.point(NOSE_TIP));
         let across = sub(p3(m, CHEEKS[1]), p3(m, CHEEKS[0]));
         let down = sub(p3(m, CHIN), p3(m, FOREHEAD));
         let n = cross(across, down);
         // outward normal (toward the camera for a frontal face)
         let o = [-n[0], -n[1], -n[2]];
         let yaw = o[0].atan2(-o[2]).to_degrees();
-        let pitch = (-o[1]).atan2((o[0] * o[0] + o[2] * o[2]).sqrt()).to_degrees();
+        let pitch = (-o[1])
+            .atan2((o[0] * o[0] + o[2] * o[2]).sqrt())
+            .to_degrees();
         let roll = across[1].atan2(across[0]).to_degrees();
         let face_width = (across[0] * across[0] + across[1] * across[1]).sqrt();
         let face_height = (down[0] * down[0] + down[1] * down[1]).sqrt();
-        let face_aspect = if face_width > 1e-3 { face_height / face_width } else { 0.0 };
-        let nose_offset = {
-            let (r, l, n) = (m.point(CHEEKS[0]), m.point(CHEEKS[1]), m.point(NOSE_TIP));
-            let (dx, dy) = (l.x - r.x, l.y - r.y);
-            let len2 = dx * dx + dy * dy;
-            if len2 > 1e-6 {
-                // projection of the nose onto the cheek line, 0..1 -> -1..1
-                let t = ((n.x - r.x) * dx + (n.y - r.y) * dy) / len2;
-                2.0 * t - 1.0
-            } else {
-                0.0
-            }
+        let face_aspect = if face_width > 1e-3 {
+            face_height / face_width
+        } else {
+            0.0
         };
+        let nose_offset = project(m.point(CHEEKS[0]), m.point(CHEEKS[1]), m.point(NOSE_TIP));
         FrameFeatures {
             ear_right,
             ear_left,
@@ -129,6 +156,7 @@ impl FrameFeatures {
             roll: if roll.is_finite() { roll } else { 0.0 },
             face_width,
             nose_offset,
+            nose_offset_v,
             face_aspect,
         }
     }

@@ -9,10 +9,19 @@
 //! parallax: in a real turn the nose tip moves across the face (nose offset
 //! change 0.4-0.6), in a turned print it stays nearly centred between the
 //! print's own outline (at most 0.27). The cue fires when the mesh yaw changed
-//! by at least `yaw_deg` but the nose offset by less than `min_nose`.
+//! by at least `YAW_DEG` but the nose offset by less than `MIN_NOSE`.
+//!
+//! Second, stronger rule — unexplained foreshortening: a surface turned by θ
+//! shrinks by about 1 - cos θ across the turn. A print tilted by 40° loses
+//! ~23% of its height or width, but the mesh reports only ~10° of pose change
+//! for it (its 3-D prior resists), which explains 1.5%. The excess
+//! |aspect / baseline - 1| - (1 - cos Δpose) was at most 0.079 over all 18
+//! real clips and at least 0.18 for prints turned or tilted by up to 40°
+//! (`examples/dump_features.rs`); the cue fires above `MAX_EXCESS` = 0.12.
 
 use serde::Serialize;
 
+use super::actions::History;
 use super::features::FrameFeatures;
 use super::parallax::{residual, rigid_points};
 use crate::geometry::Point;
@@ -31,6 +40,8 @@ pub struct FlatMotion {
     pub turned_frames: usize,
     /// Largest homography residual of the rigid mesh points (recorded only).
     pub max_homography_residual: f32,
+    /// Largest foreshortening not explained by the mesh's pose change.
+    pub max_foreshortening_excess: f32,
 }
 
 impl FlatMotion {
@@ -38,9 +49,25 @@ impl FlatMotion {
     pub const YAW_DEG: f32 = 12.0;
     /// Minimum nose-offset change of a real turn.
     pub const MIN_NOSE: f32 = 0.2;
+    /// Largest foreshortening excess of a real face.
+    pub const MAX_EXCESS: f32 = 0.12;
 
-    /// Feeds a frame.
-    pub fn update(&mut self, mesh: &Mesh, f: &FrameFeatures) {
+    /// Feeds a frame; `history` holds the recent frames (this one included).
+    pub fn update(&mut self, mesh: &Mesh, f: &FrameFeatures, history: &History) {
+        if let (Some(aspect), Some(yaw), Some(pitch)) = (
+            history.stat(|x| x.face_aspect, 0.5),
+            history.stat(|x| x.yaw, 0.5),
+            history.stat(|x| x.pitch, 0.5),
+        ) {
+            if aspect > 1e-3 {
+                let dpose = (f.yaw - yaw).abs().max((f.pitch - pitch).abs()).min(89.0);
+                let explained = 1.0 - dpose.to_radians().cos();
+                let excess = (f.face_aspect / aspect - 1.0).abs() - explained;
+                if excess.is_finite() {
+                    self.max_foreshortening_excess = self.max_foreshortening_excess.max(excess);
+                }
+            }
+        }
         let Some((pts, r)) = &self.reference else {
             self.reference = Some((rigid_points(mesh), *f));
             return;
@@ -49,16 +76,20 @@ impl FlatMotion {
         self.max_yaw_change = self.max_yaw_change.max(dy);
         if dy >= Self::YAW_DEG {
             self.turned_frames += 1;
-            self.nose_change_at_turn = self.nose_change_at_turn.max((f.nose_offset - r.nose_offset).abs());
+            self.nose_change_at_turn = self
+                .nose_change_at_turn
+                .max((f.nose_offset - r.nose_offset).abs());
             if let Some(res) = residual(pts, &rigid_points(mesh), r.face_width.max(f.face_width)) {
                 self.max_homography_residual = self.max_homography_residual.max(res);
             }
         }
     }
 
-    /// Whether the motion looked flat: turned frames without 2-D parallax.
+    /// Whether the motion looked flat: turned frames without 2-D parallax,
+    /// or foreshortening that the head's pose does not explain.
     pub fn flat_suspected(&self) -> bool {
-        self.turned_frames > 0 && self.nose_change_at_turn < Self::MIN_NOSE
+        (self.turned_frames > 0 && self.nose_change_at_turn < Self::MIN_NOSE)
+            || self.max_foreshortening_excess > Self::MAX_EXCESS
     }
 
     /// Forgets the reference (face lost or replaced).

@@ -25,16 +25,30 @@ pub const RIGID_POINTS: [usize; 44] = [
 /// A 3x3 homography, row-major, h[8] = 1.
 pub type Homography = [f64; 9];
 
-fn normalise(pts: &[Point]) -> Option<(Vec<(f64, f64)>, [f64; 3])> {
+/// Normalised points and the (scale, mean x, mean y) that produced them.
+type Normalised = (Vec<(f64, f64)>, [f64; 3]);
+
+fn normalise(pts: &[Point]) -> Option<Normalised> {
     let n = pts.len() as f64;
-    let (mx, my) = pts.iter().fold((0.0, 0.0), |(x, y), p| (x + f64::from(p.x), y + f64::from(p.y)));
+    let (mx, my) = pts.iter().fold((0.0, 0.0), |(x, y), p| {
+        (x + f64::from(p.x), y + f64::from(p.y))
+    });
     let (mx, my) = (mx / n, my / n);
-    let d = pts.iter().map(|p| ((f64::from(p.x) - mx).powi(2) + (f64::from(p.y) - my).powi(2)).sqrt()).sum::<f64>() / n;
-    if !(d > 1e-9) || !d.is_finite() {
+    let d = pts
+        .iter()
+        .map(|p| ((f64::from(p.x) - mx).powi(2) + (f64::from(p.y) - my).powi(2)).sqrt())
+        .sum::<f64>()
+        / n;
+    if d.is_nan() || d <= 1e-9 || !d.is_finite() {
         return None;
     }
     let s = std::f64::consts::SQRT_2 / d;
-    Some((pts.iter().map(|p| ((f64::from(p.x) - mx) * s, (f64::from(p.y) - my) * s)).collect(), [s, mx, my]))
+    Some((
+        pts.iter()
+            .map(|p| ((f64::from(p.x) - mx) * s, (f64::from(p.y) - my) * s))
+            .collect(),
+        [s, mx, my],
+    ))
 }
 
 /// Solves the n x n system `a x = b` (Gaussian elimination, partial pivoting).
@@ -47,10 +61,11 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(col, piv);
         b.swap(col, piv);
+        let pivot_row = a[col].clone();
         for row in col + 1..n {
-            let f = a[row][col] / a[col][col];
-            for k in col..n {
-                a[row][k] -= f * a[col][k];
+            let f = a[row][col] / pivot_row[col];
+            for (x, p) in a[row].iter_mut().zip(&pivot_row).skip(col) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -90,8 +105,28 @@ pub fn fit_homography(src: &[Point], dst: &[Point]) -> Option<Homography> {
     let h = solve(ata, atb)?;
     let hn = [h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], 1.0];
     // Undo normalisation: H = Td^-1 * Hn * Ts
-    let ts_m = [ts[0], 0.0, -ts[0] * ts[1], 0.0, ts[0], -ts[0] * ts[2], 0.0, 0.0, 1.0];
-    let td_inv = [1.0 / td[0], 0.0, td[1], 0.0, 1.0 / td[0], td[2], 0.0, 0.0, 1.0];
+    let ts_m = [
+        ts[0],
+        0.0,
+        -ts[0] * ts[1],
+        0.0,
+        ts[0],
+        -ts[0] * ts[2],
+        0.0,
+        0.0,
+        1.0,
+    ];
+    let td_inv = [
+        1.0 / td[0],
+        0.0,
+        td[1],
+        0.0,
+        1.0 / td[0],
+        td[2],
+        0.0,
+        0.0,
+        1.0,
+    ];
     let m = mul(&td_inv, &mul(&hn, &ts_m));
     (m[8].abs() > 1e-12).then(|| m.map(|v| v / m[8]))
 }
@@ -110,14 +145,21 @@ fn mul(a: &[f64; 9], b: &[f64; 9]) -> [f64; 9] {
 pub fn apply(h: &Homography, p: Point) -> Point {
     let (x, y) = (f64::from(p.x), f64::from(p.y));
     let w = h[6] * x + h[7] * y + h[8];
-    Point::new(((h[0] * x + h[1] * y + h[2]) / w) as f32, ((h[3] * x + h[4] * y + h[5]) / w) as f32)
+    Point::new(
+        ((h[0] * x + h[1] * y + h[2]) / w) as f32,
+        ((h[3] * x + h[4] * y + h[5]) / w) as f32,
+    )
 }
 
 /// RMS distance between `dst` and the homography image of `src`, divided by `scale`.
 pub fn residual(src: &[Point], dst: &[Point], scale: f32) -> Option<f32> {
     let h = fit_homography(src, dst)?;
     let n = src.len() as f32;
-    let ss: f32 = src.iter().zip(dst).map(|(s, d)| apply(&h, *s).dist(*d).powi(2)).sum();
+    let ss: f32 = src
+        .iter()
+        .zip(dst)
+        .map(|(s, d)| apply(&h, *s).dist(*d).powi(2))
+        .sum();
     let r = (ss / n).sqrt() / scale.max(1e-3);
     r.is_finite().then_some(r)
 }
@@ -143,7 +185,14 @@ pub struct ParallaxTracker {
 
 impl ParallaxTracker {
     /// Feeds one frame: its mesh, yaw, pitch and face width.
-    pub fn update(&mut self, mesh: &Mesh, yaw: f32, pitch: f32, width: f32, min_pose_change_deg: f32) {
+    pub fn update(
+        &mut self,
+        mesh: &Mesh,
+        yaw: f32,
+        pitch: f32,
+        width: f32,
+        min_pose_change_deg: f32,
+    ) {
         let pts = rigid_points(mesh);
         match &self.reference {
             None => self.reference = Some((pts, yaw, pitch, width)),
@@ -171,7 +220,9 @@ mod tests {
     use super::*;
 
     fn grid() -> Vec<Point> {
-        (0..25).map(|i| Point::new((i % 5) as f32 * 20.0 + 3.0, (i / 5) as f32 * 17.0 - 4.0)).collect()
+        (0..25)
+            .map(|i| Point::new((i % 5) as f32 * 20.0 + 3.0, (i / 5) as f32 * 17.0 - 4.0))
+            .collect()
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub struct CertifyRegistry {
 
 fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| Error::Inference { stage: "random", message: e.to_string() })?;
+    getrandom::fill(&mut buf).map_err(|e| Error::Inference {
+        stage: "random",
+        message: e.to_string(),
+    })?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -60,7 +63,13 @@ impl CertifyRegistry {
         };
         let mut map = self.records.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, r| r.ticket.expires_ms > now_ms);
-        map.insert(ticket.certify_id.clone(), Record { ticket: ticket.clone(), used: false });
+        map.insert(
+            ticket.certify_id.clone(),
+            Record {
+                ticket: ticket.clone(),
+                used: false,
+            },
+        );
         Ok(ticket)
     }
 
@@ -74,7 +83,10 @@ impl CertifyRegistry {
         if id.trim().is_empty() {
             return Err(Error::CertifyIdEmpty);
         }
-        let err = |state| Error::CertifyId { id: id.to_string(), state };
+        let err = |state| Error::CertifyId {
+            id: id.to_string(),
+            state,
+        };
         let r = map.get(id).ok_or_else(|| err(CertifyIdState::Unknown))?;
         if now_ms >= r.ticket.expires_ms {
             return Err(err(CertifyIdState::Expired));
@@ -111,11 +123,20 @@ mod tests {
         assert_eq!(t.certify_id.len(), 32);
         assert_ne!(t.certify_id, reg.issue(1_000).expect("issued").certify_id);
         assert_eq!(reg.claim(&t.certify_id, 2_000).expect("first claim"), t);
-        assert_eq!(reg.claim(&t.certify_id, 3_000).unwrap_err().code(), ErrorCode::CertifyIdReused);
+        assert_eq!(
+            reg.claim(&t.certify_id, 3_000).unwrap_err().code(),
+            ErrorCode::CertifyIdReused
+        );
         let t2 = reg.issue(0).expect("issued");
         let late = CERTIFY_ID_TTL_MS;
-        assert_eq!(reg.claim(&t2.certify_id, late).unwrap_err().code(), ErrorCode::CertifyIdExpired);
-        assert_eq!(reg.claim("nope", 0).unwrap_err().code(), ErrorCode::CertifyIdUnknown);
+        assert_eq!(
+            reg.claim(&t2.certify_id, late).unwrap_err().code(),
+            ErrorCode::CertifyIdExpired
+        );
+        assert_eq!(
+            reg.claim("nope", 0).unwrap_err().code(),
+            ErrorCode::CertifyIdUnknown
+        );
         let empty = reg.claim("", 0).unwrap_err();
         assert_eq!(empty.code(), ErrorCode::CertifyIdEmpty);
         assert_eq!(empty.client_code(), 10001);

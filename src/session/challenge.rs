@@ -25,7 +25,12 @@ pub const MAX_ACTIONS: usize = 5;
 
 /// The seed of a certifyId's challenge.
 pub fn seed(certify_id: &str, nonce: &str) -> u64 {
-    let d = Sha256::new().chain_update(b"realface-challenge\0").chain_update(certify_id).chain_update([0]).chain_update(nonce).finalize();
+    let d = Sha256::new()
+        .chain_update(b"realface-challenge\0")
+        .chain_update(certify_id)
+        .chain_update([0])
+        .chain_update(nonce)
+        .finalize();
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
@@ -35,13 +40,19 @@ pub fn actions(spec: &ChallengeSpec, seed: u64) -> Result<Vec<Action>> {
     match spec {
         ChallengeSpec::Fixed(list) => {
             if list.is_empty() || list.len() > MAX_ACTIONS {
-                return Err(Error::invalid("actions", format!("{} actions; 1..={MAX_ACTIONS} allowed", list.len())));
+                return Err(Error::invalid(
+                    "actions",
+                    format!("{} actions; 1..={MAX_ACTIONS} allowed", list.len()),
+                ));
             }
             Ok(list.clone())
         }
         ChallengeSpec::Random(n) => {
             if *n == 0 || *n > MAX_ACTIONS {
-                return Err(Error::invalid("actions", format!("{n} random actions; 1..={MAX_ACTIONS} allowed")));
+                return Err(Error::invalid(
+                    "actions",
+                    format!("{n} random actions; 1..={MAX_ACTIONS} allowed"),
+                ));
             }
             let mut rng = SplitMix::new(seed);
             let mut out: Vec<Action> = Vec::with_capacity(*n);

@@ -88,7 +88,8 @@ impl SessionOptions {
         if self.action_timeout_ms == 0 || self.total_timeout_ms == 0 {
             return Err(Error::invalid("timeout", "timeouts must be positive"));
         }
-        if !(self.far > 0.0 && self.far < 1.0) || !(self.continuity_far > 0.0 && self.continuity_far < 1.0) {
+        let unit = |v: f64| v > 0.0 && v < 1.0;
+        if !unit(self.far) || !unit(self.continuity_far) {
             return Err(Error::invalid("far", "must be in (0, 1)"));
         }
         if self.embed_every == 0 || self.max_frames == 0 {
@@ -206,7 +207,11 @@ impl VerificationSession {
                 if e.dim() != crate::embed::EMBEDDING_DIM {
                     return Err(Error::invalid(
                         "reference",
-                        format!("embedding has {} values, expected {}", e.dim(), crate::embed::EMBEDDING_DIM),
+                        format!(
+                            "embedding has {} values, expected {}",
+                            e.dim(),
+                            crate::embed::EMBEDDING_DIM
+                        ),
                     ));
                 }
                 e
@@ -216,8 +221,15 @@ impl VerificationSession {
         let continuity = engine.calibration().threshold_for(options.continuity_far)?;
         let seed = challenge::seed(&ticket.certify_id, &ticket.challenge_nonce);
         let actions = challenge::actions(&options.challenge, seed)?;
-        let outcomes =
-            actions.iter().map(|&a| ActionOutcome { action: a, passed: false, at_ms: None, strength: None }).collect();
+        let outcomes = actions
+            .iter()
+            .map(|&a| ActionOutcome {
+                action: a,
+                passed: false,
+                at_ms: None,
+                strength: None,
+            })
+            .collect();
         Ok(Self {
             engine,
             ticket,
@@ -264,14 +276,35 @@ impl VerificationSession {
         let (state, prompt, action) = if self.result.is_some() {
             (SessionState::Finished, "Done".to_string(), None)
         } else if let Some(d) = &self.detector {
-            (SessionState::Action, d.action().prompt().to_string(), Some(d.action()))
+            (
+                SessionState::Action,
+                d.action().prompt().to_string(),
+                Some(d.action()),
+            )
         } else if faces == 1 {
             (SessionState::Warmup, "Hold still".to_string(), None)
         } else {
-            (SessionState::WaitingForFace, "Put your face inside the circle".to_string(), None)
+            (
+                SessionState::WaitingForFace,
+                "Put your face inside the circle".to_string(),
+                None,
+            )
         };
-        let ring = if self.result.is_some() { 1.0 } else { done as f32 / total.max(1) as f32 };
-        Progress { state, prompt, ring, action, actions_done: done, actions_total: total, faces, quality }
+        let ring = if self.result.is_some() {
+            1.0
+        } else {
+            done as f32 / total.max(1) as f32
+        };
+        Progress {
+            state,
+            prompt,
+            ring,
+            action,
+            actions_done: done,
+            actions_total: total,
+            faces,
+            quality,
+        }
     }
 
     /// Feeds one frame taken at `t_ms` (any monotonic clock, milliseconds).
@@ -282,28 +315,45 @@ impl VerificationSession {
         if self.result.is_some() {
             return Err(Error::SessionFinished);
         }
-        crate::image_io::check_dimensions(frame.width(), frame.height(), &self.engine.config().limits)?;
+        crate::image_io::check_dimensions(
+            frame.width(),
+            frame.height(),
+            &self.engine.config().limits,
+        )?;
         if let Some(prev) = self.last_ms {
             if t_ms <= prev {
-                return Err(Error::FrameOrder { previous: prev, got: t_ms });
+                return Err(Error::FrameOrder {
+                    previous: prev,
+                    got: t_ms,
+                });
             }
         }
         let first = *self.first_ms.get_or_insert(t_ms);
         self.last_ms = Some(t_ms);
         self.frames += 1;
         if self.frames > self.options.max_frames {
-            self.fail(ReasonCode::FrameLimit, format!("more than {} frames", self.options.max_frames));
+            self.fail(
+                ReasonCode::FrameLimit,
+                format!("more than {} frames", self.options.max_frames),
+            );
             return Ok(self.progress(0, None));
         }
         if t_ms - first > self.options.total_timeout_ms {
-            self.fail(ReasonCode::Timeout, format!("the session took over {} ms", self.options.total_timeout_ms));
+            self.fail(
+                ReasonCode::Timeout,
+                format!("the session took over {} ms", self.options.total_timeout_ms),
+            );
             return Ok(self.progress(0, None));
         }
         if self.detector.is_some() && t_ms - self.action_since_ms > self.options.action_timeout_ms {
             let a = self.actions[self.done()];
             self.fail(
                 ReasonCode::ActionTimeout,
-                format!("`{}` not seen within {} ms", a.name(), self.options.action_timeout_ms),
+                format!(
+                    "`{}` not seen within {} ms",
+                    a.name(),
+                    self.options.action_timeout_ms
+                ),
             );
             return Ok(self.progress(0, None));
         }
@@ -336,15 +386,20 @@ impl VerificationSession {
         self.face_frames += 1;
         let f = FrameFeatures::from_mesh(&mesh);
         self.history.push(t_ms, f);
-        self.flat.update(&mesh, &f);
+        self.flat.update(&mesh, &f, &self.history);
         let ear_base = self.history.stat(FrameFeatures::ear_norm, 0.75);
         let quality = assess(frame, &map, &f, ear_base);
 
         // Same face throughout: embed periodically and on sudden jumps.
         let center = face.bbox.center();
-        let jumped = self.last_center.is_some_and(|c| c.dist(center) > face.bbox.w.max(1.0));
+        let jumped = self
+            .last_center
+            .is_some_and(|c| c.dist(center) > face.bbox.w.max(1.0));
         self.last_center = Some(center);
-        if self.anchor.is_none() || jumped || self.face_frames % self.options.embed_every == 0 {
+        if self.anchor.is_none()
+            || jumped
+            || self.face_frames.is_multiple_of(self.options.embed_every)
+        {
             let e = self.embed(frame, map)?;
             match &self.anchor {
                 None => self.anchor = Some(e),
@@ -353,15 +408,27 @@ impl VerificationSession {
                     if s < self.continuity_threshold {
                         self.fail(
                             ReasonCode::FaceChanged,
-                            format!("similarity {s:.3} to the session's first face is below {:.3}", self.continuity_threshold),
+                            format!(
+                                "similarity {s:.3} to the session's first face is below {:.3}",
+                                self.continuity_threshold
+                            ),
                         );
                         return Ok(self.progress(1, Some(quality.score)));
                     }
                 }
             }
         }
-        if self.best.as_ref().is_none_or(|b| quality.score > b.quality.score) {
-            self.best = Some(Best { frame: frame.clone(), face: face.clone(), map, quality });
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|b| quality.score > b.quality.score)
+        {
+            self.best = Some(Best {
+                frame: frame.clone(),
+                face: face.clone(),
+                map,
+                quality,
+            });
         }
 
         // Warm-up, then one action after the other.
@@ -383,7 +450,10 @@ impl VerificationSession {
                         strength: Some(ev.strength),
                     };
                     if i + 1 < self.actions.len() {
-                        self.detector = Some(ActionDetector::new(self.actions[i + 1], self.options.params));
+                        self.detector = Some(ActionDetector::new(
+                            self.actions[i + 1],
+                            self.options.params,
+                        ));
                         self.action_since_ms = t_ms;
                     } else {
                         self.detector = None;
@@ -400,7 +470,10 @@ impl VerificationSession {
             .embedder()
             .embed(&[(frame, map)], self.engine.config().flip_fusion)?
             .pop()
-            .ok_or(Error::Inference { stage: "embed", message: "no embedding".into() })
+            .ok_or(Error::Inference {
+                stage: "embed",
+                message: "no embedding".into(),
+            })
     }
 
     fn liveness_score(&self) -> f32 {
@@ -409,8 +482,16 @@ impl VerificationSession {
         if done < self.actions.len() {
             return 50.0 * done as f32 / total;
         }
-        let weakest = self.outcomes.iter().filter_map(|o| o.strength).fold(f32::INFINITY, f32::min);
-        let excess = if weakest.is_finite() { (weakest - 1.0).clamp(0.0, 1.0) } else { 0.0 };
+        let weakest = self
+            .outcomes
+            .iter()
+            .filter_map(|o| o.strength)
+            .fold(f32::INFINITY, f32::min);
+        let excess = if weakest.is_finite() {
+            (weakest - 1.0).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         60.0 + 40.0 * excess
     }
 
@@ -421,8 +502,11 @@ impl VerificationSession {
             reasons.push(Reason {
                 code: ReasonCode::FlatMotion,
                 message: format!(
-                    "head turned {:.0} degrees by the mesh but the nose moved only {:.2} across the face",
-                    self.flat.max_yaw_change, self.flat.nose_change_at_turn
+                    "flat motion: foreshortening excess {:.3} (max {}), yaw change {:.0} deg with nose shift {:.2}",
+                    self.flat.max_foreshortening_excess,
+                    FlatMotion::MAX_EXCESS,
+                    self.flat.max_yaw_change,
+                    self.flat.nose_change_at_turn
                 ),
             });
         }
@@ -444,7 +528,10 @@ impl VerificationSession {
         if similarity < self.threshold {
             reasons.push(Reason {
                 code: ReasonCode::NoMatch,
-                message: format!("similarity {similarity:.3} is below the threshold {:.3} (FAR {:e})", self.threshold, self.far_target),
+                message: format!(
+                    "similarity {similarity:.3} is below the threshold {:.3} (FAR {:e})",
+                    self.threshold, self.far_target
+                ),
             });
         }
         let success = reasons.is_empty() && self.done() == self.actions.len();
@@ -454,7 +541,11 @@ impl VerificationSession {
                 PhotoKind::Original => Some(photo::jpeg_base64(&best.frame)?),
                 PhotoKind::Mosaic => {
                     let mask = self.engine.segmenter().run(&best.frame)?;
-                    Some(photo::jpeg_base64(&crate::segment::mosaic_background(&best.frame, &mask, &best.face.bbox))?)
+                    Some(photo::jpeg_base64(&crate::segment::mosaic_background(
+                        &best.frame,
+                        &mask,
+                        &best.face.bbox,
+                    ))?)
                 }
             }
         } else {
@@ -463,7 +554,11 @@ impl VerificationSession {
         let client_code = reasons.first().map(|r| r.code.client_code()).unwrap_or(0);
         self.result = Some(AuthResult {
             certify_id: self.ticket.certify_id.clone(),
-            auth_state: if success { AuthState::Success } else { AuthState::Fail },
+            auth_state: if success {
+                AuthState::Success
+            } else {
+                AuthState::Fail
+            },
             client_code,
             score: Some(self.liveness_score()),
             quality: Some(best.quality.score),
@@ -523,12 +618,22 @@ impl VerificationSession {
     /// is a FAIL (interrupted, 10011). Returns the result.
     pub fn finish(&mut self) -> AuthResult {
         if self.result.is_none() {
-            let missing: Vec<&str> =
-                self.outcomes.iter().filter(|o| !o.passed).map(|o| o.action.name()).collect();
+            let missing: Vec<&str> = self
+                .outcomes
+                .iter()
+                .filter(|o| !o.passed)
+                .map(|o| o.action.name())
+                .collect();
             let (code, msg) = if self.face_frames == 0 {
                 (ReasonCode::NoFaceCaptured, "no face was seen".to_string())
             } else {
-                (ReasonCode::Timeout, format!("the frames ended before the challenge was done (missing: {})", missing.join(", ")))
+                (
+                    ReasonCode::Timeout,
+                    format!(
+                        "the frames ended before the challenge was done (missing: {})",
+                        missing.join(", ")
+                    ),
+                )
             };
             self.fail(code, msg);
         }

@@ -31,7 +31,10 @@ impl PhotoKind {
             "Y_O" => Ok(Self::Original),
             "Y_M" => Ok(Self::Mosaic),
             "N" => Ok(Self::None),
-            other => Err(Error::invalid("photo", format!("`{other}` (valid: Y_O, Y_M, N)"))),
+            other => Err(Error::invalid(
+                "photo",
+                format!("`{other}` (valid: Y_O, Y_M, N)"),
+            )),
         }
     }
 }
@@ -40,6 +43,9 @@ impl PhotoKind {
 pub fn jpeg_base64(img: &RgbImage) -> Result<String> {
     let mut bytes = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut bytes), 90);
-    img.write_with_encoder(enc).map_err(|e| Error::Unsupported { what: format!("JPEG encoding: {e}") })?;
+    img.write_with_encoder(enc)
+        .map_err(|e| Error::Unsupported {
+            what: format!("JPEG encoding: {e}"),
+        })?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }

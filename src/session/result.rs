@@ -52,7 +52,11 @@ impl ReasonCode {
     /// are 10011, failed verification 10013, capture errors 10010.
     pub fn client_code(self) -> u32 {
         match self {
-            Self::Timeout | Self::ActionTimeout | Self::MultipleFaces | Self::UserQuit | Self::FrameLimit => 10011,
+            Self::Timeout
+            | Self::ActionTimeout
+            | Self::MultipleFaces
+            | Self::UserQuit
+            | Self::FrameLimit => 10011,
             Self::FaceChanged | Self::FlatMotion | Self::NoMatch => 10013,
             Self::NoFaceCaptured | Self::Internal => 10010,
         }

@@ -268,7 +268,16 @@ fn run(cli: &Cli) -> CmdResult {
             )
             .map_err(|e| ("eval pad".to_string(), e));
         }
-        Command::Verify { reference, frames, fps, actions, random, certify_id, photo, json } => {
+        Command::Verify {
+            reference,
+            frames,
+            fps,
+            actions,
+            random,
+            certify_id,
+            photo,
+            json,
+        } => {
             let args = verify_cmd::VerifyArgs {
                 reference,
                 frames,

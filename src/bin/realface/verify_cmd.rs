@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use indicatif::ProgressBar;
 use realface::eval::liveness::{
-    attack_runs, clip_features, detection_stats, frame_files, genuine_runs, pass_rates, read_clips, ChallengeRun,
+    attack_runs, clip_features, detection_stats, frame_files, genuine_runs, pass_rates, read_clips,
+    ChallengeRun,
 };
 use realface::liveness::actions::{Action, ActionParams};
 use realface::session::certify::CertifyRegistry;
@@ -35,13 +36,23 @@ pub struct VerifyArgs<'a> {
 
 pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
     if !(args.fps > 0.0 && args.fps <= 1000.0) {
-        return Err(Error::invalid("fps", format!("{} is outside (0, 1000]", args.fps)));
+        return Err(Error::invalid(
+            "fps",
+            format!("{} is outside (0, 1000]", args.fps),
+        ));
     }
     let challenge = match (args.actions, args.random) {
-        (Some(_), Some(_)) => return Err(Error::invalid("actions", "give --actions or --random, not both")),
-        (Some(list), None) => {
-            ChallengeSpec::Fixed(list.split(',').map(Action::from_name).collect::<Result<Vec<_>>>()?)
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "actions",
+                "give --actions or --random, not both",
+            ))
         }
+        (Some(list), None) => ChallengeSpec::Fixed(
+            list.split(',')
+                .map(Action::from_name)
+                .collect::<Result<Vec<_>>>()?,
+        ),
         (None, Some(n)) => ChallengeSpec::Random(n),
         (None, None) => ChallengeSpec::Random(2),
     };
@@ -60,15 +71,27 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         ticket = registry.claim(&ticket.certify_id, now_ms())?;
     }
     let reference = engine.load(args.reference)?;
-    let options = SessionOptions { challenge, photo, ..SessionOptions::default() };
-    let mut session = VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
+    let options = SessionOptions {
+        challenge,
+        photo,
+        ..SessionOptions::default()
+    };
+    let mut session =
+        VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
     let files = frame_files(args.frames)?;
     if files.is_empty() {
-        return Err(Error::invalid("frames", format!("no image files in {}", args.frames.display())));
+        return Err(Error::invalid(
+            "frames",
+            format!("no image files in {}", args.frames.display()),
+        ));
     }
     if !args.json {
         let names: Vec<&str> = session.actions().iter().map(|a| a.name()).collect();
-        eprintln!("certifyId {}; challenge: {}", session.certify_id(), names.join(", "));
+        eprintln!(
+            "certifyId {}; challenge: {}",
+            session.certify_id(),
+            names.join(", ")
+        );
     }
     for (i, f) in files.iter().enumerate() {
         let t = (i as f64 * 1000.0 / args.fps).round() as u64;
@@ -80,7 +103,10 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
             }
         };
         match session.push_frame(&frame, t) {
-            Ok(p) if !args.json => eprintln!("{:>6} ms  {:?}  ring {:.2}  {}", t, p.state, p.ring, p.prompt),
+            Ok(p) if !args.json => eprintln!(
+                "{:>6} ms  {:?}  ring {:.2}  {}",
+                t, p.state, p.ring, p.prompt
+            ),
             Ok(_) => {}
             Err(e) => eprintln!("realface: frame {}: {e}", f.display()),
         }
@@ -92,7 +118,10 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string(&result).unwrap_or_default());
     } else {
-        println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
     }
     Ok(())
 }
@@ -101,13 +130,29 @@ fn load_all(engine: &FaceEngine, files: &[std::path::PathBuf]) -> Vec<RgbImage> 
     files.iter().filter_map(|f| engine.load(f).ok()).collect()
 }
 
-pub fn eval_liveness(clips_dir: &Path, spoof: Option<&Path>, out: &Path, cfg: EngineConfig) -> Result<()> {
+pub fn eval_liveness(
+    clips_dir: &Path,
+    spoof: Option<&Path>,
+    out: &Path,
+    cfg: EngineConfig,
+) -> Result<()> {
     use rayon::prelude::*;
-    std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.into(), source: e })?;
-    let engine = Arc::new(FaceEngine::new(cfg.with_sessions_per_model(2).with_intra_threads(1))?);
+    std::fs::create_dir_all(out).map_err(|e| Error::Io {
+        path: out.into(),
+        source: e,
+    })?;
+    let engine = Arc::new(FaceEngine::new(
+        cfg.with_sessions_per_model(2).with_intra_threads(1),
+    )?);
     let clips = read_clips(clips_dir)?;
     if clips.is_empty() {
-        return Err(Error::invalid("clips", format!("no clip folders with labels.json in {}", clips_dir.display())));
+        return Err(Error::invalid(
+            "clips",
+            format!(
+                "no clip folders with labels.json in {}",
+                clips_dir.display()
+            ),
+        ));
     }
     let bar = ProgressBar::new(clips.len() as u64);
     bar.set_message("clips");
@@ -120,7 +165,10 @@ pub fn eval_liveness(clips_dir: &Path, spoof: Option<&Path>, out: &Path, cfg: En
         })
         .collect();
     bar.finish_and_clear();
-    let feats: Vec<_> = loaded.par_iter().map(|(c, f)| (c.clone(), clip_features(&engine, f))).collect();
+    let feats: Vec<_> = loaded
+        .par_iter()
+        .map(|(c, f)| (c.clone(), clip_features(&engine, f)))
+        .collect();
     let detection = detection_stats(&feats, ActionParams::default(), 3);
     eprintln!("realface: genuine challenges...");
     let genuine = genuine_runs(&engine, &loaded);
@@ -133,26 +181,44 @@ pub fn eval_liveness(clips_dir: &Path, spoof: Option<&Path>, out: &Path, cfg: En
     let mut sequences = Vec::new();
     if let Some(dir) = spoof {
         let labels = realface::eval::dataset::read_pad_labels(&dir.join("labels.csv"))?;
-        let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+        let mut groups: std::collections::BTreeMap<(String, String), Vec<String>> =
+            Default::default();
         for s in &labels {
             let subject = s.subject.clone().unwrap_or_default();
-            groups.entry((subject, s.label.clone())).or_default().push(s.path.clone());
+            groups
+                .entry((subject, s.label.clone()))
+                .or_default()
+                .push(s.path.clone());
         }
         for ((subject, label), paths) in &groups {
             if label == "live" {
                 continue;
             }
             let live = groups.get(&(subject.clone(), "live".to_string()));
-            let reference = live.and_then(|p| p.first()).and_then(|p| engine.load(&dir.join(p)).ok());
+            let reference = live
+                .and_then(|p| p.first())
+                .and_then(|p| engine.load(&dir.join(p)).ok());
             let Some(reference) = reference else { continue };
-            if photos.iter().filter(|(n, _)| n.starts_with("spoof:")).count() < 4 {
+            if photos
+                .iter()
+                .filter(|(n, _)| n.starts_with("spoof:"))
+                .count()
+                < 4
+            {
                 photos.push((format!("spoof:{subject}"), reference.clone()));
             }
-            let frames: Vec<RgbImage> = paths.iter().filter_map(|p| engine.load(&dir.join(p)).ok()).collect();
+            let frames: Vec<RgbImage> = paths
+                .iter()
+                .filter_map(|p| engine.load(&dir.join(p)).ok())
+                .collect();
             sequences.push((subject.clone(), format!("real_{label}"), reference, frames));
         }
     }
-    eprintln!("realface: attacks ({} photos, {} real sequences)...", photos.len(), sequences.len());
+    eprintln!(
+        "realface: attacks ({} photos, {} real sequences)...",
+        photos.len(),
+        sequences.len()
+    );
     let attacks = attack_runs(&engine, &photos, &sequences);
     let report = json!({
         "clips": loaded.len(),
@@ -165,9 +231,13 @@ pub fn eval_liveness(clips_dir: &Path, spoof: Option<&Path>, out: &Path, cfg: En
         "attack_failures_that_passed": attacks.iter().filter(|r| r.auth_state == realface::session::result::AuthState::Success).collect::<Vec<&ChallengeRun>>(),
         "attack_runs": attacks.len(),
     });
-    let text = serde_json::to_string_pretty(&report).map_err(|e| Error::invalid("report", e.to_string()))?;
+    let text = serde_json::to_string_pretty(&report)
+        .map_err(|e| Error::invalid("report", e.to_string()))?;
     let path = out.join("report.json");
-    std::fs::write(&path, text + "\n").map_err(|e| Error::Io { path: path.clone(), source: e })?;
+    std::fs::write(&path, text + "\n").map_err(|e| Error::Io {
+        path: path.clone(),
+        source: e,
+    })?;
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({

@@ -1,0 +1,356 @@
+//! The verification session end to end on real frames: genuine clips pass,
+//! every failure path is FAIL with its code, and no input sequence reaches
+//! SUCCESS without a completed challenge and a match.
+
+mod common;
+
+use std::sync::{Arc, OnceLock};
+
+use common::{data_dir, load, sample};
+use realface::eval::attacks::SplitMix;
+use realface::eval::liveness::frame_files;
+use realface::liveness::actions::Action;
+use realface::session::certify::{CertifyRegistry, CertifyTicket};
+use realface::session::challenge::ChallengeSpec;
+use realface::session::photo::PhotoKind;
+use realface::session::result::{AuthState, ReasonCode};
+use realface::session::{Reference, SessionOptions, SessionState, VerificationSession};
+use realface::{EngineConfig, ErrorCode, FaceEngine, RgbImage};
+
+fn engine() -> Arc<FaceEngine> {
+    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
+    E.get_or_init(|| {
+        Arc::new(
+            FaceEngine::new(EngineConfig::default().with_sessions_per_model(2)).expect("engine"),
+        )
+    })
+    .clone()
+}
+
+fn clip(name: &str) -> Vec<RgbImage> {
+    let dir = data_dir().join("actions").join(name);
+    frame_files(&dir)
+        .expect("frames")
+        .iter()
+        .map(|f| load(f))
+        .collect()
+}
+
+fn ticket(id: &str) -> CertifyTicket {
+    CertifyTicket {
+        certify_id: id.into(),
+        issued_ms: 0,
+        expires_ms: u64::MAX,
+        challenge_nonce: String::new(),
+    }
+}
+
+fn opts(actions: &[Action]) -> SessionOptions {
+    SessionOptions {
+        challenge: ChallengeSpec::Fixed(actions.to_vec()),
+        ..SessionOptions::default()
+    }
+}
+
+fn run(
+    reference: Reference,
+    frames: &[RgbImage],
+    options: SessionOptions,
+) -> realface::session::result::AuthResult {
+    let mut s =
+        VerificationSession::new(engine(), ticket("t"), reference, options).expect("session");
+    for (i, f) in frames.iter().enumerate() {
+        let _ = s.push_frame(f, i as u64 * 100);
+        if s.is_finished() {
+            break;
+        }
+    }
+    s.finish()
+}
+
+#[test]
+fn genuine_turns_pass_with_photos() {
+    let frames = clip("apfol_real2");
+    for kind in [PhotoKind::Original, PhotoKind::Mosaic] {
+        let o = SessionOptions {
+            photo: kind,
+            ..opts(&[Action::TurnLeft, Action::TurnRight])
+        };
+        let r = run(Reference::Photo(frames[0].clone()), &frames, o);
+        assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
+        assert_eq!(r.client_code, 0);
+        assert!(r.actions.iter().all(|a| a.passed));
+        assert!(r.similarity.expect("similarity") >= r.threshold);
+        let score = r.score.expect("score");
+        assert!((60.0..=100.0).contains(&score));
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(r.photo.expect("photo"))
+            .expect("base64");
+        let img = image::load_from_memory(&bytes).expect("a JPEG");
+        assert_eq!(img.width(), frames[0].width());
+    }
+}
+
+#[test]
+fn mirrored_frames_need_the_mirrored_option() {
+    let frames: Vec<RgbImage> = clip("apfol_real2")
+        .iter()
+        .map(image::imageops::flip_horizontal)
+        .collect();
+    let mut o = opts(&[Action::TurnLeft]);
+    o.params.mirrored = true;
+    let r = run(Reference::Photo(frames[0].clone()), &frames[..20], o);
+    assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
+}
+
+#[test]
+fn another_persons_reference_fails_with_no_match() {
+    let frames = clip("apfol_real2");
+    let r = run(
+        Reference::Photo(load(&sample("biden.jpg"))),
+        &frames,
+        opts(&[Action::TurnLeft]),
+    );
+    assert_eq!(r.auth_state, AuthState::Fail);
+    assert_eq!(r.reasons[0].code, ReasonCode::NoMatch);
+    assert_eq!(r.client_code, 10013);
+    assert!(r.photo.is_none());
+}
+
+#[test]
+fn a_still_photo_never_passes() {
+    let photo = load(&sample("obama.jpg"));
+    let frames = vec![photo.clone(); 40];
+    for a in Action::ALL {
+        let r = run(Reference::Photo(photo.clone()), &frames, opts(&[a]));
+        assert_eq!(r.auth_state, AuthState::Fail, "{a:?}");
+        assert!(!r.actions[0].passed, "{a:?}");
+    }
+}
+
+#[test]
+fn action_timeout_and_total_timeout() {
+    let photo = load(&sample("obama.jpg"));
+    let frames = vec![photo.clone(); 40];
+    let o = SessionOptions {
+        action_timeout_ms: 1500,
+        ..opts(&[Action::Blink])
+    };
+    let r = run(Reference::Photo(photo.clone()), &frames, o);
+    assert_eq!(r.reasons[0].code, ReasonCode::ActionTimeout);
+    assert_eq!(r.client_code, 10011);
+    let o = SessionOptions {
+        total_timeout_ms: 1000,
+        ..opts(&[Action::Blink])
+    };
+    let r = run(Reference::Photo(photo), &frames, o);
+    assert_eq!(r.reasons[0].code, ReasonCode::Timeout);
+}
+
+#[test]
+fn two_faces_interrupt_the_session() {
+    let a = load(&sample("obama.jpg"));
+    let a = image::imageops::crop_imm(&a, 250, 50, 450, 500).to_image();
+    let b = image::imageops::crop_imm(&load(&sample("biden.jpg")), 330, 150, 500, 500).to_image();
+    let mut both = RgbImage::new(950, 500);
+    image::imageops::overlay(&mut both, &a, 0, 0);
+    image::imageops::overlay(&mut both, &b, 450, 0);
+    let r = run(Reference::Photo(a), &[both], opts(&[Action::Blink]));
+    assert_eq!(r.reasons[0].code, ReasonCode::MultipleFaces);
+    assert_eq!(r.client_code, 10011);
+}
+
+#[test]
+fn swapping_the_face_mid_session_fails() {
+    let mut frames = clip("apfol_real2")[..8].to_vec();
+    frames.extend(vec![load(&sample("obama.jpg")); 10]);
+    let r = run(
+        Reference::Photo(frames[0].clone()),
+        &frames,
+        opts(&[Action::Blink]),
+    );
+    assert_eq!(r.auth_state, AuthState::Fail);
+    assert_eq!(
+        r.reasons[0].code,
+        ReasonCode::FaceChanged,
+        "{:?}",
+        r.reasons
+    );
+    assert_eq!(r.client_code, 10013);
+}
+
+#[test]
+fn frame_order_finish_and_cancel() {
+    let photo = load(&sample("obama.jpg"));
+    let mut s = VerificationSession::new(
+        engine(),
+        ticket("x"),
+        Reference::Photo(photo.clone()),
+        opts(&[Action::Blink]),
+    )
+    .expect("session");
+    assert_eq!(s.result().auth_state, AuthState::Processing);
+    let p = s.push_frame(&photo, 100).expect("first frame");
+    assert!(matches!(
+        p.state,
+        SessionState::Warmup | SessionState::Action
+    ));
+    assert_eq!(
+        s.push_frame(&photo, 100).unwrap_err().code(),
+        ErrorCode::FrameOrder,
+        "duplicate timestamp"
+    );
+    assert_eq!(
+        s.push_frame(&photo, 50).unwrap_err().code(),
+        ErrorCode::FrameOrder,
+        "out of order"
+    );
+    assert_eq!(
+        s.push_frame(&RgbImage::new(0, 0), 200).unwrap_err().code(),
+        ErrorCode::EmptyImage
+    );
+    assert!(!s.is_finished(), "bad frames do not end the session");
+    s.cancel();
+    let r = s.result();
+    assert_eq!(r.auth_state, AuthState::Fail);
+    assert_eq!(r.reasons[0].code, ReasonCode::UserQuit);
+    assert_eq!(r.client_code, 10011);
+    assert_eq!(
+        s.push_frame(&photo, 300).unwrap_err().code(),
+        ErrorCode::SessionFinished
+    );
+    assert_eq!(
+        s.finish().auth_state,
+        AuthState::Fail,
+        "finishing twice keeps the verdict"
+    );
+}
+
+#[test]
+fn creation_errors_have_their_codes() {
+    let photo = load(&sample("obama.jpg"));
+    let e = VerificationSession::new(
+        engine(),
+        ticket(""),
+        Reference::Photo(photo.clone()),
+        opts(&[Action::Blink]),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertifyIdEmpty);
+    assert_eq!(e.client_code(), 10001);
+    let blank = RgbImage::from_pixel(300, 300, image::Rgb([120, 120, 120]));
+    let e = VerificationSession::new(
+        engine(),
+        ticket("a"),
+        Reference::Photo(blank),
+        opts(&[Action::Blink]),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NoFace, "a reference without a face");
+    let short = realface::Embedding::from_raw(vec![1.0; 128]).expect("vector");
+    let e = VerificationSession::new(
+        engine(),
+        ticket("a"),
+        Reference::Embedding(short),
+        opts(&[Action::Blink]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.code(),
+        ErrorCode::InvalidArgument,
+        "mismatched embedding length"
+    );
+    let e = VerificationSession::new(
+        engine(),
+        ticket("a"),
+        Reference::Photo(photo.clone()),
+        opts(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "empty challenge");
+    let o = SessionOptions {
+        far: 1e-9,
+        ..opts(&[Action::Blink])
+    };
+    assert!(
+        VerificationSession::new(engine(), ticket("a"), Reference::Photo(photo), o).is_err(),
+        "uncalibrated FAR"
+    );
+}
+
+#[test]
+fn registry_ids_expire_and_cannot_be_reused() {
+    let reg = CertifyRegistry::new();
+    let t = reg.issue(0).expect("issue");
+    let claimed = reg.claim(&t.certify_id, 10).expect("claim");
+    let s = VerificationSession::new(
+        engine(),
+        claimed,
+        Reference::Photo(load(&sample("obama.jpg"))),
+        opts(&[Action::Nod]),
+    );
+    assert!(s.is_ok());
+    assert_eq!(
+        reg.claim(&t.certify_id, 20).unwrap_err().code(),
+        ErrorCode::CertifyIdReused
+    );
+    let old = reg.issue(0).expect("issue");
+    let expired = reg.claim(&old.certify_id, 23 * 3600 * 1000).unwrap_err();
+    assert_eq!(expired.code(), ErrorCode::CertifyIdExpired);
+    assert_eq!(expired.server_code(), 54020);
+}
+
+/// Property: whatever frames arrive, in whatever order, SUCCESS implies every
+/// action was seen and the similarity reached the threshold.
+#[test]
+fn no_input_sequence_succeeds_without_challenge_and_match() {
+    let pool: Vec<RgbImage> = {
+        let mut v = clip("lp_d12")[..30].to_vec();
+        v.push(load(&sample("obama.jpg")));
+        v.push(load(&sample("biden.jpg")));
+        v.push(RgbImage::from_pixel(200, 150, image::Rgb([10, 200, 30])));
+        v.push(RgbImage::new(1, 1));
+        v
+    };
+    let mut rng = SplitMix::new(2024);
+    let mut successes = 0;
+    for case in 0..24 {
+        let n_actions = 1 + (rng.next_u64() % 2) as usize;
+        let o = SessionOptions {
+            challenge: ChallengeSpec::Random(n_actions),
+            ..SessionOptions::default()
+        };
+        let reference = pool[(rng.next_u64() % pool.len() as u64) as usize].clone();
+        let Ok(mut s) = VerificationSession::new(
+            engine(),
+            ticket(&format!("p{case}")),
+            Reference::Photo(reference),
+            o,
+        ) else {
+            continue;
+        };
+        let mut t = 0u64;
+        for _ in 0..25 {
+            let f = &pool[(rng.next_u64() % pool.len() as u64) as usize];
+            t = (t as i64 + (rng.next_u64() % 300) as i64 - 50).max(0) as u64;
+            let _ = s.push_frame(f, t);
+            if s.is_finished() {
+                break;
+            }
+        }
+        let r = s.finish();
+        if r.auth_state == AuthState::Success {
+            successes += 1;
+            assert!(r.actions.iter().all(|a| a.passed), "case {case}: {r:?}");
+            assert!(
+                r.similarity.expect("similarity") >= r.threshold,
+                "case {case}"
+            );
+            assert!(r.reasons.is_empty());
+        } else {
+            assert!(!r.reasons.is_empty(), "case {case}: FAIL always says why");
+        }
+    }
+    eprintln!("random sequences that passed: {successes}/24");
+}
