@@ -8,3 +8,5 @@ bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 cargo test --release
+# Fuzz smoke: every fuzz target for a minute (REALFACE_FUZZ_SECONDS to change).
+bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-60}"

@@ -47,6 +47,7 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod frame;
 pub mod geometry;
 pub mod image_io;
 pub mod landmarks;

@@ -403,6 +403,28 @@ mod tests {
     }
 
     #[test]
+    fn nan_model_output_is_a_typed_error() {
+        let bytes = model_bytes(&MOBILEFACENET);
+        let m = OnnxModel::from_bytes(
+            MOBILEFACENET,
+            &bytes,
+            Path::new("x"),
+            &RuntimeConfig::default(),
+        )
+        .expect("loads");
+        let nan = ndarray::Array4::<f32>::from_elem((1, 112, 112, 3), f32::NAN);
+        assert_eq!(
+            m.run(nan.view().into_dyn()).expect_err("NaN").code(),
+            crate::ErrorCode::NonFiniteOutput
+        );
+        let inf = ndarray::Array4::<f32>::from_elem((1, 112, 112, 3), f32::INFINITY);
+        assert_eq!(
+            m.run(inf.view().into_dyn()).expect_err("inf").code(),
+            crate::ErrorCode::NonFiniteOutput
+        );
+    }
+
+    #[test]
     fn library_candidates_prefer_explicit_path() {
         let c = library_candidates(Some(Path::new("/x/lib.so")));
         assert_eq!(c, vec![PathBuf::from("/x/lib.so")]);

@@ -61,6 +61,9 @@ pub struct SessionOptions {
     pub embed_every: usize,
     /// Most frames a session takes.
     pub max_frames: usize,
+    /// Highest frame rate accepted: a frame closer than 1000 / max_fps ms to
+    /// the previous accepted one is refused (LIMIT_EXCEEDED) and not processed.
+    pub max_fps: f64,
     /// Action detector thresholds.
     pub params: ActionParams,
 }
@@ -77,6 +80,7 @@ impl Default for SessionOptions {
             continuity_far: 1e-2,
             embed_every: 5,
             max_frames: 3_000,
+            max_fps: 60.0,
             params: ActionParams::default(),
         }
     }
@@ -94,6 +98,12 @@ impl SessionOptions {
         }
         if self.embed_every == 0 || self.max_frames == 0 {
             return Err(Error::invalid("embed_every", "must be at least 1"));
+        }
+        if !(1.0..=1000.0).contains(&self.max_fps) {
+            return Err(Error::invalid(
+                "max_fps",
+                format!("{} is outside 1..=1000", self.max_fps),
+            ));
         }
         Ok(())
     }
@@ -325,6 +335,14 @@ impl VerificationSession {
                 return Err(Error::FrameOrder {
                     previous: prev,
                     got: t_ms,
+                });
+            }
+            let min_gap = (1000.0 / self.options.max_fps).floor() as u64;
+            if t_ms - prev < min_gap {
+                return Err(Error::LimitExceeded {
+                    what: "frame interval below 1000/max_fps (ms)",
+                    value: t_ms - prev,
+                    limit: min_gap,
                 });
             }
         }

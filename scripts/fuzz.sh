@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every fuzz target (or the ones named) for SECONDS each, on the stable
+# toolchain (libFuzzer without sanitizers; for AddressSanitizer run
+# `RUSTC_BOOTSTRAP=1 cargo fuzz run TARGET` yourself). Installs cargo-fuzz if
+# missing and writes the seed corpora first. Crashes land in fuzz/artifacts/.
+#   bash scripts/fuzz.sh 600                  # 10 minutes per target
+#   bash scripts/fuzz.sh 60 photo_pipeline    # one target, one minute
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+secs=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(photo_pipeline frame_push json_inputs)
+bash scripts/setup.sh
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+cargo run --release --quiet --example fuzz_seeds
+dict_of() { case "$1" in photo_pipeline) echo fuzz/dict/image.dict ;; json_inputs) echo fuzz/dict/json.dict ;; *) echo "" ;; esac; }
+for t in "${targets[@]}"; do
+  d=$(dict_of "$t")
+  args=(-max_total_time="$secs" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1)
+  [ -n "$d" ] && args+=(-dict="$root/$d")
+  echo "== fuzz $t for ${secs}s"
+  (cd fuzz && cargo fuzz run --sanitizer none -O "$t" "corpus/$t" -- "${args[@]}") 2>&1 |
+    grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|.*panicked|Done)" || true
+  if ls fuzz/artifacts/"$t"/{crash,oom,timeout,leak}-* >/dev/null 2>&1; then
+    echo "fuzz: $t found a failure: $(ls fuzz/artifacts/"$t"/{crash,oom,timeout,leak}-* 2>/dev/null | head -1)" >&2
+    exit 1
+  fi
+done
