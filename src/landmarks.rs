@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use image::RgbImage;
-use ndarray::Array4;
 use serde::Serialize;
 
 use crate::config::RuntimeConfig;
@@ -19,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{Affine, Point};
 use crate::models;
 use crate::runtime::OnnxModel;
-use crate::warp::{warp_into, Normalize};
+use crate::warp::{input_tensor, Normalize};
 
 /// Model input side in pixels.
 pub const MESH_INPUT: u32 = 192;
@@ -166,12 +165,7 @@ impl FaceMesh {
         }
         let n = MESH_INPUT as usize;
         let map = roi.to_image(MESH_INPUT);
-        let mut input = Array4::<f32>::zeros((1, n, n, 3));
-        let buf = input.as_slice_mut().ok_or(Error::Inference {
-            stage: "face_mesh",
-            message: "input buffer not contiguous".into(),
-        })?;
-        warp_into(img, &map, n, n, Normalize::UNIT, false, buf);
+        let input = input_tensor(img, &map, n, Normalize::UNIT);
         let out = self.model.run(input.view().into_dyn())?;
         let (coords, flag) = match out.as_slice() {
             [c, f] => (c, f),

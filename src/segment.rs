@@ -6,14 +6,13 @@
 use std::path::Path;
 
 use image::RgbImage;
-use ndarray::Array4;
 
 use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
 use crate::geometry::{Affine, BBox};
 use crate::models;
 use crate::runtime::OnnxModel;
-use crate::warp::{warp_into, Normalize};
+use crate::warp::{input_tensor, Normalize};
 
 /// Model input side.
 pub const SEGMENT_INPUT: u32 = 256;
@@ -60,12 +59,7 @@ impl Segmenter {
             0.5 * w / n as f32 - 0.5,
             0.5 * h / n as f32 - 0.5,
         );
-        let mut input = Array4::<f32>::zeros((1, n, n, 3));
-        let buf = input.as_slice_mut().ok_or(Error::Inference {
-            stage: "segment",
-            message: "input buffer not contiguous".into(),
-        })?;
-        warp_into(img, &map, n, n, Normalize::UNIT, false, buf);
+        let input = input_tensor(img, &map, n, Normalize::UNIT);
         let out = self.model.run(input.view().into_dyn())?;
         let values: Vec<f32> = out
             .first()

@@ -111,6 +111,20 @@ pub fn warp_into(
     }
 }
 
+/// A `1 x size x size x 3` model input: the source warped by `dst_to_src`
+/// (output pixel -> source coordinates), normalised.
+pub fn input_tensor(
+    src: &RgbImage,
+    dst_to_src: &Affine,
+    size: usize,
+    norm: Normalize,
+) -> ndarray::Array4<f32> {
+    let mut buf = vec![0f32; size * size * 3];
+    warp_into(src, dst_to_src, size, size, norm, false, &mut buf);
+    ndarray::Array4::from_shape_vec((1, size, size, 3), buf)
+        .unwrap_or_else(|_| ndarray::Array4::zeros((1, size, size, 3)))
+}
+
 /// Warps into a new RGB8 image (for aligned face crops and drawings).
 pub fn warp_image(src: &RgbImage, dst_to_src: &Affine, width: u32, height: u32) -> RgbImage {
     let mut buf = vec![0f32; width as usize * height as usize * 3];

@@ -17,7 +17,7 @@ pub mod nms;
 use std::path::Path;
 
 use image::RgbImage;
-use ndarray::{Array4, ArrayD};
+use ndarray::ArrayD;
 use serde::Serialize;
 
 use crate::config::{DetectorChoice, RuntimeConfig};
@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{BBox, Point};
 use crate::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
-use crate::warp::{letterbox, normalized_to_image, warp_into, Normalize};
+use crate::warp::{input_tensor, letterbox, normalized_to_image, Normalize};
 use anchors::{Anchor, AnchorLayout};
 use nms::{weighted_nms, RawDetection};
 
@@ -99,12 +99,7 @@ impl Variant {
         let size = self.layout.input_size;
         let map = letterbox(img.width(), img.height(), size);
         let n = size as usize;
-        let mut input = Array4::<f32>::zeros((1, n, n, 3));
-        let buf = input.as_slice_mut().ok_or(Error::Inference {
-            stage: "detect",
-            message: "input buffer not contiguous".into(),
-        })?;
-        warp_into(img, &map, n, n, Normalize::SIGNED, false, buf);
+        let input = input_tensor(img, &map, n, Normalize::SIGNED);
         let outputs = self.model.run(input.view().into_dyn())?;
         let (scores, regs) = self.split_outputs(&outputs)?;
         let raw = decode(&scores, &regs, &self.anchors, size as f32, min_score);

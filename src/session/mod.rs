@@ -571,7 +571,6 @@ impl VerificationSession {
         };
         let client_code = reasons.first().map(|r| r.code.client_code()).unwrap_or(0);
         self.result = Some(AuthResult {
-            certify_id: self.ticket.certify_id.clone(),
             auth_state: if success {
                 AuthState::Success
             } else {
@@ -581,16 +580,9 @@ impl VerificationSession {
             score: Some(self.liveness_score()),
             quality: Some(best.quality.score),
             similarity: Some(similarity),
-            threshold: self.threshold,
-            far_target: self.far_target,
-            photo_kind: self.options.photo,
             photo,
-            actions: self.outcomes.clone(),
-            flat_motion: self.flat.clone(),
             reasons,
-            frames: self.frames,
-            face_frames: self.face_frames,
-            duration_ms: self.duration(),
+            ..self.snapshot()
         });
         self.best = Some(best);
         Ok(())
@@ -603,16 +595,14 @@ impl VerificationSession {
         }
     }
 
-    fn fail(&mut self, code: ReasonCode, message: String) {
-        if self.result.is_some() {
-            return;
-        }
-        self.result = Some(AuthResult {
+    /// The result as it stands: PROCESSING, no verdict figures, no reasons.
+    fn snapshot(&self) -> AuthResult {
+        AuthResult {
             certify_id: self.ticket.certify_id.clone(),
-            auth_state: AuthState::Fail,
-            client_code: code.client_code(),
-            score: Some(self.liveness_score()),
-            quality: self.best.as_ref().map(|b| b.quality.score),
+            auth_state: AuthState::Processing,
+            client_code: 0,
+            score: None,
+            quality: None,
             similarity: None,
             threshold: self.threshold,
             far_target: self.far_target,
@@ -620,10 +610,24 @@ impl VerificationSession {
             photo: None,
             actions: self.outcomes.clone(),
             flat_motion: self.flat.clone(),
-            reasons: vec![Reason { code, message }],
+            reasons: Vec::new(),
             frames: self.frames,
             face_frames: self.face_frames,
             duration_ms: self.duration(),
+        }
+    }
+
+    fn fail(&mut self, code: ReasonCode, message: String) {
+        if self.result.is_some() {
+            return;
+        }
+        self.result = Some(AuthResult {
+            auth_state: AuthState::Fail,
+            client_code: code.client_code(),
+            score: Some(self.liveness_score()),
+            quality: self.best.as_ref().map(|b| b.quality.score),
+            reasons: vec![Reason { code, message }],
+            ..self.snapshot()
         });
     }
 
@@ -660,27 +664,7 @@ impl VerificationSession {
 
     /// The current result: PROCESSING while running.
     pub fn result(&self) -> AuthResult {
-        match &self.result {
-            Some(r) => r.clone(),
-            None => AuthResult {
-                certify_id: self.ticket.certify_id.clone(),
-                auth_state: AuthState::Processing,
-                client_code: 0,
-                score: None,
-                quality: None,
-                similarity: None,
-                threshold: self.threshold,
-                far_target: self.far_target,
-                photo_kind: self.options.photo,
-                photo: None,
-                actions: self.outcomes.clone(),
-                flat_motion: self.flat.clone(),
-                reasons: Vec::new(),
-                frames: self.frames,
-                face_frames: self.face_frames,
-                duration_ms: self.duration(),
-            },
-        }
+        self.result.clone().unwrap_or_else(|| self.snapshot())
     }
 
     /// Whether the session has finished.
