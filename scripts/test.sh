@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command (2): set up, then build and run every test, lint and doc check.
+# README command (2): set up, then build and run every test, lint and doc check,
+# then a one-minute smoke run of every fuzz target.
 # Needs the shared evaluation data at ../shared/data (or REALFACE_DATA).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -7,6 +8,11 @@ cd "$root"
 bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
-cargo test --release
+log=$(mktemp)
+cargo test --release 2>&1 | tee "$log"
 # Fuzz smoke: every fuzz target for a minute (REALFACE_FUZZ_SECONDS to change).
 bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-60}"
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+rm -f "$log"
+echo "realface: $passed passed, $failed failed"

@@ -101,6 +101,49 @@ fn eval_match_on_a_subset() {
     assert!(report["tar_at_far"]["1e-2"]["tar"].is_number());
     assert!(out.join("roc.png").is_file() && out.join("det.svg").is_file());
     assert!(out.join("scores.csv").is_file() && out.join("failures.csv").is_file());
+
+    // The same subset through a pairs file: only the listed pairs are scored.
+    let subset: Vec<_> = all
+        .iter()
+        .filter(|m| ids.contains(&m.identity.as_str()))
+        .collect();
+    let pairs = tmp.join("pairs.csv");
+    let mut f = std::fs::File::create(&pairs).expect("pairs");
+    writeln!(f, "a,b,same").expect("write");
+    for w in subset.windows(2).take(40) {
+        writeln!(
+            f,
+            "{},{},{}",
+            w[0].path,
+            w[1].path,
+            u8::from(w[0].identity == w[1].identity)
+        )
+        .expect("write");
+    }
+    drop(f);
+    let out2 = tmp.join("out2");
+    let run = cli()
+        .args(["eval", "match", "--split", "all", "--identities"])
+        .arg(&csv)
+        .arg("--root")
+        .arg(&dir)
+        .arg("--pairs")
+        .arg(&pairs)
+        .arg("--out")
+        .arg(&out2)
+        .output()
+        .expect("runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("report.json")).expect("report"))
+            .expect("JSON");
+    assert_eq!(r2["mode"], "pairs");
+    let scored = r2["n_genuine"].as_u64().unwrap_or(0) + r2["n_impostor"].as_u64().unwrap_or(0);
+    assert!(scored > 0 && scored <= 40, "{scored}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
