@@ -11,7 +11,7 @@ use image::{DynamicImage, ImageFormat};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus = root.join("fuzz/corpus");
-    for t in ["photo_pipeline", "frame_push", "json_inputs"] {
+    for t in ["photo_pipeline", "frame_push", "json_inputs", "ffi_calls"] {
         std::fs::create_dir_all(corpus.join(t))?;
     }
     for name in ["obama.jpg", "biden.jpg", "obama2.jpg"] {
@@ -44,6 +44,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rec.extend_from_slice(tiny.as_raw());
         }
         std::fs::write(corpus.join(format!("frame_push/{name}.frames")), rec)?;
+        // ffi_calls record: 16 bytes of call choices, then an encoded reference photo
+        let mut jpeg = Vec::new();
+        small
+            .to_rgb8()
+            .write_to(&mut std::io::Cursor::new(&mut jpeg), ImageFormat::Jpeg)?;
+        let mut call = vec![
+            b'i', b'd', b'x', b'y', 0, 63, 47, 48, 0, 3, 255, 100, 0, 0, 0, 0,
+        ];
+        call.extend_from_slice(&jpeg);
+        std::fs::write(corpus.join(format!("ffi_calls/{name}.call")), call)?;
     }
     std::fs::copy(
         root.join("models/calibration.json"),

@@ -11,7 +11,7 @@ cd "$root"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(photo_pipeline frame_push json_inputs)
+[ ${#targets[@]} -gt 0 ] || targets=(photo_pipeline frame_push json_inputs ffi_calls)
 bash scripts/setup.sh
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 cargo run --release --quiet --example fuzz_seeds

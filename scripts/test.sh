@@ -7,9 +7,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 cargo fmt --all -- --check
-cargo clippy --release --all-targets -- -D warnings
+cargo clippy --release --all-targets --features ffi -- -D warnings
+# the C ABI's shared library, for the C example test
+cargo build --release --features ffi --lib
 log=$(mktemp)
-cargo test --release 2>&1 | tee "$log"
+cargo test --release --features ffi 2>&1 | tee "$log"
 # Fuzz smoke: every fuzz target for a minute (REALFACE_FUZZ_SECONDS to change).
 bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-60}"
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')

@@ -47,6 +47,9 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "ffi")]
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod frame;
 pub mod geometry;
 pub mod image_io;

@@ -1,0 +1,365 @@
+//! The C ABI (feature `ffi`): the committed header is current, misuse gets
+//! typed errors, the C example compiles and runs, and the same verification
+//! through the Rust API and the C API gives the same verdict.
+#![cfg(feature = "ffi")]
+#![allow(unsafe_code)]
+
+mod common;
+
+use std::ffi::{CStr, CString};
+use std::ptr;
+
+use common::{data_dir, root};
+use realface::ffi::*;
+
+fn generated_header() -> String {
+    let config = cbindgen::Config::from_file(root().join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut out = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(root())
+        .with_config(config)
+        .generate()
+        .expect("cbindgen runs")
+        .write(&mut out);
+    String::from_utf8(out).expect("UTF-8 header")
+}
+
+#[test]
+fn header_is_current() {
+    let path = root().join("include/realface.h");
+    let fresh = generated_header();
+    if std::env::var_os("REALFACE_WRITE_HEADER").is_some() {
+        std::fs::write(&path, &fresh).expect("write header");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "include/realface.h is stale: REALFACE_WRITE_HEADER=1 cargo test --features ffi --test ffi"
+    );
+    for f in [
+        "rf_engine_new",
+        "rf_session_new",
+        "rf_session_push_frame",
+        "rf_session_finish",
+        "rf_last_error_code",
+    ] {
+        assert!(fresh.contains(f), "{f} missing from the header");
+    }
+}
+
+fn engine() -> *mut RfEngine {
+    let mut e = ptr::null_mut();
+    // SAFETY: null strings are allowed; `e` is writable.
+    let rc = unsafe { rf_engine_new(ptr::null(), ptr::null(), &mut e) };
+    assert_eq!(rc, RF_OK);
+    e
+}
+
+#[test]
+fn misuse_gets_typed_errors_not_crashes() {
+    // SAFETY: every call below passes null or valid pointers, as the test intends.
+    unsafe {
+        assert_eq!(
+            rf_engine_new(ptr::null(), ptr::null(), ptr::null_mut()),
+            400
+        );
+        assert_eq!(rf_last_error_code(), 400);
+        let msg = CStr::from_ptr(rf_last_error_message())
+            .to_string_lossy()
+            .to_string();
+        assert!(msg.contains("null"), "{msg}");
+        let mut s = ptr::null_mut();
+        let id = CString::new("c-test").expect("cstring");
+        assert_eq!(
+            rf_session_new(
+                ptr::null(),
+                id.as_ptr(),
+                ptr::null(),
+                0,
+                ptr::null(),
+                &mut s
+            ),
+            400
+        );
+        let e = engine();
+        assert_eq!(
+            rf_session_new(e, ptr::null(), [1u8].as_ptr(), 1, ptr::null(), &mut s),
+            500,
+            "no certifyId"
+        );
+        assert_eq!(
+            rf_session_new(e, id.as_ptr(), ptr::null(), 0, ptr::null(), &mut s),
+            400,
+            "no reference"
+        );
+        assert_eq!(
+            rf_session_new(e, id.as_ptr(), b"junk".as_ptr(), 4, ptr::null(), &mut s),
+            201,
+            "undecodable reference"
+        );
+        let bad = CString::new("{not json").expect("cstring");
+        let photo = std::fs::read(common::sample("obama.jpg")).expect("read");
+        assert_eq!(
+            rf_session_new(
+                e,
+                id.as_ptr(),
+                photo.as_ptr(),
+                photo.len(),
+                bad.as_ptr(),
+                &mut s
+            ),
+            400
+        );
+        assert_eq!(
+            rf_session_new(
+                e,
+                id.as_ptr(),
+                photo.as_ptr(),
+                photo.len(),
+                ptr::null(),
+                &mut s
+            ),
+            RF_OK
+        );
+        let frame = vec![0u8; 64 * 48 * 3];
+        let mut p = RfProgress::default();
+        assert_eq!(
+            rf_session_push_frame(
+                ptr::null_mut(),
+                frame.as_ptr(),
+                frame.len(),
+                64,
+                48,
+                192,
+                0,
+                0,
+                &mut p
+            ),
+            400
+        );
+        assert_eq!(
+            rf_session_push_frame(s, ptr::null(), 0, 64, 48, 192, 0, 0, &mut p),
+            400
+        );
+        assert_eq!(
+            rf_session_push_frame(s, frame.as_ptr(), frame.len(), 64, 48, 100, 0, 0, &mut p),
+            400,
+            "stride"
+        );
+        assert_eq!(
+            rf_session_push_frame(s, frame.as_ptr(), 10, 64, 48, 192, 0, 0, &mut p),
+            400,
+            "short buffer"
+        );
+        assert_eq!(
+            rf_session_push_frame(s, frame.as_ptr(), frame.len(), 64, 48, 192, 9, 0, &mut p),
+            400,
+            "format"
+        );
+        assert_eq!(
+            rf_session_push_frame(s, frame.as_ptr(), frame.len(), 0, 48, 192, 0, 0, &mut p),
+            204,
+            "zero width"
+        );
+        assert_eq!(
+            rf_session_push_frame(
+                s,
+                frame.as_ptr(),
+                frame.len(),
+                64,
+                48,
+                192,
+                0,
+                100,
+                ptr::null_mut()
+            ),
+            RF_OK
+        );
+        assert_eq!(
+            rf_session_push_frame(s, frame.as_ptr(), frame.len(), 64, 48, 192, 0, 100, &mut p),
+            401,
+            "order"
+        );
+        assert_eq!(rf_session_finish(s, ptr::null_mut()), 400);
+        let mut json = ptr::null_mut();
+        assert_eq!(rf_session_finish(s, &mut json), RF_OK);
+        let first = CStr::from_ptr(json).to_string_lossy().to_string();
+        rf_string_free(json);
+        assert!(first.contains("\"auth_state\":\"FAIL\""), "{first}");
+        assert_eq!(rf_session_finish(s, &mut json), RF_OK, "finishing twice");
+        assert_eq!(CStr::from_ptr(json).to_string_lossy(), first);
+        rf_string_free(json);
+        assert_eq!(
+            rf_session_push_frame(s, frame.as_ptr(), frame.len(), 64, 48, 192, 0, 500, &mut p),
+            504
+        );
+        rf_session_free(s);
+        rf_session_free(ptr::null_mut());
+        rf_engine_free(e);
+        rf_engine_free(ptr::null_mut());
+        rf_string_free(ptr::null_mut());
+    }
+}
+
+fn frames(clip: &str) -> Vec<image::RgbImage> {
+    let dir = data_dir().join("actions").join(clip);
+    realface::eval::liveness::frame_files(&dir)
+        .expect("frames")
+        .iter()
+        .map(|f| image::open(f).expect("frame").to_rgb8())
+        .collect()
+}
+
+/// The same frames through the Rust API and through the C API (as BGRA with
+/// padded rows): identical verdict, similarity and actions.
+#[test]
+fn rust_and_c_api_agree() {
+    let clip = frames("apfol_real2");
+    let reference =
+        std::fs::read(data_dir().join("actions/apfol_real2/frame_0001.jpg")).expect("read");
+    let options = r#"{"challenge":{"fixed":["turn_left","turn_right"]},"action_timeout_ms":8000,"total_timeout_ms":30000,"warmup_ms":500,"photo":"N","far":0.0001,"continuity_far":0.01,"embed_every":5,"max_frames":3000,"max_fps":60.0,"params":{"blink_closed":0.65,"blink_open":0.8,"blink_max_ms":3000,"mouth_open":0.35,"mouth_rise":0.2,"turn_deg":15.0,"turn_nose":0.35,"nod_down_deg":8.0,"nod_return_deg":3.0,"nod_max_ms":3000,"mirrored":false}}"#;
+    // Rust
+    let eng = std::sync::Arc::new(
+        realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
+    );
+    let ticket = realface::session::certify::CertifyTicket {
+        certify_id: "eq".into(),
+        issued_ms: 0,
+        expires_ms: u64::MAX,
+        challenge_nonce: String::new(),
+    };
+    let opts: realface::session::SessionOptions = serde_json::from_str(options).expect("options");
+    let ref_img = eng.decode(&reference).expect("reference");
+    let mut rs = realface::session::VerificationSession::new(
+        eng,
+        ticket,
+        realface::session::Reference::Photo(ref_img),
+        opts,
+    )
+    .expect("session");
+    for (i, f) in clip.iter().enumerate() {
+        let _ = rs.push_frame(f, i as u64 * 100);
+        if rs.is_finished() {
+            break;
+        }
+    }
+    let rust: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&rs.finish()).expect("json")).expect("json");
+    // C
+    // SAFETY: valid pointers and lengths throughout.
+    let c: serde_json::Value = unsafe {
+        let e = engine();
+        let id = CString::new("eq").expect("cstring");
+        let o = CString::new(options).expect("cstring");
+        let mut s = ptr::null_mut();
+        assert_eq!(
+            rf_session_new(
+                e,
+                id.as_ptr(),
+                reference.as_ptr(),
+                reference.len(),
+                o.as_ptr(),
+                &mut s
+            ),
+            RF_OK
+        );
+        for (i, f) in clip.iter().enumerate() {
+            let (w, h) = f.dimensions();
+            let stride = w as usize * 4 + 8;
+            let mut bgra = vec![0u8; stride * h as usize];
+            for (x, y, p) in f.enumerate_pixels() {
+                let o = y as usize * stride + x as usize * 4;
+                bgra[o..o + 4].copy_from_slice(&[p[2], p[1], p[0], 255]);
+            }
+            let mut p = RfProgress::default();
+            let _ = rf_session_push_frame(
+                s,
+                bgra.as_ptr(),
+                bgra.len(),
+                w,
+                h,
+                stride,
+                2,
+                i as u64 * 100,
+                &mut p,
+            );
+            if p.state == 3 {
+                break;
+            }
+        }
+        let mut json = ptr::null_mut();
+        assert_eq!(rf_session_finish(s, &mut json), RF_OK);
+        let v = serde_json::from_str(&CStr::from_ptr(json).to_string_lossy()).expect("json");
+        rf_string_free(json);
+        rf_session_free(s);
+        rf_engine_free(e);
+        v
+    };
+    assert_eq!(rust["auth_state"], "SUCCESS");
+    for key in [
+        "auth_state",
+        "client_code",
+        "similarity",
+        "score",
+        "quality",
+        "actions",
+        "frames",
+        "reasons",
+    ] {
+        assert_eq!(rust[key], c[key], "{key}");
+    }
+}
+
+/// The C example (examples/c/verify.c) compiles with gcc against the header
+/// and the cdylib, runs a session over a clip (frames as PPM) and prints a
+/// SUCCESS verdict.
+#[test]
+fn c_example_compiles_and_runs() {
+    let lib_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().and_then(|d| d.parent()).map(|d| d.to_path_buf()))
+        .expect("target dir");
+    assert!(
+        lib_dir.join("librealface.so").is_file(),
+        "cdylib missing in {}",
+        lib_dir.display()
+    );
+    let tmp = std::env::temp_dir().join(format!("realface-c-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let exe = tmp.join("verify");
+    let status = std::process::Command::new("gcc")
+        .args(["-std=c11", "-Wall", "-Werror", "-O1", "-o"])
+        .arg(&exe)
+        .arg(root().join("examples/c/verify.c"))
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(format!("-L{}", lib_dir.display()))
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-lrealface")
+        .status()
+        .expect("gcc runs");
+    assert!(status.success(), "gcc failed");
+    let clip = frames("apfol_real2");
+    for (i, f) in clip.iter().enumerate() {
+        let mut ppm = format!("P6\n{} {}\n255\n", f.width(), f.height()).into_bytes();
+        ppm.extend_from_slice(f.as_raw());
+        std::fs::write(tmp.join(format!("frame_{:04}.ppm", i + 1)), ppm).expect("ppm");
+    }
+    let options = r#"{"challenge":{"fixed":["turn_left"]},"action_timeout_ms":8000,"total_timeout_ms":30000,"warmup_ms":500,"photo":"N","far":0.0001,"continuity_far":0.01,"embed_every":5,"max_frames":3000,"max_fps":60.0,"params":{"blink_closed":0.65,"blink_open":0.8,"blink_max_ms":3000,"mouth_open":0.35,"mouth_rise":0.2,"turn_deg":15.0,"turn_nose":0.35,"nod_down_deg":8.0,"nod_return_deg":3.0,"nod_max_ms":3000,"mirrored":false}}"#;
+    let out = std::process::Command::new(&exe)
+        .arg(data_dir().join("actions/apfol_real2/frame_0001.jpg"))
+        .arg(tmp.join("frame_%04d.ppm"))
+        .arg(clip.len().to_string())
+        .arg("10")
+        .arg(options)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON result");
+    assert_eq!(v["auth_state"], "SUCCESS", "{v}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
