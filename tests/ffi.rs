@@ -201,6 +201,19 @@ fn misuse_gets_typed_errors_not_crashes() {
     }
 }
 
+/// Default session options with a fixed challenge, as the C side passes them.
+fn options_json(actions: &[&str]) -> String {
+    let list = actions
+        .iter()
+        .map(|a| realface::liveness::actions::Action::from_name(a).expect("action"))
+        .collect();
+    let o = realface::session::SessionOptions {
+        challenge: realface::session::challenge::ChallengeSpec::Fixed(list),
+        ..Default::default()
+    };
+    serde_json::to_string(&o).expect("options JSON")
+}
+
 fn frames(clip: &str) -> Vec<image::RgbImage> {
     let dir = data_dir().join("actions").join(clip);
     realface::eval::liveness::frame_files(&dir)
@@ -217,7 +230,7 @@ fn rust_and_c_api_agree() {
     let clip = frames("apfol_real2");
     let reference =
         std::fs::read(data_dir().join("actions/apfol_real2/frame_0001.jpg")).expect("read");
-    let options = r#"{"challenge":{"fixed":["turn_left","turn_right"]},"action_timeout_ms":8000,"total_timeout_ms":30000,"warmup_ms":500,"photo":"N","far":0.0001,"continuity_far":0.01,"embed_every":5,"max_frames":3000,"max_fps":60.0,"params":{"blink_closed":0.65,"blink_open":0.8,"blink_max_ms":3000,"mouth_open":0.35,"mouth_rise":0.2,"turn_deg":15.0,"turn_nose":0.35,"nod_down_deg":8.0,"nod_return_deg":3.0,"nod_max_ms":3000,"mirrored":false}}"#;
+    let options = &options_json(&["turn_left", "turn_right"]);
     // Rust
     let eng = std::sync::Arc::new(
         realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
@@ -250,7 +263,7 @@ fn rust_and_c_api_agree() {
     let c: serde_json::Value = unsafe {
         let e = engine();
         let id = CString::new("eq").expect("cstring");
-        let o = CString::new(options).expect("cstring");
+        let o = CString::new(options.as_str()).expect("cstring");
         let mut s = ptr::null_mut();
         assert_eq!(
             rf_session_new(
@@ -345,7 +358,7 @@ fn c_example_compiles_and_runs() {
         ppm.extend_from_slice(f.as_raw());
         std::fs::write(tmp.join(format!("frame_{:04}.ppm", i + 1)), ppm).expect("ppm");
     }
-    let options = r#"{"challenge":{"fixed":["turn_left"]},"action_timeout_ms":8000,"total_timeout_ms":30000,"warmup_ms":500,"photo":"N","far":0.0001,"continuity_far":0.01,"embed_every":5,"max_frames":3000,"max_fps":60.0,"params":{"blink_closed":0.65,"blink_open":0.8,"blink_max_ms":3000,"mouth_open":0.35,"mouth_rise":0.2,"turn_deg":15.0,"turn_nose":0.35,"nod_down_deg":8.0,"nod_return_deg":3.0,"nod_max_ms":3000,"mirrored":false}}"#;
+    let options = &options_json(&["turn_left"]);
     let out = std::process::Command::new(&exe)
         .arg(data_dir().join("actions/apfol_real2/frame_0001.jpg"))
         .arg(tmp.join("frame_%04d.ppm"))
