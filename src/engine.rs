@@ -142,20 +142,25 @@ impl FaceEngine {
         Ok((mesh, five, map))
     }
 
+    /// The embedding of one aligned face (aligned-crop -> image map), with
+    /// the configured flip fusion.
+    pub fn embed_face(&self, img: &RgbImage, map: Affine) -> Result<Embedding> {
+        self.embedder
+            .embed(&[(img, map)], self.config.flip_fusion)?
+            .pop()
+            .ok_or(Error::Inference {
+                stage: "embed",
+                message: "no embedding".into(),
+            })
+    }
+
     /// The full pipeline on one photo.
     pub fn analyze(&self, img: &RgbImage) -> Result<FaceAnalysis> {
         let faces = self.detect(img)?;
         let faces_in_image = faces.len();
         let face = self.select_face(faces)?;
         let (mesh, five_points, map) = self.landmarks(img, &face)?;
-        let embedding = self
-            .embedder
-            .embed(&[(img, map)], self.config.flip_fusion)?
-            .pop()
-            .ok_or(Error::Inference {
-                stage: "embed",
-                message: "no embedding".into(),
-            })?;
+        let embedding = self.embed_face(img, map)?;
         Ok(FaceAnalysis {
             face,
             mesh,

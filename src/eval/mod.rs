@@ -76,11 +76,7 @@ fn embed_one(engine: &FaceEngine, root: &Path, path: &str) -> ImageOutcome {
         out.faces = Some(faces.len());
         let face = engine.select_face(faces)?;
         let (_, _, map) = engine.landmarks(&img, &face)?;
-        engine
-            .embedder()
-            .embed(&[(&img, map)], engine.config().flip_fusion)?
-            .pop()
-            .ok_or(crate::Error::NoFace)
+        engine.embed_face(&img, map)
     });
     match result {
         Ok(e) => out.embedding = Some(e),

@@ -418,7 +418,7 @@ impl VerificationSession {
             || jumped
             || self.face_frames.is_multiple_of(self.options.embed_every)
         {
-            let e = self.embed(frame, map)?;
+            let e = self.engine.embed_face(frame, map)?;
             match &self.anchor {
                 None => self.anchor = Some(e),
                 Some(a) => {
@@ -483,17 +483,6 @@ impl VerificationSession {
         Ok(self.progress(1, Some(quality.score)))
     }
 
-    fn embed(&self, frame: &RgbImage, map: Affine) -> Result<Embedding> {
-        self.engine
-            .embedder()
-            .embed(&[(frame, map)], self.engine.config().flip_fusion)?
-            .pop()
-            .ok_or(Error::Inference {
-                stage: "embed",
-                message: "no embedding".into(),
-            })
-    }
-
     fn liveness_score(&self) -> f32 {
         let total = self.actions.len().max(1) as f32;
         let done = self.done();
@@ -532,7 +521,7 @@ impl VerificationSession {
             self.fail(ReasonCode::NoFaceCaptured, "no usable face frame".into());
             return Ok(());
         };
-        let e = self.embed(&best.frame, best.map)?;
+        let e = self.engine.embed_face(&best.frame, best.map)?;
         if let Some(a) = &self.anchor {
             let s = a.similarity(&e)?;
             if s < self.continuity_threshold {
