@@ -55,6 +55,9 @@ pub enum ErrorCode {
     CertifyIdReused = 503,
     /// The session has finished; it takes no more frames.
     SessionFinished = 504,
+    /// No camera could be opened (none found, busy, refused, or the `camera`
+    /// feature is not built).
+    CameraUnavailable = 600,
 }
 
 impl ErrorCode {
@@ -84,6 +87,7 @@ impl ErrorCode {
             Self::CertifyIdExpired => "CERTIFY_ID_EXPIRED",
             Self::CertifyIdReused => "CERTIFY_ID_REUSED",
             Self::SessionFinished => "SESSION_FINISHED",
+            Self::CameraUnavailable => "CAMERA_UNAVAILABLE",
         }
     }
 }
@@ -224,6 +228,14 @@ pub enum Error {
     /// The session has finished.
     #[error("the verification session has finished and takes no more frames")]
     SessionFinished,
+    /// No camera could be opened.
+    #[error("camera unavailable: {reason} (cameras found: {})", if found.is_empty() { "none".to_string() } else { found.join("; ") })]
+    Camera {
+        /// Why.
+        reason: String,
+        /// The cameras the system reported (index: name).
+        found: Vec<String>,
+    },
     /// An argument is malformed or out of range.
     #[error("invalid argument `{name}`: {reason}")]
     InvalidArgument {
@@ -294,6 +306,7 @@ impl Error {
                 ..
             } => ErrorCode::CertifyIdReused,
             Self::SessionFinished => ErrorCode::SessionFinished,
+            Self::Camera { .. } => ErrorCode::CameraUnavailable,
         }
     }
 

@@ -60,6 +60,7 @@ pub mod quality;
 pub mod runtime;
 pub mod segment;
 pub mod session;
+pub mod source;
 pub mod warp;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};

@@ -45,26 +45,7 @@ pub struct Clip {
     pub events: Vec<LabelEvent>,
 }
 
-/// Sorted image files of a folder.
-pub fn frame_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::Io {
-            path: dir.into(),
-            source: e,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                matches!(
-                    x.to_ascii_lowercase().as_str(),
-                    "jpg" | "jpeg" | "png" | "bmp"
-                )
-            })
-        })
-        .collect();
-    files.sort();
-    Ok(files)
-}
+pub use crate::source::frame_files;
 
 /// Reads every clip folder (with a labels.json) under `dir`.
 pub fn read_clips(dir: &Path) -> Result<Vec<Clip>> {

@@ -20,6 +20,7 @@ pub mod certify;
 pub mod challenge;
 pub mod photo;
 pub mod result;
+pub mod ui;
 
 use std::sync::Arc;
 

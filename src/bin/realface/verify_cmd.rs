@@ -1,18 +1,19 @@
 //! `realface verify` and `realface eval liveness`.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
 use indicatif::ProgressBar;
 use realface::eval::liveness::{
-    attack_runs, clip_features, detection_stats, frame_files, genuine_runs, pass_rates, read_clips,
-    ChallengeRun,
+    attack_runs, clip_features, detection_stats, genuine_runs, pass_rates, read_clips, ChallengeRun,
 };
 use realface::liveness::actions::{Action, ActionParams};
 use realface::session::certify::CertifyRegistry;
 use realface::session::challenge::ChallengeSpec;
 use realface::session::photo::PhotoKind;
 use realface::session::{Reference, SessionOptions, VerificationSession};
+use realface::source::FrameEvent;
 use realface::{EngineConfig, Error, FaceEngine, Result, RgbImage};
 use serde_json::json;
 
@@ -35,12 +36,6 @@ pub struct VerifyArgs<'a> {
 }
 
 pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
-    if !(args.fps > 0.0 && args.fps <= 1000.0) {
-        return Err(Error::invalid(
-            "fps",
-            format!("{} is outside (0, 1000]", args.fps),
-        ));
-    }
     let challenge = match (args.actions, args.random) {
         (Some(_), Some(_)) => {
             return Err(Error::invalid(
@@ -78,13 +73,8 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
     };
     let mut session =
         VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
-    let files = frame_files(args.frames)?;
-    if files.is_empty() {
-        return Err(Error::invalid(
-            "frames",
-            format!("no image files in {}", args.frames.display()),
-        ));
-    }
+    let mut source =
+        realface::source::DirSource::open(args.frames, args.fps, engine.config().limits)?;
     if !args.json {
         let names: Vec<&str> = session.actions().iter().map(|a| a.name()).collect();
         eprintln!(
@@ -93,28 +83,21 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
             names.join(", ")
         );
     }
-    for (i, f) in files.iter().enumerate() {
-        let t = (i as f64 * 1000.0 / args.fps).round() as u64;
-        let frame: RgbImage = match engine.load(f) {
-            Ok(img) => img,
-            Err(e) => {
-                eprintln!("realface: frame {}: {e}", f.display());
-                continue;
-            }
-        };
-        match session.push_frame(&frame, t) {
-            Ok(p) if !args.json => eprintln!(
+    let quiet = args.json;
+    let result = realface::source::run(&mut session, &mut source, |ev| {
+        match ev {
+            FrameEvent::Progress(f, p) if !quiet => eprintln!(
                 "{:>6} ms  {:?}  ring {:.2}  {}",
-                t, p.state, p.ring, p.prompt
+                f.t_ms, p.state, p.ring, p.prompt
             ),
-            Ok(_) => {}
-            Err(e) => eprintln!("realface: frame {}: {e}", f.display()),
+            FrameEvent::Progress(..) => {}
+            FrameEvent::Error(f, e) => match f {
+                Some(f) => eprintln!("realface: frame at {} ms: {e}", f.t_ms),
+                None => eprintln!("realface: frame skipped: {e}"),
+            },
         }
-        if session.is_finished() {
-            break;
-        }
-    }
-    let result = session.finish();
+        ControlFlow::Continue(())
+    });
     if args.json {
         println!("{}", serde_json::to_string(&result).unwrap_or_default());
     } else {

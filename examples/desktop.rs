@@ -1,0 +1,532 @@
+//! Desktop verification app (eframe/egui): runs a live verification from the
+//! camera or from a directory of frames, draws the face ring in
+//! `progressBarColor` over `progressBarBackgroundColor`, shows `title` and
+//! the current action's prompt, asks before quitting (`quitAlert*`), ends
+//! with the timeout or fail dialog (`timeoutAlert*`, `failAlert*`) and the
+//! result, and prints the AuthResult as JSON on stdout.
+//!
+//! ```text
+//! cargo run --release --features gui --example desktop -- \
+//!     --reference ref.jpg --frames clip_dir --fps 10 \
+//!     [--actions blink,turn_left] [--ui-options ui.json] \
+//!     [--screenshot shot.png] [--close-after 3]
+//! ```
+//! Without `--frames` it opens camera `--camera N` (feature `camera`).
+//! Headless: `xvfb-run -s "-screen 0 1280x900x24" cargo run ...`.
+//! Exit status: 0 SUCCESS, 1 FAIL, 2 could not start.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use eframe::egui::{
+    self, pos2, vec2, Color32, ColorImage, Id, Rect, RichText, Stroke, TextureHandle,
+    TextureOptions, ViewportCommand,
+};
+use realface::liveness::actions::Action;
+use realface::session::certify::CertifyRegistry;
+use realface::session::challenge::ChallengeSpec;
+use realface::session::result::{AuthResult, AuthState};
+use realface::session::ui::{Alert, Color, UiOptions};
+use realface::session::{Progress, Reference, SessionOptions, VerificationSession};
+use realface::source::{self, FrameEvent, FrameSource};
+use realface::{EngineConfig, Error, FaceEngine, RgbImage};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "realface desktop verification")]
+struct Args {
+    /// Reference photo (one face).
+    #[arg(long)]
+    reference: PathBuf,
+    /// Replay this directory of frames instead of the camera.
+    #[arg(long)]
+    frames: Option<PathBuf>,
+    /// Frame rate of `--frames`.
+    #[arg(long, default_value_t = 10.0)]
+    fps: f64,
+    /// Camera index (without `--frames`).
+    #[arg(long, default_value_t = 0)]
+    camera: u32,
+    /// Fixed challenge, e.g. `blink,turn_left` (default: 2 random actions).
+    #[arg(long)]
+    actions: Option<String>,
+    /// The product's UI option object (JSON: progressBarColor, title, ...).
+    #[arg(long)]
+    ui_options: Option<PathBuf>,
+    /// Save a screenshot of the window once the ring shows progress and a
+    /// prompt is up (or at the end, if that moment never comes).
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+    /// Save a screenshot of the final screen (result and dialog).
+    #[arg(long)]
+    screenshot_end: Option<PathBuf>,
+    /// Close the window this many seconds after the result (for unattended runs).
+    #[arg(long)]
+    close_after: Option<f64>,
+    /// Unattended demo of the quit dialog: press Quit after this many frames
+    /// (`--screenshot` then shows the dialog; with `--close-after` the quit
+    /// is confirmed after that many seconds).
+    #[arg(long)]
+    press_quit_after: Option<u64>,
+}
+
+/// What the worker thread shares with the window.
+#[derive(Default)]
+struct Shared {
+    status: String,
+    frame: Option<(u64, RgbImage)>,
+    progress: Option<Progress>,
+    result: Option<AuthResult>,
+    setup_error: Option<String>,
+    quit: bool,
+    paused: bool,
+}
+
+fn lock(s: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn challenge(actions: Option<&str>) -> realface::Result<ChallengeSpec> {
+    match actions {
+        None => Ok(ChallengeSpec::Random(2)),
+        Some(list) => Ok(ChallengeSpec::Fixed(
+            list.split(',')
+                .map(Action::from_name)
+                .collect::<realface::Result<Vec<_>>>()?,
+        )),
+    }
+}
+
+/// Loads the engine, opens the source and runs the session, pacing a
+/// frames directory at its frame rate.
+fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
+    let setup = || -> realface::Result<(VerificationSession, Box<dyn FrameSource>)> {
+        lock(&shared).status = "Loading models…".into();
+        let engine = Arc::new(FaceEngine::new(EngineConfig::default())?);
+        let reference = engine.load(&args.reference)?;
+        let registry = CertifyRegistry::new();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let ticket = registry.claim(&registry.issue(now)?.certify_id, now)?;
+        let options = SessionOptions {
+            challenge: challenge(args.actions.as_deref())?,
+            ..SessionOptions::default()
+        };
+        let session =
+            VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
+        let src: Box<dyn FrameSource> = match &args.frames {
+            Some(dir) => Box::new(source::DirSource::open(
+                dir,
+                args.fps,
+                engine.config().limits,
+            )?),
+            None => source::open_camera(args.camera)?,
+        };
+        Ok((session, src))
+    };
+    let (mut session, mut src) = match setup() {
+        Ok(x) => x,
+        Err(e) => {
+            lock(&shared).setup_error = Some(format!("{e} (error {})", e.code().as_u32()));
+            ctx.request_repaint();
+            return;
+        }
+    };
+    lock(&shared).status = src.describe();
+    let paced = args.frames.is_some();
+    let mut clock = Instant::now();
+    let mut seq = 0u64;
+    let result = source::run(&mut session, src.as_mut(), |ev| {
+        // Hold while the quit dialog is open (a replay waits; a camera drops frames).
+        while lock(&shared).paused {
+            std::thread::sleep(Duration::from_millis(20));
+            clock += Duration::from_millis(20);
+        }
+        let mut s = lock(&shared);
+        match ev {
+            FrameEvent::Progress(f, p) => {
+                if paced {
+                    let due = clock + Duration::from_millis(f.t_ms);
+                    drop(s);
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    s = lock(&shared);
+                }
+                seq += 1;
+                s.frame = Some((seq, f.image.clone()));
+                s.progress = Some(p.clone());
+            }
+            FrameEvent::Error(_, e) => s.status = format!("frame skipped: {e}"),
+        }
+        ctx.request_repaint();
+        if s.quit {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    lock(&shared).result = Some(result);
+    ctx.request_repaint();
+}
+
+fn color(c: Color) -> Color32 {
+    let [r, g, b] = c.0;
+    Color32::from_rgb(r, g, b)
+}
+
+struct App {
+    args: Args,
+    ui: UiOptions,
+    shared: Arc<Mutex<Shared>>,
+    texture: Option<TextureHandle>,
+    shown_seq: u64,
+    quit_dialog: bool,
+    quit_opened: Option<Instant>,
+    end_dialog: Option<Alert>,
+    finished_at: Option<Instant>,
+    shots: Vec<(PathBuf, bool)>,
+    shot_pending: Option<PathBuf>,
+}
+
+impl App {
+    fn new(args: Args, ui: UiOptions, ctx: &egui::Context) -> Self {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let (a, s, c) = (args.clone(), shared.clone(), ctx.clone());
+        std::thread::spawn(move || worker(a, s, c));
+        let mut shots = Vec::new();
+        if let Some(p) = &args.screenshot {
+            shots.push((p.clone(), false));
+        }
+        if let Some(p) = &args.screenshot_end {
+            shots.push((p.clone(), true));
+        }
+        Self {
+            args,
+            ui,
+            shared,
+            texture: None,
+            shown_seq: 0,
+            quit_dialog: false,
+            quit_opened: None,
+            end_dialog: None,
+            finished_at: None,
+            shots,
+            shot_pending: None,
+        }
+    }
+
+    /// The camera image with the ring over it.
+    fn draw_face(&mut self, ui: &mut egui::Ui, ring: f32) {
+        let avail = ui.available_rect_before_wrap();
+        let side = avail.width().min(avail.height() - 70.0).max(100.0);
+        let area = Rect::from_center_size(
+            pos2(avail.center().x, avail.top() + side / 2.0),
+            vec2(side, side),
+        );
+        ui.allocate_rect(area, egui::Sense::hover());
+        let painter = ui.painter();
+        if let Some(tex) = &self.texture {
+            let [w, h] = tex.size();
+            let scale = side / w.max(h) as f32;
+            let r = Rect::from_center_size(area.center(), vec2(w as f32, h as f32) * scale);
+            painter.image(
+                tex.id(),
+                r,
+                Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        } else {
+            painter.rect_filled(area, 8.0, Color32::from_gray(30));
+        }
+        let radius = side * 0.42;
+        let width = (side * 0.03).max(6.0);
+        painter.circle_stroke(
+            area.center(),
+            radius,
+            Stroke::new(width, color(self.ui.progress_bar_background_color)),
+        );
+        if ring > 0.0 {
+            let steps = (ring * 128.0).ceil().max(2.0) as usize;
+            let points: Vec<_> = (0..=steps)
+                .map(|i| {
+                    let a = -std::f32::consts::FRAC_PI_2
+                        + std::f32::consts::TAU * ring.min(1.0) * i as f32 / steps as f32;
+                    area.center() + radius * vec2(a.cos(), a.sin())
+                })
+                .collect();
+            painter.add(egui::Shape::line(
+                points,
+                Stroke::new(width, color(self.ui.progress_bar_color)),
+            ));
+        }
+    }
+
+    fn dialog(ctx: &egui::Context, id: &str, alert: &Alert, buttons: &[&str]) -> Option<usize> {
+        let mut pressed = None;
+        egui::Modal::new(Id::new(id)).show(ctx, |ui| {
+            ui.set_width(360.0);
+            ui.heading(&alert.title);
+            ui.add_space(8.0);
+            ui.label(&alert.message);
+            ui.add_space(12.0);
+            ui.horizontal(|ui| {
+                for (i, b) in buttons.iter().enumerate() {
+                    if ui.button(*b).clicked() {
+                        pressed = Some(i);
+                    }
+                }
+            });
+        });
+        pressed
+    }
+
+    fn take_screenshots(&mut self, ctx: &egui::Context, ready_mid: bool, ready_end: bool) {
+        // Save a requested screenshot once it arrives.
+        let shot = ctx.input(|i| {
+            i.raw.events.iter().find_map(|e| match e {
+                egui::Event::Screenshot { image, .. } => Some(image.clone()),
+                _ => None,
+            })
+        });
+        if let Some(img) = shot {
+            let Some(path) = self.shot_pending.take() else {
+                return;
+            };
+            let [w, h] = img.size;
+            let raw: Vec<u8> = img.pixels.iter().flat_map(|p| p.to_array()).collect();
+            match image::RgbaImage::from_raw(w as u32, h as u32, raw).map(|i| i.save(&path)) {
+                Some(Ok(())) => eprintln!("desktop: screenshot saved to {}", path.display()),
+                _ => eprintln!("desktop: cannot save screenshot {}", path.display()),
+            }
+            return;
+        }
+        if self.shot_pending.is_some() {
+            return;
+        }
+        let idx = self.shots.iter().position(|(_, end)| {
+            if *end {
+                ready_end
+            } else {
+                ready_mid || ready_end
+            }
+        });
+        if let Some(i) = idx {
+            let (path, _) = self.shots.remove(i);
+            self.shot_pending = Some(path);
+            ctx.send_viewport_cmd(ViewportCommand::Screenshot(Default::default()));
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        let (frame, progress, result, setup_error, status) = {
+            let s = lock(&self.shared);
+            let frame = match &s.frame {
+                Some((seq, img)) if *seq != self.shown_seq => Some((*seq, img.clone())),
+                _ => None,
+            };
+            (
+                frame,
+                s.progress.clone(),
+                s.result.clone(),
+                s.setup_error.clone(),
+                s.status.clone(),
+            )
+        };
+        if let Some((seq, img)) = frame {
+            let ci =
+                ColorImage::from_rgb([img.width() as usize, img.height() as usize], img.as_raw());
+            match &mut self.texture {
+                Some(t) => t.set(ci, TextureOptions::LINEAR),
+                None => self.texture = Some(ctx.load_texture("frame", ci, TextureOptions::LINEAR)),
+            }
+            self.shown_seq = seq;
+        }
+        if ctx.input(|i| i.viewport().close_requested())
+            && result.is_none()
+            && setup_error.is_none()
+        {
+            ctx.send_viewport_cmd(ViewportCommand::CancelClose);
+            self.quit_dialog = true;
+        }
+        if result.is_some() && self.finished_at.is_none() {
+            self.finished_at = Some(Instant::now());
+            self.end_dialog = result.as_ref().and_then(|r| self.ui.end_alert(r));
+        }
+        if self.quit_opened.is_none()
+            && result.is_none()
+            && self
+                .args
+                .press_quit_after
+                .is_some_and(|n| self.shown_seq >= n)
+        {
+            self.quit_dialog = true;
+        }
+        if self.quit_dialog && self.quit_opened.is_none() {
+            self.quit_opened = Some(Instant::now());
+        }
+        lock(&self.shared).paused = self.quit_dialog;
+
+        egui::Panel::top("title").show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.add_space(6.0);
+                ui.label(RichText::new(&self.ui.title).size(26.0).strong());
+                ui.add_space(6.0);
+            });
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let busy = result.is_none() && setup_error.is_none();
+                if busy && ui.button("Quit").clicked() {
+                    self.quit_dialog = true;
+                }
+                ui.label(RichText::new(&status).small());
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let ring = progress.as_ref().map_or(0.0, |p| p.ring);
+            self.draw_face(ui, ring);
+            ui.vertical_centered(|ui| {
+                if let Some(e) = &setup_error {
+                    ui.label(RichText::new(format!("Cannot start: {e}")).size(18.0).color(Color32::RED));
+                } else if let Some(r) = &result {
+                    let (text, c) = match r.auth_state {
+                        AuthState::Success => ("Verified", Color32::from_rgb(0x2E, 0x7D, 0x32)),
+                        _ => ("Not verified", Color32::from_rgb(0xC6, 0x28, 0x28)),
+                    };
+                    ui.label(RichText::new(text).size(24.0).strong().color(c));
+                    ui.label(format!(
+                        "code {}  ·  liveness {}  ·  similarity {} (threshold {:.3})  ·  quality {}",
+                        r.client_code,
+                        r.score.map_or("-".into(), |v| format!("{v:.0}")),
+                        r.similarity.map_or("-".into(), |v| format!("{v:.3}")),
+                        r.threshold,
+                        r.quality.map_or("-".into(), |v| format!("{v:.0}")),
+                    ));
+                    for reason in &r.reasons {
+                        ui.label(RichText::new(&reason.message).small());
+                    }
+                } else if let Some(p) = &progress {
+                    ui.label(RichText::new(&p.prompt).size(24.0).strong());
+                    ui.label(format!("action {} of {}", (p.actions_done + 1).min(p.actions_total), p.actions_total));
+                } else {
+                    ui.add(egui::Spinner::new().size(36.0).color(color(self.ui.activity_indicator_color)));
+                }
+            });
+        });
+
+        if self.quit_dialog {
+            let auto = self.args.press_quit_after.is_some()
+                && self
+                    .args
+                    .close_after
+                    .zip(self.quit_opened)
+                    .is_some_and(|(secs, t)| t.elapsed().as_secs_f64() >= secs)
+                && self.shots.iter().all(|(_, end)| *end)
+                && self.shot_pending.is_none();
+            let pressed = Self::dialog(&ctx, "quit", &self.ui.quit_alert(), &["Continue", "Quit"]);
+            match pressed.or(auto.then_some(1)) {
+                Some(0) => self.quit_dialog = false,
+                Some(_) => {
+                    self.quit_dialog = false;
+                    let mut s = lock(&self.shared);
+                    s.quit = true;
+                    s.paused = false;
+                }
+                None => {}
+            }
+        }
+        if let Some(alert) = self.end_dialog.clone() {
+            if Self::dialog(&ctx, "end", &alert, &["OK"]).is_some() {
+                self.end_dialog = None;
+            }
+        }
+
+        let quit_shown = self
+            .quit_opened
+            .is_some_and(|t| self.quit_dialog && t.elapsed() > Duration::from_millis(300));
+        let mid = quit_shown
+            || (self.args.press_quit_after.is_none()
+                && progress
+                    .as_ref()
+                    .is_some_and(|p| p.ring > 0.0 && p.action.is_some() && self.texture.is_some()));
+        let end = self
+            .finished_at
+            .is_some_and(|t| t.elapsed() > Duration::from_millis(500));
+        self.take_screenshots(&ctx, mid, end || setup_error.is_some());
+        let closing = self
+            .args
+            .close_after
+            .zip(self.finished_at)
+            .is_some_and(|(secs, t)| t.elapsed().as_secs_f64() >= secs);
+        if closing && self.shots.is_empty() && self.shot_pending.is_none() {
+            ctx.send_viewport_cmd(ViewportCommand::Close);
+        }
+        ctx.request_repaint_after(Duration::from_millis(50));
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let ui = match &args.ui_options {
+        None => Ok(UiOptions::default()),
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| Error::Io {
+                path: p.clone(),
+                source: e,
+            })
+            .and_then(|s| UiOptions::from_json(&s)),
+    };
+    let ui = match ui {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("desktop: {e}");
+            std::process::exit(2);
+        }
+    };
+    let title = ui.title.clone();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([720.0, 860.0])
+            .with_title(title.clone()),
+        ..Default::default()
+    };
+    let holder: Arc<Mutex<Option<Arc<Mutex<Shared>>>>> = Arc::default();
+    let h = holder.clone();
+    let run = eframe::run_native(
+        &title,
+        options,
+        Box::new(move |cc| {
+            let app = App::new(args, ui, &cc.egui_ctx);
+            if let Ok(mut slot) = h.lock() {
+                *slot = Some(app.shared.clone());
+            }
+            Ok(Box::new(app))
+        }),
+    );
+    if let Err(e) = run {
+        eprintln!("desktop: cannot open a window: {e}");
+        std::process::exit(2);
+    }
+    let shared = holder.lock().ok().and_then(|s| s.clone());
+    let result = shared.and_then(|s| lock(&s).result.clone());
+    match result {
+        Some(r) => {
+            println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            std::process::exit(if r.auth_state == AuthState::Success {
+                0
+            } else {
+                1
+            });
+        }
+        None => {
+            eprintln!("desktop: no result (the window closed before the session ended)");
+            std::process::exit(2);
+        }
+    }
+}
