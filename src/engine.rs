@@ -133,7 +133,13 @@ impl FaceEngine {
     /// Mesh and alignment for a detected face. A mesh whose presence score is
     /// below the configured minimum means the detection was not a usable face.
     pub fn landmarks(&self, img: &RgbImage, face: &Face) -> Result<(Mesh, [Point; 5], Affine)> {
-        let mesh = self.mesh.run(img, Roi::from_face(face))?;
+        self.landmarks_in(img, Roi::from_face(face))
+    }
+
+    /// Mesh and alignment in a region (a detection's, or the previous
+    /// frame's mesh for tracking); `NO_FACE` when the mesh sees no face there.
+    pub fn landmarks_in(&self, img: &RgbImage, roi: Roi) -> Result<(Mesh, [Point; 5], Affine)> {
+        let mesh = self.mesh.run(img, roi)?;
         if mesh.presence < self.config.min_mesh_presence {
             return Err(Error::NoFace);
         }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::config::RuntimeConfig;
 use crate::detect::{keypoint, Face};
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, Point};
+use crate::geometry::{Affine, BBox, Point};
 use crate::models;
 use crate::runtime::OnnxModel;
 use crate::warp::{input_tensor, Normalize};
@@ -125,8 +125,8 @@ impl Mesh {
         ]
     }
 
-    /// The ROI for the next frame, from this mesh (tracking without detection).
-    pub fn next_roi(&self) -> Roi {
+    /// The box around the mesh points in the image plane.
+    pub fn bbox(&self) -> BBox {
         let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
         for p in &self.points {
             x0 = x0.min(p[0]);
@@ -134,11 +134,25 @@ impl Mesh {
             x1 = x1.max(p[0]);
             y1 = y1.max(p[1]);
         }
+        if x0 > x1 || y0 > y1 {
+            return BBox::default();
+        }
+        BBox {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
+    }
+
+    /// The ROI for the next frame, from this mesh (tracking without detection).
+    pub fn next_roi(&self) -> Roi {
+        let b = self.bbox();
         let r = self.mean(&index::RIGHT_EYE);
         let l = self.mean(&index::LEFT_EYE);
         Roi {
-            center: Point::new((x0 + x1) * 0.5, (y0 + y1) * 0.5),
-            side: (x1 - x0).max(y1 - y0) * ROI_SCALE,
+            center: b.center(),
+            side: b.w.max(b.h) * ROI_SCALE,
             angle: (l.y - r.y).atan2(l.x - r.x),
         }
     }

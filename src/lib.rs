@@ -61,6 +61,7 @@ pub mod runtime;
 pub mod segment;
 pub mod session;
 pub mod source;
+pub mod track;
 pub mod warp;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};

@@ -12,7 +12,9 @@
 //! then the system's dynamic loader path.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use ort::session::builder::GraphOptimizationLevel;
@@ -28,6 +30,28 @@ use crate::models::ModelSpec;
 pub const ORT_VERSION: &str = "1.31.1";
 /// Environment variable with the path of the ONNX Runtime library.
 pub const ORT_LIB_ENV: &str = "REALFACE_ORT_LIB";
+
+static MODEL_NANOS: AtomicU64 = AtomicU64::new(0);
+static MODEL_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Time spent inside ONNX Runtime's `run` by every model of this process
+/// since it started (all threads added up): what the benchmark subtracts
+/// from the per-frame total to get the pre/post-processing share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModelTime {
+    /// Nanoseconds inside model runs.
+    pub nanos: u64,
+    /// Number of model runs.
+    pub runs: u64,
+}
+
+/// The process-wide [`ModelTime`] so far; take two readings and subtract.
+pub fn model_time() -> ModelTime {
+    ModelTime {
+        nanos: MODEL_NANOS.load(Ordering::Relaxed),
+        runs: MODEL_RUNS.load(Ordering::Relaxed),
+    }
+}
 
 fn library_file() -> String {
     format!("libonnxruntime.so.{ORT_VERSION}")
@@ -310,7 +334,11 @@ impl OnnxModel {
         let stage = self.spec.name;
         let tensor = TensorRef::from_array_view(input).map_err(ort_err(stage))?;
         let mut session = self.lock();
-        let outputs = session.run(ort::inputs![tensor]).map_err(ort_err(stage))?;
+        let started = Instant::now();
+        let outputs = session.run(ort::inputs![tensor]);
+        MODEL_NANOS.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        MODEL_RUNS.fetch_add(1, Ordering::Relaxed);
+        let outputs = outputs.map_err(ort_err(stage))?;
         let mut result = Vec::with_capacity(self.spec.outputs.len());
         for want in self.spec.outputs {
             let value = outputs.get(want.name).ok_or_else(|| Error::Inference {

@@ -1,5 +1,6 @@
 //! The `realface` command-line tool: detect, embed and compare faces.
 
+mod bench_cmd;
 mod draw;
 mod eval_cmd;
 mod plot;
@@ -105,6 +106,25 @@ enum Command {
     /// Offline evaluation on labelled data sets.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Speed and memory: per-stage median ms, per-frame pipeline frames/s,
+    /// share of time outside the models, peak RSS and RSS growth.
+    Bench {
+        /// Folder of frames (cycled through for the per-frame pipeline).
+        #[arg(long, default_value = ".samples")]
+        frames: PathBuf,
+        /// ONNX Runtime intra-op threads per model.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Frames through the per-frame pipeline (RSS is read after 100 and after all).
+        #[arg(long, default_value_t = 10_000)]
+        iterations: usize,
+        /// Run the detector every n-th frame and track in between (sessions use 1).
+        #[arg(long, default_value_t = 1)]
+        detect_every: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Computes the FAR -> threshold table from labelled faces (calibration split).
     Calibrate {
         #[command(flatten)]
@@ -290,6 +310,22 @@ fn run(cli: &Cli) -> CmdResult {
             };
             return verify_cmd::verify(&args, config(cli)).map_err(|e| ("verify".to_string(), e));
         }
+        Command::Bench {
+            frames,
+            threads,
+            iterations,
+            detect_every,
+            json,
+        } => {
+            let args = bench_cmd::BenchArgs {
+                frames,
+                threads: *threads,
+                iterations: *iterations,
+                detect_every: *detect_every,
+                json: *json,
+            };
+            return bench_cmd::bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e));
+        }
         Command::Eval(EvalCommand::Liveness { clips, spoof, out }) => {
             return verify_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))
                 .map_err(|e| ("eval liveness".to_string(), e));
@@ -397,7 +433,10 @@ fn run(cli: &Cli) -> CmdResult {
                 );
             }
         }
-        Command::Eval(_) | Command::Calibrate { .. } | Command::Verify { .. } => {}
+        Command::Eval(_)
+        | Command::Calibrate { .. }
+        | Command::Verify { .. }
+        | Command::Bench { .. } => {}
     }
     Ok(())
 }

@@ -1,0 +1,35 @@
+//! Liveness per frame: features from the mesh, one action detector update
+//! and the flat-motion cue, over a 3-second history.
+
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use realface::liveness::actions::{Action, ActionDetector, ActionParams, History};
+use realface::liveness::features::FrameFeatures;
+use realface::liveness::flat::FlatMotion;
+use realface::DetectorChoice;
+
+fn actions(c: &mut Criterion) {
+    let e = common::engine(DetectorChoice::Auto);
+    let f = common::fixture(&e, "obama.jpg");
+    let feats = FrameFeatures::from_mesh(&f.mesh);
+    let mut g = c.benchmark_group("actions");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("features", |b| b.iter(|| FrameFeatures::from_mesh(&f.mesh)));
+    let mut history = History::default();
+    let mut det = ActionDetector::new(Action::Blink, ActionParams::default());
+    let mut flat = FlatMotion::default();
+    let mut t = 0u64;
+    g.bench_function("update", |b| {
+        b.iter(|| {
+            t += 33;
+            history.push(t, feats);
+            flat.update(&f.mesh, &feats, &history);
+            det.update(t, &feats, &history)
+        })
+    });
+    g.finish();
+}
+
+criterion_group! { name = benches; config = common::config(); targets = actions }
+criterion_main!(benches);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# realface's per-frame pipeline and the Python peer (benches/peer/peer.py:
+# onnxruntime + numpy + Pillow, the same ONNX files, the detector on every
+# frame) on the same frames, in the same run, alternating ROUNDS times; prints
+# both medians and the ratio. The peer's packages are pinned in
+# requirements.txt and installed from PyPI into .venv-peer/ (git-ignored).
+#
+#   bash benches/peer/compare.sh [FRAMES_DIR]
+#   env: THREADS (ORT intra-op threads, default 1), ITERATIONS (default 3000),
+#        ROUNDS (default 3), DETECT_EVERY (realface only, default 1 = as sessions)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+frames=${1:-${REALFACE_DATA:-../shared/data}/actions/apfol_real2}
+threads=${THREADS:-1}
+iterations=${ITERATIONS:-3000}
+rounds=${ROUNDS:-3}
+detect_every=${DETECT_EVERY:-1}
+out=${OUT:-target/peer}
+mkdir -p "$out"
+bash scripts/setup.sh
+if [ ! -x .venv-peer/bin/python ]; then
+  python3 -m venv .venv-peer
+fi
+.venv-peer/bin/python -m pip install -q -r benches/peer/requirements.txt
+cargo build --release --bin realface
+for r in $(seq 1 "$rounds"); do
+  echo "round $r/$rounds: realface" >&2
+  target/release/realface bench --frames "$frames" --threads "$threads" \
+    --iterations "$iterations" --detect-every "$detect_every" --json > "$out/realface_$r.json"
+  echo "round $r/$rounds: python peer" >&2
+  .venv-peer/bin/python benches/peer/peer.py --frames "$frames" --threads "$threads" \
+    --iterations "$iterations" --json > "$out/peer_$r.json"
+done
+.venv-peer/bin/python - "$out" "$rounds" <<'PY'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+rf = [json.load(open(f"{out}/realface_{r}.json")) for r in range(1, rounds + 1)]
+py = [json.load(open(f"{out}/peer_{r}.json")) for r in range(1, rounds + 1)]
+def med(runs, k):
+    return statistics.median(x[k] for x in runs)
+summary = {
+    "frames_dir": rf[0]["frames_dir"],
+    "ort_intra_threads": rf[0]["ort_intra_threads"],
+    "detect_every": rf[0]["detect_every"],
+    "rounds": rounds,
+    "realface_fps": med(rf, "pipeline_fps"),
+    "peer_fps": med(py, "pipeline_fps"),
+    "realface_ms_per_frame": med(rf, "pipeline_ms_per_frame"),
+    "peer_ms_per_frame": med(py, "pipeline_ms_per_frame"),
+    "realface_model_ms": med(rf, "model_ms_per_frame"),
+    "peer_model_ms": med(py, "model_ms_per_frame"),
+    "realface_outside_models_share": med(rf, "outside_models_share"),
+    "peer_outside_models_share": med(py, "outside_models_share"),
+    "realface_faces_found_share": med(rf, "faces_found_share"),
+    "peer_faces_found_share": med(py, "faces_found_share"),
+    "realface_peak_rss_mb": max(x["peak_rss_mb"] or 0 for x in rf),
+}
+summary["ratio_fps"] = summary["realface_fps"] / summary["peer_fps"]
+json.dump(summary, open(f"{out}/summary.json", "w"), indent=2)
+print(
+    f"realface {summary['realface_fps']:.1f} frames/s ({summary['realface_ms_per_frame']:.2f} ms, "
+    f"outside models {100 * summary['realface_outside_models_share']:.1f}%) vs python peer "
+    f"{summary['peer_fps']:.1f} frames/s ({summary['peer_ms_per_frame']:.2f} ms, outside models "
+    f"{100 * summary['peer_outside_models_share']:.1f}%): ratio {summary['ratio_fps']:.2f}x "
+    f"(median of {rounds} alternating rounds; {out}/summary.json)"
+)
+PY

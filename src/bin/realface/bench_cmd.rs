@@ -1,0 +1,301 @@
+//! `realface bench`: per-stage median times, the per-frame pipeline's frame
+//! rate and its share of time outside the models, peak RSS, and RSS after
+//! 100 frames against after all frames (leak check).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use realface::align::aligned_image;
+use realface::landmarks::Roi;
+use realface::liveness::actions::{Action, ActionDetector, ActionParams, History};
+use realface::liveness::features::FrameFeatures;
+use realface::liveness::flat::FlatMotion;
+use realface::quality::assess;
+use realface::runtime::model_time;
+use realface::segment::mosaic_background;
+use realface::track::{TrackOutcome, Tracker};
+use realface::{EngineConfig, Error, FaceEngine, Result, RgbImage};
+use serde::Serialize;
+
+/// What `realface bench` was asked.
+pub struct BenchArgs<'a> {
+    pub frames: &'a Path,
+    pub threads: usize,
+    pub iterations: usize,
+    pub detect_every: usize,
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct StageTime {
+    stage: &'static str,
+    median_ms: f64,
+    samples: usize,
+}
+
+#[derive(Serialize)]
+struct Report {
+    frames_dir: PathBuf,
+    distinct_frames: usize,
+    frame_size: [u32; 2],
+    ort_intra_threads: usize,
+    detect_every: usize,
+    stages: Vec<StageTime>,
+    pipeline_frames: usize,
+    pipeline_fps: f64,
+    pipeline_ms_per_frame: f64,
+    model_ms_per_frame: f64,
+    outside_models_share: f64,
+    faces_found_share: f64,
+    peak_rss_mb: Option<f64>,
+    rss_after_100_mb: Option<f64>,
+    rss_after_all_mb: Option<f64>,
+    rss_growth_mb: Option<f64>,
+}
+
+/// A `/proc/self/status` field in MB (Linux).
+fn proc_mb(field: &str) -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Times `f` over the frames (cycled) until `min_samples` runs; median ms.
+fn time_stage<T>(
+    stage: &'static str,
+    frames: usize,
+    min_samples: usize,
+    mut f: impl FnMut(usize) -> Result<T>,
+) -> Result<StageTime> {
+    let mut times = Vec::with_capacity(min_samples);
+    for i in 0..min_samples.max(frames) {
+        let t = Instant::now();
+        std::hint::black_box(f(i % frames)?);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(StageTime {
+        stage,
+        median_ms: median(times),
+        samples: min_samples.max(frames),
+    })
+}
+
+/// Per-frame analysis state: tracker, history, flat cue, action detector.
+struct Pipeline {
+    tracker: Tracker,
+    history: History,
+    flat: FlatMotion,
+    action: ActionDetector,
+}
+
+impl Pipeline {
+    fn new(detect_every: usize) -> Self {
+        Self {
+            tracker: Tracker::new(detect_every),
+            history: History::default(),
+            flat: FlatMotion::default(),
+            action: ActionDetector::new(Action::Blink, ActionParams::default()),
+        }
+    }
+
+    /// Detect (or track) + mesh + features + flat cue + action + quality:
+    /// what a session does with every frame. Returns whether a face was found.
+    fn frame(&mut self, engine: &FaceEngine, img: &RgbImage, t_ms: u64) -> Result<bool> {
+        let TrackOutcome::Face(t) = self.tracker.next(engine, img)? else {
+            return Ok(false);
+        };
+        let f = FrameFeatures::from_mesh(&t.mesh);
+        self.history.push(t_ms, f);
+        self.flat.update(&t.mesh, &f, &self.history);
+        if self.action.update(t_ms, &f, &self.history).is_some() {
+            self.action.reset();
+        }
+        let base = self.history.stat(FrameFeatures::ear_norm, 0.75);
+        std::hint::black_box(assess(img, &t.map, &f, base));
+        Ok(true)
+    }
+}
+
+pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
+    if args.threads == 0 || args.iterations < 200 || args.detect_every == 0 {
+        return Err(Error::invalid(
+            "bench",
+            "--threads and --detect-every must be at least 1, --iterations at least 200",
+        ));
+    }
+    let engine = FaceEngine::new(
+        cfg.with_intra_threads(args.threads)
+            .with_sessions_per_model(1),
+    )?;
+    let files = realface::source::frame_files(args.frames)?;
+    let mut bytes = Vec::new();
+    let mut frames = Vec::new();
+    for f in &files {
+        let b = std::fs::read(f).map_err(|e| Error::Io {
+            path: f.clone(),
+            source: e,
+        })?;
+        frames.push(engine.decode(&b)?);
+        bytes.push(b);
+    }
+    let Some(first) = frames.first() else {
+        return Err(Error::invalid(
+            "frames",
+            format!("no image files in {}", args.frames.display()),
+        ));
+    };
+    let frame_size = [first.width(), first.height()];
+    let n = frames.len();
+
+    // Per-stage inputs: the first face of each frame that has one.
+    let mut faces = Vec::new();
+    for img in &frames {
+        if let Some(face) = engine.detect(img)?.into_iter().next() {
+            if let Ok((mesh, _, map)) = engine.landmarks(img, &face) {
+                faces.push((img, face, mesh, map));
+            }
+        }
+    }
+    if faces.is_empty() {
+        return Err(Error::NoFace);
+    }
+    let m = faces.len();
+    let quiet = args.json;
+    if !quiet {
+        eprintln!(
+            "realface bench: {n} frames ({m} with a face) from {}",
+            args.frames.display()
+        );
+    }
+    let samples = 60;
+    let mut stages = vec![
+        time_stage("decode", n, samples, |i| engine.decode(&bytes[i]))?,
+        time_stage("detect", n, samples, |i| engine.detect(&frames[i]))?,
+        time_stage("mesh", m, samples, |i| {
+            engine.mesh().run(faces[i].0, Roi::from_face(&faces[i].1))
+        })?,
+        time_stage("align", m, samples, |i| {
+            Ok(aligned_image(faces[i].0, &faces[i].3))
+        })?,
+        time_stage("embed", m, samples, |i| {
+            engine.embed_face(faces[i].0, faces[i].3)
+        })?,
+        time_stage("quality", m, samples, |i| {
+            let f = FrameFeatures::from_mesh(&faces[i].2);
+            Ok(assess(faces[i].0, &faces[i].3, &f, None))
+        })?,
+    ];
+    {
+        let mut history = History::default();
+        let mut det = ActionDetector::new(Action::Blink, ActionParams::default());
+        let feats: Vec<FrameFeatures> = faces
+            .iter()
+            .map(|f| FrameFeatures::from_mesh(&f.2))
+            .collect();
+        let mut t = 0u64;
+        stages.push(time_stage("features", m, samples, |i| {
+            Ok(FrameFeatures::from_mesh(&faces[i].2))
+        })?);
+        stages.push(time_stage("action_update", m, 2_000, |i| {
+            t += 33;
+            history.push(t, feats[i]);
+            Ok(det.update(t, &feats[i], &history))
+        })?);
+    }
+    stages.push(time_stage("segmentation", m, 20, |i| {
+        engine.segmenter().run(faces[i].0)
+    })?);
+    let mask = engine.segmenter().run(faces[0].0)?;
+    stages.push(time_stage("mosaic", 1, 20, |_| {
+        Ok(mosaic_background(faces[0].0, &mask, &faces[0].1.bbox))
+    })?);
+
+    // The per-frame pipeline, with the leak check.
+    let mut pipe = Pipeline::new(args.detect_every);
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.iterations as u64).with_style(
+            ProgressStyle::with_template(
+                "per-frame pipeline {bar:40} {pos}/{len} {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    };
+    let warm = 100.min(args.iterations);
+    let mut found = 0usize;
+    for i in 0..warm {
+        found += usize::from(pipe.frame(&engine, &frames[i % n], i as u64 * 33)?);
+        pb.inc(1);
+    }
+    let rss_100 = proc_mb("VmRSS:");
+    let model0 = model_time();
+    let started = Instant::now();
+    for i in warm..args.iterations {
+        found += usize::from(pipe.frame(&engine, &frames[i % n], i as u64 * 33)?);
+        pb.inc(1);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let model_s = (model_time().nanos - model0.nanos) as f64 / 1e9;
+    let timed = (args.iterations - warm) as f64;
+    let rss_all = proc_mb("VmRSS:");
+    let report = Report {
+        frames_dir: args.frames.to_path_buf(),
+        distinct_frames: n,
+        frame_size,
+        ort_intra_threads: args.threads,
+        detect_every: args.detect_every,
+        stages,
+        pipeline_frames: args.iterations,
+        pipeline_fps: timed / wall,
+        pipeline_ms_per_frame: wall * 1e3 / timed,
+        model_ms_per_frame: model_s * 1e3 / timed,
+        outside_models_share: (wall - model_s).max(0.0) / wall,
+        faces_found_share: found as f64 / args.iterations as f64,
+        peak_rss_mb: proc_mb("VmHWM:"),
+        rss_after_100_mb: rss_100,
+        rss_after_all_mb: rss_all,
+        rss_growth_mb: rss_100.zip(rss_all).map(|(a, b)| b - a),
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    println!("stage            median ms   samples");
+    for s in &report.stages {
+        println!("{:<16} {:>9.3} {:>9}", s.stage, s.median_ms, s.samples);
+    }
+    let mb = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.1} MB"));
+    println!(
+        "per-frame pipeline (detect every {} frame(s), {} ORT thread(s)): {:.1} frames/s, {:.2} ms/frame, models {:.2} ms, outside the models {:.1}%",
+        report.detect_every,
+        report.ort_intra_threads,
+        report.pipeline_fps,
+        report.pipeline_ms_per_frame,
+        report.model_ms_per_frame,
+        100.0 * report.outside_models_share
+    );
+    println!(
+        "memory: peak RSS {}, RSS after 100 frames {}, after {} frames {} (growth {})",
+        mb(report.peak_rss_mb),
+        mb(report.rss_after_100_mb),
+        report.pipeline_frames,
+        mb(report.rss_after_all_mb),
+        mb(report.rss_growth_mb)
+    );
+    Ok(())
+}

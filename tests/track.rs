@@ -1,0 +1,152 @@
+//! Tracking between detections, and the `realface bench` report.
+
+mod common;
+
+use common::{cli, data_dir, load, sample};
+use realface::eval::liveness::frame_files;
+use realface::session::certify::CertifyTicket;
+use realface::session::challenge::ChallengeSpec;
+use realface::session::result::ReasonCode;
+use realface::session::{Reference, SessionOptions, VerificationSession};
+use realface::track::{TrackOutcome, Tracker};
+use realface::RgbImage;
+
+fn clip() -> Vec<RgbImage> {
+    frame_files(&data_dir().join("actions/apfol_real2"))
+        .expect("frames")
+        .iter()
+        .take(30)
+        .map(|f| load(f))
+        .collect()
+}
+
+#[test]
+fn tracking_detects_every_nth_frame_and_follows_the_face() {
+    let e = common::engine();
+    let frames = clip();
+    let mut every = Tracker::new(1);
+    let mut tracked = Tracker::new(5);
+    let mut detections = 0;
+    for f in &frames {
+        let (TrackOutcome::Face(a), TrackOutcome::Face(b)) =
+            (every.next(e, f).expect("a"), tracked.next(e, f).expect("b"))
+        else {
+            panic!("face lost in a clip with one face throughout");
+        };
+        assert!(a.detected);
+        detections += usize::from(b.detected);
+        // Tracked and detected meshes agree to a few percent of the face.
+        let (pa, pb) = (a.mesh.point(1), b.mesh.point(1));
+        assert!(pa.dist(pb) < 0.08 * a.bbox.w, "nose {pa:?} vs {pb:?}");
+    }
+    assert_eq!(detections, frames.len().div_ceil(5));
+    // After a reset the next frame is detected again.
+    tracked.reset();
+    let TrackOutcome::Face(t) = tracked.next(e, &frames[0]).expect("face") else {
+        panic!("face");
+    };
+    assert!(t.detected);
+}
+
+/// With tracking on, a second face is still caught within `detect_every` frames.
+#[test]
+fn tracking_still_catches_a_second_face() {
+    let e = std::sync::Arc::new(
+        realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
+    );
+    let frames = clip();
+    let ticket = CertifyTicket {
+        certify_id: "track".into(),
+        issued_ms: 0,
+        expires_ms: u64::MAX,
+        challenge_nonce: String::new(),
+    };
+    let options = SessionOptions {
+        challenge: ChallengeSpec::Fixed(vec![realface::liveness::actions::Action::Nod]),
+        detect_every: 5,
+        ..SessionOptions::default()
+    };
+    let mut s = VerificationSession::new(e, ticket, Reference::Photo(frames[0].clone()), options)
+        .expect("session");
+    for (i, f) in frames[..3].iter().enumerate() {
+        s.push_frame(f, i as u64 * 100).expect("frame");
+    }
+    // The same person in place, and a second face in the corner.
+    let biden =
+        image::imageops::crop_imm(&load(&sample("biden.jpg")), 330, 150, 500, 500).to_image();
+    let biden = image::imageops::resize(&biden, 200, 200, image::imageops::FilterType::Triangle);
+    for i in 3..8u64 {
+        let mut both = frames[i as usize].clone();
+        image::imageops::overlay(&mut both, &biden, 0, 0);
+        let _ = s.push_frame(&both, i * 100);
+        if s.is_finished() {
+            break;
+        }
+    }
+    let r = s.finish();
+    assert_eq!(
+        r.reasons[0].code,
+        ReasonCode::MultipleFaces,
+        "{:?}",
+        r.reasons
+    );
+    assert!(r.frames <= 3 + 5);
+    let bad = SessionOptions {
+        detect_every: 0,
+        ..SessionOptions::default()
+    };
+    assert!(bad.validate().is_err());
+}
+
+#[test]
+fn bench_reports_speed_and_memory() {
+    let out = cli()
+        .args(["bench", "--iterations", "200", "--json", "--frames"])
+        .arg(data_dir().join("actions/apfol_real2"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let stages: Vec<&str> = v["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| s["stage"].as_str().expect("name"))
+        .collect();
+    for want in [
+        "decode",
+        "detect",
+        "mesh",
+        "align",
+        "embed",
+        "quality",
+        "action_update",
+        "segmentation",
+        "mosaic",
+    ] {
+        assert!(stages.contains(&want), "{want} missing from {stages:?}");
+    }
+    for s in v["stages"].as_array().expect("stages") {
+        let ms = s["median_ms"].as_f64().expect("ms");
+        assert!(ms.is_finite() && ms >= 0.0, "{s}");
+    }
+    let fps = v["pipeline_fps"].as_f64().expect("fps");
+    assert!(fps > 0.0);
+    let share = v["outside_models_share"].as_f64().expect("share");
+    assert!((0.0..1.0).contains(&share), "{share}");
+    let model = v["model_ms_per_frame"].as_f64().expect("model ms");
+    let total = v["pipeline_ms_per_frame"].as_f64().expect("ms");
+    assert!(model > 0.0 && model < total, "{model} of {total}");
+    assert_eq!(v["faces_found_share"].as_f64(), Some(1.0));
+    let peak = v["peak_rss_mb"].as_f64().expect("peak RSS on Linux");
+    assert!(peak > 10.0 && peak >= v["rss_after_all_mb"].as_f64().expect("rss"));
+    // Refused: too few iterations, zero threads.
+    for bad in [["--iterations", "10"], ["--threads", "0"]] {
+        let out = cli().arg("bench").args(bad).output().expect("runs");
+        assert!(!out.status.success());
+    }
+}
