@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{Affine, BBox, Point};
 use crate::models;
 use crate::runtime::OnnxModel;
-use crate::warp::{input_tensor, Normalize};
+use crate::warp::{with_input_tensor, Normalize};
 
 /// Model input side in pixels.
 pub const MESH_INPUT: u32 = 192;
@@ -179,8 +179,9 @@ impl FaceMesh {
         }
         let n = MESH_INPUT as usize;
         let map = roi.to_image(MESH_INPUT);
-        let input = input_tensor(img, &map, n, Normalize::UNIT);
-        let out = self.model.run(input.view().into_dyn())?;
+        let out = with_input_tensor(img, &map, n, Normalize::UNIT, |input| {
+            self.model.run(input.into_dyn())
+        })?;
         let (coords, flag) = match out.as_slice() {
             [c, f] => (c, f),
             _ => {

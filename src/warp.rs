@@ -115,6 +115,10 @@ pub fn warp_into(
     // four, within 0.2 grey levels of the float blend.
     let k = norm.scale / (WEIGHT_ONE * WEIGHT_ONE) as f32;
     let offset = norm.mean * norm.scale;
+    if m[1] == 0.0 && m[3] == 0.0 && !mirror {
+        axis_aligned(src, &m, width, norm, out);
+        return;
+    }
     let mut xs = vec![0f32; width];
     let mut ys = vec![0f32; width];
     for (v, row) in out.chunks_exact_mut(width * 3).take(height).enumerate() {
@@ -157,6 +161,61 @@ pub fn warp_into(
     }
 }
 
+/// [`warp_into`] for maps without rotation (letterbox, resize): the column
+/// positions and weights are computed once per call, the row's once per row.
+fn axis_aligned(src: &RgbImage, m: &[f32; 6], width: usize, norm: Normalize, out: &mut [f32]) {
+    let (w, h) = (src.width() as usize, src.height() as usize);
+    let raw = src.as_raw().as_slice();
+    let stride = w * 3;
+    let k = norm.scale / (WEIGHT_ONE * WEIGHT_ONE) as f32;
+    let offset = norm.mean * norm.scale;
+    let border = (0.0 - norm.mean) * norm.scale;
+    // Per column: byte offset and weight when both neighbours are inside.
+    let cols: Vec<Option<(usize, u32)>> = (0..width)
+        .map(|u| {
+            let x = m[0] * u as f32 + m[2];
+            (x >= 0.0 && x < w as f32 - 1.0).then(|| {
+                let xf = (x * WEIGHT_ONE as f32) as u32;
+                ((xf >> WEIGHT_BITS) as usize * 3, xf & (WEIGHT_ONE - 1))
+            })
+        })
+        .collect();
+    for (v, row) in out.chunks_exact_mut(width * 3).enumerate() {
+        let y = m[4] * v as f32 + m[5];
+        let rows = (y >= 0.0 && y < h as f32 - 1.0).then(|| {
+            let yf = (y * WEIGHT_ONE as f32) as u32;
+            let start = (yf >> WEIGHT_BITS) as usize * stride;
+            (
+                raw.get(start..start + stride),
+                raw.get(start + stride..start + 2 * stride),
+                yf & (WEIGHT_ONE - 1),
+            )
+        });
+        for ((u, px), col) in row.chunks_exact_mut(3).enumerate().zip(&cols) {
+            if let (Some((Some(r0), Some(r1), wy)), Some((i, wx))) = (rows, col) {
+                if let (Some(a), Some(b)) = (r0.get(*i..i + 6), r1.get(*i..i + 6)) {
+                    let (ax, ay) = (WEIGHT_ONE - wx, WEIGHT_ONE - wy);
+                    for c in 0..3 {
+                        let top = u32::from(a[c]) * ax + u32::from(a[c + 3]) * wx;
+                        let bottom = u32::from(b[c]) * ax + u32::from(b[c + 3]) * wx;
+                        px[c] = (top * ay + bottom * wy) as f32 * k - offset;
+                    }
+                    continue;
+                }
+            }
+            let x = m[0] * u as f32 + m[2];
+            match sample(src, x, y) {
+                Some(p) => {
+                    for c in 0..3 {
+                        px[c] = (p[c] - norm.mean) * norm.scale;
+                    }
+                }
+                None => px.fill(border),
+            }
+        }
+    }
+}
+
 const WEIGHT_BITS: u32 = 11;
 const WEIGHT_ONE: u32 = 1 << WEIGHT_BITS;
 
@@ -172,6 +231,34 @@ pub fn input_tensor(
     warp_into(src, dst_to_src, size, size, norm, false, &mut buf);
     ndarray::Array4::from_shape_vec((1, size, size, 3), buf)
         .unwrap_or_else(|_| ndarray::Array4::zeros((1, size, size, 3)))
+}
+
+thread_local! {
+    static INPUT_BUFFER: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Like [`input_tensor`], but warps into a per-thread buffer that is reused
+/// from call to call (no allocation or zeroing per frame) and lends it to `f`
+/// as a `1 x size x size x 3` view. Re-entrant calls get a fresh buffer.
+pub fn with_input_tensor<R>(
+    src: &RgbImage,
+    dst_to_src: &Affine,
+    size: usize,
+    norm: Normalize,
+    f: impl FnOnce(ndarray::ArrayView4<'_, f32>) -> R,
+) -> R {
+    let n = size * size * 3;
+    INPUT_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.resize(n, 0.0);
+            warp_into(src, dst_to_src, size, size, norm, false, &mut buf[..n]);
+            match ndarray::ArrayView4::from_shape((1, size, size, 3), &buf[..n]) {
+                Ok(view) => f(view),
+                Err(_) => f(input_tensor(src, dst_to_src, size, norm).view()),
+            }
+        }
+        Err(_) => f(input_tensor(src, dst_to_src, size, norm).view()),
+    })
 }
 
 /// Warps into a new RGB8 image (for aligned face crops and drawings).
@@ -221,6 +308,47 @@ mod tests {
 
     fn ramp(w: u32, h: u32) -> RgbImage {
         RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 10) as u8, (y * 10) as u8, 7]))
+    }
+
+    /// The fixed-point paths (rotated and axis-aligned) agree with the float
+    /// bilinear sample within a quarter grey level, borders included.
+    #[test]
+    fn fixed_point_paths_match_float_bilinear() {
+        let img = RgbImage::from_fn(97, 61, |x, y| {
+            image::Rgb([
+                (x * 37 % 251) as u8,
+                (y * 53 % 241) as u8,
+                ((x * y) % 239) as u8,
+            ])
+        });
+        let maps = [
+            Affine::rotated_crop(Point::new(40.0, 30.0), 90.0, 0.3, 48.0),
+            Affine::rotated_crop(Point::new(5.0, 55.0), 70.0, -2.0, 40.0),
+            letterbox(97, 61, 32),
+            Affine::scale_translate(0.7, 1.3, -3.0, 2.5),
+        ];
+        for (k, m) in maps.iter().enumerate() {
+            for mirror in [false, true] {
+                let n = 40;
+                let mut out = vec![0f32; n * n * 3];
+                warp_into(&img, m, n, n, Normalize::UNIT, mirror, &mut out);
+                for v in 0..n {
+                    for u in 0..n {
+                        let uu = if mirror { n - 1 - u } else { u };
+                        let p = m.apply(Point::new(uu as f32, v as f32));
+                        let want = sample(&img, p.x, p.y).unwrap_or([0.0; 3]);
+                        for c in 0..3 {
+                            let got = out[(v * n + u) * 3 + c] * 255.0;
+                            assert!(
+                                (got - want[c]).abs() < 0.25,
+                                "map {k} mirror {mirror} ({u},{v}) c{c}: {got} vs {}",
+                                want[c]
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{BBox, Point};
 use crate::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
-use crate::warp::{input_tensor, letterbox, normalized_to_image, Normalize};
+use crate::warp::{letterbox, normalized_to_image, with_input_tensor, Normalize};
 use anchors::{Anchor, AnchorLayout};
 use nms::{weighted_nms, RawDetection};
 
@@ -99,8 +99,9 @@ impl Variant {
         let size = self.layout.input_size;
         let map = letterbox(img.width(), img.height(), size);
         let n = size as usize;
-        let input = input_tensor(img, &map, n, Normalize::SIGNED);
-        let outputs = self.model.run(input.view().into_dyn())?;
+        let outputs = with_input_tensor(img, &map, n, Normalize::SIGNED, |input| {
+            self.model.run(input.into_dyn())
+        })?;
         let (scores, regs) = self.split_outputs(&outputs)?;
         let raw = decode(&scores, &regs, &self.anchors, size as f32, min_score);
         let merged = weighted_nms(raw, NMS_IOU);
