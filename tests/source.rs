@@ -148,6 +148,39 @@ fn run_over_dir_and_memory_sources_matches_manual_pushes() {
     }
 }
 
+/// A source that only fails (a dead camera).
+struct Dead;
+
+impl FrameSource for Dead {
+    fn next_frame(&mut self) -> realface::Result<Option<source::TimedFrame>> {
+        Err(realface::Error::Camera {
+            reason: "unplugged".into(),
+            found: Vec::new(),
+        })
+    }
+    fn describe(&self) -> String {
+        "dead".into()
+    }
+    fn fps(&self) -> Option<f64> {
+        None
+    }
+}
+
+#[test]
+fn a_source_that_keeps_failing_ends_the_session() {
+    let eng = engine();
+    let mut s = session(&eng, &[Action::Blink]);
+    let mut errors = 0;
+    let r = source::run(&mut s, &mut Dead, |ev| {
+        assert!(matches!(ev, FrameEvent::Error(None, _)));
+        errors += 1;
+        ControlFlow::Continue(())
+    });
+    assert_eq!(errors, source::MAX_CONSECUTIVE_SOURCE_ERRORS);
+    assert_eq!(r.auth_state, AuthState::Fail);
+    assert_eq!(r.reasons[0].code, ReasonCode::NoFaceCaptured);
+}
+
 #[test]
 fn breaking_out_of_run_is_a_user_quit() {
     let eng = engine();

@@ -225,22 +225,33 @@ pub enum FrameEvent<'a> {
     Error(Option<&'a TimedFrame>, &'a Error),
 }
 
+/// Consecutive source errors after which [`run`] treats the source as dead.
+pub const MAX_CONSECUTIVE_SOURCE_ERRORS: usize = 30;
+
 /// Feeds `source` into `session` until the session finishes, the source
-/// ends, or `on_frame` breaks (the user quit: the session is cancelled).
-/// Returns the final result (never PROCESSING).
+/// ends (or fails [`MAX_CONSECUTIVE_SOURCE_ERRORS`] times in a row), or
+/// `on_frame` breaks (the user quit: the session is cancelled). Returns the
+/// final result (never PROCESSING).
 pub fn run(
     session: &mut VerificationSession,
     source: &mut dyn FrameSource,
     mut on_frame: impl FnMut(FrameEvent<'_>) -> ControlFlow<()>,
 ) -> AuthResult {
-    while !session.is_finished() {
+    let mut failures = 0;
+    while !session.is_finished() && failures < MAX_CONSECUTIVE_SOURCE_ERRORS {
         let flow = match source.next_frame() {
             Ok(None) => break,
-            Ok(Some(frame)) => match session.push_frame(&frame.image, frame.t_ms) {
-                Ok(p) => on_frame(FrameEvent::Progress(&frame, &p)),
-                Err(e) => on_frame(FrameEvent::Error(Some(&frame), &e)),
-            },
-            Err(e) => on_frame(FrameEvent::Error(None, &e)),
+            Ok(Some(frame)) => {
+                failures = 0;
+                match session.push_frame(&frame.image, frame.t_ms) {
+                    Ok(p) => on_frame(FrameEvent::Progress(&frame, &p)),
+                    Err(e) => on_frame(FrameEvent::Error(Some(&frame), &e)),
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                on_frame(FrameEvent::Error(None, &e))
+            }
         };
         if flow.is_break() {
             session.cancel();
