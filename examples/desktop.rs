@@ -131,7 +131,10 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
     let (mut session, mut src) = match setup() {
         Ok(x) => x,
         Err(e) => {
-            lock(&shared).setup_error = Some(format!("{e} (error {})", e.code().as_u32()));
+            let mut s = lock(&shared);
+            s.setup_error = Some(format!("{e} (error {})", e.code().as_u32()));
+            s.status = "could not start".into();
+            drop(s);
             ctx.request_repaint();
             return;
         }
@@ -354,7 +357,7 @@ impl eframe::App for App {
             ctx.send_viewport_cmd(ViewportCommand::CancelClose);
             self.quit_dialog = true;
         }
-        if result.is_some() && self.finished_at.is_none() {
+        if (result.is_some() || setup_error.is_some()) && self.finished_at.is_none() {
             self.finished_at = Some(Instant::now());
             self.end_dialog = result.as_ref().and_then(|r| self.ui.end_alert(r));
         }
@@ -514,7 +517,17 @@ fn main() {
         std::process::exit(2);
     }
     let shared = holder.lock().ok().and_then(|s| s.clone());
-    let result = shared.and_then(|s| lock(&s).result.clone());
+    let (result, setup_error) = match shared {
+        Some(s) => {
+            let s = lock(&s);
+            (s.result.clone(), s.setup_error.clone())
+        }
+        None => (None, None),
+    };
+    if let Some(e) = setup_error {
+        eprintln!("desktop: cannot start: {e}");
+        std::process::exit(2);
+    }
     match result {
         Some(r) => {
             println!("{}", serde_json::to_string(&r).unwrap_or_default());

@@ -115,3 +115,29 @@ fn desktop_app_verifies_and_draws_the_ring_under_xvfb() {
     assert!(quit.is_file());
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// Without a camera (CI), asking for one shows the typed error and exits 2.
+#[test]
+fn desktop_app_without_a_camera_says_so() {
+    if !realface::source::list_cameras()
+        .unwrap_or_default()
+        .is_empty()
+    {
+        return; // a machine with a camera: nothing to check here
+    }
+    let clip = data_dir().join("actions/apfol_real2");
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x1000x24"])
+        .arg(desktop_exe())
+        .arg("--reference")
+        .arg(clip.join("frame_0001.jpg"))
+        .args(["--camera", "0", "--close-after", "0.2"])
+        .output()
+        .expect("xvfb-run missing: run `bash scripts/system-deps.sh`");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error 600") && err.contains("cameras found"),
+        "{err}"
+    );
+}
