@@ -103,22 +103,16 @@ pub fn warp_into(
     out: &mut [f32],
 ) {
     debug_assert_eq!(out.len(), width * height * 3);
-    let border = (0.0 - norm.mean) * norm.scale;
     let m = dst_to_src.0;
+    if m[1] == 0.0 && m[3] == 0.0 && !mirror {
+        axis_aligned(src, &m, width, norm, out);
+        return;
+    }
     let (w, h) = (src.width() as usize, src.height() as usize);
     // Interior: both neighbours of x and of y inside the image.
     let (x_max, y_max) = (w as f32 - 1.0, h as f32 - 1.0);
     let raw = src.as_raw().as_slice();
     let stride = w * 3;
-    // Interior pixels blend in fixed point (11-bit weights, as OpenCV's
-    // bilinear resize does): one int->float conversion per channel instead of
-    // four, within 0.2 grey levels of the float blend.
-    let k = norm.scale / (WEIGHT_ONE * WEIGHT_ONE) as f32;
-    let offset = norm.mean * norm.scale;
-    if m[1] == 0.0 && m[3] == 0.0 && !mirror {
-        axis_aligned(src, &m, width, norm, out);
-        return;
-    }
     let mut xs = vec![0f32; width];
     let mut ys = vec![0f32; width];
     for (v, row) in out.chunks_exact_mut(width * 3).take(height).enumerate() {
@@ -132,31 +126,16 @@ pub fn warp_into(
         }
         for ((px, &x), &y) in row.chunks_exact_mut(3).zip(&xs).zip(&ys) {
             if x >= 0.0 && y >= 0.0 && x < x_max && y < y_max {
-                let xf = (x * WEIGHT_ONE as f32) as u32;
-                let yf = (y * WEIGHT_ONE as f32) as u32;
+                let (xf, yf) = (fixed(x), fixed(y));
                 let i = (yf >> WEIGHT_BITS) as usize * stride + (xf >> WEIGHT_BITS) as usize * 3;
-                let rows = (raw.get(i..i + 6), raw.get(i + stride..i + stride + 6));
-                if let (Some(r0), Some(r1)) = rows {
-                    if let (Ok(r0), Ok(r1)) = (<&[u8; 6]>::try_from(r0), <&[u8; 6]>::try_from(r1)) {
-                        let (wx, wy) = (xf & (WEIGHT_ONE - 1), yf & (WEIGHT_ONE - 1));
-                        let (ax, ay) = (WEIGHT_ONE - wx, WEIGHT_ONE - wy);
-                        for c in 0..3 {
-                            let top = u32::from(r0[c]) * ax + u32::from(r0[c + 3]) * wx;
-                            let bottom = u32::from(r1[c]) * ax + u32::from(r1[c + 3]) * wx;
-                            px[c] = (top * ay + bottom * wy) as f32 * k - offset;
-                        }
+                let (r0, r1) = (raw.get(i..i + 6), raw.get(i + stride..i + stride + 6));
+                if let (Some(r0), Some(r1)) = (r0, r1) {
+                    if blend_fixed(r0, r1, weight(xf), weight(yf), norm, px) {
                         continue;
                     }
                 }
             }
-            match sample(src, x, y) {
-                Some(p) => {
-                    for c in 0..3 {
-                        px[c] = (p[c] - norm.mean) * norm.scale;
-                    }
-                }
-                None => px.fill(border),
-            }
+            edge_pixel(src, x, y, norm, px);
         }
     }
 }
@@ -167,57 +146,94 @@ fn axis_aligned(src: &RgbImage, m: &[f32; 6], width: usize, norm: Normalize, out
     let (w, h) = (src.width() as usize, src.height() as usize);
     let raw = src.as_raw().as_slice();
     let stride = w * 3;
-    let k = norm.scale / (WEIGHT_ONE * WEIGHT_ONE) as f32;
-    let offset = norm.mean * norm.scale;
-    let border = (0.0 - norm.mean) * norm.scale;
     // Per column: byte offset and weight when both neighbours are inside.
     let cols: Vec<Option<(usize, u32)>> = (0..width)
         .map(|u| {
             let x = m[0] * u as f32 + m[2];
             (x >= 0.0 && x < w as f32 - 1.0).then(|| {
-                let xf = (x * WEIGHT_ONE as f32) as u32;
-                ((xf >> WEIGHT_BITS) as usize * 3, xf & (WEIGHT_ONE - 1))
+                let xf = fixed(x);
+                ((xf >> WEIGHT_BITS) as usize * 3, weight(xf))
             })
         })
         .collect();
     for (v, row) in out.chunks_exact_mut(width * 3).enumerate() {
         let y = m[4] * v as f32 + m[5];
         let rows = (y >= 0.0 && y < h as f32 - 1.0).then(|| {
-            let yf = (y * WEIGHT_ONE as f32) as u32;
+            let yf = fixed(y);
             let start = (yf >> WEIGHT_BITS) as usize * stride;
             (
                 raw.get(start..start + stride),
                 raw.get(start + stride..start + 2 * stride),
-                yf & (WEIGHT_ONE - 1),
+                weight(yf),
             )
         });
         for ((u, px), col) in row.chunks_exact_mut(3).enumerate().zip(&cols) {
             if let (Some((Some(r0), Some(r1), wy)), Some((i, wx))) = (rows, col) {
                 if let (Some(a), Some(b)) = (r0.get(*i..i + 6), r1.get(*i..i + 6)) {
-                    let (ax, ay) = (WEIGHT_ONE - wx, WEIGHT_ONE - wy);
-                    for c in 0..3 {
-                        let top = u32::from(a[c]) * ax + u32::from(a[c + 3]) * wx;
-                        let bottom = u32::from(b[c]) * ax + u32::from(b[c + 3]) * wx;
-                        px[c] = (top * ay + bottom * wy) as f32 * k - offset;
-                    }
-                    continue;
-                }
-            }
-            let x = m[0] * u as f32 + m[2];
-            match sample(src, x, y) {
-                Some(p) => {
-                    for c in 0..3 {
-                        px[c] = (p[c] - norm.mean) * norm.scale;
+                    if blend_fixed(a, b, *wx, wy, norm, px) {
+                        continue;
                     }
                 }
-                None => px.fill(border),
             }
+            edge_pixel(src, m[0] * u as f32 + m[2], y, norm, px);
         }
     }
 }
 
 const WEIGHT_BITS: u32 = 11;
 const WEIGHT_ONE: u32 = 1 << WEIGHT_BITS;
+
+/// A non-negative coordinate in fixed point (11 fractional bits).
+#[inline(always)]
+fn fixed(v: f32) -> u32 {
+    (v * WEIGHT_ONE as f32) as u32
+}
+
+/// The fractional weight of a fixed-point coordinate.
+#[inline(always)]
+fn weight(f: u32) -> u32 {
+    f & (WEIGHT_ONE - 1)
+}
+
+/// Interior pixels blend in fixed point (11-bit weights, as OpenCV's
+/// bilinear resize does): one int->float conversion per channel instead of
+/// four, within 0.25 grey levels of the float blend. `top` and `bottom` hold
+/// the two neighbouring RGB pixels of each row; false if they are short.
+#[inline(always)]
+fn blend_fixed(
+    top: &[u8],
+    bottom: &[u8],
+    wx: u32,
+    wy: u32,
+    norm: Normalize,
+    px: &mut [f32],
+) -> bool {
+    let (Ok(r0), Ok(r1)) = (<&[u8; 6]>::try_from(top), <&[u8; 6]>::try_from(bottom)) else {
+        return false;
+    };
+    let k = norm.scale / (WEIGHT_ONE * WEIGHT_ONE) as f32;
+    let offset = norm.mean * norm.scale;
+    let (ax, ay) = (WEIGHT_ONE - wx, WEIGHT_ONE - wy);
+    for c in 0..3 {
+        let t = u32::from(r0[c]) * ax + u32::from(r0[c + 3]) * wx;
+        let b = u32::from(r1[c]) * ax + u32::from(r1[c + 3]) * wx;
+        px[c] = (t * ay + b * wy) as f32 * k - offset;
+    }
+    true
+}
+
+/// A pixel at or past the image edge: the float bilinear sample (outside
+/// neighbours black), or the border value outside the image.
+fn edge_pixel(src: &RgbImage, x: f32, y: f32, norm: Normalize, px: &mut [f32]) {
+    match sample(src, x, y) {
+        Some(p) => {
+            for c in 0..3 {
+                px[c] = (p[c] - norm.mean) * norm.scale;
+            }
+        }
+        None => px.fill((0.0 - norm.mean) * norm.scale),
+    }
+}
 
 /// A `1 x size x size x 3` model input: the source warped by `dst_to_src`
 /// (output pixel -> source coordinates), normalised.
