@@ -195,8 +195,7 @@ struct App {
 }
 
 impl App {
-    fn new(args: Args, ui: UiOptions, ctx: &egui::Context) -> Self {
-        let shared = Arc::new(Mutex::new(Shared::default()));
+    fn new(args: Args, ui: UiOptions, shared: Arc<Mutex<Shared>>, ctx: &egui::Context) -> Self {
         let (a, s, c) = (args.clone(), shared.clone(), ctx.clone());
         std::thread::spawn(move || worker(a, s, c));
         let mut shots = Vec::new();
@@ -499,30 +498,20 @@ fn main() {
             .with_title(title.clone()),
         ..Default::default()
     };
-    let holder: Arc<Mutex<Option<Arc<Mutex<Shared>>>>> = Arc::default();
-    let h = holder.clone();
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    let for_app = shared.clone();
     let run = eframe::run_native(
         &title,
         options,
-        Box::new(move |cc| {
-            let app = App::new(args, ui, &cc.egui_ctx);
-            if let Ok(mut slot) = h.lock() {
-                *slot = Some(app.shared.clone());
-            }
-            Ok(Box::new(app))
-        }),
+        Box::new(move |cc| Ok(Box::new(App::new(args, ui, for_app, &cc.egui_ctx)))),
     );
     if let Err(e) = run {
         eprintln!("desktop: cannot open a window: {e}");
         std::process::exit(2);
     }
-    let shared = holder.lock().ok().and_then(|s| s.clone());
-    let (result, setup_error) = match shared {
-        Some(s) => {
-            let s = lock(&s);
-            (s.result.clone(), s.setup_error.clone())
-        }
-        None => (None, None),
+    let (result, setup_error) = {
+        let s = lock(&shared);
+        (s.result.clone(), s.setup_error.clone())
     };
     if let Some(e) = setup_error {
         eprintln!("desktop: cannot start: {e}");
