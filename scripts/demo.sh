@@ -3,6 +3,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+bash scripts/system-deps.sh
 bash scripts/setup.sh
 cargo build --release --quiet
 rf=target/release/realface

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages for the optional features: libclang-dev (the `camera`
-# feature: nokhwa's V4L2 bindings are generated with bindgen), and Xvfb with
+# Debian packages: FFmpeg's libraries (the `video` feature, part of the default
+# `cli`: video files as frame sources) and libclang-dev (bindgen generates the
+# FFmpeg and the `camera` feature's V4L2 bindings), and Xvfb with
 # Mesa's software OpenGL (the `gui` desktop example, run headless by the tests).
 # Installs only what is missing; needs root or sudo. Debian's own archive only.
 set -euo pipefail
-pkgs=(libclang-dev xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0)
+pkgs=(libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

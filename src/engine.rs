@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 use crate::geometry::{Affine, Point};
 use crate::image_io::{decode_image, load_image};
 use crate::landmarks::{FaceMesh, Mesh, Roi};
+use crate::liveness::eye_state::EyeStateModel;
+use crate::liveness::pad_model::PadModel;
 use crate::models::resolve_model_dir;
 use crate::segment::Segmenter;
 
@@ -42,6 +44,8 @@ pub struct FaceEngine {
     mesh: FaceMesh,
     embedder: FaceEmbedder,
     segmenter: Segmenter,
+    eyes: EyeStateModel,
+    pad: PadModel,
     calibration: Calibration,
 }
 
@@ -55,6 +59,8 @@ impl FaceEngine {
         let mesh = FaceMesh::new(&dir, rt)?;
         let embedder = FaceEmbedder::new(&dir, rt)?;
         let segmenter = Segmenter::new(&dir, rt)?;
+        let eyes = EyeStateModel::new(&dir, rt)?;
+        let pad = PadModel::new(&dir, rt)?;
         let calibration = Calibration::shipped(config.flip_fusion)?;
         Ok(Self {
             config,
@@ -62,8 +68,20 @@ impl FaceEngine {
             mesh,
             embedder,
             segmenter,
+            eyes,
+            pad,
             calibration,
         })
+    }
+
+    /// The eye-state stage (blinks).
+    pub fn eye_state(&self) -> &EyeStateModel {
+        &self.eyes
+    }
+
+    /// The passive presentation-attack stage.
+    pub fn pad(&self) -> &PadModel {
+        &self.pad
     }
 
     /// The configuration.
@@ -102,8 +120,8 @@ impl FaceEngine {
     }
 
     /// Decodes an image file within the configured limits.
-    pub fn load(&self, path: &Path) -> Result<RgbImage> {
-        load_image(path, &self.config.limits)
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<RgbImage> {
+        load_image(path.as_ref(), &self.config.limits)
     }
 
     /// Decodes image bytes within the configured limits.

@@ -26,7 +26,7 @@ pub struct ModelSpec {
     pub file: &'static str,
     /// Expected sha256 of the file, lowercase hex.
     pub sha256: &'static str,
-    /// The single input (NHWC float32 RGB).
+    /// The single input (float32; NHWC RGB unless the model's docs say otherwise).
     pub input: TensorSpec,
     /// The outputs, in the order realface reads them.
     pub outputs: &'static [TensorSpec],
@@ -133,6 +133,39 @@ pub const SELFIE_SEGMENTATION: ModelSpec = ModelSpec {
     }],
 };
 
+/// Eye state (open/closed) of a 24x24 grey eye crop, NCHW, values in [0, 1]
+/// (`fr_eye.onnx` of npm `faceplugin-face-recognition-js@0.0.1`, as shipped).
+pub const EYE_STATE: ModelSpec = ModelSpec {
+    name: "eye_state",
+    file: "fr_eye.onnx",
+    sha256: "1afcea006abc1ccac3c517022abde0aa092bed74ff3c9fe6878483ef9e6e38de",
+    input: TensorSpec {
+        name: "input",
+        shape: &[1, 1, 24, 24],
+    },
+    outputs: &[TensorSpec {
+        name: "output",
+        shape: &[1, 2],
+    }],
+};
+
+/// Passive presentation-attack detector on a 128x128 crop of 2.7x the face
+/// box, NCHW **BGR** raw 0..255; softmax index 0 = real (`fr_liveness.onnx`
+/// of npm `faceplugin-face-recognition-js@0.0.1`, as shipped).
+pub const PAD_LIVENESS: ModelSpec = ModelSpec {
+    name: "pad_liveness",
+    file: "fr_liveness.onnx",
+    sha256: "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d",
+    input: TensorSpec {
+        name: "input",
+        shape: &[1, 3, 128, 128],
+    },
+    outputs: &[TensorSpec {
+        name: "output",
+        shape: &[1, 3],
+    }],
+};
+
 /// Every model of the default set.
 pub const ALL: &[ModelSpec] = &[
     BLAZEFACE_SHORT,
@@ -140,6 +173,8 @@ pub const ALL: &[ModelSpec] = &[
     FACE_MESH,
     MOBILEFACENET,
     SELFIE_SEGMENTATION,
+    EYE_STATE,
+    PAD_LIVENESS,
 ];
 
 /// Environment variable naming the model folder.

@@ -37,7 +37,12 @@ pub fn assess(
 ) -> Quality {
     let face = aligned_image(img, crop_to_image);
     let size = (f.face_width / 120.0).clamp(0.0, 1.0);
-    let sharpness = ((laplacian_log_variance(&face) - 2.5) / 3.0).clamp(0.0, 1.0);
+    let raw = if f.sharpness > 0.0 {
+        f.sharpness
+    } else {
+        laplacian_log_variance(&face)
+    };
+    let sharpness = ((raw - 2.5) / 3.0).clamp(0.0, 1.0);
     let n = (face.width() * face.height()).max(1) as f32;
     let (mut sum, mut clipped) = (0.0f32, 0usize);
     for p in face.pixels() {

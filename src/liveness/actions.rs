@@ -4,9 +4,12 @@
 //! Each detector compares the current frame with a baseline taken from the
 //! recent history (the last [`HISTORY_MS`]), so it adapts to each person and
 //! camera angle:
-//! - **blink**: the foreshortening-corrected eye ratio falls below
-//!   `blink_closed` x the open-eye baseline (75th percentile) and recovers
-//!   above `blink_open` x baseline within `blink_max_ms`;
+//! - **blink**: the eye-state model reads both eyes closed
+//!   (P >= `blink_eye_closed`) while the mesh's foreshortening-corrected eye
+//!   ratio is also below `blink_closed` x its open-eye baseline (75th
+//!   percentile; the lids must move, not only the pixels) and the face is
+//!   as sharp as usual (blur is no evidence), then open again
+//!   (P <= `blink_eye_open`) within `blink_max_ms`;
 //! - **mouth open**: the corrected mouth ratio exceeds `mouth_open` and rises
 //!   `mouth_rise` above the closed-mouth baseline (25th percentile) — talking
 //!   and smiling open it far less (measured on the shared clips);
@@ -86,13 +89,23 @@ impl Action {
     }
 }
 
-/// Detector thresholds (defaults measured on the shared action clips).
+/// Detector thresholds (defaults: leave-one-clip-out fits on the shared
+/// action clips at their native frame rate, `realface eval liveness`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ActionParams {
-    /// Eyes closed below this fraction of the open-eye baseline.
+    /// Eyes closed: the eye-state model's P(both closed) at least this.
+    pub blink_eye_closed: f32,
+    /// Eyes open again: P(both closed) at most this.
+    pub blink_eye_open: f32,
+    /// While closed, the mesh eye ratio must also be below this fraction of
+    /// its open-eye baseline (the lids moved).
     pub blink_closed: f32,
-    /// Eyes open again above this fraction.
-    pub blink_open: f32,
+    /// While closed, the face's sharpness may be at most this much (log
+    /// units) below its recent 90th percentile: blurred frames are no
+    /// evidence (a shaken picture's blur drops it by ~1.6, a real blink by
+    /// < 0.3 on the shared clips).
+    pub blink_blur: f32,
     /// Longest closure that still counts.
     pub blink_max_ms: u64,
     /// Minimum corrected mouth ratio for "open".
@@ -119,12 +132,14 @@ pub struct ActionParams {
 impl Default for ActionParams {
     fn default() -> Self {
         Self {
-            blink_closed: 0.65,
-            blink_open: 0.8,
+            blink_eye_closed: 0.3,
+            blink_eye_open: 0.15,
+            blink_closed: 0.9,
+            blink_blur: 0.5,
             blink_max_ms: 3000,
-            mouth_open: 0.35,
+            mouth_open: 0.4,
             mouth_rise: 0.2,
-            turn_deg: 15.0,
+            turn_deg: 14.0,
             turn_nose: 0.35,
             nod_down_deg: 8.0,
             nod_return_deg: 3.0,
@@ -256,13 +271,17 @@ impl ActionDetector {
                     return None;
                 }
                 let ratio = f.ear_norm() / base;
+                let sharp = history
+                    .stat(|x| x.sharpness, 0.9)
+                    .is_none_or(|s| f.sharpness >= s - p.blink_blur);
+                let closed = f.eyes_closed >= p.blink_eye_closed && ratio < p.blink_closed && sharp;
                 self.two_phase(
                     t_ms,
                     base,
-                    ratio < p.blink_closed,
-                    ratio > p.blink_open,
+                    closed,
+                    f.eyes_closed <= p.blink_eye_open,
                     p.blink_max_ms,
-                    p.blink_closed / ratio.max(1e-3),
+                    f.eyes_closed / p.blink_eye_closed.max(1e-3),
                 )
             }
             Action::MouthOpen => {
@@ -390,6 +409,7 @@ mod tests {
             nose_offset: yaw / 40.0,
             nose_offset_v: -pitch / 60.0,
             face_aspect: 1.0,
+            eyes_closed: if ear < 0.2 { 0.99 } else { 0.01 },
         }
     }
 

@@ -55,6 +55,15 @@ pub struct FrameFeatures {
     /// Eye and mouth ratios are divided by it, so that tilting a flat photo
     /// (which shrinks the whole face vertically) does not look like a blink.
     pub face_aspect: f32,
+    /// Probability that both eyes are closed, from the eye-state model
+    /// ([`crate::liveness::eye_state`]); 0 where it was not measured (the
+    /// mesh alone cannot see a blink reliably).
+    pub eyes_closed: f32,
+    /// Detail of the aligned face: log(1 + variance of its Laplacian); 0
+    /// where not measured. A blink closes the eyes of a sharp face; motion
+    /// blur (a shaken picture) makes open eyes look closed to the eye model
+    /// and drops this.
+    pub sharpness: f32,
 }
 
 impl FrameFeatures {
@@ -158,6 +167,8 @@ impl FrameFeatures {
             nose_offset,
             nose_offset_v,
             face_aspect,
+            eyes_closed: 0.0,
+            sharpness: 0.0,
         }
     }
 }

@@ -3,7 +3,10 @@
 //! trusted.
 
 pub mod actions;
+pub mod eye_state;
 pub mod features;
 pub mod flat;
+pub mod pad;
+pub mod pad_model;
 pub mod parallax;
 pub mod passive;

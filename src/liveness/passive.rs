@@ -71,7 +71,7 @@ pub fn laplacian_log_variance(face: &RgbImage) -> f32 {
         return 0.0;
     }
     let g = grey(face);
-    let m = (ALIGNED_SIZE as usize / 8).min(w / 4).max(1);
+    let m = (ALIGNED_SIZE as usize / 8).min(w.min(h) / 4).max(1);
     let mut vals = Vec::with_capacity(w * h);
     for y in m.max(1)..h - m.max(1) {
         for x in m.max(1)..w - m.max(1) {

@@ -34,6 +34,7 @@ use crate::geometry::{Affine, BBox, Point};
 use crate::liveness::actions::{Action, ActionDetector, ActionParams, History};
 use crate::liveness::features::FrameFeatures;
 use crate::liveness::flat::FlatMotion;
+use crate::liveness::pad::{PadEvidence, PadOptions};
 use crate::quality::{assess, Quality};
 use crate::track::{TrackOutcome, Tracked, Tracker};
 use certify::CertifyTicket;
@@ -73,6 +74,10 @@ pub struct SessionOptions {
     /// face is seen within n frames.
     #[serde(default = "default_detect_every")]
     pub detect_every: usize,
+    /// The passive presentation-attack gate (session-level median of the
+    /// passive model, see [`crate::liveness::pad`]).
+    #[serde(default)]
+    pub pad: PadOptions,
 }
 
 fn default_detect_every() -> usize {
@@ -101,6 +106,7 @@ impl Default for SessionOptions {
             max_fps: 60.0,
             params: ActionParams::default(),
             detect_every: DEFAULT_DETECT_EVERY,
+            pad: PadOptions::default(),
         }
     }
 }
@@ -121,6 +127,7 @@ impl SessionOptions {
                 "embed_every, max_frames and detect_every must be at least 1",
             ));
         }
+        self.pad.validate()?;
         if !(1.0..=1000.0).contains(&self.max_fps) {
             return Err(Error::invalid(
                 "max_fps",
@@ -129,6 +136,11 @@ impl SessionOptions {
         }
         Ok(())
     }
+}
+
+/// Detail of the aligned face (see [`FrameFeatures::sharpness`]).
+pub(crate) fn face_sharpness(frame: &RgbImage, map: &Affine) -> f32 {
+    crate::liveness::passive::laplacian_log_variance(&crate::align::aligned_image(frame, map))
 }
 
 /// The reference identity.
@@ -198,6 +210,9 @@ pub struct VerificationSession {
     warmup_since_ms: Option<u64>,
     history: History,
     flat: FlatMotion,
+    pad: PadEvidence,
+    /// Every action was seen; the verdict waits for enough passive evidence.
+    awaiting_verdict: bool,
     tracker: Tracker,
     first_ms: Option<u64>,
     last_ms: Option<u64>,
@@ -277,6 +292,8 @@ impl VerificationSession {
             warmup_since_ms: None,
             history: History::default(),
             flat: FlatMotion::default(),
+            pad: PadEvidence::new(options.pad.threshold),
+            awaiting_verdict: false,
             tracker: Tracker::new(options.detect_every),
             first_ms: None,
             last_ms: None,
@@ -309,6 +326,8 @@ impl VerificationSession {
         let done = self.done();
         let (state, prompt, action) = if self.result.is_some() {
             (SessionState::Finished, "Done".to_string(), None)
+        } else if self.awaiting_verdict {
+            (SessionState::Action, "Hold still".to_string(), None)
         } else if let Some(d) = &self.detector {
             (
                 SessionState::Action,
@@ -425,7 +444,13 @@ impl VerificationSession {
             bbox, mesh, map, ..
         } = tracked;
         self.face_frames += 1;
-        let f = FrameFeatures::from_mesh(&mesh);
+        let mut f = FrameFeatures::from_mesh(&mesh);
+        f.eyes_closed = self.engine.eye_state().run(frame, &mesh)?.both_closed();
+        f.sharpness = face_sharpness(frame, &map);
+        if self.pad.due(t_ms, self.options.pad.interval_ms) {
+            let p = self.engine.pad().real_probability(frame, &bbox)?;
+            self.pad.push(t_ms, p);
+        }
         self.history.push(t_ms, f);
         self.flat.update(&mesh, &f, &self.history);
         let ear_base = self.history.stat(FrameFeatures::ear_norm, 0.75);
@@ -498,15 +523,30 @@ impl VerificationSession {
                         self.action_since_ms = t_ms;
                     } else {
                         self.detector = None;
-                        self.conclude()?;
+                        self.awaiting_verdict = true;
                     }
                 }
             }
         }
+        if self.awaiting_verdict && self.pad.samples >= self.options.pad.min_samples {
+            self.awaiting_verdict = false;
+            self.conclude()?;
+        }
         Ok(self.progress(1, Some(quality.score)))
     }
 
+    /// The active challenge's score, capped by the passive evidence's when
+    /// the gate is on.
     fn liveness_score(&self) -> f32 {
+        let active = self.active_score();
+        if self.options.pad.enabled {
+            active.min(self.pad.score())
+        } else {
+            active
+        }
+    }
+
+    fn active_score(&self) -> f32 {
         let total = self.actions.len().max(1) as f32;
         let done = self.done();
         if done < self.actions.len() {
@@ -537,6 +577,20 @@ impl VerificationSession {
                     FlatMotion::MAX_EXCESS,
                     self.flat.max_yaw_change,
                     self.flat.nose_change_at_turn
+                ),
+            });
+        }
+        if self.options.pad.enabled && self.pad.is_attack() {
+            reasons.push(Reason {
+                code: ReasonCode::PresentationAttack,
+                message: format!(
+                    "passive model: median P(real) {} over {} frames is below {}",
+                    self.pad
+                        .median_real
+                        .map(|m| format!("{m:.3}"))
+                        .unwrap_or_else(|| "none".into()),
+                    self.pad.samples,
+                    self.pad.threshold
                 ),
             });
         }
@@ -622,6 +676,7 @@ impl VerificationSession {
             photo: None,
             actions: self.outcomes.clone(),
             flat_motion: self.flat.clone(),
+            pad: self.pad.clone(),
             reasons: Vec::new(),
             frames: self.frames,
             face_frames: self.face_frames,

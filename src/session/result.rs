@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::photo::PhotoKind;
 use crate::liveness::actions::Action;
 use crate::liveness::flat::FlatMotion;
+use crate::liveness::pad::PadEvidence;
 
 /// `authState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,6 +46,8 @@ pub enum ReasonCode {
     FrameLimit,
     /// A model or runtime failure during the session.
     Internal,
+    /// The passive model says the face is presented on a screen or a print.
+    PresentationAttack,
 }
 
 impl ReasonCode {
@@ -57,7 +60,9 @@ impl ReasonCode {
             | Self::MultipleFaces
             | Self::UserQuit
             | Self::FrameLimit => 10011,
-            Self::FaceChanged | Self::FlatMotion | Self::NoMatch => 10013,
+            Self::FaceChanged | Self::FlatMotion | Self::NoMatch | Self::PresentationAttack => {
+                10013
+            }
             Self::NoFaceCaptured | Self::Internal => 10010,
         }
     }
@@ -112,6 +117,8 @@ pub struct AuthResult {
     pub actions: Vec<ActionOutcome>,
     /// Flat-motion evidence.
     pub flat_motion: FlatMotion,
+    /// Passive presentation-attack evidence (median P(real) of the scored frames).
+    pub pad: PadEvidence,
     /// Why it failed (empty on SUCCESS).
     pub reasons: Vec<Reason>,
     /// Frames pushed.

@@ -7,6 +7,8 @@
 
 #[cfg(feature = "camera")]
 mod camera;
+#[cfg(feature = "video")]
+pub mod video;
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod draw;
 mod eval_cmd;
+mod liveness_cmd;
 mod plot;
 mod verify_cmd;
 
@@ -76,14 +77,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Runs a liveness + face-match verification over a folder of frames.
+    /// Runs a liveness + face-match verification over a video file or a folder of frames.
     Verify {
         /// Reference photo (ID or enrolment photo) with one face.
         #[arg(long)]
         reference: PathBuf,
         /// Folder of frames (sorted by name).
+        #[arg(long, required_unless_present = "video", conflicts_with = "video")]
+        frames: Option<PathBuf>,
+        /// Video file (WebM, MP4, MPEG...), read at its own frame rate and timestamps.
         #[arg(long)]
-        frames: PathBuf,
+        video: Option<PathBuf>,
         /// Frame rate of the folder.
         #[arg(long, default_value_t = 10.0)]
         fps: f64,
@@ -140,9 +144,11 @@ enum Command {
 
 #[derive(Subcommand)]
 enum EvalCommand {
-    /// Liveness: action detection precision/recall, genuine and attack challenge pass rates.
+    /// Liveness at native frame rate with leave-one-person-out thresholds:
+    /// action detection recall, genuine and attack challenge pass rates,
+    /// passive gate APCER/BPCER per session.
     Liveness {
-        /// Folder of clip folders (frames + labels.json).
+        /// Folder of clip folders (labels.json + source.<ext> video).
         #[arg(long)]
         clips: PathBuf,
         /// Spoof folder (labels.csv) for real print/replay attack sequences.
@@ -291,6 +297,7 @@ fn run(cli: &Cli) -> CmdResult {
         Command::Verify {
             reference,
             frames,
+            video,
             fps,
             actions,
             random,
@@ -300,7 +307,8 @@ fn run(cli: &Cli) -> CmdResult {
         } => {
             let args = verify_cmd::VerifyArgs {
                 reference,
-                frames,
+                frames: frames.as_deref(),
+                video: video.as_deref(),
                 fps: *fps,
                 actions: actions.as_deref(),
                 random: *random,
@@ -327,7 +335,7 @@ fn run(cli: &Cli) -> CmdResult {
             return bench_cmd::bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e));
         }
         Command::Eval(EvalCommand::Liveness { clips, spoof, out }) => {
-            return verify_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))
+            return liveness_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))
                 .map_err(|e| ("eval liveness".to_string(), e));
         }
         Command::Calibrate { data, out, split } => {
