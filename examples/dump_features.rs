@@ -19,7 +19,7 @@ fn main() -> realface::Result<()> {
                 .into_iter()
                 .find(|k| k.name() == kind)
                 .ok_or(Error::invalid("kind", "unknown attack kind"))?;
-            synthesize(&engine.load(photo.as_ref())?, kind, 40, 1)
+            synthesize(&engine.load(photo)?, kind, 40, 1)
         }
         [dir] => frame_files(dir.as_ref())?
             .iter()

@@ -5,9 +5,9 @@
 //! `cargo run --release --example dump_signals -- VIDEO`
 //! `cargo run --release --example dump_signals -- --attack PHOTO KIND` (30 frames at 10 fps)
 
+use realface::eval::attacks::{synthesize, AttackKind};
 use realface::liveness::features::FrameFeatures;
 use realface::source::video::{VideoLimits, VideoSource};
-use realface::eval::attacks::{synthesize, AttackKind};
 use realface::source::{FrameSource, MemorySource};
 use realface::{EngineConfig, Error, FaceEngine};
 
@@ -62,7 +62,9 @@ fn main() -> realface::Result<()> {
             eyes.right_closed,
             eyes.left_closed,
             pad,
-            realface::liveness::passive::laplacian_log_variance(&realface::align::aligned_image(img, &map)),
+            realface::liveness::passive::laplacian_log_variance(&realface::align::aligned_image(
+                img, &map
+            )),
             face.bbox.w,
             img.width(),
             img.height()

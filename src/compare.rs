@@ -156,7 +156,8 @@ impl Calibration {
             score: self.score(similarity),
             threshold: point.threshold,
             far_target: point.far,
-            same_person: similarity >= point.threshold,
+            // fail closed: NaN is never a match
+            same_person: similarity.is_finite() && similarity >= point.threshold,
             calibrated: self.calibrated,
         })
     }

@@ -24,10 +24,26 @@ use crate::warp::{warp_into, Normalize};
 /// Embedding length of the default embedder.
 pub const EMBEDDING_DIM: usize = 192;
 
-/// An L2-normalised face embedding.
+/// An L2-normalised face embedding. Every way in, deserialisation included,
+/// goes through [`Embedding::from_raw`]: no NaN, infinite, empty or zero
+/// vector can become one (a stored reference of infinities once compared as
+/// similarity 1.0 with any face).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "Vec<f32>", into = "Vec<f32>")]
 pub struct Embedding(Vec<f32>);
+
+impl TryFrom<Vec<f32>> for Embedding {
+    type Error = Error;
+    fn try_from(v: Vec<f32>) -> Result<Self> {
+        Self::from_raw(v)
+    }
+}
+
+impl From<Embedding> for Vec<f32> {
+    fn from(e: Embedding) -> Self {
+        e.0
+    }
+}
 
 impl Embedding {
     /// Normalises a raw vector; errors on empty, non-finite or zero vectors.
@@ -63,7 +79,12 @@ impl Embedding {
                 format!("length {} does not match {}", other.0.len(), self.0.len()),
             ));
         }
-        Ok(dot(&self.0, &other.0).clamp(-1.0, 1.0))
+        let s = dot(&self.0, &other.0);
+        if !s.is_finite() {
+            // fail closed: never clamp a NaN or an infinity into a match
+            return Err(Error::NonFiniteOutput { stage: "compare" });
+        }
+        Ok(s.clamp(-1.0, 1.0))
     }
 }
 
@@ -155,5 +176,31 @@ mod tests {
             Embedding::from_raw(vec![f32::NAN, 1.0]).unwrap_err().code(),
             crate::ErrorCode::NonFiniteOutput
         );
+    }
+
+    #[test]
+    fn deserialisation_validates_like_from_raw() {
+        let mut big = vec![0.0f64; EMBEDDING_DIM];
+        big[0] = -1e39; // overflows f32 to -inf
+        let json = serde_json::to_string(&big).expect("json");
+        assert!(
+            serde_json::from_str::<Embedding>(&json).is_err(),
+            "inf accepted"
+        );
+        let zero = serde_json::to_string(&vec![0.0f32; EMBEDDING_DIM]).expect("json");
+        assert!(
+            serde_json::from_str::<Embedding>(&zero).is_err(),
+            "zero accepted"
+        );
+        assert!(
+            serde_json::from_str::<Embedding>("[]").is_err(),
+            "empty accepted"
+        );
+        // a good vector round-trips, normalised
+        let e: Embedding = serde_json::from_str("[3.0, 4.0]").expect("valid");
+        assert!((e.as_slice()[1] - 0.8).abs() < 1e-6);
+        let back: Embedding =
+            serde_json::from_str(&serde_json::to_string(&e).expect("ser")).expect("de");
+        assert_eq!(back, e);
     }
 }

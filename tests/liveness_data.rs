@@ -1,6 +1,7 @@
 //! Liveness on the shared data: attack sequences (synthetic ones made from a
-//! live frame, and the real NUAA print captures) never pass a challenge, and
-//! `realface verify` passes a genuine clip.
+//! live frame, the real NUAA print captures, the phone-screen replay video)
+//! never pass a challenge, and `realface verify` passes genuine clips, from
+//! frames and from the original video at its own frame rate.
 
 mod common;
 
@@ -10,10 +11,13 @@ use common::{cli, data_dir, load};
 use rayon::prelude::*;
 use realface::eval::attacks::{synthesize, AttackKind};
 use realface::eval::dataset::read_pad_labels;
-use realface::eval::liveness::{frame_files, run_challenge};
+use realface::eval::liveness::{at_fps, frame_files, run_challenge};
 use realface::liveness::actions::Action;
+use realface::liveness::actions::ActionParams;
+use realface::liveness::pad::DEFAULT_PAD_THRESHOLD;
 use realface::session::result::AuthState;
 use realface::session::Reference;
+use realface::source::video::{read_video, VideoLimits};
 use realface::{EngineConfig, FaceEngine, RgbImage};
 
 fn engine() -> Arc<FaceEngine> {
@@ -41,8 +45,10 @@ fn synthetic_photo_attacks_never_pass() {
             let r = run_challenge(
                 &e,
                 Reference::Photo(photos[p].clone()),
-                &frames,
+                &at_fps(&frames, 10.0),
                 action,
+                ActionParams::default(),
+                DEFAULT_PAD_THRESHOLD,
                 "attack",
             )
             .expect("runs");
@@ -69,11 +75,19 @@ fn real_print_attacks_never_pass() {
                     .collect()
             };
             let reference = of("live").remove(0);
-            let prints = of("print");
+            let prints = at_fps(&of("print"), 10.0);
             let e = e.clone();
             Action::ALL.into_iter().filter_map(move |a| {
-                let r = run_challenge(&e, Reference::Photo(reference.clone()), &prints, a, "print")
-                    .expect("runs");
+                let r = run_challenge(
+                    &e,
+                    Reference::Photo(reference.clone()),
+                    &prints,
+                    a,
+                    ActionParams::default(),
+                    DEFAULT_PAD_THRESHOLD,
+                    "print",
+                )
+                .expect("runs");
                 (r.auth_state == AuthState::Success).then(|| format!("{subject} {a:?}"))
             })
         })
@@ -134,4 +148,71 @@ fn verify_cli_refuses_bad_arguments_with_codes() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         assert_eq!(v["error"]["name"], name, "{args:?}");
     }
+}
+
+#[test]
+fn phone_replay_video_never_passes_and_the_passive_gate_says_why() {
+    let e = engine();
+    let videos = data_dir().join("spoof/apfol/videos");
+    let limits = e.config().limits;
+    let big = VideoLimits {
+        max_frames: 10_000,
+        max_duration_ms: 600_000,
+    };
+    let reference = read_video(&videos.join("real2.webm"), limits, big)
+        .expect("real2.webm decodes")
+        .remove(0)
+        .image;
+    let fake = read_video(&videos.join("fake2.webm"), limits, big).expect("fake2.webm decodes");
+    assert!(fake.len() > 200, "{} frames", fake.len());
+    let results: Vec<(Action, AuthState, Vec<String>)> = Action::ALL
+        .par_iter()
+        .map(|&a| {
+            let r = run_challenge(
+                &e,
+                Reference::Photo(reference.clone()),
+                &fake,
+                a,
+                ActionParams::default(),
+                DEFAULT_PAD_THRESHOLD,
+                "replay",
+            )
+            .expect("runs");
+            let reasons = r.reasons.iter().map(|x| format!("{:?}", x.code)).collect();
+            (a, r.auth_state, reasons)
+        })
+        .collect();
+    for (a, state, reasons) in &results {
+        assert_eq!(*state, AuthState::Fail, "{a:?} passed");
+        // where the challenge itself completed, the passive gate is what failed it
+        if !reasons.iter().any(|r| r == "Timeout") {
+            assert!(
+                reasons.iter().any(|r| r == "PresentationAttack"),
+                "{a:?}: {reasons:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn verify_cli_passes_a_genuine_blink_video_at_its_native_rate() {
+    let clip = data_dir().join("actions/blinkdet_video");
+    let out = cli()
+        .args(["verify", "--json", "--actions", "blink", "--reference"])
+        .arg(clip.join("frame_0001.jpg"))
+        .arg("--video")
+        .arg(clip.join("source.mp4"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["auth_state"], "SUCCESS", "{v}");
+    assert!(v["pad"]["samples"].as_u64() >= Some(6), "{v}");
+    assert!(v["pad"]["median_real"].as_f64() > v["pad"]["threshold"].as_f64());
+    // 23.9 fps: frames arrive about 42 ms apart, so more frames than seconds x 10
+    assert!(v["frames"].as_u64() > Some(20), "{v}");
 }

@@ -266,3 +266,59 @@ fn end_dialogs_follow_the_failure_reason() {
     assert_eq!(r.auth_state, AuthState::Success);
     assert!(o.end_alert(&r).is_none());
 }
+
+#[test]
+fn video_source_keeps_the_native_rate_and_refuses_bad_files() {
+    use realface::source::video::{read_video, VideoLimits, VideoSource};
+    let limits = Limits::default();
+    let grid = data_dir().join("actions/grid_bbaf2n/source.mpg");
+    let frames = read_video(&grid, limits, VideoLimits::default()).expect("decodes");
+    // 3 s of 25 fps video, timestamps 40 ms apart, strictly increasing
+    assert!((70..=80).contains(&frames.len()), "{} frames", frames.len());
+    assert!(frames.windows(2).all(|w| w[1].t_ms > w[0].t_ms));
+    let gap = frames[frames.len() - 1].t_ms as f64 / (frames.len() - 1) as f64;
+    assert!((gap - 40.0).abs() < 1.0, "mean gap {gap} ms");
+    let src = VideoSource::open(&grid, limits, VideoLimits::default()).expect("opens");
+    assert!(src.fps().is_some_and(|f| (f - 25.0).abs() < 0.5));
+
+    // limits: frames and duration
+    let few = VideoLimits {
+        max_frames: 10,
+        max_duration_ms: 60_000,
+    };
+    let err = read_video(&grid, limits, few).expect_err("frame limit");
+    assert_eq!(err.code(), ErrorCode::LimitExceeded);
+    let short = VideoLimits {
+        max_frames: 1000,
+        max_duration_ms: 1_000,
+    };
+    assert_eq!(
+        read_video(&grid, limits, short)
+            .expect_err("duration limit")
+            .code(),
+        ErrorCode::LimitExceeded
+    );
+
+    // missing, corrupt and truncated files
+    let missing = std::env::temp_dir().join("realface-no-such-video.mp4");
+    assert_eq!(
+        VideoSource::open(&missing, limits, VideoLimits::default())
+            .expect_err("missing")
+            .code(),
+        ErrorCode::Io
+    );
+    let dir = std::env::temp_dir().join(format!("realface-video-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let junk = dir.join("junk.webm");
+    std::fs::write(&junk, b"this is not a video at all").expect("write");
+    let err = read_video(&junk, limits, VideoLimits::default()).expect_err("junk");
+    assert_eq!(err.code(), ErrorCode::Decode, "{err}");
+    let bytes = std::fs::read(data_dir().join("actions/lp_d0/source.mp4")).expect("read");
+    let cut = dir.join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).expect("write");
+    match read_video(&cut, limits, VideoLimits::default()) {
+        Ok(frames) => assert!(!frames.is_empty()),
+        Err(e) => assert_eq!(e.code(), ErrorCode::Decode, "{e}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -146,12 +146,18 @@ pub fn signals(
     let mut last_pad: Option<u64> = None;
     for fr in frames {
         let img = &fr.image;
-        let Ok(faces) = engine.detect(img) else { continue };
+        let Ok(faces) = engine.detect(img) else {
+            continue;
+        };
         let [face] = faces.as_slice() else { continue };
-        let Ok((mesh, _, map)) = engine.landmarks(img, face) else { continue };
+        let Ok((mesh, _, map)) = engine.landmarks(img, face) else {
+            continue;
+        };
         let mut f = FrameFeatures::from_mesh(&mesh);
         f.sharpness = crate::session::face_sharpness(img, &map);
-        let Ok(eyes) = engine.eye_state().run(img, &mesh) else { continue };
+        let Ok(eyes) = engine.eye_state().run(img, &mesh) else {
+            continue;
+        };
         f.eyes_closed = eyes.both_closed();
         out.frames.push((fr.t_ms, f));
         if last_pad.is_none_or(|l| fr.t_ms.saturating_sub(l) >= pad_interval_ms) {
@@ -378,7 +384,12 @@ pub fn evaluate(
         .par_iter()
         .map(|g| (g.clone(), fit_without(material, Some(g))))
         .collect();
-    let fold = |g: &str| folds.get(g).cloned().unwrap_or_else(|| fit_without(material, Some(g)));
+    let fold = |g: &str| {
+        folds
+            .get(g)
+            .cloned()
+            .unwrap_or_else(|| fit_without(material, Some(g)))
+    };
 
     let mut detection: BTreeMap<String, Recall> = BTreeMap::new();
     for action in Action::ALL {
@@ -461,14 +472,22 @@ pub fn evaluate(
         .collect();
     let rejected = genuine_sessions
         .iter()
-        .filter(|s| !s.pad_median().is_some_and(|m| m >= fold(&s.group).pad_threshold))
+        .filter(|s| {
+            !s.pad_median()
+                .is_some_and(|m| m >= fold(&s.group).pad_threshold)
+        })
         .count();
-    pad_sessions.insert("BPCER genuine sessions".to_string(), rate(rejected, genuine_sessions.len()));
+    pad_sessions.insert(
+        "BPCER genuine sessions".to_string(),
+        rate(rejected, genuine_sessions.len()),
+    );
     let mut species: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (q, s) in &material.attacks {
         let e = species.entry(format!("APCER {}", q.kind)).or_default();
         e.1 += 1;
-        if s.pad_median().is_some_and(|m| m >= fold(&q.group).pad_threshold) {
+        if s.pad_median()
+            .is_some_and(|m| m >= fold(&q.group).pad_threshold)
+        {
             e.0 += 1;
         }
     }

@@ -75,8 +75,12 @@ pub fn event_matches(action: Action, e: &TimedEvent) -> bool {
     match action {
         Action::Blink => matches!(e.action.as_str(), "blink" | "eyes_closed"),
         Action::MouthOpen => e.action == "mouth_open",
-        Action::TurnLeft => e.action == "head_turn" && e.direction.as_deref() == Some("image_right"),
-        Action::TurnRight => e.action == "head_turn" && e.direction.as_deref() == Some("image_left"),
+        Action::TurnLeft => {
+            e.action == "head_turn" && e.direction.as_deref() == Some("image_right")
+        }
+        Action::TurnRight => {
+            e.action == "head_turn" && e.direction.as_deref() == Some("image_left")
+        }
         Action::Nod => e.action == "head_pitch_down",
     }
 }
@@ -140,10 +144,14 @@ pub fn recall(action: Action, params: ActionParams, clip: &ClipSignals) -> Recal
         .filter(|e| event_matches(action, e))
         .collect();
     let hits = detections(action, params, clip);
-    let near = |e: &TimedEvent, t: u64| t + TOLERANCE_MS >= e.start_ms && t <= e.end_ms + TOLERANCE_MS;
+    let near =
+        |e: &TimedEvent, t: u64| t + TOLERANCE_MS >= e.start_ms && t <= e.end_ms + TOLERANCE_MS;
     Recall {
         events: events.len(),
-        found: events.iter().filter(|e| hits.iter().any(|&t| near(e, t))).count(),
+        found: events
+            .iter()
+            .filter(|e| hits.iter().any(|&t| near(e, t)))
+            .count(),
         detections: hits.len(),
         unmatched: hits
             .iter()
@@ -214,7 +222,10 @@ pub struct Fit {
 }
 
 /// Fits the action thresholds on `train` (rules in the module docs).
-pub fn fit_actions(base: ActionParams, train: &[&ClipSignals]) -> (ActionParams, BTreeMap<String, String>) {
+pub fn fit_actions(
+    base: ActionParams,
+    train: &[&ClipSignals],
+) -> (ActionParams, BTreeMap<String, String>) {
     let mut params = base;
     let mut notes = BTreeMap::new();
     // Turns share one threshold: fit on both directions together, the
@@ -244,7 +255,10 @@ pub fn fit_actions(base: ActionParams, train: &[&ClipSignals]) -> (ActionParams,
             let v = knob.grid[best.1];
             notes.insert(
                 key,
-                format!("no value reaches the target: best recall {:.2} at {v}", best.0),
+                format!(
+                    "no value reaches the target: best recall {:.2} at {v}",
+                    best.0
+                ),
             );
             if knob.name == "turn_deg" {
                 turn = Some(turn.map_or(v, |t: f32| t.min(v)));
@@ -254,7 +268,10 @@ pub fn fit_actions(base: ActionParams, train: &[&ClipSignals]) -> (ActionParams,
             continue;
         };
         let v = knob.grid[i.saturating_sub(1)];
-        notes.insert(key, format!("strictest at target {}, one step looser: {v}", knob.grid[i]));
+        notes.insert(
+            key,
+            format!("strictest at target {}, one step looser: {v}", knob.grid[i]),
+        );
         if knob.name == "turn_deg" {
             turn = Some(turn.map_or(v, |t: f32| t.min(v)));
         } else {
@@ -343,6 +360,9 @@ mod tests {
         let (p, notes) = fit_actions(ActionParams::default(), &[&clip]);
         // 0.7 is the strictest grid value below 0.75; one step looser: 0.6
         assert!((p.blink_eye_closed - 0.6).abs() < 1e-6, "{notes:?}");
-        assert!(notes["nod:nod_down_deg"].contains("default kept"), "{notes:?}");
+        assert!(
+            notes["nod:nod_down_deg"].contains("default kept"),
+            "{notes:?}"
+        );
     }
 }

@@ -410,6 +410,7 @@ mod tests {
             nose_offset_v: -pitch / 60.0,
             face_aspect: 1.0,
             eyes_closed: if ear < 0.2 { 0.99 } else { 0.01 },
+            sharpness: 0.0,
         }
     }
 

@@ -71,7 +71,9 @@ pub fn eye_crop(img: &RgbImage, mesh: &Mesh, idx: &[usize; 6]) -> Vec<f32> {
     let c = idx[2..]
         .iter()
         .map(|&i| mesh.point(i))
-        .fold(Point::new(0.0, 0.0), |s, p| Point::new(s.x + p.x / 4.0, s.y + p.y / 4.0));
+        .fold(Point::new(0.0, 0.0), |s, p| {
+            Point::new(s.x + p.x / 4.0, s.y + p.y / 4.0)
+        });
     // Unit vector along the eye line, image left to right.
     let (mut dx, mut dy) = (b.x - a.x, b.y - a.y);
     if dx < 0.0 {
@@ -109,14 +111,18 @@ impl EyeStateModel {
     }
 
     fn closed(&self, crop: Vec<f32>) -> Result<f32> {
-        let input = ndarray::Array4::from_shape_vec((1, 1, EYE_INPUT, EYE_INPUT), crop).map_err(
-            |e| crate::Error::Inference {
-                stage: "eye_state",
-                message: e.to_string(),
-            },
-        )?;
+        let input =
+            ndarray::Array4::from_shape_vec((1, 1, EYE_INPUT, EYE_INPUT), crop).map_err(|e| {
+                crate::Error::Inference {
+                    stage: "eye_state",
+                    message: e.to_string(),
+                }
+            })?;
         let out = self.model.run(input.view().into_dyn())?;
-        let v: Vec<f32> = out.first().map(|a| a.iter().copied().collect()).unwrap_or_default();
+        let v: Vec<f32> = out
+            .first()
+            .map(|a| a.iter().copied().collect())
+            .unwrap_or_default();
         match v.as_slice() {
             [a, b] => Ok(softmax2(*a, *b)[CLOSED]),
             _ => Err(crate::Error::Inference {

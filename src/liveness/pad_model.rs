@@ -72,14 +72,16 @@ impl PadModel {
                 buf[2 * plane + i] = p[0];
             }
         }
-        let input = ndarray::Array4::from_shape_vec((1, 3, n, n), buf).map_err(|e| {
-            Error::Inference {
+        let input =
+            ndarray::Array4::from_shape_vec((1, 3, n, n), buf).map_err(|e| Error::Inference {
                 stage: "pad_liveness",
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         let out = self.model.run(input.view().into_dyn())?;
-        let v: Vec<f32> = out.first().map(|a| a.iter().copied().collect()).unwrap_or_default();
+        let v: Vec<f32> = out
+            .first()
+            .map(|a| a.iter().copied().collect())
+            .unwrap_or_default();
         if v.len() != 3 {
             return Err(Error::Inference {
                 stage: "pad_liveness",
@@ -99,18 +101,36 @@ mod tests {
 
     #[test]
     fn crop_is_scaled_and_kept_inside() {
-        let face = BBox { x: 100.0, y: 100.0, w: 100.0, h: 100.0 };
+        let face = BBox {
+            x: 100.0,
+            y: 100.0,
+            w: 100.0,
+            h: 100.0,
+        };
         let (x, y, w, h) = pad_crop(&face, 1000, 1000);
         assert!((w - 270.0).abs() < 1e-3 && (h - 270.0).abs() < 1e-3);
         assert!((x - 15.0).abs() < 1e-3 && (y - 15.0).abs() < 1e-3);
         // near the corner: shifted inside
-        let face = BBox { x: 0.0, y: 0.0, w: 100.0, h: 100.0 };
+        let face = BBox {
+            x: 0.0,
+            y: 0.0,
+            w: 100.0,
+            h: 100.0,
+        };
         let (x, y, ..) = pad_crop(&face, 1000, 1000);
         assert_eq!((x, y), (0.0, 0.0));
         // a frame smaller than 2.7x the face: the crop shrinks to fit
-        let face = BBox { x: 50.0, y: 50.0, w: 200.0, h: 200.0 };
+        let face = BBox {
+            x: 50.0,
+            y: 50.0,
+            w: 200.0,
+            h: 200.0,
+        };
         let (x, y, w, h) = pad_crop(&face, 300, 400);
-        assert!(w <= 299.0 + 1e-3 && x >= 0.0 && x + w <= 299.0 + 1e-3, "{x} {w}");
+        assert!(
+            w <= 299.0 + 1e-3 && x >= 0.0 && x + w <= 299.0 + 1e-3,
+            "{x} {w}"
+        );
         assert!(y >= 0.0 && y + h <= 399.0 + 1e-3);
     }
 }

@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::Pixel;
 use ffmpeg::software::scaling::{Context as Scaler, Flags};
 use ffmpeg::util::frame::video::Video;
+use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 use super::{FrameSource, TimedFrame};
@@ -158,7 +158,8 @@ impl VideoSource {
     fn to_rgb(&mut self, frame: &Video) -> Result<RgbImage> {
         let (w, h, fmt) = (frame.width(), frame.height(), frame.format());
         crate::image_io::check_dimensions(w, h, &self.limits)?;
-        let fresh = !matches!(&self.scaler, Some((_, f, sw, sh)) if *f == fmt && *sw == w && *sh == h);
+        let fresh =
+            !matches!(&self.scaler, Some((_, f, sw, sh)) if *f == fmt && *sw == w && *sh == h);
         if fresh {
             let s = Scaler::get(fmt, w, h, Pixel::RGB24, w, h, Flags::BILINEAR)
                 .map_err(decode_err(&self.path))?;
@@ -170,7 +171,9 @@ impl VideoSource {
             });
         };
         let mut rgb = Video::empty();
-        scaler.run(frame, &mut rgb).map_err(decode_err(&self.path))?;
+        scaler
+            .run(frame, &mut rgb)
+            .map_err(decode_err(&self.path))?;
         let stride = rgb.stride(0);
         let row = w as usize * 3;
         let data = rgb.data(0);
@@ -192,7 +195,9 @@ impl VideoSource {
         let t = match (pts, self.time_base > 0.0) {
             (Some(p), true) => {
                 let first = *self.first_pts.get_or_insert(p);
-                ((p - first) as f64 * self.time_base * 1000.0).round().max(0.0) as u64
+                ((p - first) as f64 * self.time_base * 1000.0)
+                    .round()
+                    .max(0.0) as u64
             }
             _ => {
                 let fps = self.fps.unwrap_or(25.0);

@@ -131,7 +131,10 @@ pub fn eval_liveness(
     if clips.is_empty() {
         return Err(Error::invalid(
             "clips",
-            format!("no clip folders with labels.json in {}", clips_dir.display()),
+            format!(
+                "no clip folders with labels.json in {}",
+                clips_dir.display()
+            ),
         ));
     }
     let interval = PadOptions::default().interval_ms;
@@ -145,7 +148,14 @@ pub fn eval_liveness(
                 .first()
                 .map(|f| f.image.clone())
                 .ok_or_else(|| Error::invalid("clips", format!("{}: empty video", c.name)))?;
-            let sig = signals(&engine, &c.name, &c.group, c.events.clone(), &frames, interval);
+            let sig = signals(
+                &engine,
+                &c.name,
+                &c.group,
+                c.events.clone(),
+                &frames,
+                interval,
+            );
             bar.inc(1);
             Ok((c, first, sig))
         })
@@ -180,14 +190,19 @@ pub fn eval_liveness(
         .map(|(c, _, _)| {
             realface::liveness::actions::Action::ALL
                 .iter()
-                .filter(|a| c.events.iter().any(|e| realface::eval::liveness_cv::event_matches(**a, e)))
+                .filter(|a| {
+                    c.events
+                        .iter()
+                        .any(|e| realface::eval::liveness_cv::event_matches(**a, e))
+                })
                 .count()
         })
         .sum::<usize>()
         + 5 * (material.attacks.len() + synthetic.len());
     let bar = ProgressBar::new(runs as u64);
     bar.set_message("sessions");
-    let frames_of = |c: &VideoClip| -> Result<Vec<TimedFrame>> { read_video(&c.video, limits, EVAL_VIDEO) };
+    let frames_of =
+        |c: &VideoClip| -> Result<Vec<TimedFrame>> { read_video(&c.video, limits, EVAL_VIDEO) };
     let report = evaluate(&engine, &material, &synthetic, &frames_of, &|| bar.inc(1));
     bar.finish_and_clear();
     let genuine = pass_rates(&report.genuine);
@@ -220,9 +235,12 @@ pub fn eval_liveness(
             "name": s.name, "kind": "live", "pad_median": s.pad_median(),
         }))).collect::<Vec<_>>(),
     });
-    let text = serde_json::to_string_pretty(&full)
-        .map_err(|e| Error::invalid("report", e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&full).map_err(|e| Error::invalid("report", e.to_string()))?;
     write(&out.join("report.json"), text + "\n")?;
-    println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).unwrap_or_default()
+    );
     Ok(())
 }

@@ -77,7 +77,12 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
             realface::source::video::VideoLimits::default(),
         )?),
         (None, Some(dir)) => Box::new(realface::source::DirSource::open(dir, args.fps, limits)?),
-        (None, None) => return Err(Error::invalid("frames", "give --frames DIR or --video FILE")),
+        (None, None) => {
+            return Err(Error::invalid(
+                "frames",
+                "give --frames DIR or --video FILE",
+            ))
+        }
     };
     if !args.json {
         let names: Vec<&str> = session.actions().iter().map(|a| a.name()).collect();
@@ -112,4 +117,3 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
     }
     Ok(())
 }
-
