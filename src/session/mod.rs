@@ -471,7 +471,7 @@ impl VerificationSession {
                 None => self.anchor = Some(e),
                 Some(a) => {
                     let s = a.similarity(&e)?;
-                    if !(s >= self.continuity_threshold) {
+                    if s.is_nan() || s < self.continuity_threshold {
                         self.fail(
                             ReasonCode::FaceChanged,
                             format!(
@@ -601,7 +601,7 @@ impl VerificationSession {
         let e = self.engine.embed_face(&best.frame, best.map)?;
         if let Some(a) = &self.anchor {
             let s = a.similarity(&e)?;
-            if !(s >= self.continuity_threshold) {
+            if s.is_nan() || s < self.continuity_threshold {
                 reasons.push(Reason {
                     code: ReasonCode::FaceChanged,
                     message: format!("best frame similarity {s:.3} to the session's first face"),
@@ -609,7 +609,7 @@ impl VerificationSession {
             }
         }
         let similarity = self.reference.similarity(&e)?;
-        if !(similarity >= self.threshold) {
+        if similarity.is_nan() || similarity < self.threshold {
             reasons.push(Reason {
                 code: ReasonCode::NoMatch,
                 message: format!(
