@@ -35,12 +35,16 @@ pub fn assess(
     f: &FrameFeatures,
     ear_baseline: Option<f32>,
 ) -> Quality {
-    let face = aligned_image(img, crop_to_image);
+    assess_aligned(&aligned_image(img, crop_to_image), f, ear_baseline)
+}
+
+/// Scores one face from its 112x112 aligned crop (see [`assess`]).
+pub fn assess_aligned(face: &RgbImage, f: &FrameFeatures, ear_baseline: Option<f32>) -> Quality {
     let size = (f.face_width / 120.0).clamp(0.0, 1.0);
     let raw = if f.sharpness > 0.0 {
         f.sharpness
     } else {
-        laplacian_log_variance(&face)
+        laplacian_log_variance(face)
     };
     let sharpness = ((raw - 2.5) / 3.0).clamp(0.0, 1.0);
     let n = (face.width() * face.height()).max(1) as f32;

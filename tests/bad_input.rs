@@ -289,3 +289,27 @@ fn wrong_runtime_library_is_a_typed_error() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON error");
     assert_eq!(v["error"]["name"], "RUNTIME_UNAVAILABLE");
 }
+
+#[test]
+fn pgm_and_ppm_faces_load_and_are_found() {
+    // ORL/AT&T faces ship as PGM: a grey PGM and a colour PPM of a sample face.
+    let photo = load(&sample("obama.jpg"));
+    for (format, img) in [
+        (
+            ImageFormat::Pnm,
+            DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(photo.clone()).to_luma8()),
+        ),
+        (ImageFormat::Pnm, DynamicImage::ImageRgb8(photo.clone())),
+    ] {
+        let mut bytes = Vec::new();
+        img.write_to(&mut Cursor::new(&mut bytes), format)
+            .expect("encodes PNM");
+        assert!(
+            bytes.starts_with(b"P5") || bytes.starts_with(b"P6"),
+            "binary PNM"
+        );
+        let decoded = engine().decode(&bytes).expect("PNM decodes");
+        assert_eq!(decoded.dimensions(), photo.dimensions());
+        assert_eq!(engine().detect(&decoded).expect("detects").len(), 1);
+    }
+}

@@ -342,7 +342,7 @@ fn encoded_input_over_the_size_limit() {
         ErrorCode::LimitExceeded
     );
     assert_eq!(
-        e.load(&sample("obama.jpg")).expect_err("too big").code(),
+        e.load(sample("obama.jpg")).expect_err("too big").code(),
         ErrorCode::LimitExceeded
     );
 }

@@ -24,7 +24,7 @@ fn celeba_detection_rate() {
         .par_iter()
         .filter(|m| {
             let img = engine()
-                .load(&dir.join(&m.path))
+                .load(dir.join(&m.path))
                 .expect("CelebA photos decode");
             !engine().detect(&img).expect("detect runs").is_empty()
         })

@@ -18,7 +18,7 @@ use realface::{EngineConfig, ErrorCode, FaceEngine, Limits};
 
 fn session(engine: &Arc<FaceEngine>, actions: &[Action]) -> VerificationSession {
     let dir = data_dir().join("actions/apfol_real2");
-    let reference = engine.load(&dir.join("frame_0001.jpg")).expect("reference");
+    let reference = engine.load(dir.join("frame_0001.jpg")).expect("reference");
     let ticket = CertifyTicket {
         certify_id: "src".into(),
         issued_ms: 0,

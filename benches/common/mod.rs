@@ -51,7 +51,7 @@ pub struct Fixture {
 }
 
 pub fn fixture(engine: &FaceEngine, name: &str) -> Fixture {
-    let img = engine.load(&sample(name)).expect("sample photo");
+    let img = engine.load(sample(name)).expect("sample photo");
     let face = engine.detect(&img).expect("detect").remove(0);
     let (mesh, _, map) = engine.landmarks(&img, &face).expect("landmarks");
     Fixture {
@@ -71,6 +71,6 @@ pub fn frames(engine: &FaceEngine) -> Vec<RgbImage> {
         "obama_partial_face.jpg",
     ]
     .iter()
-    .map(|n| engine.load(&sample(n)).expect("sample photo"))
+    .map(|n| engine.load(sample(n)).expect("sample photo"))
     .collect()
 }

@@ -1,10 +1,14 @@
-"""The Python peer of realface's per-frame pipeline, written the way typical
-Python face code is (deepface/insightface style): Pillow for pixels, numpy for
-maths, onnxruntime for the same ONNX files, the detector on every frame.
+"""The Python peer of realface's per-frame pipeline, written the way a lean
+Python user would: OpenCV (`cv2.warpAffine`, `cv2.resize`, `cv2.Laplacian`)
+for pixels, numpy for maths, onnxruntime for the same ONNX files, the detector
+on every frame, and the same per-frame work as a realface session.
 
 Per frame: letterbox + BlazeFace short range (anchor decode, weighted NMS),
-mesh crop rotated to level the eyes + Face Mesh, eye/mouth ratios, and the
-quality figure (aligned 112x112 face, Laplacian sharpness, exposure).
+mesh crop rotated to level the eyes + Face Mesh, eye/mouth ratios, both eyes'
+24x24 grey crops + the eye-state model, the aligned 112x112 face (Laplacian
+sharpness, exposure: the quality figure), and every 100 ms (frames stamped
+33 ms apart, as `realface bench` does) the passive model on a 128x128 BGR crop
+of 2.7x the face box.
 
     python peer.py --frames DIR [--threads 1] [--iterations 2000] [--json]
 
@@ -23,7 +27,9 @@ import numpy as np
 import onnxruntime as ort
 
 ort.set_default_logger_severity(3)
-from PIL import Image
+import cv2
+
+cv2.setNumThreads(1)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS = os.path.join(ROOT, "models")
@@ -56,6 +62,8 @@ class Models:
         prov = ["CPUExecutionProvider"]
         self.det = ort.InferenceSession(os.path.join(MODELS, "blazeface_short.onnx"), so, providers=prov)
         self.mesh = ort.InferenceSession(os.path.join(MODELS, "face_mesh.onnx"), so, providers=prov)
+        self.eye = ort.InferenceSession(os.path.join(MODELS, "fr_eye.onnx"), so, providers=prov)
+        self.pad = ort.InferenceSession(os.path.join(MODELS, "fr_liveness.onnx"), so, providers=prov)
         self.anchors = anchors_short()
         self.model_seconds = 0.0
 
@@ -91,12 +99,14 @@ def weighted_nms(boxes, scores, kps, iou_thr=0.3):
 
 
 def detect(m, img):
-    w, h = img.size
+    h, w = img.shape[:2]
     side = max(w, h)
-    canvas = Image.new("RGB", (side, side))
-    ox, oy = (side - w) // 2, (side - h) // 2
-    canvas.paste(img, (ox, oy))
-    x = np.asarray(canvas.resize((128, 128), Image.BILINEAR), dtype=np.float32) / 127.5 - 1.0
+    ox, oy = (side - w) / 2, (side - h) / 2
+    # letterbox and resize in one affine warp (output pixel -> image)
+    k = side / 128.0
+    to_img = np.array([[k, 0, 0.5 * k - 0.5 - ox], [0, k, 0.5 * k - 0.5 - oy]])
+    x = cv2.warpAffine(img, to_img, (128, 128), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    x = x.astype(np.float32) * (1.0 / 127.5) - 1.0
     outs = m.run(m.det, x[None])
     scores = np.concatenate([o.reshape(-1) for o in outs if o.shape[-1] == 1])
     regs = np.concatenate([o.reshape(-1, 16) for o in outs if o.shape[-1] == 16])
@@ -122,9 +132,8 @@ def crop(img, center, side, angle, size):
     c, si = math.cos(angle) * s, math.sin(angle) * s
     hsz = size * 0.5 - 0.5
     a = np.array([[c, -si, center[0] - (c * hsz - si * hsz)], [si, c, center[1] - (si * hsz + c * hsz)]])
-    coeffs = (a[0, 0], a[0, 1], a[0, 2] + 0.5 * (a[0, 0] + a[0, 1]) - 0.5,
-              a[1, 0], a[1, 1], a[1, 2] + 0.5 * (a[1, 0] + a[1, 1]) - 0.5)
-    return img.transform((size, size), Image.AFFINE, coeffs, resample=Image.BILINEAR), a
+    patch = cv2.warpAffine(img, a, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    return patch, a
 
 
 def mesh(m, img, box, kp):
@@ -132,13 +141,60 @@ def mesh(m, img, box, kp):
     side = max(box[2] - box[0], box[3] - box[1]) * 1.5
     angle = math.atan2(kp[1, 1] - kp[0, 1], kp[1, 0] - kp[0, 0])
     patch, a = crop(img, center, side, angle, 192)
-    x = np.asarray(patch, dtype=np.float32) / 255.0
+    x = patch.astype(np.float32) * (1.0 / 255.0)
     coords, flag = m.run(m.mesh, x[None])
     pts = coords.reshape(468, 3)
     xy = pts[:, :2] - 0.5
     img_xy = xy @ a[:, :2].T + a[:, 2]
     presence = 1.0 / (1.0 + math.exp(-float(np.clip(flag.reshape(-1)[0], -100, 100))))
     return img_xy, presence
+
+
+EYES = ([33, 133, 160, 158, 144, 153], [263, 362, 387, 385, 373, 380])
+
+
+def eyes_closed(m, grey, p):
+    """P(both closed): the eye model on each eye's 24x24 crop (1.6x the eye
+    width, centred on the lids, rotated with the eye line)."""
+    probs = []
+    for idx in EYES:
+        a, b = p[idx[0]], p[idx[1]]
+        c = p[idx[2:]].mean(0)
+        d = b - a if b[0] >= a[0] else a - b
+        width = float(np.hypot(d[0], d[1]))
+        u = d / width if width > 1e-3 else np.array([1.0, 0.0])
+        step = max(width * 1.6, 1.0) / 24
+        # output pixel (col, row) -> image: c + ((col + 0.5) * step - side/2) * u + (...) * perp
+        half = 12 * step
+        mat = np.array(
+            [
+                [u[0] * step, -u[1] * step, c[0] + (0.5 * step - half) * (u[0] - u[1])],
+                [u[1] * step, u[0] * step, c[1] + (0.5 * step - half) * (u[1] + u[0])],
+            ]
+        )
+        crop_ = cv2.warpAffine(grey, mat, (24, 24), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        x = (crop_.astype(np.float32) * (1.0 / 255.0))[None, None]
+        out = m.run(m.eye, x)[0].reshape(-1)
+        e = np.exp(out - out.max())
+        probs.append(float(e[0] / e.sum()))
+    return min(probs)
+
+
+def pad_real(m, bgr, box):
+    h, w = bgr.shape[:2]
+    bw, bh = max(box[2] - box[0], 1.0), max(box[3] - box[1], 1.0)
+    scale = max(min(2.7, (h - 1) / bh, (w - 1) / bw), 0.0)
+    nw, nh = bw * scale, bh * scale
+    cx, cy = box[0] + bw / 2, box[1] + bh / 2
+    x0 = max(min(cx - nw / 2, w - 1 - nw), 0.0)
+    y0 = max(min(cy - nh / 2, h - 1 - nh), 0.0)
+    sx, sy = nw / 128, nh / 128
+    mat = np.array([[sx, 0, x0 + 0.5 * sx - 0.5], [0, sy, y0 + 0.5 * sy - 0.5]])
+    patch = cv2.warpAffine(bgr, mat, (128, 128), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    x = np.ascontiguousarray(patch.transpose(2, 0, 1)[None], dtype=np.float32)
+    out = m.run(m.pad, x)[0].reshape(-1)
+    e = np.exp(out - out.max())
+    return float(e[0] / e.sum())
 
 
 def features(p):
@@ -171,29 +227,40 @@ def quality(img, pts, width):
         [pts[RIGHT_EYE].mean(0), pts[LEFT_EYE].mean(0), pts[NOSE], pts[MOUTH_CORNERS[0]], pts[MOUTH_CORNERS[1]]]
     )
     a = similarity(TEMPLATE, five)  # aligned crop -> image
-    coeffs = tuple(a.reshape(-1))
-    face = np.asarray(img.transform((112, 112), Image.AFFINE, coeffs, resample=Image.BILINEAR), dtype=np.float32)
-    y = face @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    lap = y[1:-1, :-2] + y[1:-1, 2:] + y[:-2, 1:-1] + y[2:, 1:-1] - 4 * y[1:-1, 1:-1]
-    sharp = min(max((math.log(float(lap.var()) + 1.0) - 2.5) / 3.0, 0.0), 1.0)
+    face = cv2.warpAffine(img, a, (112, 112), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    y = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lap = cv2.Laplacian(y[14:-14, 14:-14], cv2.CV_32F, ksize=1)
+    sharp_raw = math.log(float(lap.var()) + 1.0)
+    sharp = min(max((sharp_raw - 2.5) / 3.0, 0.0), 1.0)
     mean = float(y.mean())
     clipped = float(((y < 8) | (y > 247)).mean())
     exposure = min(max(1 - abs(mean - 128) / 110 - 2 * clipped, 0.0), 1.0)
     size = min(max(width / 120.0, 0.0), 1.0)
-    return 100 * (0.2 * size + 0.25 * sharp + 0.3 * exposure + 0.25)
+    return 100 * (0.2 * size + 0.25 * sharp + 0.3 * exposure + 0.25), sharp_raw
 
 
-def frame(m, img):
-    faces = detect(m, img)
-    if len(faces) != 1:
-        return False
-    box, _, kp = faces[0]
-    pts, presence = mesh(m, img, box, kp)
-    if presence < 0.5:
-        return False
-    ear, mar, width = features(pts)
-    quality(img, pts, width)
-    return True
+class Frame:
+    """Per-frame state a session keeps: when the passive model last ran."""
+
+    def __init__(self):
+        self.last_pad = None
+        self.pads = []
+
+    def __call__(self, m, img, bgr, grey, t_ms):
+        faces = detect(m, img)
+        if len(faces) != 1:
+            return False
+        box, _, kp = faces[0]
+        pts, presence = mesh(m, img, box, kp)
+        if presence < 0.5:
+            return False
+        ear, mar, width = features(pts)
+        closed = eyes_closed(m, grey, pts)
+        quality(img, pts, width)
+        if self.last_pad is None or t_ms - self.last_pad >= 100:
+            self.pads.append(pad_real(m, bgr, box))
+            self.last_pad = t_ms
+        return closed is not None
 
 
 def main():
@@ -206,24 +273,30 @@ def main():
     names = sorted(f for f in os.listdir(args.frames) if f.lower().endswith((".jpg", ".jpeg", ".png", ".bmp")))
     if not names:
         sys.exit(f"peer: no image files in {args.frames}")
-    imgs = [Image.open(os.path.join(args.frames, f)).convert("RGB") for f in names]
-    for im in imgs:
-        im.load()
+    # decoded once, like realface bench: BGR as OpenCV reads it, plus the
+    # RGB and grey views the models want (a camera hands over one of them)
+    bgrs = [cv2.imread(os.path.join(args.frames, f), cv2.IMREAD_COLOR) for f in names]
+    rgbs = [cv2.cvtColor(b, cv2.COLOR_BGR2RGB) for b in bgrs]
+    greys = [cv2.cvtColor(b, cv2.COLOR_BGR2GRAY) for b in bgrs]
     m = Models(args.threads)
+    frame = Frame()
     warm = min(100, args.iterations)
     found = 0
+    n_img = len(bgrs)
     for i in range(warm):
-        found += frame(m, imgs[i % len(imgs)])
+        j = i % n_img
+        found += frame(m, rgbs[j], bgrs[j], greys[j], i * 33)
     m.model_seconds = 0.0
     t0 = time.perf_counter()
     for i in range(warm, args.iterations):
-        found += frame(m, imgs[i % len(imgs)])
+        j = i % n_img
+        found += frame(m, rgbs[j], bgrs[j], greys[j], i * 33)
     wall = time.perf_counter() - t0
     n = args.iterations - warm
     report = {
         "peer": "python",
         "frames_dir": args.frames,
-        "distinct_frames": len(imgs),
+        "distinct_frames": n_img,
         "ort_intra_threads": args.threads,
         "pipeline_frames": args.iterations,
         "pipeline_fps": n / wall,
@@ -231,7 +304,7 @@ def main():
         "model_ms_per_frame": m.model_seconds * 1e3 / n,
         "outside_models_share": max(wall - m.model_seconds, 0.0) / wall,
         "faces_found_share": found / args.iterations,
-        "versions": {"onnxruntime": ort.__version__, "numpy": np.__version__, "Pillow": Image.__version__},
+        "versions": {"onnxruntime": ort.__version__, "numpy": np.__version__, "opencv": cv2.__version__},
     }
     if args.json:
         print(json.dumps(report, indent=2))

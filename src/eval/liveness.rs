@@ -22,7 +22,7 @@ use super::liveness_cv::{
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
 use crate::liveness::actions::{Action, ActionParams};
-use crate::liveness::features::FrameFeatures;
+use crate::liveness::measure::measure_face;
 use crate::liveness::pad::{PadOptions, DEFAULT_PAD_THRESHOLD};
 use crate::session::certify::CertifyTicket;
 use crate::session::challenge::ChallengeSpec;
@@ -153,18 +153,14 @@ pub fn signals(
         let Ok((mesh, _, map)) = engine.landmarks(img, face) else {
             continue;
         };
-        let mut f = FrameFeatures::from_mesh(&mesh);
-        f.sharpness = crate::session::face_sharpness(img, &map);
-        let Ok(eyes) = engine.eye_state().run(img, &mesh) else {
+        let due = last_pad.is_none_or(|l| fr.t_ms.saturating_sub(l) >= pad_interval_ms);
+        let Ok(m) = measure_face(engine, img, &mesh, &map, &face.bbox, due) else {
             continue;
         };
-        f.eyes_closed = eyes.both_closed();
-        out.frames.push((fr.t_ms, f));
-        if last_pad.is_none_or(|l| fr.t_ms.saturating_sub(l) >= pad_interval_ms) {
-            if let Ok(p) = engine.pad().real_probability(img, &face.bbox) {
-                out.pad.push(p);
-                last_pad = Some(fr.t_ms);
-            }
+        out.frames.push((fr.t_ms, m.features));
+        if let Some(p) = m.pad_real {
+            out.pad.push(p);
+            last_pad = Some(fr.t_ms);
         }
     }
     out

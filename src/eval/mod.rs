@@ -72,7 +72,7 @@ fn embed_one(engine: &FaceEngine, root: &Path, path: &str) -> ImageOutcome {
         message: None,
         embedding: None,
     };
-    let result = engine.load(&root.join(path)).and_then(|img| {
+    let result = engine.load(root.join(path)).and_then(|img| {
         let faces = engine.detect(&img)?;
         out.faces = Some(faces.len());
         let face = engine.select_face(faces)?;

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod eye_state;
 pub mod features;
 pub mod flat;
+pub mod measure;
 pub mod pad;
 pub mod pad_model;
 pub mod parallax;

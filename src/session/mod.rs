@@ -34,8 +34,9 @@ use crate::geometry::{Affine, BBox, Point};
 use crate::liveness::actions::{Action, ActionDetector, ActionParams, History};
 use crate::liveness::features::FrameFeatures;
 use crate::liveness::flat::FlatMotion;
+use crate::liveness::measure::measure_face;
 use crate::liveness::pad::{PadEvidence, PadOptions};
-use crate::quality::{assess, Quality};
+use crate::quality::{assess_aligned, Quality};
 use crate::track::{TrackOutcome, Tracked, Tracker};
 use certify::CertifyTicket;
 use challenge::ChallengeSpec;
@@ -136,11 +137,6 @@ impl SessionOptions {
         }
         Ok(())
     }
-}
-
-/// Detail of the aligned face (see [`FrameFeatures::sharpness`]).
-pub(crate) fn face_sharpness(frame: &RgbImage, map: &Affine) -> f32 {
-    crate::liveness::passive::laplacian_log_variance(&crate::align::aligned_image(frame, map))
 }
 
 /// The reference identity.
@@ -444,17 +440,16 @@ impl VerificationSession {
             bbox, mesh, map, ..
         } = tracked;
         self.face_frames += 1;
-        let mut f = FrameFeatures::from_mesh(&mesh);
-        f.eyes_closed = self.engine.eye_state().run(frame, &mesh)?.both_closed();
-        f.sharpness = face_sharpness(frame, &map);
-        if self.pad.due(t_ms, self.options.pad.interval_ms) {
-            let p = self.engine.pad().real_probability(frame, &bbox)?;
+        let pad_due = self.pad.due(t_ms, self.options.pad.interval_ms);
+        let m = measure_face(&self.engine, frame, &mesh, &map, &bbox, pad_due)?;
+        if let Some(p) = m.pad_real {
             self.pad.push(t_ms, p);
         }
+        let f = m.features;
         self.history.push(t_ms, f);
         self.flat.update(&mesh, &f, &self.history);
         let ear_base = self.history.stat(FrameFeatures::ear_norm, 0.75);
-        let quality = assess(frame, &map, &f, ear_base);
+        let quality = assess_aligned(&m.aligned, &f, ear_base);
 
         // Same face throughout: embed periodically and on sudden jumps.
         let center = bbox.center();

@@ -155,7 +155,7 @@ impl VideoSource {
         }
     }
 
-    fn to_rgb(&mut self, frame: &Video) -> Result<RgbImage> {
+    fn convert_rgb(&mut self, frame: &Video) -> Result<RgbImage> {
         let (w, h, fmt) = (frame.width(), frame.height(), frame.format());
         crate::image_io::check_dimensions(w, h, &self.limits)?;
         let fresh =
@@ -256,7 +256,7 @@ impl FrameSource for VideoSource {
                 limit: self.video_limits.max_duration_ms,
             });
         }
-        let image = self.to_rgb(&frame)?;
+        let image = self.convert_rgb(&frame)?;
         Ok(Some(TimedFrame { image, t_ms }))
     }
 

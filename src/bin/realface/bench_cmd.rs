@@ -11,7 +11,9 @@ use realface::landmarks::Roi;
 use realface::liveness::actions::{Action, ActionDetector, ActionParams, History};
 use realface::liveness::features::FrameFeatures;
 use realface::liveness::flat::FlatMotion;
-use realface::quality::assess;
+use realface::liveness::measure::measure_face;
+use realface::liveness::pad::{PadEvidence, PadOptions};
+use realface::quality::{assess, assess_aligned};
 use realface::runtime::model_time;
 use realface::segment::mosaic_background;
 use realface::track::{TrackOutcome, Tracker};
@@ -96,6 +98,7 @@ struct Pipeline {
     history: History,
     flat: FlatMotion,
     action: ActionDetector,
+    pad: PadEvidence,
 }
 
 impl Pipeline {
@@ -105,23 +108,30 @@ impl Pipeline {
             history: History::default(),
             flat: FlatMotion::default(),
             action: ActionDetector::new(Action::Blink, ActionParams::default()),
+            pad: PadEvidence::new(PadOptions::default().threshold),
         }
     }
 
-    /// Detect (or track) + mesh + features + flat cue + action + quality:
-    /// what a session does with every frame. Returns whether a face was found.
+    /// Detect (or track) + mesh + features + eye state + sharpness +
+    /// passive model every 100 ms + flat cue + action + quality: what a
+    /// session does with every frame. Returns whether a face was found.
     fn frame(&mut self, engine: &FaceEngine, img: &RgbImage, t_ms: u64) -> Result<bool> {
         let TrackOutcome::Face(t) = self.tracker.next(engine, img)? else {
             return Ok(false);
         };
-        let f = FrameFeatures::from_mesh(&t.mesh);
+        let due = self.pad.due(t_ms, PadOptions::default().interval_ms);
+        let m = measure_face(engine, img, &t.mesh, &t.map, &t.bbox, due)?;
+        if let Some(p) = m.pad_real {
+            self.pad.push(t_ms, p);
+        }
+        let f = m.features;
         self.history.push(t_ms, f);
         self.flat.update(&t.mesh, &f, &self.history);
         if self.action.update(t_ms, &f, &self.history).is_some() {
             self.action.reset();
         }
         let base = self.history.stat(FrameFeatures::ear_norm, 0.75);
-        std::hint::black_box(assess(img, &t.map, &f, base));
+        std::hint::black_box(assess_aligned(&m.aligned, &f, base));
         Ok(true)
     }
 }

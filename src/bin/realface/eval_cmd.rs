@@ -222,7 +222,14 @@ pub fn eval_pad(
     use realface::eval::pad::{det_curve, pad_report, PadScore};
     use realface::liveness::passive::PassiveCue;
 
-    let cue = PassiveCue::from_name(detector)?;
+    // `model`: the passive model's P(real) per image (fr_liveness.onnx);
+    // else an image cue on the aligned face.
+    let cue = if detector == "model" {
+        None
+    } else {
+        Some(PassiveCue::from_name(detector)?)
+    };
+    let name = cue.map_or("model", PassiveCue::name);
     std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
     let root = root
         .map(Path::to_path_buf)
@@ -246,15 +253,20 @@ pub fn eval_pad(
         .build()
         .map_err(|e| Error::invalid("threads", e.to_string()))?;
     let bar = ProgressBar::new(samples.len() as u64);
-    bar.set_message(format!("scoring {}", cue.name()));
+    bar.set_message(format!("scoring {name}"));
     let scores: Vec<PadScore> = pool.install(|| {
         samples
             .par_iter()
             .map(|s| {
-                let score = engine.load(&root.join(&s.path)).ok().and_then(|img| {
+                let score = engine.load(root.join(&s.path)).ok().and_then(|img| {
                     let face = engine.select_face(engine.detect(&img).ok()?).ok()?;
-                    let (_, _, map) = engine.landmarks(&img, &face).ok()?;
-                    Some(cue.score(&img, &map))
+                    match cue {
+                        None => engine.pad().real_probability(&img, &face.bbox).ok(),
+                        Some(cue) => {
+                            let (_, _, map) = engine.landmarks(&img, &face).ok()?;
+                            Some(cue.score(&img, &map))
+                        }
+                    }
                 });
                 bar.inc(1);
                 PadScore {
@@ -266,7 +278,7 @@ pub fn eval_pad(
             .collect()
     });
     bar.finish_and_clear();
-    let report = pad_report(cue.name(), &scores);
+    let report = pad_report(name, &scores);
     let path = out.join("scores.csv");
     let mut f = std::fs::File::create(&path).map_err(|x| io_err(&path, x))?;
     writeln!(f, "path,label,score").map_err(|x| io_err(&path, x))?;
@@ -282,7 +294,7 @@ pub fn eval_pad(
     }
     if let Err(msg) = crate::plot::write_pad_det(
         &out.join("det.svg"),
-        &format!("PAD DET: {}", cue.name()),
+        &format!("PAD DET: {name}"),
         &det_curve(&scores),
     ) {
         eprintln!("realface: plot not written: {msg}");

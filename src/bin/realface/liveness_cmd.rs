@@ -33,14 +33,14 @@ fn write(path: &Path, text: String) -> Result<()> {
     })
 }
 
+/// A measured attack sequence.
+type Attack = (Sequence, ClipSignals);
+
 /// Real attack sequences and extra genuine captures of the spoof folder:
 /// NUAA prints (24 frames a subject at 10 fps) against the subject's first
 /// live frame; NUAA live captures as genuine passive sessions; the replay
 /// video `apfol/videos/fake2.webm` against the first frame of `real2.webm`.
-fn spoof_material(
-    engine: &FaceEngine,
-    dir: &Path,
-) -> Result<(Vec<(Sequence, ClipSignals)>, Vec<ClipSignals>)> {
+fn spoof_material(engine: &FaceEngine, dir: &Path) -> Result<(Vec<Attack>, Vec<ClipSignals>)> {
     let labels = realface::eval::dataset::read_pad_labels(&dir.join("labels.csv"))?;
     let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for s in &labels {
@@ -60,7 +60,7 @@ fn spoof_material(
             .collect()
     };
     let jobs: Vec<(&(String, String), &Vec<String>)> = groups.iter().collect();
-    let done: Vec<(Option<(Sequence, ClipSignals)>, Option<ClipSignals>)> = jobs
+    let done: Vec<(Option<Attack>, Option<ClipSignals>)> = jobs
         .par_iter()
         .map(|((subject, label), paths)| {
             let frames = at_fps(&load(paths), 10.0);

@@ -186,7 +186,8 @@ enum EvalCommand {
         /// Output folder (report.json, det.svg, scores.csv).
         #[arg(long)]
         out: PathBuf,
-        /// The scorer: a passive cue (sharpness, saturation).
+        /// The scorer: `model` (the passive model, fr_liveness.onnx) or a
+        /// passive image cue (sharpness, saturation).
         #[arg(long)]
         detector: String,
         /// Worker threads (0 = one per core).

@@ -1,0 +1,52 @@
+//! One face frame's measurements, as a session takes them for every frame:
+//! mesh geometry ([`FrameFeatures`]), the eye-state model, the aligned face
+//! (its sharpness feeds the blink guard and the quality score) and, when
+//! due, the passive model. Sessions, `realface bench` and the liveness
+//! evaluation all measure through here, so they measure the same thing.
+
+use image::RgbImage;
+
+use super::features::FrameFeatures;
+use crate::align::aligned_image;
+use crate::engine::FaceEngine;
+use crate::error::Result;
+use crate::geometry::{Affine, BBox};
+use crate::landmarks::Mesh;
+use crate::liveness::passive::laplacian_log_variance;
+
+/// What [`measure_face`] found.
+#[derive(Debug, Clone)]
+pub struct FaceMeasure {
+    /// Geometry, eye state and sharpness.
+    pub features: FrameFeatures,
+    /// The 112x112 aligned face (for the quality score).
+    pub aligned: RgbImage,
+    /// P(real) of the passive model, when it was due.
+    pub pad_real: Option<f32>,
+}
+
+/// Measures one face: `mesh`, its aligned-crop map and its detection box.
+/// `pad_due` runs the passive model too.
+pub fn measure_face(
+    engine: &FaceEngine,
+    frame: &RgbImage,
+    mesh: &Mesh,
+    map: &Affine,
+    bbox: &BBox,
+    pad_due: bool,
+) -> Result<FaceMeasure> {
+    let mut features = FrameFeatures::from_mesh(mesh);
+    features.eyes_closed = engine.eye_state().run(frame, mesh)?.both_closed();
+    let aligned = aligned_image(frame, map);
+    features.sharpness = laplacian_log_variance(&aligned);
+    let pad_real = if pad_due {
+        Some(engine.pad().real_probability(frame, bbox)?)
+    } else {
+        None
+    };
+    Ok(FaceMeasure {
+        features,
+        aligned,
+        pad_real,
+    })
+}
