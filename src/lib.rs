@@ -17,8 +17,8 @@
 //! // `models/`, verifying each model's sha256 and tensor shapes.
 //! let engine = FaceEngine::new(EngineConfig::default())?;
 //!
-//! let reference = engine.load("id_photo.jpg".as_ref())?;
-//! let probe = engine.load("selfie.jpg".as_ref())?;
+//! let reference = engine.load("id_photo.jpg")?;
+//! let probe = engine.load("selfie.jpg")?;
 //! let decision = engine.compare_images(&reference, &probe, DEFAULT_FAR)?;
 //! println!(
 //!     "similarity {:.3}, score {:.1}, same person: {}",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # realface's per-frame pipeline and the Python peer (benches/peer/peer.py:
-# onnxruntime + numpy + Pillow, the same ONNX files, the detector on every
+# onnxruntime + numpy + OpenCV, the same ONNX files, the detector on every
 # frame) on the same frames, in the same run, alternating ROUNDS times; prints
 # both medians and the ratio. The peer's packages are pinned in
 # requirements.txt and installed from PyPI into .venv-peer/ (git-ignored).

@@ -14,6 +14,8 @@
 //!   step looser** (a margin for people the fit never saw); if no value
 //!   reaches it, the strictest of those with the highest recall (no margin);
 //!   with fewer than [`MIN_EVENTS`] training events the shipped default stays;
+//!   never looser than the knob's security floor (turn 15°, nod 6°, mouth
+//!   0.3, blink 0.3: below them synthetic attacks got through);
 //! - the passive gate is the geometric mean of the lowest genuine and the
 //!   highest attack session median P(real) of the training groups (the
 //!   midpoint in log scale, where the model's outputs live); if they overlap,
@@ -169,11 +171,15 @@ pub fn recall_over(action: Action, params: ActionParams, clips: &[&ClipSignals])
     r
 }
 
-/// One fitted threshold: its grid (strict last) and how to set it.
+/// One fitted threshold: its grid (strict last), its security floor (the
+/// loosest value allowed whatever the fit says: measured against the
+/// synthetic attacks, a turn below 15° lets a print turned in depth through)
+/// and how to set it.
 struct Knob {
     action: Action,
     name: &'static str,
     grid: &'static [f32],
+    floor: f32,
     set: fn(&mut ActionParams, f32),
 }
 
@@ -182,30 +188,35 @@ const KNOBS: [Knob; 5] = [
         action: Action::Blink,
         name: "blink_eye_closed",
         grid: &[0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
+        floor: 0.3,
         set: |p, v| p.blink_eye_closed = v,
     },
     Knob {
         action: Action::MouthOpen,
         name: "mouth_open",
         grid: &[0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6],
+        floor: 0.3,
         set: |p, v| p.mouth_open = v,
     },
     Knob {
         action: Action::TurnLeft,
         name: "turn_deg",
         grid: &[8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 25.0],
+        floor: 15.0,
         set: |p, v| p.turn_deg = v,
     },
     Knob {
         action: Action::TurnRight,
         name: "turn_deg",
         grid: &[8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 25.0],
+        floor: 15.0,
         set: |p, v| p.turn_deg = v,
     },
     Knob {
         action: Action::Nod,
         name: "nod_down_deg",
         grid: &[4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0],
+        floor: 6.0,
         set: |p, v| p.nod_down_deg = v,
     },
 ];
@@ -252,7 +263,7 @@ pub fn fit_actions(
             }
         }
         let Some(i) = strict_ok else {
-            let v = knob.grid[best.1];
+            let v = knob.grid[best.1].max(knob.floor);
             notes.insert(
                 key,
                 format!(
@@ -267,7 +278,7 @@ pub fn fit_actions(
             }
             continue;
         };
-        let v = knob.grid[i.saturating_sub(1)];
+        let v = knob.grid[i.saturating_sub(1)].max(knob.floor);
         notes.insert(
             key,
             format!("strictest at target {}, one step looser: {v}", knob.grid[i]),

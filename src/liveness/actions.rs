@@ -13,7 +13,8 @@
 //! - **mouth open**: the corrected mouth ratio exceeds `mouth_open` and rises
 //!   `mouth_rise` above the closed-mouth baseline (25th percentile) — talking
 //!   and smiling open it far less (measured on the shared clips);
-//! - **turn left / right**: yaw moves `turn_deg` away from the median; *left*
+//! - **turn left / right**: yaw moves `turn_deg` away from the median (and
+//!   the nose `turn_nose` across the face), held for `turn_hold_ms`; *left*
 //!   and *right* are the user's own, for an unmirrored camera image (nose
 //!   toward the image's right = the user's left); set `mirrored` for frames
 //!   that were flipped like a selfie preview;
@@ -119,6 +120,10 @@ pub struct ActionParams {
     /// some yaw but keeps its nose centred between its own outline (measured:
     /// at most 0.27 for prints turned by up to 40°, 0.4-0.6 for real turns).
     pub turn_nose: f32,
+    /// A turn must be held this long (ms, consecutive frames): a real head
+    /// turn is a pose held for a moment, a warped picture's single frame at
+    /// the edge of the threshold is not.
+    pub turn_hold_ms: u64,
     /// Pitch drop for the first half of a nod, degrees.
     pub nod_down_deg: f32,
     /// Pitch must come back within this many degrees of the baseline.
@@ -139,8 +144,9 @@ impl Default for ActionParams {
             blink_max_ms: 3000,
             mouth_open: 0.4,
             mouth_rise: 0.2,
-            turn_deg: 14.0,
+            turn_deg: 15.0,
             turn_nose: 0.35,
+            turn_hold_ms: 100,
             nod_down_deg: 8.0,
             nod_return_deg: 3.0,
             nod_max_ms: 3000,
@@ -305,12 +311,40 @@ impl ActionDetector {
                 };
                 let delta = (f.yaw - base) * yaw_sign * want;
                 let nose = (f.nose_offset - base_nose) * yaw_sign * want;
-                (delta >= p.turn_deg && nose >= p.turn_nose).then_some(ActionEvent {
-                    action: self.action,
-                    start_ms: t_ms,
-                    end_ms: t_ms,
-                    strength: (delta / p.turn_deg).min(nose / p.turn_nose),
-                })
+                let strength = (delta / p.turn_deg).min(nose / p.turn_nose);
+                if !(delta >= p.turn_deg && nose >= p.turn_nose) {
+                    self.phase = Phase::Idle;
+                    return None;
+                }
+                match self.phase {
+                    Phase::Idle => {
+                        self.phase = Phase::Active {
+                            since_ms: t_ms,
+                            peak: strength,
+                            base,
+                        };
+                        (p.turn_hold_ms == 0).then_some(ActionEvent {
+                            action: self.action,
+                            start_ms: t_ms,
+                            end_ms: t_ms,
+                            strength,
+                        })
+                    }
+                    Phase::Active { since_ms, peak, .. } => {
+                        let peak = peak.max(strength);
+                        self.phase = Phase::Active {
+                            since_ms,
+                            peak,
+                            base,
+                        };
+                        (t_ms.saturating_sub(since_ms) >= p.turn_hold_ms).then_some(ActionEvent {
+                            action: self.action,
+                            start_ms: since_ms,
+                            end_ms: t_ms,
+                            strength: peak,
+                        })
+                    }
+                }
             }
             Action::Nod => {
                 let base = self

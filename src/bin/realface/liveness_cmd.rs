@@ -165,10 +165,10 @@ pub fn eval_liveness(
         Some(dir) => spoof_material(&engine, dir)?,
         None => (Vec::new(), Vec::new()),
     };
-    // Synthetic attacks from the first frame of every third clip (30 frames
-    // at 10 fps each, as made by `eval::attacks`).
+    // Synthetic attacks from the first frame of every clip (30 frames at
+    // 10 fps each, as made by `eval::attacks`).
     let mut synthetic = Vec::new();
-    for (c, first, _) in measured.iter().step_by(3) {
+    for (c, first, _) in measured.iter() {
         for kind in AttackKind::ALL {
             synthetic.push(Sequence {
                 name: c.name.clone(),
