@@ -328,6 +328,37 @@ impl OnnxModel {
         self.sessions[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Runs a classifier on one input of `shape` (row-major `data`) and
+    /// returns the softmax of its first output, which must hold `classes`
+    /// values.
+    pub(crate) fn classify(
+        &self,
+        shape: (usize, usize, usize, usize),
+        data: Vec<f32>,
+        classes: usize,
+    ) -> Result<Vec<f32>> {
+        let stage = self.spec.name;
+        let input = ndarray::Array4::from_shape_vec(shape, data).map_err(|e| Error::Inference {
+            stage,
+            message: e.to_string(),
+        })?;
+        let out = self.run(input.view().into_dyn())?;
+        let logits: Vec<f32> = out
+            .first()
+            .map(|a| a.iter().copied().collect())
+            .unwrap_or_default();
+        if logits.len() != classes {
+            return Err(Error::Inference {
+                stage,
+                message: format!("{} outputs, expected {classes}", logits.len()),
+            });
+        }
+        let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f32> = logits.iter().map(|x| (x - m).exp()).collect();
+        let sum: f32 = e.iter().sum();
+        Ok(e.iter().map(|x| x / sum).collect())
+    }
+
     /// Runs the model on one NHWC float32 input; returns the outputs in the
     /// order of the spec, each checked to be finite.
     pub(crate) fn run(&self, input: ArrayViewD<'_, f32>) -> Result<Vec<ArrayD<f32>>> {

@@ -57,13 +57,6 @@ pub struct EyeStateModel {
 /// the shared clips score > 0.9 on index 1).
 const CLOSED: usize = 0;
 
-fn softmax2(a: f32, b: f32) -> [f32; 2] {
-    let m = a.max(b);
-    let (ea, eb) = ((a - m).exp(), (b - m).exp());
-    let s = ea + eb;
-    [ea / s, eb / s]
-}
-
 /// The 24x24 grey crop of one eye, values in [0, 1] (black outside the image).
 pub fn eye_crop(img: &RgbImage, mesh: &Mesh, idx: &[usize; 6]) -> Vec<f32> {
     let a = mesh.point(idx[0]);
@@ -111,25 +104,8 @@ impl EyeStateModel {
     }
 
     fn closed(&self, crop: Vec<f32>) -> Result<f32> {
-        let input =
-            ndarray::Array4::from_shape_vec((1, 1, EYE_INPUT, EYE_INPUT), crop).map_err(|e| {
-                crate::Error::Inference {
-                    stage: "eye_state",
-                    message: e.to_string(),
-                }
-            })?;
-        let out = self.model.run(input.view().into_dyn())?;
-        let v: Vec<f32> = out
-            .first()
-            .map(|a| a.iter().copied().collect())
-            .unwrap_or_default();
-        match v.as_slice() {
-            [a, b] => Ok(softmax2(*a, *b)[CLOSED]),
-            _ => Err(crate::Error::Inference {
-                stage: "eye_state",
-                message: format!("{} outputs, expected 2", v.len()),
-            }),
-        }
+        let p = self.model.classify((1, 1, EYE_INPUT, EYE_INPUT), crop, 2)?;
+        Ok(p[CLOSED])
     }
 
     /// Closed-eye probability of each eye of the face given by its mesh.

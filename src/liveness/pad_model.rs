@@ -13,7 +13,7 @@ use std::path::Path;
 use image::RgbImage;
 
 use crate::config::RuntimeConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::geometry::BBox;
 use crate::models;
 use crate::runtime::OnnxModel;
@@ -72,26 +72,7 @@ impl PadModel {
                 buf[2 * plane + i] = p[0];
             }
         }
-        let input =
-            ndarray::Array4::from_shape_vec((1, 3, n, n), buf).map_err(|e| Error::Inference {
-                stage: "pad_liveness",
-                message: e.to_string(),
-            })?;
-        let out = self.model.run(input.view().into_dyn())?;
-        let v: Vec<f32> = out
-            .first()
-            .map(|a| a.iter().copied().collect())
-            .unwrap_or_default();
-        if v.len() != 3 {
-            return Err(Error::Inference {
-                stage: "pad_liveness",
-                message: format!("{} outputs, expected 3", v.len()),
-            });
-        }
-        let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let e: Vec<f32> = v.iter().map(|x| (x - m).exp()).collect();
-        let s: f32 = e.iter().sum();
-        Ok(e[0] / s)
+        Ok(self.model.classify((1, 3, n, n), buf, 3)?[0])
     }
 }
 
