@@ -391,11 +391,7 @@ pub fn evaluate(
     for action in Action::ALL {
         let mut total = Recall::default();
         for (_, _, s) in &material.clips {
-            let r = recall(action, fold(&s.group).params, s);
-            total.events += r.events;
-            total.found += r.found;
-            total.detections += r.detections;
-            total.unmatched += r.unmatched;
+            total.add(recall(action, fold(&s.group).params, s));
         }
         detection.insert(action.name().into(), total);
     }

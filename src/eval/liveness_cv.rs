@@ -130,7 +130,8 @@ impl Recall {
         }
     }
 
-    fn add(&mut self, o: Recall) {
+    /// Adds another count.
+    pub fn add(&mut self, o: Recall) {
         self.events += o.events;
         self.found += o.found;
         self.detections += o.detections;
@@ -183,6 +184,9 @@ struct Knob {
     set: fn(&mut ActionParams, f32),
 }
 
+/// Both turn directions share one threshold, so one grid.
+const TURN_GRID: &[f32] = &[8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 25.0];
+
 const KNOBS: [Knob; 5] = [
     Knob {
         action: Action::Blink,
@@ -201,14 +205,14 @@ const KNOBS: [Knob; 5] = [
     Knob {
         action: Action::TurnLeft,
         name: "turn_deg",
-        grid: &[8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 25.0],
+        grid: TURN_GRID,
         floor: 15.0,
         set: |p, v| p.turn_deg = v,
     },
     Knob {
         action: Action::TurnRight,
         name: "turn_deg",
-        grid: &[8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0, 25.0],
+        grid: TURN_GRID,
         floor: 15.0,
         set: |p, v| p.turn_deg = v,
     },
