@@ -24,7 +24,7 @@ fn actions(c: &mut Criterion) {
         b.iter(|| {
             t += 33;
             history.push(t, feats);
-            flat.update(&f.mesh, &feats, &history);
+            flat.update(&feats, &history);
             det.update(t, &feats, &history)
         })
     });

@@ -30,7 +30,7 @@ fn per_frame(e: &FaceEngine, frames: &[RgbImage], detect_every: usize, c: &mut C
             if let TrackOutcome::Face(tr) = tracker.next(e, img).expect("track") {
                 let f = FrameFeatures::from_mesh(&tr.mesh);
                 history.push(t, f);
-                flat.update(&tr.mesh, &f, &history);
+                flat.update(&f, &history);
                 det.update(t, &f, &history);
                 let base = history.stat(FrameFeatures::ear_norm, 0.75);
                 Some(assess(img, &tr.map, &f, base))

@@ -93,7 +93,7 @@ fn challenge(actions: Option<&str>) -> realface::Result<ChallengeSpec> {
         None => Ok(ChallengeSpec::Random(2)),
         Some(list) => Ok(ChallengeSpec::Fixed(
             list.split(',')
-                .map(Action::from_name)
+                .map(str::parse::<Action>)
                 .collect::<realface::Result<Vec<_>>>()?,
         )),
     }
@@ -111,11 +111,8 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        let ticket = registry.claim(&registry.issue(now)?.certify_id, now)?;
-        let options = SessionOptions {
-            challenge: challenge(args.actions.as_deref())?,
-            ..SessionOptions::default()
-        };
+        let ticket = registry.claim(registry.issue(now)?.certify_id(), now)?;
+        let options = SessionOptions::default().with_challenge(challenge(args.actions.as_deref())?);
         let session =
             VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
         let src: Box<dyn FrameSource> = match &args.frames {

@@ -39,7 +39,7 @@ fn main() -> realface::Result<()> {
         let faces = engine.detect(img)?;
         let n = faces.len();
         match faces.first().map(|face| engine.landmarks(img, face)) {
-            Some(Ok((mesh, _, _))) => {
+            Some(Ok(realface::FaceLandmarks { mesh, .. })) => {
                 let x = FrameFeatures::from_mesh(&mesh);
                 println!(
                     "{},{n},{:.4},{:.4},{:.1},{:.1},{:.1},{:.3},{:.3},{:.3},{:.0}",

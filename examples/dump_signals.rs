@@ -47,7 +47,7 @@ fn main() -> realface::Result<()> {
             println!("{},0,,,,,,,,,,{},{}", f.t_ms, img.width(), img.height());
             continue;
         };
-        let (mesh, _, map) = engine.landmarks(img, face)?;
+        let realface::FaceLandmarks { mesh, map, .. } = engine.landmarks(img, face)?;
         let x = FrameFeatures::from_mesh(&mesh);
         let eyes = engine.eye_state().run(img, &mesh)?;
         let pad = engine.pad().real_probability(img, &face.bbox)?;
@@ -62,9 +62,7 @@ fn main() -> realface::Result<()> {
             eyes.right_closed,
             eyes.left_closed,
             pad,
-            realface::liveness::passive::laplacian_log_variance(&realface::align::aligned_image(
-                img, &map
-            )),
+            realface::sharpness::laplacian_log_variance(&realface::align::aligned_image(img, &map)),
             face.bbox.w,
             img.width(),
             img.height()

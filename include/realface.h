@@ -18,6 +18,12 @@
 typedef struct RfEngine RfEngine;
 
 /**
+ * Opaque certifyId registry handle: the ids claimed through it cannot be
+ * claimed again.
+ */
+typedef struct RfRegistry RfRegistry;
+
+/**
  * Opaque session handle.
  */
 typedef struct RfSession RfSession;
@@ -85,20 +91,72 @@ int32_t rf_engine_new(const char *model_dir, const char *ort_library, struct RfE
 void rf_engine_free(struct RfEngine *engine);
 
 /**
- * Starts a session: `certify_id` (non-empty), a reference photo as encoded
- * image bytes, and `options_json` (a `SessionOptions` JSON object; null =
- * defaults). Writes the handle to `*out`.
+ * Creates an empty certifyId registry. Writes the handle to `*out`.
  *
  * # Safety
- * `engine` a live handle; strings null or NUL-terminated; `reference` points
- * to `reference_len` bytes; `out` writable.
+ * `out` must be writable.
+ */
+int32_t rf_registry_new(struct RfRegistry **out);
+
+/**
+ * Issues a certifyId on the device (no server): writes
+ * `{"certifyId": ..., "challengeNonce": ..., "expiresMs": ...}` to
+ * `*json_out` (free it with `rf_string_free`). Start its session with a
+ * null nonce.
+ *
+ * # Safety
+ * `registry` a live handle; `json_out` writable.
+ */
+int32_t rf_registry_issue(const struct RfRegistry *registry, char **json_out);
+
+/**
+ * Destroys a registry (null is a no-op).
+ *
+ * # Safety
+ * `registry` null or a live handle, freed once.
+ */
+void rf_registry_free(struct RfRegistry *registry);
+
+/**
+ * Starts a session. The certifyId is claimed through `registry`: with a
+ * null `challenge_nonce` it must have been issued by that registry
+ * (`rf_registry_issue`); otherwise it was issued by a server, with that
+ * nonce (at least 32 hex digits) and expiry (`expires_ms`, Unix ms).
+ * `reference` is a photo as encoded image bytes, with exactly one face;
+ * `options_json` a `SessionOptions` JSON object, partial or null (defaults).
+ * Writes the handle to `*out`.
+ *
+ * # Safety
+ * `engine` and `registry` live handles; strings null or NUL-terminated;
+ * `reference` points to `reference_len` bytes; `out` writable.
  */
 int32_t rf_session_new(const struct RfEngine *engine,
+                       const struct RfRegistry *registry,
                        const char *certify_id,
+                       const char *challenge_nonce,
+                       uint64_t expires_ms,
                        const uint8_t *reference,
                        size_t reference_len,
                        const char *options_json,
                        struct RfSession **out);
+
+/**
+ * [`rf_session_new`] with a stored reference embedding (`dim` floats, the
+ * embedder's length) instead of a photo. A NaN, infinite, all-zero or
+ * wrong-length vector is refused (INVALID_ARGUMENT or NON_FINITE_OUTPUT).
+ *
+ * # Safety
+ * As [`rf_session_new`]; `embedding` points to `dim` floats.
+ */
+int32_t rf_session_new_embedding(const struct RfEngine *engine,
+                                 const struct RfRegistry *registry,
+                                 const char *certify_id,
+                                 const char *challenge_nonce,
+                                 uint64_t expires_ms,
+                                 const float *embedding,
+                                 size_t dim,
+                                 const char *options_json,
+                                 struct RfSession **out);
 
 /**
  * Pushes one raw frame (format: 0 RGB, 1 RGBA, 2 BGRA, 3 grey; `stride` in

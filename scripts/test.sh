@@ -10,8 +10,11 @@ bash scripts/system-deps.sh
 bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --release --all-targets --all-features -- -D warnings
+# API docs build without a warning (broken intra-doc links included)
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features ffi
 # the C ABI's shared library (C example test) and the desktop example (Xvfb test)
-cargo build --release --all-features --lib --examples
+cargo build --release --all-features --examples
+cargo rustc --release --all-features --lib --crate-type cdylib
 log=$(mktemp)
 cargo test --release --all-features 2>&1 | tee "$log"
 # Fuzz smoke: every fuzz target for a minute (REALFACE_FUZZ_SECONDS to change).

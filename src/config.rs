@@ -64,6 +64,39 @@ pub struct RuntimeConfig {
     /// Sessions per model, so that this many threads can run a model at once
     /// (offline evaluation with rayon); 1 for a live session.
     pub sessions_per_model: usize,
+    /// Model files held in memory (apps that bundle their models as assets):
+    /// a model found here is not read from the model folder. Its sha256 is
+    /// checked all the same.
+    pub bundled_models: ModelBundle,
+}
+
+/// Model files in memory, by file name (e.g. `face_landmark.onnx`).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ModelBundle(std::collections::BTreeMap<String, std::sync::Arc<[u8]>>);
+
+impl ModelBundle {
+    /// Adds (or replaces) a model file's bytes.
+    pub fn insert(&mut self, file: impl Into<String>, bytes: impl Into<std::sync::Arc<[u8]>>) {
+        self.0.insert(file.into(), bytes.into());
+    }
+
+    /// The bytes of a model file, if bundled.
+    pub fn get(&self, file: &str) -> Option<&[u8]> {
+        self.0.get(file).map(|b| &b[..])
+    }
+
+    /// Whether nothing is bundled.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for ModelBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, v.len())))
+            .finish()
+    }
 }
 
 /// Configuration of a [`crate::FaceEngine`].
@@ -95,6 +128,7 @@ impl Default for EngineConfig {
                 library_path: None,
                 intra_threads: 1,
                 sessions_per_model: 1,
+                bundled_models: ModelBundle::default(),
             },
             model_dir: None,
             detector: DetectorChoice::Auto,
@@ -120,7 +154,19 @@ impl EngineConfig {
         self
     }
 
-    /// Sets the model folder.
+    /// Bundles a model file's bytes (e.g. `include_bytes!` or an app asset):
+    /// it is loaded from memory instead of the model folder, after the same
+    /// sha256 and shape checks.
+    pub fn with_model_bytes(
+        mut self,
+        file: impl Into<String>,
+        bytes: impl Into<std::sync::Arc<[u8]>>,
+    ) -> Self {
+        self.runtime.bundled_models.insert(file, bytes);
+        self
+    }
+
+    /// Folder with the model files.
     pub fn with_model_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.model_dir = Some(dir.into());
         self

@@ -119,6 +119,7 @@ impl FaceEmbedder {
         let buf = input.as_slice_mut().ok_or(Error::Inference {
             stage: "embed",
             message: "input buffer not contiguous".into(),
+            source: None,
         })?;
         for (i, chunk) in buf.chunks_exact_mut(n * n * 3 * per).enumerate() {
             let (img, map) = faces[i];
@@ -132,12 +133,14 @@ impl FaceEmbedder {
         let raw = out.first().ok_or(Error::Inference {
             stage: "embed",
             message: "no output".into(),
+            source: None,
         })?;
         let flat: Vec<f32> = raw.iter().copied().collect();
         if flat.len() != faces.len() * per * EMBEDDING_DIM {
             return Err(Error::Inference {
                 stage: "embed",
                 message: "output size".into(),
+                source: None,
             });
         }
         flat.chunks_exact(EMBEDDING_DIM * per)

@@ -21,6 +21,18 @@ use crate::liveness::pad_model::PadModel;
 use crate::models::resolve_model_dir;
 use crate::segment::Segmenter;
 
+/// A face's landmarks: the mesh, the five alignment points and the
+/// aligned-crop -> image map they give.
+#[derive(Debug, Clone)]
+pub struct FaceLandmarks {
+    /// The 468-point mesh.
+    pub mesh: Mesh,
+    /// Eye centres, nose tip, mouth corners (image pixels).
+    pub five: [Point; 5],
+    /// 112x112 aligned crop -> image.
+    pub map: Affine,
+}
+
 /// Everything the pipeline found about the one face of a photo.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaceAnalysis {
@@ -150,20 +162,20 @@ impl FaceEngine {
 
     /// Mesh and alignment for a detected face. A mesh whose presence score is
     /// below the configured minimum means the detection was not a usable face.
-    pub fn landmarks(&self, img: &RgbImage, face: &Face) -> Result<(Mesh, [Point; 5], Affine)> {
+    pub fn landmarks(&self, img: &RgbImage, face: &Face) -> Result<FaceLandmarks> {
         self.landmarks_in(img, Roi::from_face(face))
     }
 
     /// Mesh and alignment in a region (a detection's, or the previous
     /// frame's mesh for tracking); `NO_FACE` when the mesh sees no face there.
-    pub fn landmarks_in(&self, img: &RgbImage, roi: Roi) -> Result<(Mesh, [Point; 5], Affine)> {
+    pub fn landmarks_in(&self, img: &RgbImage, roi: Roi) -> Result<FaceLandmarks> {
         let mesh = self.mesh.run(img, roi)?;
         if mesh.presence < self.config.min_mesh_presence {
             return Err(Error::NoFace);
         }
         let five = mesh.five_points();
         let map = alignment(&five).ok_or(Error::NoFace)?;
-        Ok((mesh, five, map))
+        Ok(FaceLandmarks { mesh, five, map })
     }
 
     /// The embedding of one aligned face (aligned-crop -> image map), with
@@ -175,6 +187,7 @@ impl FaceEngine {
             .ok_or(Error::Inference {
                 stage: "embed",
                 message: "no embedding".into(),
+                source: None,
             })
     }
 
@@ -183,7 +196,11 @@ impl FaceEngine {
         let faces = self.detect(img)?;
         let faces_in_image = faces.len();
         let face = self.select_face(faces)?;
-        let (mesh, five_points, map) = self.landmarks(img, &face)?;
+        let FaceLandmarks {
+            mesh,
+            five: five_points,
+            map,
+        } = self.landmarks(img, &face)?;
         let embedding = self.embed_face(img, map)?;
         Ok(FaceAnalysis {
             face,

@@ -9,6 +9,9 @@
 
 use std::path::PathBuf;
 
+/// An underlying error kept as the source of a realface error.
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// A realface result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -27,6 +30,8 @@ pub enum ErrorCode {
     Inference = 102,
     /// A model produced NaN or infinite values.
     NonFiniteOutput = 103,
+    /// The operating system's random source failed (certifyIds, nonces).
+    RandomUnavailable = 104,
     /// A file could not be read.
     Io = 200,
     /// Image bytes could not be decoded (corrupt, truncated, unknown format).
@@ -37,6 +42,8 @@ pub enum ErrorCode {
     LimitExceeded = 203,
     /// The image or frame has zero width or height, or no bytes.
     EmptyImage = 204,
+    /// An output (the verification photo as JPEG) could not be encoded.
+    Encode = 205,
     /// No face was found where exactly one was required.
     NoFace = 300,
     /// More than one face was found where exactly one was required.
@@ -58,6 +65,9 @@ pub enum ErrorCode {
     /// No camera could be opened (none found, busy, refused, or the `camera`
     /// feature is not built).
     CameraUnavailable = 600,
+    /// A bug inside realface (a caught panic): the session it happened in has
+    /// ended as FAIL.
+    Internal = 900,
 }
 
 impl ErrorCode {
@@ -73,6 +83,9 @@ impl ErrorCode {
             Self::ModelInvalid => "MODEL_INVALID",
             Self::Inference => "INFERENCE",
             Self::NonFiniteOutput => "NON_FINITE_OUTPUT",
+            Self::RandomUnavailable => "RANDOM_UNAVAILABLE",
+            Self::Encode => "ENCODE",
+            Self::Internal => "INTERNAL",
             Self::Io => "IO",
             Self::Decode => "DECODE",
             Self::Unsupported => "UNSUPPORTED",
@@ -153,12 +166,36 @@ pub enum Error {
         stage: &'static str,
         /// ONNX Runtime's message.
         message: String,
+        /// ONNX Runtime's error, when there is one.
+        #[source]
+        source: Option<BoxedError>,
     },
     /// A model output contained NaN or infinity.
     #[error("model output of {stage} is not finite (NaN or infinity)")]
     NonFiniteOutput {
         /// Pipeline stage.
         stage: &'static str,
+    },
+    /// The operating system's random source failed.
+    #[error("the system random source failed: {reason}")]
+    Random {
+        /// The source's message.
+        reason: String,
+    },
+    /// Encoding an output failed.
+    #[error("cannot encode {what}: {source}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// The encoder's error.
+        #[source]
+        source: image::ImageError,
+    },
+    /// A bug inside realface (a panic caught at the C boundary).
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What is known about it.
+        reason: String,
     },
     /// Reading a file failed.
     #[error("cannot read {}: {source}", path.display())]
@@ -174,6 +211,9 @@ pub enum Error {
     Decode {
         /// The decoder's message.
         reason: String,
+        /// The decoder's error, when there is one.
+        #[source]
+        source: Option<BoxedError>,
     },
     /// Something valid but unsupported (an image format, a pixel layout...).
     #[error("unsupported input: {what}")]
@@ -283,6 +323,9 @@ impl Error {
             }
             Self::Inference { .. } => ErrorCode::Inference,
             Self::NonFiniteOutput { .. } => ErrorCode::NonFiniteOutput,
+            Self::Random { .. } => ErrorCode::RandomUnavailable,
+            Self::Encode { .. } => ErrorCode::Encode,
+            Self::Internal { .. } => ErrorCode::Internal,
             Self::Io { .. } => ErrorCode::Io,
             Self::Decode { .. } => ErrorCode::Decode,
             Self::Unsupported { .. } => ErrorCode::Unsupported,
@@ -330,6 +373,14 @@ impl Error {
             Self::CertifyIdEmpty => 50001,
             Self::InvalidArgument { .. } | Self::FrameOrder { .. } => 50002,
             _ => 55000,
+        }
+    }
+
+    /// Shorthand for [`Error::CertifyId`].
+    pub fn certify_id(id: &str, state: CertifyIdState) -> Self {
+        Self::CertifyId {
+            id: id.to_string(),
+            state,
         }
     }
 

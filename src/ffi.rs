@@ -3,14 +3,22 @@
 //!
 //! Conventions:
 //! - opaque handles with create/destroy pairs: `rf_engine_new`/`rf_engine_free`,
-//!   `rf_session_new`/`rf_session_free`; strings returned by the library are
-//!   freed with `rf_string_free`;
+//!   `rf_registry_new`/`rf_registry_free`, `rf_session_new`/`rf_session_free`;
+//!   strings returned by the library are freed with `rf_string_free`;
+//! - a session needs a certifyId claimed through a registry: one issued by
+//!   the registry itself (`rf_registry_issue`, nonce null), or one issued by
+//!   the server with its challenge nonce and expiry; expired, reused or
+//!   nonce-less ids are refused with the product's codes (CERTIFY_ID_*);
 //! - every function returns `RF_OK` (0) or a realface error code (the numbers of
 //!   `ErrorCode`, e.g. 300 NO_FACE, 400 INVALID_ARGUMENT); the code and message
 //!   of the last error on the calling thread are read with `rf_last_error_code`
 //!   and `rf_last_error_message`;
-//! - every pointer is checked for null; no panic crosses the boundary
-//!   (`catch_unwind`; a caught panic is reported as code 102 INFERENCE);
+//! - every pointer is checked for null, and every `*out` pointer is set to
+//!   null before any work, so an error never leaves a stale handle; no panic
+//!   crosses the boundary (`catch_unwind` in every function, the free
+//!   functions included): a caught panic is code 900 INTERNAL, and a panic
+//!   inside a session ends that session as FAIL (reason INTERNAL), so every
+//!   later call answers with that verdict;
 //! - the verdict is the `AuthResult` as a JSON string (the same JSON as
 //!   `realface verify --json`).
 //!
@@ -22,9 +30,10 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
+use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode};
 use crate::frame::{frame_from_buffer, PixelFormat};
-use crate::session::certify::CertifyTicket;
+use crate::session::certify::{CertifyRegistry, CertifyTicket, IssuedId};
 use crate::session::{Reference, SessionOptions, SessionState, VerificationSession};
 use crate::{EngineConfig, FaceEngine};
 
@@ -34,6 +43,12 @@ pub const RF_OK: i32 = 0;
 /// Opaque engine handle.
 pub struct RfEngine {
     engine: Arc<FaceEngine>,
+}
+
+/// Opaque certifyId registry handle: the ids claimed through it cannot be
+/// claimed again.
+pub struct RfRegistry {
+    registry: CertifyRegistry,
 }
 
 /// Opaque session handle.
@@ -82,11 +97,59 @@ fn guard(f: impl FnOnce() -> Result<(), Error>) -> i32 {
             RF_OK
         }
         Ok(Err(e)) => report(&e),
-        Err(_) => set_error(
-            ErrorCode::Inference.as_u32() as i32,
-            "internal panic caught at the C boundary",
-        ),
+        Err(_) => set_error(ErrorCode::Internal.as_u32() as i32, PANIC),
     }
+}
+
+const PANIC: &str = "internal panic caught at the C boundary";
+
+/// [`guard`] for calls on a live session: a caught panic also ends the
+/// session as FAIL (INTERNAL).
+fn guard_session(
+    session: *mut RfSession,
+    f: impl FnOnce(&mut RfSession) -> Result<(), Error>,
+) -> i32 {
+    if session.is_null() {
+        return report(&null("session"));
+    }
+    // SAFETY: a live session handle by contract, used by one thread at a time.
+    let rc = guard(|| f(unsafe { &mut *session }));
+    if rc == ErrorCode::Internal.as_u32() as i32 {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: as above.
+            unsafe { &mut *session }.session.abort(PANIC)
+        }));
+    }
+    rc
+}
+
+/// Frees a boxed handle, catching any panic of its destructor.
+///
+/// # Safety
+/// `p` null or a pointer from `Box::into_raw`, freed once.
+unsafe fn free_box<T>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: forwarded caller guarantees.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
+    }
+}
+
+/// Sets `*out` to null when `out` is not null.
+///
+/// # Safety
+/// `out` null or writable.
+unsafe fn clear<T>(out: *mut *mut T) {
+    if !out.is_null() {
+        // SAFETY: non-null and writable by contract.
+        unsafe { *out = std::ptr::null_mut() };
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn null(name: &'static str) -> Error {
@@ -140,6 +203,8 @@ pub unsafe extern "C" fn rf_engine_new(
     ort_library: *const c_char,
     out: *mut *mut RfEngine,
 ) -> i32 {
+    // SAFETY: `out` null or writable by contract.
+    unsafe { clear(out) };
     guard(|| {
         if out.is_null() {
             return Err(null("out"));
@@ -168,28 +233,140 @@ pub unsafe extern "C" fn rf_engine_new(
 /// `engine` must be null or a handle from `rf_engine_new`, not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn rf_engine_free(engine: *mut RfEngine) {
-    if !engine.is_null() {
-        // SAFETY: a live handle from rf_engine_new, freed once.
-        drop(unsafe { Box::from_raw(engine) });
+    // SAFETY: a live handle from rf_engine_new, freed once.
+    unsafe { free_box(engine) }
+}
+
+/// Creates an empty certifyId registry. Writes the handle to `*out`.
+///
+/// # Safety
+/// `out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn rf_registry_new(out: *mut *mut RfRegistry) -> i32 {
+    // SAFETY: `out` null or writable by contract.
+    unsafe { clear(out) };
+    guard(|| {
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        let r = Box::new(RfRegistry {
+            registry: CertifyRegistry::new(),
+        });
+        // SAFETY: non-null and writable by contract.
+        unsafe { *out = Box::into_raw(r) };
+        Ok(())
+    })
+}
+
+/// Issues a certifyId on the device (no server): writes
+/// `{"certifyId": ..., "challengeNonce": ..., "expiresMs": ...}` to
+/// `*json_out` (free it with `rf_string_free`). Start its session with a
+/// null nonce.
+///
+/// # Safety
+/// `registry` a live handle; `json_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rf_registry_issue(
+    registry: *const RfRegistry,
+    json_out: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: `json_out` null or writable by contract.
+    unsafe { clear(json_out) };
+    guard(|| {
+        if registry.is_null() {
+            return Err(null("registry"));
+        }
+        if json_out.is_null() {
+            return Err(null("json_out"));
+        }
+        // SAFETY: a live registry handle by contract.
+        let t = unsafe { &*registry }.registry.issue(now_ms())?;
+        let issued = IssuedId {
+            certify_id: t.certify_id().to_string(),
+            challenge_nonce: t.challenge_nonce().to_string(),
+            expires_ms: t.expires_ms(),
+        };
+        let json = serde_json::to_string(&issued)
+            .map_err(|e| Error::invalid("certifyId", e.to_string()))?;
+        let c = CString::new(json).map_err(|_| Error::invalid("certifyId", "NUL in JSON"))?;
+        // SAFETY: non-null and writable by contract.
+        unsafe { *json_out = c.into_raw() };
+        Ok(())
+    })
+}
+
+/// Destroys a registry (null is a no-op).
+///
+/// # Safety
+/// `registry` null or a live handle, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn rf_registry_free(registry: *mut RfRegistry) {
+    // SAFETY: a live handle from rf_registry_new, freed once.
+    unsafe { free_box(registry) }
+}
+
+/// Claims the certifyId for a session through the registry.
+///
+/// # Safety
+/// Strings null or NUL-terminated.
+unsafe fn claim(
+    registry: *const RfRegistry,
+    certify_id: *const c_char,
+    challenge_nonce: *const c_char,
+    expires_ms: u64,
+) -> Result<CertifyTicket, Error> {
+    if registry.is_null() {
+        return Err(null("registry"));
+    }
+    // SAFETY: a live registry handle by contract.
+    let reg = &unsafe { &*registry }.registry;
+    // SAFETY: forwarded caller guarantees.
+    let id = unsafe { opt_str(certify_id, "certify_id") }?.ok_or(Error::CertifyIdEmpty)?;
+    // SAFETY: forwarded caller guarantees.
+    match unsafe { opt_str(challenge_nonce, "challenge_nonce") }? {
+        None => reg.claim(id, now_ms()),
+        Some(nonce) => reg.claim_issued(
+            &IssuedId {
+                certify_id: id.to_string(),
+                challenge_nonce: nonce.to_string(),
+                expires_ms,
+            },
+            now_ms(),
+        ),
     }
 }
 
-/// Starts a session: `certify_id` (non-empty), a reference photo as encoded
-/// image bytes, and `options_json` (a `SessionOptions` JSON object; null =
-/// defaults). Writes the handle to `*out`.
+/// Parses the options (null = defaults).
 ///
 /// # Safety
-/// `engine` a live handle; strings null or NUL-terminated; `reference` points
-/// to `reference_len` bytes; `out` writable.
-#[no_mangle]
-pub unsafe extern "C" fn rf_session_new(
+/// `options_json` null or NUL-terminated.
+unsafe fn options(options_json: *const c_char) -> Result<SessionOptions, Error> {
+    // SAFETY: forwarded caller guarantees.
+    match unsafe { opt_str(options_json, "options_json") }? {
+        Some(j) => serde_json::from_str::<SessionOptions>(j)
+            .map_err(|e| Error::invalid("options_json", e.to_string())),
+        None => Ok(SessionOptions::default()),
+    }
+}
+
+/// The body of both session constructors: checks, options, reference (built
+/// by `reference`), claim, session.
+///
+/// # Safety
+/// As [`rf_session_new`] (the reference's own pointers are `reference`'s).
+#[allow(clippy::too_many_arguments)]
+unsafe fn new_session(
     engine: *const RfEngine,
+    registry: *const RfRegistry,
     certify_id: *const c_char,
-    reference: *const u8,
-    reference_len: usize,
+    challenge_nonce: *const c_char,
+    expires_ms: u64,
     options_json: *const c_char,
     out: *mut *mut RfSession,
+    reference: impl FnOnce(&FaceEngine) -> Result<Reference, Error>,
 ) -> i32 {
+    // SAFETY: `out` null or writable by contract.
+    unsafe { clear(out) };
     guard(|| {
         if engine.is_null() {
             return Err(null("engine"));
@@ -200,38 +377,102 @@ pub unsafe extern "C" fn rf_session_new(
         // SAFETY: a live engine handle by contract.
         let engine = unsafe { &*engine };
         // SAFETY: forwarded caller guarantees.
-        let id = unsafe { opt_str(certify_id, "certify_id") }?.ok_or(Error::CertifyIdEmpty)?;
+        let options = unsafe { options(options_json) }?;
+        let reference = reference(&engine.engine)?;
         // SAFETY: forwarded caller guarantees.
-        let options = match unsafe { opt_str(options_json, "options_json") }? {
-            Some(j) => serde_json::from_str::<SessionOptions>(j)
-                .map_err(|e| Error::invalid("options_json", e.to_string()))?,
-            None => SessionOptions::default(),
-        };
-        // SAFETY: forwarded caller guarantees.
-        let img = engine
-            .engine
-            .decode(unsafe { bytes(reference, reference_len, "reference") }?)?;
-        let ticket = CertifyTicket {
-            certify_id: id.to_string(),
-            issued_ms: 0,
-            expires_ms: u64::MAX,
-            challenge_nonce: String::new(),
-        };
-        let session = VerificationSession::new(
-            engine.engine.clone(),
-            ticket,
-            Reference::Photo(img),
-            options,
-        )?;
+        let ticket = unsafe { claim(registry, certify_id, challenge_nonce, expires_ms) }?;
+        let session = VerificationSession::new(engine.engine.clone(), ticket, reference, options)?;
+        let handle = Box::new(RfSession {
+            session,
+            limits: engine.engine.config().limits,
+        });
         // SAFETY: `out` is non-null and writable by contract.
-        unsafe {
-            *out = Box::into_raw(Box::new(RfSession {
-                session,
-                limits: engine.engine.config().limits,
-            }))
-        };
+        unsafe { *out = Box::into_raw(handle) };
         Ok(())
     })
+}
+
+/// Starts a session. The certifyId is claimed through `registry`: with a
+/// null `challenge_nonce` it must have been issued by that registry
+/// (`rf_registry_issue`); otherwise it was issued by a server, with that
+/// nonce (at least 32 hex digits) and expiry (`expires_ms`, Unix ms).
+/// `reference` is a photo as encoded image bytes, with exactly one face;
+/// `options_json` a `SessionOptions` JSON object, partial or null (defaults).
+/// Writes the handle to `*out`.
+///
+/// # Safety
+/// `engine` and `registry` live handles; strings null or NUL-terminated;
+/// `reference` points to `reference_len` bytes; `out` writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn rf_session_new(
+    engine: *const RfEngine,
+    registry: *const RfRegistry,
+    certify_id: *const c_char,
+    challenge_nonce: *const c_char,
+    expires_ms: u64,
+    reference: *const u8,
+    reference_len: usize,
+    options_json: *const c_char,
+    out: *mut *mut RfSession,
+) -> i32 {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        new_session(
+            engine,
+            registry,
+            certify_id,
+            challenge_nonce,
+            expires_ms,
+            options_json,
+            out,
+            |e| {
+                let bytes = bytes(reference, reference_len, "reference")?;
+                Ok(Reference::Photo(e.decode(bytes)?))
+            },
+        )
+    }
+}
+
+/// [`rf_session_new`] with a stored reference embedding (`dim` floats, the
+/// embedder's length) instead of a photo. A NaN, infinite, all-zero or
+/// wrong-length vector is refused (INVALID_ARGUMENT or NON_FINITE_OUTPUT).
+///
+/// # Safety
+/// As [`rf_session_new`]; `embedding` points to `dim` floats.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn rf_session_new_embedding(
+    engine: *const RfEngine,
+    registry: *const RfRegistry,
+    certify_id: *const c_char,
+    challenge_nonce: *const c_char,
+    expires_ms: u64,
+    embedding: *const f32,
+    dim: usize,
+    options_json: *const c_char,
+    out: *mut *mut RfSession,
+) -> i32 {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        new_session(
+            engine,
+            registry,
+            certify_id,
+            challenge_nonce,
+            expires_ms,
+            options_json,
+            out,
+            |_| {
+                if embedding.is_null() {
+                    return Err(null("embedding"));
+                }
+                // SAFETY: the caller promises `dim` readable floats.
+                let values = std::slice::from_raw_parts(embedding, dim).to_vec();
+                Ok(Reference::Embedding(Embedding::from_raw(values)?))
+            },
+        )
+    }
 }
 
 /// Pushes one raw frame (format: 0 RGB, 1 RGBA, 2 BGRA, 3 grey; `stride` in
@@ -253,12 +494,7 @@ pub unsafe extern "C" fn rf_session_push_frame(
     timestamp_ms: u64,
     progress: *mut RfProgress,
 ) -> i32 {
-    guard(|| {
-        if session.is_null() {
-            return Err(null("session"));
-        }
-        // SAFETY: a live session handle by contract, used by one thread.
-        let s = unsafe { &mut *session };
+    guard_session(session, |s| {
         // SAFETY: forwarded caller guarantees.
         let buf = unsafe { bytes(data, len, "data") }?;
         let frame = frame_from_buffer(
@@ -309,15 +545,12 @@ pub unsafe extern "C" fn rf_session_finish(
     session: *mut RfSession,
     json_out: *mut *mut c_char,
 ) -> i32 {
-    guard(|| {
-        if session.is_null() {
-            return Err(null("session"));
-        }
+    // SAFETY: `json_out` null or writable by contract.
+    unsafe { clear(json_out) };
+    guard_session(session, |s| {
         if json_out.is_null() {
             return Err(null("json_out"));
         }
-        // SAFETY: a live session handle by contract.
-        let s = unsafe { &mut *session };
         let json = serde_json::to_string(&s.session.finish())
             .map_err(|e| Error::invalid("result", e.to_string()))?;
         let c = CString::new(json).map_err(|_| Error::invalid("result", "NUL in JSON"))?;
@@ -333,12 +566,8 @@ pub unsafe extern "C" fn rf_session_finish(
 /// `session` a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn rf_session_cancel(session: *mut RfSession) -> i32 {
-    guard(|| {
-        if session.is_null() {
-            return Err(null("session"));
-        }
-        // SAFETY: a live session handle by contract.
-        unsafe { &mut *session }.session.cancel();
+    guard_session(session, |s| {
+        s.session.cancel();
         Ok(())
     })
 }
@@ -349,10 +578,8 @@ pub unsafe extern "C" fn rf_session_cancel(session: *mut RfSession) -> i32 {
 /// `session` null or a live handle, freed once.
 #[no_mangle]
 pub unsafe extern "C" fn rf_session_free(session: *mut RfSession) {
-    if !session.is_null() {
-        // SAFETY: a live handle from rf_session_new, freed once.
-        drop(unsafe { Box::from_raw(session) });
-    }
+    // SAFETY: a live handle from rf_session_new, freed once.
+    unsafe { free_box(session) }
 }
 
 /// Frees a string returned by the library (null is a no-op).
@@ -362,7 +589,77 @@ pub unsafe extern "C" fn rf_session_free(session: *mut RfSession) {
 #[no_mangle]
 pub unsafe extern "C" fn rf_string_free(s: *mut c_char) {
     if !s.is_null() {
-        // SAFETY: a string from CString::into_raw in this library, freed once.
-        drop(unsafe { CString::from_raw(s) });
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: a string from CString::into_raw in this library, freed once.
+            drop(unsafe { CString::from_raw(s) })
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic caught inside a session call ends that session: the call
+    /// answers INTERNAL, finishing gives FAIL with reason INTERNAL, and the
+    /// session takes no more frames.
+    #[test]
+    fn a_caught_panic_ends_the_session() {
+        let engine = Arc::new(FaceEngine::new(EngineConfig::default()).expect("engine"));
+        let ticket = CertifyRegistry::new()
+            .claim_issued(
+                &IssuedId {
+                    certify_id: "panic".into(),
+                    challenge_nonce: "0123456789abcdef0123456789abcdef".into(),
+                    expires_ms: 60_000,
+                },
+                0,
+            )
+            .expect("ticket");
+        let reference =
+            Embedding::from_raw(vec![0.1; crate::embed::EMBEDDING_DIM]).expect("embedding");
+        let session = VerificationSession::new(
+            engine.clone(),
+            ticket,
+            Reference::Embedding(reference),
+            SessionOptions::default(),
+        )
+        .expect("session");
+        let handle = Box::into_raw(Box::new(RfSession {
+            session,
+            limits: engine.config().limits,
+        }));
+        let rc = guard_session(handle, |_| panic!("injected"));
+        assert_eq!(rc, ErrorCode::Internal.as_u32() as i32);
+        let mut json = std::ptr::null_mut();
+        // SAFETY: a live handle and a writable pointer.
+        assert_eq!(unsafe { rf_session_finish(handle, &mut json) }, RF_OK);
+        // SAFETY: a string returned by rf_session_finish.
+        let text = unsafe { CStr::from_ptr(json) }
+            .to_string_lossy()
+            .to_string();
+        // SAFETY: freed once.
+        unsafe { rf_string_free(json) };
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(v["auth_state"], "FAIL");
+        assert_eq!(v["reasons"][0]["code"], "INTERNAL");
+        let frame = vec![0u8; 64 * 48 * 3];
+        // SAFETY: a live handle and a buffer of the stated size.
+        let rc = unsafe {
+            rf_session_push_frame(
+                handle,
+                frame.as_ptr(),
+                frame.len(),
+                64,
+                48,
+                192,
+                0,
+                0,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(rc, ErrorCode::SessionFinished.as_u32() as i32);
+        // SAFETY: freed once.
+        unsafe { rf_session_free(handle) };
     }
 }

@@ -46,6 +46,7 @@ fn decode_err(e: image::ImageError, needed_bytes: u64, limits: &Limits) -> Error
         },
         other => Error::Decode {
             reason: other.to_string(),
+            source: Some(Box::new(other)),
         },
     }
 }
@@ -94,10 +95,12 @@ pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
         .with_guessed_format()
         .map_err(|e| Error::Decode {
             reason: e.to_string(),
+            source: None,
         })?;
     if reader.format().is_none() {
         return Err(Error::Decode {
             reason: "unknown image format".into(),
+            source: None,
         });
     }
     let mut decoder = reader

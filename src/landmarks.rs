@@ -188,6 +188,7 @@ impl FaceMesh {
                 return Err(Error::Inference {
                     stage: "face_mesh",
                     message: "outputs".into(),
+                    source: None,
                 })
             }
         };
@@ -196,6 +197,7 @@ impl FaceMesh {
             return Err(Error::Inference {
                 stage: "face_mesh",
                 message: "mesh size".into(),
+                source: None,
             });
         }
         let logit = flag.iter().next().copied().unwrap_or(f32::NEG_INFINITY);

@@ -31,10 +31,28 @@
 //! Errors are one enum, [`Error`], with a stable numeric [`ErrorCode`]; "no
 //! face" and "several faces" are typed outcomes, never panics.
 //!
+//! A live check is a [`VerificationSession`]: a claimed certifyId
+//! ([`CertifyRegistry`]), a reference ([`Reference`]), [`SessionOptions`];
+//! frames are pushed with timestamps and it ends with an [`AuthResult`] (see
+//! the README's "Verification sessions" for a full example, compiled as a
+//! doctest).
+//!
 //! ## Layout
 //! One module per stage: [`detect`], [`landmarks`], [`align`], [`embed`],
-//! [`compare`]; pure maths in [`geometry`] and [`warp`]; ONNX Runtime only in
-//! [`runtime`]; the model table in [`models`].
+//! [`compare`]; liveness measurements and detectors in [`liveness`]; the
+//! session state machine, its options and its verdict in [`session`]; image
+//! detail in [`sharpness`] (shared by [`quality`] and liveness); pure maths in
+//! [`geometry`] and `warp`; ONNX Runtime only in [`runtime`]; the model
+//! table in [`models`]. The evaluation harness ([`eval`]: data sets,
+//! metrics, synthetic attacks, held-out liveness) is behind the default-on
+//! feature `eval`; the C ABI behind `ffi`.
+//!
+//! ## Features
+//! - `cli` (default): the `realface` tool; pulls in `eval` and `video`.
+//! - `eval`: the offline evaluation harness.
+//! - `video`: video files as frame sources (FFmpeg).
+//! - `ffi`: the C ABI; `cargo rustc --release --features ffi --lib --crate-type cdylib`.
+//! - `camera`: live capture (nokhwa). `gui`: the desktop example.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -46,30 +64,46 @@ pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "eval")]
 pub mod eval;
 #[cfg(feature = "ffi")]
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod frame;
 pub mod geometry;
-pub mod image_io;
+pub(crate) mod image_io;
 pub mod landmarks;
 pub mod liveness;
 pub mod models;
 pub mod quality;
+pub mod rng;
 pub mod runtime;
 pub mod segment;
 pub mod session;
+pub mod sharpness;
 pub mod source;
 pub mod track;
-pub mod warp;
+pub(crate) mod warp;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};
-pub use config::{DetectorChoice, EngineConfig, FacePolicy, Limits, RuntimeConfig};
+pub use config::{DetectorChoice, EngineConfig, FacePolicy, Limits, ModelBundle, RuntimeConfig};
 pub use detect::{Face, FaceDetector};
 pub use embed::{Embedding, FaceEmbedder};
-pub use engine::{FaceAnalysis, FaceEngine};
+pub use engine::{FaceAnalysis, FaceEngine, FaceLandmarks};
 pub use error::{Error, ErrorCode, Result};
 pub use geometry::{BBox, Point};
 pub use image::RgbImage;
 pub use landmarks::{FaceMesh, Mesh};
+pub use liveness::actions::{Action, ActionParams};
+pub use liveness::pad::PadOptions;
+pub use session::certify::{CertifyRegistry, CertifyTicket, IssuedId, CERTIFY_ID_TTL_MS};
+pub use session::challenge::ChallengeSpec;
+pub use session::photo::PhotoKind;
+pub use session::result::{ActionOutcome, AuthResult, AuthState, Reason, ReasonCode};
+pub use session::ui::UiOptions;
+pub use session::{Progress, Reference, SessionOptions, SessionState, VerificationSession};
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

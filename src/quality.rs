@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::align::aligned_image;
 use crate::geometry::Affine;
 use crate::liveness::features::FrameFeatures;
-use crate::liveness::passive::laplacian_log_variance;
+use crate::sharpness::laplacian_log_variance;
 
 /// The parts of a quality score, each 0..1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -80,5 +80,69 @@ pub fn assess_aligned(face: &RgbImage, f: &FrameFeatures, ear_baseline: Option<f
         exposure,
         pose,
         eyes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn textured(level: u8) -> RgbImage {
+        RgbImage::from_fn(112, 112, |x, y| {
+            let v = level.saturating_add(((x * 7 + y * 13) % 40) as u8);
+            image::Rgb([v, v, v])
+        })
+    }
+
+    fn frontal(width: f32) -> FrameFeatures {
+        FrameFeatures {
+            face_width: width,
+            face_aspect: 1.0,
+            ear: 0.3,
+            ..FrameFeatures::default()
+        }
+    }
+
+    #[test]
+    fn a_good_face_scores_high_and_each_fault_lowers_it() {
+        let good = assess_aligned(&textured(100), &frontal(160.0), Some(0.3));
+        assert!(good.score > 80.0, "{good:?}");
+        assert_eq!(good.size, 1.0);
+        assert_eq!(good.pose, 1.0);
+        assert_eq!(good.eyes, 1.0);
+        let small = assess_aligned(&textured(100), &frontal(40.0), Some(0.3));
+        assert!(small.size < 0.4 && small.score < good.score);
+        let turned = FrameFeatures {
+            yaw: 25.0,
+            ..frontal(160.0)
+        };
+        let t = assess_aligned(&textured(100), &turned, Some(0.3));
+        assert!(t.pose < 0.2 && t.score < good.score);
+        let dark = assess_aligned(&textured(0), &frontal(160.0), Some(0.3));
+        assert!(dark.exposure < good.exposure && dark.score < good.score);
+        let flat = RgbImage::from_pixel(112, 112, image::Rgb([110, 110, 110]));
+        let blurred = assess_aligned(&flat, &frontal(160.0), Some(0.3));
+        assert_eq!(blurred.sharpness, 0.0);
+        assert!(blurred.score < good.score);
+        let closed = FrameFeatures {
+            ear: 0.05,
+            ..frontal(160.0)
+        };
+        let c = assess_aligned(&textured(100), &closed, Some(0.3));
+        assert!(c.eyes < 0.2 && c.score < good.score);
+    }
+
+    #[test]
+    fn non_finite_features_never_give_a_nan_score() {
+        let f = FrameFeatures {
+            yaw: f32::NAN,
+            face_width: f32::INFINITY,
+            ..frontal(160.0)
+        };
+        let q = assess_aligned(&textured(100), &f, Some(f32::NAN));
+        assert!(
+            q.score.is_finite() && (0.0..=100.0).contains(&q.score),
+            "{q:?}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The one module that touches ONNX Runtime (`ort`).
 //!
 //! It finds and loads the ONNX Runtime shared library once per process, and
-//! wraps each model in an [`OnnxModel`]: the file is checked against its
+//! wraps each model in an `OnnxModel`: the file is checked against its
 //! [`ModelSpec`] (sha256, input and output tensors) before a session exists, and
 //! a small pool of sessions lets several threads run the same model at once.
 //!
@@ -148,6 +148,7 @@ fn runtime(cfg: &RuntimeConfig) -> Result<&'static Runtime> {
         .map_err(|e| Error::Inference {
             stage: "runtime",
             message: e.to_string(),
+            source: None,
         })?;
     Ok(RUNTIME.get_or_init(|| Runtime { env }))
 }
@@ -183,6 +184,7 @@ fn ort_err(stage: &'static str) -> impl Fn(ort::Error) -> Error {
     move |e| Error::Inference {
         stage,
         message: e.to_string(),
+        source: Some(Box::new(e)),
     }
 }
 
@@ -218,6 +220,10 @@ fn check_tensor(
 impl OnnxModel {
     /// Reads, verifies and loads a model from `dir`.
     pub(crate) fn load(spec: ModelSpec, dir: &Path, cfg: &RuntimeConfig) -> Result<Self> {
+        if let Some(bytes) = cfg.bundled_models.get(spec.file) {
+            let name = Path::new("<bundled>").join(spec.file);
+            return Self::from_bytes(spec, bytes, &name, cfg);
+        }
         let path = dir.join(spec.file);
         let bytes = std::fs::read(&path).map_err(|e| Error::ModelMissing {
             name: spec.name,
@@ -341,6 +347,7 @@ impl OnnxModel {
         let input = ndarray::Array4::from_shape_vec(shape, data).map_err(|e| Error::Inference {
             stage,
             message: e.to_string(),
+            source: None,
         })?;
         let out = self.run(input.view().into_dyn())?;
         let logits: Vec<f32> = out
@@ -351,6 +358,7 @@ impl OnnxModel {
             return Err(Error::Inference {
                 stage,
                 message: format!("{} outputs, expected {classes}", logits.len()),
+                source: None,
             });
         }
         let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -375,6 +383,7 @@ impl OnnxModel {
             let value = outputs.get(want.name).ok_or_else(|| Error::Inference {
                 stage,
                 message: format!("output `{}` missing", want.name),
+                source: None,
             })?;
             let (shape, data) = value.try_extract_tensor::<f32>().map_err(ort_err(stage))?;
             if data.iter().any(|v| !v.is_finite()) {
@@ -385,6 +394,7 @@ impl OnnxModel {
                 Error::Inference {
                     stage,
                     message: e.to_string(),
+                    source: None,
                 }
             })?;
             result.push(array);

@@ -69,6 +69,7 @@ impl Segmenter {
             return Err(Error::Inference {
                 stage: "segment",
                 message: "mask size".into(),
+                source: None,
             });
         }
         Ok(Mask { values })

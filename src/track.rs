@@ -65,7 +65,7 @@ impl Tracker {
         if let Some(roi) = self.roi.take() {
             if self.since_detect < self.detect_every {
                 match engine.landmarks_in(frame, roi) {
-                    Ok((mesh, _, map)) => {
+                    Ok(crate::engine::FaceLandmarks { mesh, map, .. }) => {
                         self.since_detect += 1;
                         self.roi = Some(mesh.next_roi());
                         return Ok(TrackOutcome::Face(Box::new(Tracked {
@@ -90,7 +90,7 @@ impl Tracker {
             return Ok(TrackOutcome::NoFace);
         };
         match engine.landmarks(frame, &face) {
-            Ok((mesh, _, map)) => {
+            Ok(crate::engine::FaceLandmarks { mesh, map, .. }) => {
                 self.roi = Some(mesh.next_roi());
                 Ok(TrackOutcome::Face(Box::new(Tracked {
                     bbox: face.bbox,

@@ -22,12 +22,7 @@ fn engine() -> Arc<FaceEngine> {
 }
 
 fn ticket() -> CertifyTicket {
-    CertifyTicket {
-        certify_id: "cat".into(),
-        issued_ms: 0,
-        expires_ms: u64::MAX,
-        challenge_nonce: String::new(),
-    }
+    common::ticket("cat")
 }
 
 fn session(options: SessionOptions) -> VerificationSession {
@@ -41,10 +36,7 @@ fn session(options: SessionOptions) -> VerificationSession {
 }
 
 fn blink() -> SessionOptions {
-    SessionOptions {
-        challenge: ChallengeSpec::Fixed(vec![Action::Blink]),
-        ..SessionOptions::default()
-    }
+    SessionOptions::default().with_challenge(ChallengeSpec::Fixed(vec![Action::Blink]))
 }
 
 fn frame_err(data: &[u8], w: u32, h: u32, stride: usize, f: PixelFormat) -> ErrorCode {
@@ -125,10 +117,7 @@ fn frame_out_of_order() {
 
 #[test]
 fn frame_rate_above_the_limit() {
-    let mut s = session(SessionOptions {
-        max_fps: 30.0,
-        ..blink()
-    });
+    let mut s = session(blink().with_max_fps(30.0));
     let img = load(&sample("obama.jpg"));
     s.push_frame(&img, 1000).expect("first");
     assert_eq!(
@@ -143,10 +132,7 @@ fn frame_rate_above_the_limit() {
 
 #[test]
 fn frame_limit_per_session() {
-    let mut s = session(SessionOptions {
-        max_frames: 3,
-        ..blink()
-    });
+    let mut s = session(blink().with_max_frames(3));
     let img = RgbImage::from_pixel(64, 64, image::Rgb([1, 2, 3]));
     for i in 0..5u64 {
         let _ = s.push_frame(&img, 100 + i * 100);
@@ -205,7 +191,7 @@ fn certify_id_expired() {
     let reg = CertifyRegistry::new();
     let t = reg.issue(5).expect("issue");
     assert_eq!(
-        reg.claim(&t.certify_id, 5 + CERTIFY_ID_TTL_MS)
+        reg.claim(t.certify_id(), 5 + CERTIFY_ID_TTL_MS)
             .expect_err("expired")
             .code(),
         ErrorCode::CertifyIdExpired
@@ -216,9 +202,9 @@ fn certify_id_expired() {
 fn certify_id_reused() {
     let reg = CertifyRegistry::new();
     let t = reg.issue(0).expect("issue");
-    reg.claim(&t.certify_id, 1).expect("first");
+    reg.claim(t.certify_id(), 1).expect("first");
     assert_eq!(
-        reg.claim(&t.certify_id, 2).expect_err("reused").code(),
+        reg.claim(t.certify_id(), 2).expect_err("reused").code(),
         ErrorCode::CertifyIdReused
     );
 }
@@ -242,17 +228,14 @@ fn reference_embedding_of_the_wrong_length() {
 #[test]
 fn unknown_action_name() {
     assert_eq!(
-        Action::from_name("smile").expect_err("unknown").code(),
+        "smile".parse::<Action>().expect_err("unknown").code(),
         ErrorCode::InvalidArgument
     );
 }
 
 #[test]
 fn too_many_random_actions() {
-    let o = SessionOptions {
-        challenge: ChallengeSpec::Random(50),
-        ..SessionOptions::default()
-    };
+    let o = SessionOptions::default().with_challenge(ChallengeSpec::Random(50));
     let e = VerificationSession::new(
         engine(),
         ticket(),
@@ -266,26 +249,11 @@ fn too_many_random_actions() {
 #[test]
 fn session_options_out_of_range() {
     for o in [
-        SessionOptions {
-            far: 0.0,
-            ..blink()
-        },
-        SessionOptions {
-            far: f64::NAN,
-            ..blink()
-        },
-        SessionOptions {
-            max_fps: 0.0,
-            ..blink()
-        },
-        SessionOptions {
-            action_timeout_ms: 0,
-            ..blink()
-        },
-        SessionOptions {
-            embed_every: 0,
-            ..blink()
-        },
+        blink().with_far(0.0),
+        blink().with_far(f64::NAN),
+        blink().with_max_fps(0.0),
+        blink().with_action_timeout_ms(0),
+        blink().with_embed_every(0),
     ] {
         assert_eq!(
             o.validate().expect_err("invalid").code(),
@@ -376,19 +344,26 @@ fn truncated_jpeg_in_the_scan_data() {
     }
 }
 
+/// An upside-down photo: the face is found, but the alignment does not undo a
+/// half turn, so it does not match its upright self (a false reject, never a
+/// false accept; measured similarity -0.02).
 #[test]
 fn upside_down_face() {
-    let img = image::imageops::rotate180(&load(&sample("obama.jpg")));
-    if let Err(e) = engine().analyze(&img) {
-        assert_eq!(e.code(), ErrorCode::NoFace);
-    }
+    let upright = load(&sample("obama.jpg"));
+    let img = image::imageops::rotate180(&upright);
+    let a = engine().analyze(&img).expect("the face is found");
+    assert_eq!(a.faces_in_image, 1);
+    let d = engine()
+        .compare_images(&upright, &img, realface::DEFAULT_FAR)
+        .expect("compares");
+    assert!(!d.same_person, "{d:?}");
 }
 
 #[test]
 fn unseen_frames_and_nan_free_results() {
     // Pure noise frames: the session must end FAIL with a reason, not SUCCESS.
     let mut s = session(blink());
-    let mut rng = realface::eval::attacks::SplitMix::new(3);
+    let mut rng = realface::rng::SplitMix::new(3);
     for i in 0..10u64 {
         let img = RgbImage::from_fn(128, 96, |_, _| {
             image::Rgb([rng.next_u64() as u8, rng.next_u64() as u8, 7])
@@ -398,4 +373,68 @@ fn unseen_frames_and_nan_free_results() {
     let r = s.finish();
     assert_eq!(r.auth_state, AuthState::Fail);
     assert!(!r.reasons.is_empty());
+    for v in [r.score, r.quality, r.similarity].into_iter().flatten() {
+        assert!(v.is_finite(), "{r:?}");
+    }
+    assert!(r.threshold.is_finite());
+}
+
+/// A stored reference embedding that is NaN, infinite (1e39 overflows f32),
+/// all zero or of the wrong length never decides anything: it cannot be
+/// deserialised or built, a session refuses it, and `compare` refuses it.
+/// (Before the fix, `[-1e39, 0, ...]` made a blink session of an unrelated
+/// person end SUCCESS with similarity 1.0.)
+#[test]
+fn bad_reference_embeddings_never_match() {
+    let dim = realface::embed::EMBEDDING_DIM;
+    let json = |first: &str, n: usize| {
+        let mut v = vec!["0.1".to_string(); n];
+        v[0] = first.to_string();
+        format!("[{}]", v.join(","))
+    };
+    // as stored (JSON): infinite and zero vectors do not deserialise
+    for (text, what) in [
+        (json("-1e39", dim), "inf"),
+        (json("1e39", dim), "inf"),
+        (format!("[{}]", vec!["0"; dim].join(",")), "zero"),
+        ("[]".to_string(), "empty"),
+    ] {
+        assert!(
+            serde_json::from_str::<realface::Embedding>(&text).is_err(),
+            "{what}"
+        );
+    }
+    // as built in code: NaN and infinities are refused
+    let mut nan = vec![0.1f32; dim];
+    nan[5] = f32::NAN;
+    assert_eq!(
+        realface::Embedding::from_raw(nan).unwrap_err().code(),
+        ErrorCode::NonFiniteOutput
+    );
+    let mut inf = vec![0.1f32; dim];
+    inf[0] = f32::INFINITY;
+    assert!(realface::Embedding::from_raw(inf).is_err());
+    // the wrong length deserialises (it is a valid vector) but decides nothing
+    let short: realface::Embedding = serde_json::from_str(&json("0.1", dim - 64)).expect("vector");
+    let e = engine();
+    let probe = e
+        .embed_image(&load(&sample("obama.jpg")))
+        .expect("embedding");
+    assert_eq!(
+        e.compare_embeddings(&short, &probe, realface::DEFAULT_FAR)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidArgument
+    );
+    let err = VerificationSession::new(e.clone(), ticket(), Reference::Embedding(short), blink())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidArgument);
+    // a valid reference of somebody else compares and does not match
+    let other = e
+        .embed_image(&load(&sample("biden.jpg")))
+        .expect("embedding");
+    let d = e
+        .compare_embeddings(&other, &probe, realface::DEFAULT_FAR)
+        .expect("compares");
+    assert!(!d.same_person && d.similarity.is_finite(), "{d:?}");
 }

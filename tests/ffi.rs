@@ -39,6 +39,9 @@ fn header_is_current() {
     for f in [
         "rf_engine_new",
         "rf_session_new",
+        "rf_session_new_embedding",
+        "rf_registry_new",
+        "rf_registry_issue",
         "rf_session_push_frame",
         "rf_session_finish",
         "rf_last_error_code",
@@ -55,10 +58,33 @@ fn engine() -> *mut RfEngine {
     e
 }
 
+const NONCE: &str = "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b";
+
+fn registry() -> *mut RfRegistry {
+    let mut r = ptr::null_mut();
+    // SAFETY: `r` is writable.
+    assert_eq!(unsafe { rf_registry_new(&mut r) }, RF_OK);
+    r
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+}
+
+/// A non-null pointer that must never be read: a failed call has to
+/// overwrite it with null.
+fn poison<T>() -> *mut T {
+    std::ptr::NonNull::dangling().as_ptr()
+}
+
 #[test]
 fn misuse_gets_typed_errors_not_crashes() {
     // SAFETY: every call below passes null or valid pointers, as the test intends.
     unsafe {
+        let mut e = poison();
         assert_eq!(
             rf_engine_new(ptr::null(), ptr::null(), ptr::null_mut()),
             400
@@ -68,58 +94,136 @@ fn misuse_gets_typed_errors_not_crashes() {
             .to_string_lossy()
             .to_string();
         assert!(msg.contains("null"), "{msg}");
-        let mut s = ptr::null_mut();
+        let bad_dir = CString::new("/nonexistent").expect("cstring");
+        assert_eq!(rf_engine_new(bad_dir.as_ptr(), ptr::null(), &mut e), 101);
+        assert!(e.is_null(), "*out is null after an error");
+        let reg = registry();
+        let mut s = poison();
         let id = CString::new("c-test").expect("cstring");
-        assert_eq!(
-            rf_session_new(
-                ptr::null(),
-                id.as_ptr(),
-                ptr::null(),
-                0,
-                ptr::null(),
-                &mut s
-            ),
-            400
-        );
-        let e = engine();
-        assert_eq!(
-            rf_session_new(e, ptr::null(), [1u8].as_ptr(), 1, ptr::null(), &mut s),
-            500,
-            "no certifyId"
-        );
-        assert_eq!(
-            rf_session_new(e, id.as_ptr(), ptr::null(), 0, ptr::null(), &mut s),
-            400,
-            "no reference"
-        );
-        assert_eq!(
-            rf_session_new(e, id.as_ptr(), b"junk".as_ptr(), 4, ptr::null(), &mut s),
-            201,
-            "undecodable reference"
-        );
-        let bad = CString::new("{not json").expect("cstring");
+        let nonce = CString::new(NONCE).expect("cstring");
+        let exp = now_ms() + 60_000;
         let photo = std::fs::read(common::sample("obama.jpg")).expect("read");
         assert_eq!(
             rf_session_new(
-                e,
+                ptr::null(),
+                reg,
                 id.as_ptr(),
-                photo.as_ptr(),
-                photo.len(),
-                bad.as_ptr(),
-                &mut s
-            ),
-            400
-        );
-        assert_eq!(
-            rf_session_new(
-                e,
-                id.as_ptr(),
+                nonce.as_ptr(),
+                exp,
                 photo.as_ptr(),
                 photo.len(),
                 ptr::null(),
                 &mut s
             ),
+            400
+        );
+        assert!(s.is_null(), "*out is null after an error");
+        let e = engine();
+        let new = |reg: *const RfRegistry,
+                   id: *const std::ffi::c_char,
+                   nonce: *const std::ffi::c_char,
+                   exp: u64,
+                   reference: &[u8],
+                   options: *const std::ffi::c_char,
+                   s: &mut *mut RfSession| {
+            rf_session_new(
+                e,
+                reg,
+                id,
+                nonce,
+                exp,
+                if reference.is_empty() {
+                    ptr::null()
+                } else {
+                    reference.as_ptr()
+                },
+                reference.len(),
+                options,
+                s,
+            )
+        };
+        let no = ptr::null();
+        let bad = CString::new("{not json").expect("cstring");
+        let short = CString::new("abcd").expect("cstring");
+        let (i, n) = (id.as_ptr(), nonce.as_ptr());
+        let cases: [(*const RfRegistry, _, _, u64, &[u8], _, i32, &str); 9] = [
+            (ptr::null(), i, n, exp, &photo, no, 400, "no registry"),
+            (reg, no, n, exp, &photo, no, 500, "no certifyId"),
+            (reg, i, n, exp, &[], no, 400, "no reference"),
+            (reg, i, n, exp, b"junk", no, 201, "undecodable reference"),
+            (reg, i, n, exp, &photo, bad.as_ptr(), 400, "bad options"),
+            // certifyId rules: never issued here, expired, short nonce
+            (reg, i, no, 0, &photo, no, 501, "not issued here"),
+            (reg, i, n, now_ms() - 1, &photo, no, 502, "expired"),
+            (reg, i, short.as_ptr(), exp, &photo, no, 400, "short nonce"),
+            (
+                reg,
+                i,
+                n,
+                now_ms() + 48 * 3_600_000,
+                &photo,
+                no,
+                400,
+                "valid too long",
+            ),
+        ];
+        for (r, id, nonce, exp, reference, options, code, what) in cases {
+            s = poison();
+            assert_eq!(
+                new(r, id, nonce, exp, reference, options, &mut s),
+                code,
+                "{what}"
+            );
+            assert!(s.is_null(), "{what}: *out is null after an error");
+        }
+        assert!(s.is_null());
+        // a one-field options object: every other option takes its default
+        let one = CString::new(r#"{"photo":"Y_M"}"#).expect("cstring");
+        assert_eq!(
+            new(
+                reg,
+                id.as_ptr(),
+                nonce.as_ptr(),
+                exp,
+                &photo,
+                one.as_ptr(),
+                &mut s
+            ),
             RF_OK
+        );
+        let mut again = ptr::null_mut();
+        assert_eq!(
+            new(
+                reg,
+                id.as_ptr(),
+                nonce.as_ptr(),
+                exp,
+                &photo,
+                no,
+                &mut again
+            ),
+            503,
+            "reused"
+        );
+        let mut json = poison();
+        assert_eq!(rf_registry_issue(ptr::null(), &mut json), 400);
+        assert!(json.is_null());
+        assert_eq!(rf_registry_issue(reg, &mut json), RF_OK);
+        let issued: serde_json::Value =
+            serde_json::from_str(&CStr::from_ptr(json).to_string_lossy()).expect("json");
+        rf_string_free(json);
+        let local = CString::new(issued["certifyId"].as_str().expect("id")).expect("cstring");
+        let mut s2 = ptr::null_mut();
+        assert_eq!(
+            new(reg, local.as_ptr(), no, 0, &photo, no, &mut s2),
+            RF_OK,
+            "locally issued"
+        );
+        rf_session_free(s2);
+        assert_eq!(
+            new(reg, local.as_ptr(), no, 0, &photo, no, &mut s2),
+            503,
+            "locally issued, reused"
         );
         let frame = vec![0u8; 64 * 48 * 3];
         let mut p = RfProgress::default();
@@ -195,9 +299,69 @@ fn misuse_gets_typed_errors_not_crashes() {
         );
         rf_session_free(s);
         rf_session_free(ptr::null_mut());
+        rf_registry_free(reg);
+        rf_registry_free(ptr::null_mut());
         rf_engine_free(e);
         rf_engine_free(ptr::null_mut());
         rf_string_free(ptr::null_mut());
+    }
+}
+
+/// A stored reference that is NaN, infinite, all zero or of the wrong length
+/// never starts a session through the C ABI; a valid one does.
+#[test]
+fn bad_reference_embeddings_are_refused() {
+    let dim = realface::embed::EMBEDDING_DIM;
+    let mut nan = vec![0.1f32; dim];
+    nan[3] = f32::NAN;
+    let mut inf = vec![0.0f32; dim];
+    inf[0] = f32::NEG_INFINITY;
+    let cases: [(&str, Vec<f32>, i32); 4] = [
+        ("nan", nan, 103),
+        ("inf", inf, 103),
+        ("zero", vec![0.0; dim], 400),
+        ("short", vec![0.1; dim - 1], 400),
+    ];
+    // SAFETY: valid pointers and lengths throughout.
+    unsafe {
+        let e = engine();
+        let reg = registry();
+        let nonce = CString::new(NONCE).expect("cstring");
+        for (i, (name, v, code)) in cases.iter().enumerate() {
+            let id = CString::new(format!("emb{i}")).expect("cstring");
+            let mut s = poison();
+            let rc = rf_session_new_embedding(
+                e,
+                reg,
+                id.as_ptr(),
+                nonce.as_ptr(),
+                now_ms() + 60_000,
+                v.as_ptr(),
+                v.len(),
+                ptr::null(),
+                &mut s,
+            );
+            assert_eq!(rc, *code, "{name}");
+            assert!(s.is_null(), "{name}");
+        }
+        let id = CString::new("emb-ok").expect("cstring");
+        let ok = vec![0.1f32; dim];
+        let mut s = ptr::null_mut();
+        let rc = rf_session_new_embedding(
+            e,
+            reg,
+            id.as_ptr(),
+            nonce.as_ptr(),
+            now_ms() + 60_000,
+            ok.as_ptr(),
+            ok.len(),
+            ptr::null(),
+            &mut s,
+        );
+        assert_eq!(rc, RF_OK);
+        rf_session_free(s);
+        rf_registry_free(reg);
+        rf_engine_free(e);
     }
 }
 
@@ -205,12 +369,13 @@ fn misuse_gets_typed_errors_not_crashes() {
 fn options_json(actions: &[&str]) -> String {
     let list = actions
         .iter()
-        .map(|a| realface::liveness::actions::Action::from_name(a).expect("action"))
+        .map(|a| {
+            a.parse::<realface::liveness::actions::Action>()
+                .expect("action")
+        })
         .collect();
-    let o = realface::session::SessionOptions {
-        challenge: realface::session::challenge::ChallengeSpec::Fixed(list),
-        ..Default::default()
-    };
+    let o =
+        realface::SessionOptions::default().with_challenge(realface::ChallengeSpec::Fixed(list));
     serde_json::to_string(&o).expect("options JSON")
 }
 
@@ -235,12 +400,16 @@ fn rust_and_c_api_agree() {
     let eng = std::sync::Arc::new(
         realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
     );
-    let ticket = realface::session::certify::CertifyTicket {
-        certify_id: "eq".into(),
-        issued_ms: 0,
-        expires_ms: u64::MAX,
-        challenge_nonce: String::new(),
-    };
+    let ticket = realface::CertifyRegistry::new()
+        .claim_issued(
+            &realface::IssuedId {
+                certify_id: "eq".into(),
+                challenge_nonce: NONCE.into(),
+                expires_ms: now_ms() + 600_000,
+            },
+            now_ms(),
+        )
+        .expect("ticket");
     let opts: realface::session::SessionOptions = serde_json::from_str(options).expect("options");
     let ref_img = eng.decode(&reference).expect("reference");
     let mut rs = realface::session::VerificationSession::new(
@@ -262,13 +431,18 @@ fn rust_and_c_api_agree() {
     // SAFETY: valid pointers and lengths throughout.
     let c: serde_json::Value = unsafe {
         let e = engine();
+        let reg = registry();
         let id = CString::new("eq").expect("cstring");
+        let nonce = CString::new(NONCE).expect("cstring");
         let o = CString::new(options.as_str()).expect("cstring");
         let mut s = ptr::null_mut();
         assert_eq!(
             rf_session_new(
                 e,
+                reg,
                 id.as_ptr(),
+                nonce.as_ptr(),
+                now_ms() + 600_000,
                 reference.as_ptr(),
                 reference.len(),
                 o.as_ptr(),
@@ -305,6 +479,7 @@ fn rust_and_c_api_agree() {
         let v = serde_json::from_str(&CStr::from_ptr(json).to_string_lossy()).expect("json");
         rf_string_free(json);
         rf_session_free(s);
+        rf_registry_free(reg);
         rf_engine_free(e);
         v
     };

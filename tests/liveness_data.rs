@@ -130,8 +130,29 @@ fn verify_cli_passes_a_genuine_clip_and_reports_json() {
 #[test]
 fn verify_cli_refuses_bad_arguments_with_codes() {
     let clip = data_dir().join("actions/lp_d0");
+    let nonce = common::NONCE;
+    let later = "99999999999999";
     for (args, name) in [
-        (vec!["--certify-id", ""], "CERTIFY_ID_EMPTY"),
+        (
+            vec!["--certify-id", "", "--nonce", nonce, "--expires-ms", later],
+            "CERTIFY_ID_EMPTY",
+        ),
+        // a server's id must come with its nonce; expired or nonce-less ids are refused
+        (
+            vec!["--certify-id", "srv", "--nonce", nonce, "--expires-ms", "1"],
+            "CERTIFY_ID_EXPIRED",
+        ),
+        (
+            vec![
+                "--certify-id",
+                "srv",
+                "--nonce",
+                "abc",
+                "--expires-ms",
+                later,
+            ],
+            "INVALID_ARGUMENT",
+        ),
         (vec!["--actions", "blink,wink"], "INVALID_ARGUMENT"),
         (vec!["--random", "9"], "INVALID_ARGUMENT"),
         (vec!["--photo", "Y_X"], "INVALID_ARGUMENT"),

@@ -6,11 +6,11 @@ mod common;
 
 use std::sync::{Arc, OnceLock};
 
-use common::{data_dir, load, sample};
-use realface::eval::attacks::SplitMix;
+use common::{data_dir, load, sample, ticket};
 use realface::eval::liveness::frame_files;
 use realface::liveness::actions::Action;
-use realface::session::certify::{CertifyRegistry, CertifyTicket};
+use realface::rng::SplitMix;
+use realface::session::certify::CertifyRegistry;
 use realface::session::challenge::ChallengeSpec;
 use realface::session::photo::PhotoKind;
 use realface::session::result::{AuthState, ReasonCode};
@@ -36,20 +36,8 @@ fn clip(name: &str) -> Vec<RgbImage> {
         .collect()
 }
 
-fn ticket(id: &str) -> CertifyTicket {
-    CertifyTicket {
-        certify_id: id.into(),
-        issued_ms: 0,
-        expires_ms: u64::MAX,
-        challenge_nonce: String::new(),
-    }
-}
-
 fn opts(actions: &[Action]) -> SessionOptions {
-    SessionOptions {
-        challenge: ChallengeSpec::Fixed(actions.to_vec()),
-        ..SessionOptions::default()
-    }
+    SessionOptions::default().with_challenge(ChallengeSpec::Fixed(actions.to_vec()))
 }
 
 fn run(
@@ -72,10 +60,7 @@ fn run(
 fn genuine_turns_pass_with_photos() {
     let frames = clip("apfol_real2");
     for kind in [PhotoKind::Original, PhotoKind::Mosaic] {
-        let o = SessionOptions {
-            photo: kind,
-            ..opts(&[Action::TurnLeft, Action::TurnRight])
-        };
+        let o = opts(&[Action::TurnLeft, Action::TurnRight]).with_photo(kind);
         let r = run(Reference::Photo(frames[0].clone()), &frames, o);
         assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
         assert_eq!(r.client_code, 0);
@@ -133,17 +118,11 @@ fn a_still_photo_never_passes() {
 fn action_timeout_and_total_timeout() {
     let photo = load(&sample("obama.jpg"));
     let frames = vec![photo.clone(); 40];
-    let o = SessionOptions {
-        action_timeout_ms: 1500,
-        ..opts(&[Action::Blink])
-    };
+    let o = opts(&[Action::Blink]).with_action_timeout_ms(1500);
     let r = run(Reference::Photo(photo.clone()), &frames, o);
     assert_eq!(r.reasons[0].code, ReasonCode::ActionTimeout);
     assert_eq!(r.client_code, 10011);
-    let o = SessionOptions {
-        total_timeout_ms: 1000,
-        ..opts(&[Action::Blink])
-    };
+    let o = opts(&[Action::Blink]).with_total_timeout_ms(1000);
     let r = run(Reference::Photo(photo), &frames, o);
     assert_eq!(r.reasons[0].code, ReasonCode::Timeout);
 }
@@ -230,13 +209,7 @@ fn frame_order_finish_and_cancel() {
 #[test]
 fn creation_errors_have_their_codes() {
     let photo = load(&sample("obama.jpg"));
-    let e = VerificationSession::new(
-        engine(),
-        ticket(""),
-        Reference::Photo(photo.clone()),
-        opts(&[Action::Blink]),
-    )
-    .unwrap_err();
+    let e = common::try_ticket("").unwrap_err();
     assert_eq!(e.code(), ErrorCode::CertifyIdEmpty);
     assert_eq!(e.client_code(), 10001);
     let blank = RgbImage::from_pixel(300, 300, image::Rgb([120, 120, 120]));
@@ -269,10 +242,7 @@ fn creation_errors_have_their_codes() {
     )
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "empty challenge");
-    let o = SessionOptions {
-        far: 1e-9,
-        ..opts(&[Action::Blink])
-    };
+    let o = opts(&[Action::Blink]).with_far(1e-9);
     assert!(
         VerificationSession::new(engine(), ticket("a"), Reference::Photo(photo), o).is_err(),
         "uncalibrated FAR"
@@ -283,7 +253,7 @@ fn creation_errors_have_their_codes() {
 fn registry_ids_expire_and_cannot_be_reused() {
     let reg = CertifyRegistry::new();
     let t = reg.issue(0).expect("issue");
-    let claimed = reg.claim(&t.certify_id, 10).expect("claim");
+    let claimed = reg.claim(t.certify_id(), 10).expect("claim");
     let s = VerificationSession::new(
         engine(),
         claimed,
@@ -292,11 +262,11 @@ fn registry_ids_expire_and_cannot_be_reused() {
     );
     assert!(s.is_ok());
     assert_eq!(
-        reg.claim(&t.certify_id, 20).unwrap_err().code(),
+        reg.claim(t.certify_id(), 20).unwrap_err().code(),
         ErrorCode::CertifyIdReused
     );
     let old = reg.issue(0).expect("issue");
-    let expired = reg.claim(&old.certify_id, 23 * 3600 * 1000).unwrap_err();
+    let expired = reg.claim(old.certify_id(), 23 * 3600 * 1000).unwrap_err();
     assert_eq!(expired.code(), ErrorCode::CertifyIdExpired);
     assert_eq!(expired.server_code(), 54020);
 }
@@ -317,10 +287,7 @@ fn no_input_sequence_succeeds_without_challenge_and_match() {
     let mut successes = 0;
     for case in 0..24 {
         let n_actions = 1 + (rng.next_u64() % 2) as usize;
-        let o = SessionOptions {
-            challenge: ChallengeSpec::Random(n_actions),
-            ..SessionOptions::default()
-        };
+        let o = SessionOptions::default().with_challenge(ChallengeSpec::Random(n_actions));
         let reference = pool[(rng.next_u64() % pool.len() as u64) as usize].clone();
         let Ok(mut s) = VerificationSession::new(
             engine(),
@@ -353,4 +320,81 @@ fn no_input_sequence_succeeds_without_challenge_and_match() {
         }
     }
     eprintln!("random sequences that passed: {successes}/24");
+    // The same property on genuine runs with jittered timestamps and dropped
+    // frames: these must pass (a property that only ever sees FAIL proves
+    // nothing), and each pass must satisfy it.
+    let genuine = clip("apfol_real2");
+    let reference = genuine[0].clone();
+    let mut passed = 0;
+    for case in 0..3 {
+        let mut s = VerificationSession::new(
+            engine(),
+            ticket(&format!("g{case}")),
+            Reference::Photo(reference.clone()),
+            opts(&[Action::TurnLeft, Action::TurnRight]),
+        )
+        .expect("session");
+        let mut t = 0u64;
+        for f in &genuine {
+            t += 90 + rng.next_u64() % 21;
+            if rng.next_u64().is_multiple_of(10) {
+                continue;
+            }
+            let _ = s.push_frame(f, t);
+            if s.is_finished() {
+                break;
+            }
+        }
+        let r = s.finish();
+        if r.auth_state == AuthState::Success {
+            passed += 1;
+            assert!(r.actions.iter().all(|a| a.passed), "genuine {case}: {r:?}");
+            assert!(r.similarity.expect("similarity") >= r.threshold);
+            assert!(r.reasons.is_empty());
+        }
+    }
+    assert!(passed >= 2, "genuine jittered runs passed: {passed}/3");
+}
+
+/// Per-frame errors: refused frames (zero size, out of order, too early,
+/// oversized) get their own error and leave the session as it was; the
+/// genuine frames around them still complete the challenge.
+#[test]
+fn refused_frames_do_not_end_the_session() {
+    let frames = clip("apfol_real2");
+    let mut s = VerificationSession::new(
+        engine(),
+        ticket("perframe"),
+        Reference::Photo(frames[0].clone()),
+        opts(&[Action::TurnLeft, Action::TurnRight]),
+    )
+    .expect("session");
+    let huge = RgbImage::new(9000, 2);
+    let mut refused = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let t = 1_000 + i as u64 * 100;
+        if i % 10 == 5 {
+            let bad = [
+                s.push_frame(&RgbImage::new(0, 0), t - 50),
+                s.push_frame(&huge, t - 40),
+            ];
+            refused.extend(bad.into_iter().filter_map(|r| r.err().map(|e| e.code())));
+            if i > 0 {
+                // before the last accepted frame
+                if let Err(e) = s.push_frame(f, t - 100) {
+                    refused.push(e.code());
+                }
+            }
+        }
+        s.push_frame(f, t).expect("a genuine frame is taken");
+        if s.is_finished() {
+            break;
+        }
+    }
+    assert!(refused.contains(&ErrorCode::EmptyImage), "{refused:?}");
+    assert!(refused.contains(&ErrorCode::LimitExceeded), "{refused:?}");
+    assert!(refused.contains(&ErrorCode::FrameOrder), "{refused:?}");
+    let r = s.finish();
+    assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
+    assert!(r.frames <= frames.len(), "refused frames are not counted");
 }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use common::data_dir;
 use realface::liveness::actions::Action;
-use realface::session::certify::CertifyTicket;
 use realface::session::challenge::ChallengeSpec;
 use realface::session::result::{AuthState, ReasonCode};
 use realface::session::ui::{Color, UiOptions};
@@ -19,16 +18,8 @@ use realface::{EngineConfig, ErrorCode, FaceEngine, Limits};
 fn session(engine: &Arc<FaceEngine>, actions: &[Action]) -> VerificationSession {
     let dir = data_dir().join("actions/apfol_real2");
     let reference = engine.load(dir.join("frame_0001.jpg")).expect("reference");
-    let ticket = CertifyTicket {
-        certify_id: "src".into(),
-        issued_ms: 0,
-        expires_ms: u64::MAX,
-        challenge_nonce: String::new(),
-    };
-    let options = SessionOptions {
-        challenge: ChallengeSpec::Fixed(actions.to_vec()),
-        ..SessionOptions::default()
-    };
+    let ticket = common::ticket("src");
+    let options = SessionOptions::default().with_challenge(ChallengeSpec::Fixed(actions.to_vec()));
     VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)
         .expect("session")
 }

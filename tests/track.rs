@@ -4,7 +4,6 @@ mod common;
 
 use common::{cli, data_dir, load, sample};
 use realface::eval::liveness::frame_files;
-use realface::session::certify::CertifyTicket;
 use realface::session::challenge::ChallengeSpec;
 use realface::session::result::ReasonCode;
 use realface::session::{Reference, SessionOptions, VerificationSession};
@@ -55,17 +54,12 @@ fn tracking_still_catches_a_second_face() {
         realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
     );
     let frames = clip();
-    let ticket = CertifyTicket {
-        certify_id: "track".into(),
-        issued_ms: 0,
-        expires_ms: u64::MAX,
-        challenge_nonce: String::new(),
-    };
-    let options = SessionOptions {
-        challenge: ChallengeSpec::Fixed(vec![realface::liveness::actions::Action::Nod]),
-        detect_every: 5,
-        ..SessionOptions::default()
-    };
+    let ticket = common::ticket("track");
+    let options = SessionOptions::default()
+        .with_challenge(ChallengeSpec::Fixed(vec![
+            realface::liveness::actions::Action::Nod,
+        ]))
+        .with_detect_every(5);
     let mut s = VerificationSession::new(e, ticket, Reference::Photo(frames[0].clone()), options)
         .expect("session");
     for (i, f) in frames[..3].iter().enumerate() {
@@ -91,10 +85,7 @@ fn tracking_still_catches_a_second_face() {
         r.reasons
     );
     assert!(r.frames <= 3 + 5);
-    let bad = SessionOptions {
-        detect_every: 0,
-        ..SessionOptions::default()
-    };
+    let bad = SessionOptions::default().with_detect_every(0);
     assert!(bad.validate().is_err());
 }
 

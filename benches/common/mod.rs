@@ -53,7 +53,8 @@ pub struct Fixture {
 pub fn fixture(engine: &FaceEngine, name: &str) -> Fixture {
     let img = engine.load(sample(name)).expect("sample photo");
     let face = engine.detect(&img).expect("detect").remove(0);
-    let (mesh, _, map) = engine.landmarks(&img, &face).expect("landmarks");
+    let realface::FaceLandmarks { mesh, map, .. } =
+        engine.landmarks(&img, &face).expect("landmarks");
     Fixture {
         img,
         face,

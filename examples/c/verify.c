@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "realface.h"
@@ -72,8 +73,16 @@ int main(int argc, char **argv) {
     }
     RfEngine *engine = NULL;
     if (rf_engine_new(NULL, NULL, &engine) != RF_OK) return fail("rf_engine_new");
+    /* The certifyId, its challenge nonce and expiry come from the server
+     * (POST /v1/certify); this example stands in for it with fixed values
+     * valid for one minute. The registry refuses an expired or reused id. */
+    RfRegistry *registry = NULL;
+    if (rf_registry_new(&registry) != RF_OK) return fail("rf_registry_new");
+    uint64_t expires_ms = (uint64_t)time(NULL) * 1000u + 60000u;
+    const char *nonce = "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b";
     RfSession *session = NULL;
-    if (rf_session_new(engine, "c-example", ref, ref_len, options, &session) != RF_OK) return fail("rf_session_new");
+    if (rf_session_new(engine, registry, "c-example", nonce, expires_ms, ref, ref_len, options, &session) != RF_OK)
+        return fail("rf_session_new");
     free(ref);
     for (int i = 1; i <= count; i++) {
         char path[4096];
@@ -99,6 +108,7 @@ int main(int argc, char **argv) {
     printf("%s\n", json);
     rf_string_free(json);
     rf_session_free(session);
+    rf_registry_free(registry);
     rf_engine_free(engine);
     return 0;
 }

@@ -36,16 +36,31 @@ fuzz_target!(|data: &[u8]| {
     let id = CString::new(data[..4].iter().map(|b| b'a' + b % 26).collect::<Vec<u8>>())
         .unwrap_or_default();
     let reference = &data[16..];
+    let nonce = CString::new(data[13..16].iter().map(|b| format!("{b:02x}")).collect::<String>().repeat(6))
+        .unwrap_or_default();
     let mut s = ptr::null_mut();
     // SAFETY: all pointers are null or valid for the lengths given.
     unsafe {
+        let mut reg = ptr::null_mut();
+        assert_eq!(rf_registry_new(&mut reg), RF_OK);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
         let rc = rf_session_new(
             if data[4] & 1 == 0 { e } else { ptr::null() },
+            if data[4] & 16 == 0 { reg } else { ptr::null_mut() },
             if data[4] & 2 == 0 {
                 id.as_ptr()
             } else {
                 ptr::null()
             },
+            if data[4] & 32 == 0 {
+                nonce.as_ptr()
+            } else {
+                ptr::null()
+            },
+            now.wrapping_add(u64::from(data[12]) * 1_000_000).wrapping_sub(100_000_000),
             if data[4] & 4 == 0 {
                 reference.as_ptr()
             } else {
@@ -61,6 +76,8 @@ fuzz_target!(|data: &[u8]| {
         );
         if rc != RF_OK || s.is_null() {
             assert_ne!(rf_last_error_code(), RF_OK);
+            assert!(s.is_null(), "*out is null after an error");
+            rf_registry_free(reg);
             return;
         }
         let w = u32::from(data[5]) + 1;
@@ -89,5 +106,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(rf_session_finish(s, &mut json), RF_OK);
         rf_string_free(json);
         rf_session_free(s);
+        rf_registry_free(reg);
     }
 });

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use realface::frame::{frame_from_buffer, PixelFormat};
-use realface::session::certify::CertifyTicket;
+use realface::session::certify::{CertifyRegistry, IssuedId};
 use realface::session::challenge::ChallengeSpec;
 use realface::session::result::AuthState;
 use realface::session::{Reference, SessionOptions, VerificationSession};
@@ -34,18 +34,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let e = engine();
-    let ticket = CertifyTicket {
-        certify_id: "fuzz".into(),
-        issued_ms: 0,
-        expires_ms: u64::MAX,
-        challenge_nonce: String::new(),
+    let Ok(ticket) = CertifyRegistry::new().claim_issued(
+        &IssuedId {
+            certify_id: "fuzz".into(),
+            challenge_nonce: "0123456789abcdef0123456789abcdef".into(),
+            expires_ms: 60_000,
+        },
+        0,
+    ) else {
+        return;
     };
     let reference = Embedding::from_raw((0..192).map(|i| ((i * 37 % 11) as f32) - 5.0).collect())
         .expect("vector");
-    let options = SessionOptions {
-        challenge: ChallengeSpec::Random(1 + (data[0] % 3) as usize),
-        ..SessionOptions::default()
-    };
+    let options =
+        SessionOptions::default().with_challenge(ChallengeSpec::Random(1 + (data[0] % 3) as usize));
     let Ok(mut s) =
         VerificationSession::new(e.clone(), ticket, Reference::Embedding(reference), options)
     else {

@@ -30,12 +30,18 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let registry = CertifyRegistry::new();
+    if let Ok(issued) = serde_json::from_str::<realface::IssuedId>(&text) {
+        // an issuer's id is claimable at most once
+        if registry.claim_issued(&issued, 0).is_ok() {
+            assert!(registry.claim_issued(&issued, 0).is_err());
+        }
+    }
     assert!(
         registry.claim(&text, 0).is_err(),
         "nothing issued, nothing claimable"
     );
     for part in text.split(',') {
-        let _ = Action::from_name(part);
-        let _ = PhotoKind::from_name(part);
+        let _ = part.parse::<Action>();
+        let _ = part.parse::<PhotoKind>();
     }
 });

@@ -11,8 +11,8 @@
 //! when short range finds nothing: selfies and ID photos take the fast path,
 //! small faces in larger scenes still get found.
 
-pub mod anchors;
-pub mod nms;
+pub(crate) mod anchors;
+pub(crate) mod nms;
 
 use std::path::Path;
 
@@ -134,6 +134,7 @@ impl Variant {
         let bad = || Error::Inference {
             stage: "detect",
             message: "unexpected detector output layout".into(),
+            source: None,
         };
         let (score_parts, reg_parts): (Vec<&ArrayD<f32>>, Vec<&ArrayD<f32>>) =
             outputs.iter().partition(|a| a.shape().last() == Some(&1));

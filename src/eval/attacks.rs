@@ -10,6 +10,7 @@
 //! - `blur`: the photo moved quickly (Gaussian blur of varying strength, shifts);
 //! - `bend`: the photo bent about its vertical centre line (a curved print).
 
+use crate::rng::SplitMix;
 use image::RgbImage;
 use serde::Serialize;
 
@@ -55,32 +56,6 @@ impl AttackKind {
             Self::Blur => "blur",
             Self::Bend => "bend",
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so that attack sequences are
-/// reproducible from a seed.
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    /// Seeded generator.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [lo, hi).
-    pub fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32)
     }
 }
 

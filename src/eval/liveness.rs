@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::liveness::actions::{Action, ActionParams};
 use crate::liveness::measure::measure_face;
 use crate::liveness::pad::{PadOptions, DEFAULT_PAD_THRESHOLD};
-use crate::session::certify::CertifyTicket;
+use crate::session::certify::{random_hex, CertifyRegistry, IssuedId, CERTIFY_ID_TTL_MS};
 use crate::session::challenge::ChallengeSpec;
 use crate::session::result::{AuthResult, AuthState, ReasonCode};
 use crate::session::{Reference, SessionOptions, VerificationSession};
@@ -150,7 +150,7 @@ pub fn signals(
             continue;
         };
         let [face] = faces.as_slice() else { continue };
-        let Ok((mesh, _, map)) = engine.landmarks(img, face) else {
+        let Ok(crate::engine::FaceLandmarks { mesh, map, .. }) = engine.landmarks(img, face) else {
             continue;
         };
         let due = last_pad.is_none_or(|l| fr.t_ms.saturating_sub(l) >= pad_interval_ms);
@@ -178,23 +178,23 @@ pub fn run_challenge(
     pad_threshold: f32,
     id: &str,
 ) -> Result<AuthResult> {
-    let ticket = CertifyTicket {
-        certify_id: id.to_string(),
-        issued_ms: 0,
-        expires_ms: u64::MAX,
-        challenge_nonce: String::new(),
-    };
-    let options = SessionOptions {
-        challenge: ChallengeSpec::Fixed(vec![action]),
-        action_timeout_ms: 60_000,
-        total_timeout_ms: 60_000,
-        params,
-        pad: PadOptions {
+    let ticket = CertifyRegistry::new().claim_issued(
+        &IssuedId {
+            certify_id: id.to_string(),
+            challenge_nonce: random_hex(16)?,
+            expires_ms: CERTIFY_ID_TTL_MS,
+        },
+        0,
+    )?;
+    let options = SessionOptions::default()
+        .with_challenge(ChallengeSpec::Fixed(vec![action]))
+        .with_action_timeout_ms(60_000)
+        .with_total_timeout_ms(60_000)
+        .with_params(params)
+        .with_pad(PadOptions {
             threshold: pad_threshold,
             ..PadOptions::default()
-        },
-        ..SessionOptions::default()
-    };
+        });
     let mut s = VerificationSession::new(engine.clone(), ticket, reference, options)?;
     for f in frames {
         // A per-frame error leaves the session running; a model failure ends

@@ -76,7 +76,7 @@ fn embed_one(engine: &FaceEngine, root: &Path, path: &str) -> ImageOutcome {
         let faces = engine.detect(&img)?;
         out.faces = Some(faces.len());
         let face = engine.select_face(faces)?;
-        let (_, _, map) = engine.landmarks(&img, &face)?;
+        let map = engine.landmarks(&img, &face)?.map;
         engine.embed_face(&img, map)
     });
     match result {

@@ -68,16 +68,6 @@ impl Action {
         }
     }
 
-    /// Parses a name; an unknown name is an [`Error::InvalidArgument`] listing the valid ones.
-    pub fn from_name(name: &str) -> Result<Self> {
-        Self::ALL.into_iter().find(|a| a.name() == name.trim()).ok_or_else(|| {
-            Error::invalid(
-                "actions",
-                format!("unknown action `{name}` (valid: blink, mouth_open, turn_left, turn_right, nod)"),
-            )
-        })
-    }
-
     /// The prompt shown to the user.
     pub fn prompt(self) -> &'static str {
         match self {
@@ -87,6 +77,27 @@ impl Action {
             Self::TurnRight => "Please turn your head to the right",
             Self::Nod => "Please nod",
         }
+    }
+}
+
+impl std::str::FromStr for Action {
+    type Err = Error;
+
+    /// Parses a stable name; an unknown name is an [`Error::InvalidArgument`]
+    /// listing the valid ones.
+    fn from_str(name: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name.trim()).ok_or_else(|| {
+            Error::invalid(
+                "actions",
+                format!("unknown action `{name}` (valid: blink, mouth_open, turn_left, turn_right, nod)"),
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -546,10 +557,10 @@ mod tests {
     #[test]
     fn names_round_trip_and_unknown_is_an_error() {
         for a in Action::ALL {
-            assert_eq!(Action::from_name(a.name()).expect("known"), a);
+            assert_eq!(a.name().parse::<Action>().expect("known"), a);
         }
         assert_eq!(
-            Action::from_name("wink").unwrap_err().code(),
+            "wink".parse::<Action>().unwrap_err().code(),
             crate::ErrorCode::InvalidArgument
         );
     }

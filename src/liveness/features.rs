@@ -172,3 +172,97 @@ impl FrameFeatures {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Point;
+    use crate::landmarks::Roi;
+
+    /// A head of the mesh's shape, turned by `yaw` about the vertical axis and
+    /// by `pitch` about the horizontal one (degrees; positive = the person
+    /// turns to their own left / looks up), centred at (200, 200).
+    fn head(yaw: f32, pitch: f32) -> Mesh {
+        let mut points = vec![[0.0f32; 3]; 468];
+        let model: [(usize, [f32; 3]); 5] = [
+            (CHEEKS[0], [-50.0, 0.0, 0.0]),
+            (CHEEKS[1], [50.0, 0.0, 0.0]),
+            (FOREHEAD, [0.0, -60.0, 0.0]),
+            (CHIN, [0.0, 60.0, 0.0]),
+            (NOSE_TIP, [0.0, 0.0, -30.0]),
+        ];
+        let (sy, cy) = yaw.to_radians().sin_cos();
+        let (sp, cp) = pitch.to_radians().sin_cos();
+        for (i, [x, y, z]) in model {
+            // yaw: the nose (z < 0, toward the camera) moves to the image's right
+            let (x1, z1) = (x * cy - z * sy, x * sy + z * cy);
+            // pitch: the nose moves up the image (y decreases)
+            let (y2, z2) = (y * cp + z1 * sp, -y * sp + z1 * cp);
+            points[i] = [200.0 + x1, 200.0 + y2, z2];
+        }
+        Mesh {
+            points,
+            presence: 1.0,
+            roi: Roi {
+                center: Point::new(200.0, 200.0),
+                side: 300.0,
+                angle: 0.0,
+            },
+        }
+    }
+
+    #[test]
+    fn yaw_and_pitch_signs_follow_the_documented_convention() {
+        let front = FrameFeatures::from_mesh(&head(0.0, 0.0));
+        assert!(
+            front.yaw.abs() < 0.5 && front.pitch.abs() < 0.5,
+            "{front:?}"
+        );
+        assert!(front.nose_offset.abs() < 0.01);
+        let left = FrameFeatures::from_mesh(&head(25.0, 0.0));
+        assert!(
+            (left.yaw - 25.0).abs() < 1.0,
+            "own left = positive yaw: {left:?}"
+        );
+        assert!(left.nose_offset > 0.2, "nose toward the image's right");
+        let right = FrameFeatures::from_mesh(&head(-25.0, 0.0));
+        assert!((right.yaw + 25.0).abs() < 1.0, "{right:?}");
+        assert!(right.nose_offset < -0.2);
+        let up = FrameFeatures::from_mesh(&head(0.0, 15.0));
+        assert!(
+            (up.pitch - 15.0).abs() < 1.0,
+            "looking up = positive pitch: {up:?}"
+        );
+        assert!(
+            up.nose_offset_v < front.nose_offset_v,
+            "the nose moves toward the forehead"
+        );
+        let down = FrameFeatures::from_mesh(&head(0.0, -15.0));
+        assert!((down.pitch + 15.0).abs() < 1.0, "{down:?}");
+    }
+
+    #[test]
+    fn degenerate_meshes_give_finite_zeros() {
+        let empty = Mesh {
+            points: Vec::new(),
+            presence: 0.0,
+            roi: Roi {
+                center: Point::new(0.0, 0.0),
+                side: 1.0,
+                angle: 0.0,
+            },
+        };
+        let f = FrameFeatures::from_mesh(&empty);
+        for v in [
+            f.ear,
+            f.mar,
+            f.yaw,
+            f.pitch,
+            f.roll,
+            f.ear_norm(),
+            f.mar_norm(),
+        ] {
+            assert!(v.is_finite() && v == 0.0, "{f:?}");
+        }
+    }
+}

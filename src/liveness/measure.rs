@@ -12,7 +12,7 @@ use crate::engine::FaceEngine;
 use crate::error::Result;
 use crate::geometry::{Affine, BBox};
 use crate::landmarks::Mesh;
-use crate::liveness::passive::laplacian_log_variance;
+use crate::sharpness::laplacian_log_variance;
 
 /// What [`measure_face`] found.
 #[derive(Debug, Clone)]

@@ -1,6 +1,8 @@
-//! Liveness: per-frame measurements from the mesh ([`features`]), passive
-//! single-image cues ([`passive`]), measured per attack species before they are
-//! trusted.
+//! Liveness: per-frame measurements ([`features`] from the mesh, the eye-state
+//! model in [`eye_state`], all taken by [`measure`]), the action detectors of
+//! the challenge ([`actions`]), the flat-motion cue ([`flat`]), and the passive
+//! presentation-attack model ([`pad_model`]) fused per session ([`pad`]).
+//! [`passive`] holds image-cue baselines for evaluation only.
 
 pub mod actions;
 pub mod eye_state;
@@ -9,5 +11,4 @@ pub mod flat;
 pub mod measure;
 pub mod pad;
 pub mod pad_model;
-pub mod parallax;
 pub mod passive;

@@ -5,7 +5,7 @@
 //! made smaller only where the frame is smaller, and shifted to stay inside
 //! the frame; resized to 128x128, fed as raw 0..255 **BGR** values, NCHW.
 //! Softmax index 0 is "real". On face-only crops it is worse than chance, and
-//! one frame is too noisy to decide: [`super::pad::PadTracker`] fuses a
+//! one frame is too noisy to decide: [`super::pad::PadEvidence`] fuses a
 //! session's frames.
 
 use std::path::Path;

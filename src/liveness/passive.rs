@@ -1,17 +1,17 @@
-//! Passive (single-image) presentation-attack cues on the aligned face.
-//!
-//! No packaged anti-spoofing model is good enough here (see MODELS.md: the one
-//! available rejects 85% of live faces and is worse than chance on replays), so
-//! realface measures simple image cues per attack species with `realface eval
-//! pad` and trusts none of them alone: liveness rests on the active challenge.
-//! Every cue returns a score where higher means "more likely live".
+//! Simple passive image cues on the aligned face (sharpness, saturation),
+//! kept as baselines for `realface eval pad --detector sharpness|saturation`.
+//! They decide nothing in a session: the passive gate of a session is the
+//! model of [`crate::liveness::pad_model`], fused per session by
+//! [`crate::liveness::pad`]. Every cue returns a score where higher means
+//! "more likely live".
 
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::align::{aligned_image, ALIGNED_SIZE};
+use crate::align::aligned_image;
 use crate::error::{Error, Result};
 use crate::geometry::Affine;
+use crate::sharpness::laplacian_log_variance;
 
 /// A passive cue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,12 +24,11 @@ pub enum PassiveCue {
     Saturation,
 }
 
-impl PassiveCue {
-    /// Every cue.
-    pub const ALL: [PassiveCue; 2] = [PassiveCue::Sharpness, PassiveCue::Saturation];
+impl std::str::FromStr for PassiveCue {
+    type Err = Error;
 
     /// Parses a cue name (`sharpness`, `saturation`).
-    pub fn from_name(name: &str) -> Result<Self> {
+    fn from_str(name: &str) -> Result<Self> {
         match name {
             "sharpness" => Ok(Self::Sharpness),
             "saturation" => Ok(Self::Saturation),
@@ -39,6 +38,17 @@ impl PassiveCue {
             )),
         }
     }
+}
+
+impl std::fmt::Display for PassiveCue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl PassiveCue {
+    /// Every cue.
+    pub const ALL: [PassiveCue; 2] = [PassiveCue::Sharpness, PassiveCue::Saturation];
 
     /// The cue's name.
     pub fn name(self) -> &'static str {
@@ -56,35 +66,6 @@ impl PassiveCue {
             Self::Saturation => mean_saturation(&face),
         }
     }
-}
-
-fn grey(img: &RgbImage) -> Vec<f32> {
-    img.pixels()
-        .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
-        .collect()
-}
-
-/// ln(1 + variance of the 4-neighbour Laplacian) over the inner face region.
-pub fn laplacian_log_variance(face: &RgbImage) -> f32 {
-    let (w, h) = (face.width() as usize, face.height() as usize);
-    if w < 3 || h < 3 {
-        return 0.0;
-    }
-    let g = grey(face);
-    let m = (ALIGNED_SIZE as usize / 8).min(w.min(h) / 4).max(1);
-    let mut vals = Vec::with_capacity(w * h);
-    for y in m.max(1)..h - m.max(1) {
-        for x in m.max(1)..w - m.max(1) {
-            let c = g[y * w + x];
-            let lap = g[y * w + x - 1] + g[y * w + x + 1] + g[(y - 1) * w + x] + g[(y + 1) * w + x]
-                - 4.0 * c;
-            vals.push(lap);
-        }
-    }
-    let n = vals.len().max(1) as f32;
-    let mean = vals.iter().sum::<f32>() / n;
-    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
-    var.ln_1p()
 }
 
 /// Mean HSV saturation (0..1) of the face crop.
@@ -124,8 +105,8 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for c in PassiveCue::ALL {
-            assert_eq!(PassiveCue::from_name(c.name()).expect("known"), c);
+            assert_eq!(c.name().parse::<PassiveCue>().expect("known"), c);
         }
-        assert!(PassiveCue::from_name("magic").is_err());
+        assert!("magic".parse::<PassiveCue>().is_err());
     }
 }

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::eval::attacks::SplitMix;
 use crate::liveness::actions::Action;
+use crate::rng::SplitMix;
 
 /// How the actions are chosen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

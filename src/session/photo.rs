@@ -25,8 +25,27 @@ pub enum PhotoKind {
 }
 
 impl PhotoKind {
+    /// The product's name: `Y_O`, `Y_M` or `N`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Original => "Y_O",
+            Self::Mosaic => "Y_M",
+            Self::None => "N",
+        }
+    }
+}
+
+impl std::fmt::Display for PhotoKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for PhotoKind {
+    type Err = Error;
+
     /// Parses `Y_O`, `Y_M` or `N`.
-    pub fn from_name(s: &str) -> Result<Self> {
+    fn from_str(s: &str) -> Result<Self> {
         match s {
             "Y_O" => Ok(Self::Original),
             "Y_M" => Ok(Self::Mosaic),
@@ -44,8 +63,9 @@ pub fn jpeg_base64(img: &RgbImage) -> Result<String> {
     let mut bytes = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut bytes), 90);
     img.write_with_encoder(enc)
-        .map_err(|e| Error::Unsupported {
-            what: format!("JPEG encoding: {e}"),
+        .map_err(|source| Error::Encode {
+            what: "the verification photo as JPEG",
+            source,
         })?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }

@@ -73,6 +73,7 @@ impl FrameSource for CameraSource {
             .decode_image::<RgbFormat>()
             .map_err(|e| Error::Decode {
                 reason: format!("camera frame: {e}"),
+                source: None,
             })?;
         let (w, h) = (decoded.width(), decoded.height());
         let image =

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 fn decode_err(path: &Path) -> impl Fn(ffmpeg::Error) -> Error + '_ {
     move |e| Error::Decode {
         reason: format!("video {}: {e}", path.display()),
+        source: None,
     }
 }
 
@@ -83,6 +84,7 @@ impl VideoSource {
             .best(ffmpeg::media::Type::Video)
             .ok_or_else(|| Error::Decode {
                 reason: format!("video {}: no video stream", path.display()),
+                source: None,
             })?;
         let index = stream.index();
         let tb = stream.time_base();
@@ -182,11 +184,13 @@ impl VideoSource {
             let start = y * stride;
             let line = data.get(start..start + row).ok_or_else(|| Error::Decode {
                 reason: format!("video {}: short frame buffer", self.path.display()),
+                source: None,
             })?;
             out.extend_from_slice(line);
         }
         RgbImage::from_raw(w, h, out).ok_or_else(|| Error::Decode {
             reason: format!("video {}: frame size mismatch", self.path.display()),
+            source: None,
         })
     }
 
@@ -286,6 +290,7 @@ pub fn read_video(
     if out.is_empty() {
         return Err(Error::Decode {
             reason: format!("video {}: no frame could be decoded", path.display()),
+            source: None,
         });
     }
     Ok(out)

@@ -60,3 +60,24 @@ pub fn golden() -> serde_json::Value {
         std::fs::read_to_string(root().join("tests/golden/samples.json")).expect("golden file");
     serde_json::from_str(&text).expect("golden JSON")
 }
+
+/// The nonce the tests' certifyIds are issued with.
+pub const NONCE: &str = "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b";
+
+/// A ticket for `id` as a server would have issued it (fixed nonce, so a
+/// random challenge is the same on every run), claimed once.
+pub fn try_ticket(id: &str) -> realface::Result<realface::CertifyTicket> {
+    realface::CertifyRegistry::new().claim_issued(
+        &realface::IssuedId {
+            certify_id: id.into(),
+            challenge_nonce: NONCE.into(),
+            expires_ms: 60_000,
+        },
+        0,
+    )
+}
+
+/// [`try_ticket`] for a valid id.
+pub fn ticket(id: &str) -> realface::CertifyTicket {
+    try_ticket(id).expect("ticket")
+}

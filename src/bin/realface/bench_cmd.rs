@@ -126,7 +126,7 @@ impl Pipeline {
         }
         let f = m.features;
         self.history.push(t_ms, f);
-        self.flat.update(&t.mesh, &f, &self.history);
+        self.flat.update(&f, &self.history);
         if self.action.update(t_ms, &f, &self.history).is_some() {
             self.action.reset();
         }
@@ -171,7 +171,7 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
     let mut faces = Vec::new();
     for img in &frames {
         if let Some(face) = engine.detect(img)?.into_iter().next() {
-            if let Ok((mesh, _, map)) = engine.landmarks(img, &face) {
+            if let Ok(realface::FaceLandmarks { mesh, map, .. }) = engine.landmarks(img, &face) {
                 faces.push((img, face, mesh, map));
             }
         }

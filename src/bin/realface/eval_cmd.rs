@@ -227,7 +227,7 @@ pub fn eval_pad(
     let cue = if detector == "model" {
         None
     } else {
-        Some(PassiveCue::from_name(detector)?)
+        Some(detector.parse::<PassiveCue>()?)
     };
     let name = cue.map_or("model", PassiveCue::name);
     std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
@@ -263,7 +263,7 @@ pub fn eval_pad(
                     match cue {
                         None => engine.pad().real_probability(&img, &face.bbox).ok(),
                         Some(cue) => {
-                            let (_, _, map) = engine.landmarks(&img, &face).ok()?;
+                            let map = engine.landmarks(&img, &face).ok()?.map;
                             Some(cue.score(&img, &map))
                         }
                     }

@@ -1,9 +1,11 @@
-//! The `realface` command-line tool: detect, embed and compare faces.
+//! The `realface` command-line tool: one dispatch over the commands, each
+//! in its own file (photo commands in `photo_cmd.rs`).
 
 mod bench_cmd;
 mod draw;
 mod eval_cmd;
 mod liveness_cmd;
+mod photo_cmd;
 mod plot;
 mod verify_cmd;
 
@@ -97,9 +99,16 @@ enum Command {
         /// Ask for N random actions drawn from the certifyId.
         #[arg(long)]
         random: Option<usize>,
-        /// certifyId issued elsewhere (default: a fresh one).
-        #[arg(long)]
+        /// certifyId issued by a server (default: a fresh local one); needs
+        /// the server's --nonce and --expires-ms.
+        #[arg(long, requires_all = ["nonce", "expires_ms"])]
         certify_id: Option<String>,
+        /// The server's challenge nonce for --certify-id (32+ hex digits).
+        #[arg(long, requires = "certify_id")]
+        nonce: Option<String>,
+        /// The server's expiry for --certify-id (Unix ms).
+        #[arg(long, requires = "certify_id")]
+        expires_ms: Option<u64>,
         /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
         #[arg(long, default_value = "N")]
         photo: String,
@@ -275,8 +284,8 @@ fn run(cli: &Cli) -> CmdResult {
             split,
         }) => {
             let args = data_args(cli, data, *split);
-            return eval_cmd::eval_match(&args, pairs.as_deref(), *all_vs_all, out)
-                .map_err(|e| ("eval match".to_string(), e));
+            eval_cmd::eval_match(&args, pairs.as_deref(), *all_vs_all, out)
+                .map_err(|e| ("eval match".to_string(), e))
         }
         Command::Eval(EvalCommand::Pad {
             labels,
@@ -284,17 +293,15 @@ fn run(cli: &Cli) -> CmdResult {
             out,
             detector,
             threads,
-        }) => {
-            return eval_cmd::eval_pad(
-                labels,
-                root.as_deref(),
-                out,
-                detector,
-                *threads,
-                config(cli),
-            )
-            .map_err(|e| ("eval pad".to_string(), e));
-        }
+        }) => eval_cmd::eval_pad(
+            labels,
+            root.as_deref(),
+            out,
+            detector,
+            *threads,
+            config(cli),
+        )
+        .map_err(|e| ("eval pad".to_string(), e)),
         Command::Verify {
             reference,
             frames,
@@ -303,6 +310,8 @@ fn run(cli: &Cli) -> CmdResult {
             actions,
             random,
             certify_id,
+            nonce,
+            expires_ms,
             photo,
             json,
         } => {
@@ -313,11 +322,15 @@ fn run(cli: &Cli) -> CmdResult {
                 fps: *fps,
                 actions: actions.as_deref(),
                 random: *random,
-                certify_id: certify_id.as_deref(),
+                issued: certify_id.as_ref().map(|id| realface::IssuedId {
+                    certify_id: id.clone(),
+                    challenge_nonce: nonce.clone().unwrap_or_default(),
+                    expires_ms: expires_ms.unwrap_or(0),
+                }),
                 photo,
                 json: *json,
             };
-            return verify_cmd::verify(&args, config(cli)).map_err(|e| ("verify".to_string(), e));
+            verify_cmd::verify(&args, config(cli)).map_err(|e| ("verify".to_string(), e))
         }
         Command::Bench {
             frames,
@@ -333,121 +346,28 @@ fn run(cli: &Cli) -> CmdResult {
                 detect_every: *detect_every,
                 json: *json,
             };
-            return bench_cmd::bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e));
+            bench_cmd::bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e))
         }
         Command::Eval(EvalCommand::Liveness { clips, spoof, out }) => {
-            return liveness_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))
-                .map_err(|e| ("eval liveness".to_string(), e));
+            liveness_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))
+                .map_err(|e| ("eval liveness".to_string(), e))
         }
         Command::Calibrate { data, out, split } => {
             let args = data_args(cli, data, *split);
-            return eval_cmd::calibrate(&args, out).map_err(|e| ("calibrate".to_string(), e));
+            eval_cmd::calibrate(&args, out).map_err(|e| ("calibrate".to_string(), e))
         }
-        _ => {}
-    }
-    let engine = FaceEngine::new(config(cli)).map_err(|e| ("setup".to_string(), e))?;
-    match &cli.command {
         Command::Detect { image, json, draw } => {
-            let img = engine.load(image).map_err(|e| with_path(image, e))?;
-            let faces = engine.detect(&img).map_err(|e| with_path(image, e))?;
-            if let Some(out) = draw {
-                draw::faces(&img, &faces).save(out).map_err(|e| {
-                    with_path(
-                        out,
-                        Error::Io {
-                            path: out.clone(),
-                            source: std::io::Error::other(e),
-                        },
-                    )
-                })?;
-            }
-            let list: Vec<_> = faces
-                .iter()
-                .map(|f| {
-                    json!({
-                        "bbox": [f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h],
-                        "score": f.score,
-                        "keypoints": f.keypoints.iter().map(|p| [p.x, p.y]).collect::<Vec<_>>(),
-                        "detector": f.detector,
-                    })
-                })
-                .collect();
-            if *json {
-                let v =
-                    json!({"image": {"width": img.width(), "height": img.height()}, "faces": list});
-                println!("{v}");
-            } else {
-                println!("{}: {} face(s)", image.display(), faces.len());
-                for f in &faces {
-                    println!(
-                        "  box x={:.1} y={:.1} w={:.1} h={:.1} score={:.3} ({:?})",
-                        f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h, f.score, f.detector
-                    );
-                }
-            }
+            photo_cmd::detect(&engine(cli)?, image, *json, draw.as_ref())
         }
-        Command::Embed { image, json } => {
-            let img = engine.load(image).map_err(|e| with_path(image, e))?;
-            let a = engine.analyze(&img).map_err(|e| with_path(image, e))?;
-            if *json {
-                let v = json!({
-                    "model": realface::models::MOBILEFACENET.name,
-                    "dim": a.embedding.dim(),
-                    "flip_fusion": engine.config().flip_fusion,
-                    "embedding": a.embedding,
-                    "bbox": [a.face.bbox.x, a.face.bbox.y, a.face.bbox.w, a.face.bbox.h],
-                });
-                println!("{v}");
-            } else {
-                let s: Vec<String> = a
-                    .embedding
-                    .as_slice()
-                    .iter()
-                    .map(|v| format!("{v:.6}"))
-                    .collect();
-                println!("{}", s.join(" "));
-            }
-        }
+        Command::Embed { image, json } => photo_cmd::embed(&engine(cli)?, image, *json),
         Command::Compare { a, b, far, json } => {
-            let ia = engine.load(a).map_err(|e| with_path(a, e))?;
-            let ib = engine.load(b).map_err(|e| with_path(b, e))?;
-            let ea = engine.embed_image(&ia).map_err(|e| with_path(a, e))?;
-            let eb = engine.embed_image(&ib).map_err(|e| with_path(b, e))?;
-            let d = engine
-                .compare_embeddings(&ea, &eb, *far)
-                .map_err(|e| ("compare".into(), e))?;
-            if *json {
-                let v = json!({
-                    "similarity": d.similarity,
-                    "score": d.score,
-                    "threshold": d.threshold,
-                    "far_target": d.far_target,
-                    "same_person": d.same_person,
-                    "calibrated": d.calibrated,
-                    "flip_fusion": engine.config().flip_fusion,
-                });
-                println!("{v}");
-            } else {
-                println!(
-                    "{}: similarity {:.4} (threshold {:.4} at FAR {:e}), score {:.1}",
-                    if d.same_person {
-                        "same person"
-                    } else {
-                        "different people"
-                    },
-                    d.similarity,
-                    d.threshold,
-                    d.far_target,
-                    d.score
-                );
-            }
+            photo_cmd::compare(&engine(cli)?, a, b, *far, *json)
         }
-        Command::Eval(_)
-        | Command::Calibrate { .. }
-        | Command::Verify { .. }
-        | Command::Bench { .. } => {}
     }
-    Ok(())
+}
+
+fn engine(cli: &Cli) -> Result<FaceEngine, (String, Error)> {
+    FaceEngine::new(config(cli)).map_err(|e| ("setup".to_string(), e))
 }
 
 fn main() -> ExitCode {

@@ -26,7 +26,7 @@ pub struct VerifyArgs<'a> {
     pub fps: f64,
     pub actions: Option<&'a str>,
     pub random: Option<usize>,
-    pub certify_id: Option<&'a str>,
+    pub issued: Option<realface::IssuedId>,
     pub photo: &'a str,
     pub json: bool,
 }
@@ -41,32 +41,28 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         }
         (Some(list), None) => ChallengeSpec::Fixed(
             list.split(',')
-                .map(Action::from_name)
+                .map(str::parse::<Action>)
                 .collect::<Result<Vec<_>>>()?,
         ),
         (None, Some(n)) => ChallengeSpec::Random(n),
         (None, None) => ChallengeSpec::Random(2),
     };
-    let photo = PhotoKind::from_name(args.photo)?;
+    let photo = args.photo.parse::<PhotoKind>()?;
     let engine = Arc::new(FaceEngine::new(cfg)?);
     let registry = CertifyRegistry::new();
-    let mut ticket = registry.issue(now_ms())?;
-    if let Some(id) = args.certify_id {
-        if id.trim().is_empty() {
-            return Err(Error::CertifyIdEmpty);
+    let ticket = match &args.issued {
+        // an id issued by a server: its nonce draws the challenge; expired
+        // or malformed ids are refused
+        Some(issued) => registry.claim_issued(issued, now_ms())?,
+        None => {
+            let t = registry.issue(now_ms())?;
+            registry.claim(t.certify_id(), now_ms())?
         }
-        // An id issued elsewhere (a server): the challenge is drawn from it.
-        ticket.certify_id = id.to_string();
-        ticket.challenge_nonce = String::new();
-    } else {
-        ticket = registry.claim(&ticket.certify_id, now_ms())?;
-    }
-    let reference = engine.load(args.reference)?;
-    let options = SessionOptions {
-        challenge,
-        photo,
-        ..SessionOptions::default()
     };
+    let reference = engine.load(args.reference)?;
+    let options = SessionOptions::default()
+        .with_challenge(challenge)
+        .with_photo(photo);
     let mut session =
         VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
     let limits = engine.config().limits;

@@ -1,0 +1,206 @@
+//! The options of a verification session.
+
+use serde::{Deserialize, Serialize};
+
+use super::challenge::ChallengeSpec;
+use super::photo::PhotoKind;
+use crate::error::{Error, Result};
+use crate::liveness::actions::ActionParams;
+use crate::liveness::pad::PadOptions;
+
+/// Options of a session (validated by [`SessionOptions::validate`]).
+///
+/// Deserialises from partial JSON (every missing field takes its default) and
+/// is built in code with the `with_*` setters:
+///
+/// ```
+/// use realface::{Action, ChallengeSpec, PhotoKind, SessionOptions};
+///
+/// let o = SessionOptions::default()
+///     .with_challenge(ChallengeSpec::Fixed(vec![Action::Blink]))
+///     .with_photo(PhotoKind::Mosaic);
+/// assert!(o.validate().is_ok());
+/// let partial: SessionOptions = serde_json::from_str(r#"{"photo": "Y_O"}"#).unwrap();
+/// assert_eq!(partial.photo, PhotoKind::Original);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct SessionOptions {
+    /// Which actions.
+    pub challenge: ChallengeSpec,
+    /// Time allowed for each action, from its prompt (ms).
+    pub action_timeout_ms: u64,
+    /// Time allowed for the whole session, from the first frame (ms).
+    pub total_timeout_ms: u64,
+    /// Face frames to watch before the first prompt, for the baselines (ms).
+    pub warmup_ms: u64,
+    /// Which photo the result carries (`needAlivePhoto`).
+    pub photo: PhotoKind,
+    /// Target false-accept rate of the face match.
+    pub far: f64,
+    /// FAR of the same-face-throughout check (looser: it compares a person with themselves).
+    pub continuity_far: f64,
+    /// Embed every n-th face frame for the same-face check.
+    pub embed_every: usize,
+    /// Most frames a session takes.
+    pub max_frames: usize,
+    /// Highest frame rate accepted: a frame closer than 1000 / max_fps ms to
+    /// the previous accepted one is refused (LIMIT_EXCEEDED) and not processed.
+    pub max_fps: f64,
+    /// Action detector thresholds.
+    pub params: ActionParams,
+    /// Run the face detector at least every n-th frame; in between, follow
+    /// the face with the previous frame's mesh region (1 = detect every
+    /// frame, the default; see [`DEFAULT_DETECT_EVERY`] for why). A second
+    /// face is seen within n frames.
+    pub detect_every: usize,
+    /// The passive presentation-attack gate (session-level median of the
+    /// passive model, see [`crate::liveness::pad`]).
+    pub pad: PadOptions,
+}
+
+/// Default of [`SessionOptions::detect_every`]: detect every frame. Tracking
+/// (n > 1) was measured to let synthetic photo attacks through (the mesh
+/// region drifting on a moving print produces spurious blinks and turns:
+/// affine 5/50, blur 6/50, real prints 3/50 passed at n = 5 against 0/50 at
+/// n = 1), so it stays an opt-in for non-security uses.
+pub const DEFAULT_DETECT_EVERY: usize = 1;
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            challenge: ChallengeSpec::Random(2),
+            action_timeout_ms: 8_000,
+            total_timeout_ms: 30_000,
+            warmup_ms: 500,
+            photo: PhotoKind::None,
+            far: crate::DEFAULT_FAR,
+            continuity_far: 1e-2,
+            embed_every: 5,
+            max_frames: 3_000,
+            max_fps: 60.0,
+            params: ActionParams::default(),
+            detect_every: DEFAULT_DETECT_EVERY,
+            pad: PadOptions::default(),
+        }
+    }
+}
+
+impl SessionOptions {
+    /// Which actions.
+    #[must_use]
+    pub fn with_challenge(mut self, challenge: ChallengeSpec) -> Self {
+        self.challenge = challenge;
+        self
+    }
+
+    /// Time allowed for each action (ms).
+    #[must_use]
+    pub fn with_action_timeout_ms(mut self, action_timeout_ms: u64) -> Self {
+        self.action_timeout_ms = action_timeout_ms;
+        self
+    }
+
+    /// Time allowed for the whole session (ms).
+    #[must_use]
+    pub fn with_total_timeout_ms(mut self, total_timeout_ms: u64) -> Self {
+        self.total_timeout_ms = total_timeout_ms;
+        self
+    }
+
+    /// Warm-up before the first prompt (ms).
+    #[must_use]
+    pub fn with_warmup_ms(mut self, warmup_ms: u64) -> Self {
+        self.warmup_ms = warmup_ms;
+        self
+    }
+
+    /// Which photo the result carries.
+    #[must_use]
+    pub fn with_photo(mut self, photo: PhotoKind) -> Self {
+        self.photo = photo;
+        self
+    }
+
+    /// Target false-accept rate of the face match.
+    #[must_use]
+    pub fn with_far(mut self, far: f64) -> Self {
+        self.far = far;
+        self
+    }
+
+    /// FAR of the same-face-throughout check.
+    #[must_use]
+    pub fn with_continuity_far(mut self, continuity_far: f64) -> Self {
+        self.continuity_far = continuity_far;
+        self
+    }
+
+    /// Embed every n-th face frame for the same-face check.
+    #[must_use]
+    pub fn with_embed_every(mut self, embed_every: usize) -> Self {
+        self.embed_every = embed_every;
+        self
+    }
+
+    /// Most frames a session takes.
+    #[must_use]
+    pub fn with_max_frames(mut self, max_frames: usize) -> Self {
+        self.max_frames = max_frames;
+        self
+    }
+
+    /// Highest frame rate accepted.
+    #[must_use]
+    pub fn with_max_fps(mut self, max_fps: f64) -> Self {
+        self.max_fps = max_fps;
+        self
+    }
+
+    /// Action detector thresholds.
+    #[must_use]
+    pub fn with_params(mut self, params: ActionParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Run the face detector at least every n-th frame.
+    #[must_use]
+    pub fn with_detect_every(mut self, detect_every: usize) -> Self {
+        self.detect_every = detect_every;
+        self
+    }
+
+    /// The passive presentation-attack gate.
+    #[must_use]
+    pub fn with_pad(mut self, pad: PadOptions) -> Self {
+        self.pad = pad;
+        self
+    }
+
+    /// Checks every value.
+    pub fn validate(&self) -> Result<()> {
+        if self.action_timeout_ms == 0 || self.total_timeout_ms == 0 {
+            return Err(Error::invalid("timeout", "timeouts must be positive"));
+        }
+        let unit = |v: f64| v > 0.0 && v < 1.0;
+        if !unit(self.far) || !unit(self.continuity_far) {
+            return Err(Error::invalid("far", "must be in (0, 1)"));
+        }
+        if self.embed_every == 0 || self.max_frames == 0 || self.detect_every == 0 {
+            return Err(Error::invalid(
+                "embed_every",
+                "embed_every, max_frames and detect_every must be at least 1",
+            ));
+        }
+        self.pad.validate()?;
+        if !(1.0..=1000.0).contains(&self.max_fps) {
+            return Err(Error::invalid(
+                "max_fps",
+                format!("{} is outside 1..=1000", self.max_fps),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,187 @@
+//! Building the verdict: the liveness score, the decision once every action
+//! was seen (flat motion, passive evidence, same face, match with the
+//! reference), and the FAIL results of every other ending.
+
+use super::photo::{self, PhotoKind};
+use super::result::{AuthResult, AuthState, Reason, ReasonCode};
+use super::VerificationSession;
+use crate::error::Result;
+use crate::liveness::flat::FlatMotion;
+
+/// A similarity passes only when it is a number at or above the threshold:
+/// NaN never passes.
+pub(crate) fn passes(similarity: f32, threshold: f32) -> bool {
+    similarity >= threshold
+}
+
+impl VerificationSession {
+    /// The active challenge's score, capped by the passive evidence's when
+    /// the gate is on.
+    pub(super) fn liveness_score(&self) -> f32 {
+        let active = self.active_score();
+        if self.options.pad.enabled {
+            active.min(self.pad.score())
+        } else {
+            active
+        }
+    }
+
+    pub(super) fn active_score(&self) -> f32 {
+        let total = self.actions.len().max(1) as f32;
+        let done = self.done();
+        if done < self.actions.len() {
+            return 50.0 * done as f32 / total;
+        }
+        let weakest = self
+            .outcomes
+            .iter()
+            .filter_map(|o| o.strength)
+            .fold(f32::INFINITY, f32::min);
+        let excess = if weakest.is_finite() {
+            (weakest - 1.0).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        60.0 + 40.0 * excess
+    }
+
+    /// All actions seen: decide.
+    pub(super) fn conclude(&mut self) -> Result<()> {
+        let mut reasons = Vec::new();
+        if self.flat.flat_suspected() {
+            reasons.push(Reason {
+                code: ReasonCode::FlatMotion,
+                message: format!(
+                    "flat motion: foreshortening excess {:.3} (max {}), yaw change {:.0} deg with nose shift {:.2}",
+                    self.flat.max_foreshortening_excess,
+                    FlatMotion::MAX_EXCESS,
+                    self.flat.max_yaw_change,
+                    self.flat.nose_change_at_turn
+                ),
+            });
+        }
+        if self.options.pad.enabled && self.pad.is_attack() {
+            reasons.push(Reason {
+                code: ReasonCode::PresentationAttack,
+                message: format!(
+                    "passive model: median P(real) {} over {} frames is below {}",
+                    self.pad
+                        .median_real
+                        .map(|m| format!("{m:.3}"))
+                        .unwrap_or_else(|| "none".into()),
+                    self.pad.samples,
+                    self.pad.threshold
+                ),
+            });
+        }
+        let Some(best) = self.best.take() else {
+            self.fail(ReasonCode::NoFaceCaptured, "no usable face frame".into());
+            return Ok(());
+        };
+        let e = self.engine.embed_face(&best.frame, best.map)?;
+        if let Some(a) = &self.anchor {
+            let s = a.similarity(&e)?;
+            if !passes(s, self.continuity_threshold) {
+                reasons.push(Reason {
+                    code: ReasonCode::FaceChanged,
+                    message: format!("best frame similarity {s:.3} to the session's first face"),
+                });
+            }
+        }
+        let similarity = self.reference.similarity(&e)?;
+        if !passes(similarity, self.threshold) {
+            reasons.push(Reason {
+                code: ReasonCode::NoMatch,
+                message: format!(
+                    "similarity {similarity:.3} is below the threshold {:.3} (FAR {:e})",
+                    self.threshold, self.far_target
+                ),
+            });
+        }
+        let success = reasons.is_empty() && self.done() == self.actions.len();
+        let photo = if success {
+            match self.options.photo {
+                PhotoKind::None => None,
+                PhotoKind::Original => Some(photo::jpeg_base64(&best.frame)?),
+                PhotoKind::Mosaic => {
+                    let mask = self.engine.segmenter().run(&best.frame)?;
+                    Some(photo::jpeg_base64(&crate::segment::mosaic_background(
+                        &best.frame,
+                        &mask,
+                        &best.bbox,
+                    ))?)
+                }
+            }
+        } else {
+            None
+        };
+        let client_code = reasons.first().map(|r| r.code.client_code()).unwrap_or(0);
+        self.result = Some(AuthResult {
+            auth_state: if success {
+                AuthState::Success
+            } else {
+                AuthState::Fail
+            },
+            client_code,
+            score: Some(self.liveness_score()),
+            quality: Some(best.quality.score),
+            similarity: Some(similarity),
+            photo,
+            reasons,
+            ..self.snapshot()
+        });
+        self.best = Some(best);
+        Ok(())
+    }
+
+    pub(super) fn duration(&self) -> u64 {
+        match (self.first_ms, self.last_ms) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0,
+        }
+    }
+
+    /// The result as it stands: PROCESSING, no verdict figures, no reasons.
+    pub(super) fn snapshot(&self) -> AuthResult {
+        AuthResult {
+            certify_id: self.ticket.certify_id().to_string(),
+            auth_state: AuthState::Processing,
+            client_code: 0,
+            score: None,
+            quality: None,
+            similarity: None,
+            threshold: self.threshold,
+            far_target: self.far_target,
+            photo_kind: self.options.photo,
+            photo: None,
+            actions: self.outcomes.clone(),
+            flat_motion: self.flat.clone(),
+            pad: self.pad.clone(),
+            reasons: Vec::new(),
+            frames: self.frames,
+            face_frames: self.face_frames,
+            duration_ms: self.duration(),
+        }
+    }
+
+    pub(super) fn fail(&mut self, code: ReasonCode, message: String) {
+        if self.result.is_some() {
+            return;
+        }
+        self.result = Some(AuthResult {
+            auth_state: AuthState::Fail,
+            client_code: code.client_code(),
+            score: Some(self.liveness_score()),
+            quality: self.best.as_ref().map(|b| b.quality.score),
+            reasons: vec![Reason { code, message }],
+            ..self.snapshot()
+        });
+    }
+
+    /// Ends the session as FAIL with reason INTERNAL (a bug caught by the
+    /// caller, e.g. a panic at the C boundary): every later call answers
+    /// with this verdict.
+    pub fn abort(&mut self, reason: &str) {
+        self.fail(ReasonCode::Internal, reason.to_string());
+    }
+}
