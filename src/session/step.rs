@@ -152,7 +152,11 @@ impl VerificationSession {
         self.advance_challenge(t_ms, &obs.measure.features);
         if self.awaiting_verdict && self.pad.samples >= self.options.pad.min_samples {
             self.awaiting_verdict = false;
-            self.conclude()?;
+            if let Err(e) = self.conclude() {
+                // the verdict could not be built: it is a FAIL, never a retry
+                self.fail(ReasonCode::Internal, e.to_string());
+                return Err(e);
+            }
         }
         Ok(self.progress(1, Some(quality)))
     }
