@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 
 use common::{cli, data_dir, engine};
 use rayon::prelude::*;
@@ -39,6 +40,27 @@ fn celeba_detection_rate() {
 }
 
 /// `eval match` on a small subset of the report split writes a sane report.
+/// Runs `realface eval match --split all` on a subset and reads its report.
+fn eval_match(csv: &Path, root: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    let status = cli()
+        .args(["eval", "match", "--split", "all", "--identities"])
+        .arg(csv)
+        .arg("--root")
+        .arg(root)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
+        .expect("JSON")
+}
+
 #[test]
 fn eval_match_on_a_subset() {
     let dir = data_dir().join("faces");
@@ -64,23 +86,7 @@ fn eval_match_on_a_subset() {
     }
     drop(f);
     let out = tmp.join("out");
-    let status = cli()
-        .args(["eval", "match", "--split", "all", "--identities"])
-        .arg(&csv)
-        .arg("--root")
-        .arg(&dir)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("runs");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
-            .expect("JSON");
+    let report = eval_match(&csv, &dir, &out, &[]);
     assert_eq!(report["n_images"].as_u64(), Some(n));
     let failed = report["n_failed"].as_u64().expect("n_failed");
     assert!(failed < n / 10);
@@ -101,6 +107,30 @@ fn eval_match_on_a_subset() {
     assert!(report["tar_at_far"]["1e-2"]["tar"].is_number());
     assert!(out.join("roc.png").is_file() && out.join("det.svg").is_file());
     assert!(out.join("scores.csv").is_file() && out.join("failures.csv").is_file());
+    assert_eq!(report["reference"]["degraded"], false);
+
+    // The same subset with ID-photo references (small, JPEG 50): every pair
+    // has a degraded reference side, so the scores differ but the pair
+    // count can only shrink by the references that no longer embed.
+    let deg = eval_match(
+        &csv,
+        &dir,
+        &tmp.join("out-degraded"),
+        &["--degrade-reference"],
+    );
+    assert_eq!(deg["reference"]["degraded"], true);
+    assert_eq!(deg["reference"]["jpeg_quality"], 50);
+    let deg_pairs =
+        deg["n_genuine"].as_u64().unwrap_or(0) + deg["n_impostor"].as_u64().unwrap_or(0);
+    assert!(
+        deg_pairs > 0 && deg_pairs <= pairs,
+        "{deg_pairs} vs {pairs}"
+    );
+    assert!(deg["auc"].as_f64().expect("auc") > 0.85);
+    assert_ne!(
+        deg["auc"], report["auc"],
+        "the reference side really changed"
+    );
 
     // The same subset through a pairs file: only the listed pairs are scored.
     let subset: Vec<_> = all

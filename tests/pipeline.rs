@@ -180,3 +180,26 @@ fn flip_fusion_and_batching_agree_with_single() {
         "flip fusion changes the vector a little: {cos}"
     );
 }
+
+/// An ID-photo reference (`eval match --degrade-reference`): obama.jpg's face
+/// is scaled to 100 px between the eyes, JPEG 50, and still matches.
+#[test]
+fn degraded_reference_is_small_compressed_and_still_matches() {
+    use realface::detect::keypoint::{LEFT_EYE, RIGHT_EYE};
+    let img = load(&sample("obama.jpg"));
+    let small = realface::eval::degrade::degrade_reference(engine(), &img).expect("degrades");
+    assert!(
+        small.width() < img.width(),
+        "scaled down: {}",
+        small.width()
+    );
+    let face = engine()
+        .select_face(engine().detect(&small).expect("detects"))
+        .expect("one face");
+    let eyes = face.keypoints[RIGHT_EYE].dist(face.keypoints[LEFT_EYE]);
+    assert!((85.0..=115.0).contains(&eyes), "{eyes}");
+    let d = engine()
+        .compare_images(&small, &img, realface::DEFAULT_FAR)
+        .expect("compares");
+    assert!(d.same_person, "{d:?}");
+}

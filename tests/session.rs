@@ -398,3 +398,38 @@ fn refused_frames_do_not_end_the_session() {
     assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
     assert!(r.frames <= frames.len(), "refused frames are not counted");
 }
+
+/// A face that foreshortens with no head movement to explain it (a print
+/// tilted in front of the camera: here genuine frames squashed to 60% of
+/// their height for 0.8 s, like a print tilted by ~53 degrees) fails with
+/// FLAT_MOTION even though every action was seen. (A 75% squash measured a
+/// foreshortening excess of 0.093, under the 0.12 gate: the mesh explains
+/// part of a plain squash as pitch.)
+#[test]
+fn a_tilted_print_fails_with_flat_motion() {
+    let frames: Vec<RgbImage> = clip("apfol_real2")
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if (8..16).contains(&i) {
+                let (w, h) = f.dimensions();
+                image::imageops::resize(&f, w, h * 3 / 5, image::imageops::FilterType::Triangle)
+            } else {
+                f
+            }
+        })
+        .collect();
+    let r = run(
+        Reference::Photo(clip("apfol_real2")[0].clone()),
+        &frames,
+        opts(&[Action::TurnLeft, Action::TurnRight]),
+    );
+    assert_eq!(r.auth_state, AuthState::Fail);
+    assert!(r.actions.iter().all(|a| a.passed), "{:?}", r.actions);
+    assert!(
+        r.reasons.iter().any(|x| x.code == ReasonCode::FlatMotion),
+        "{:?}",
+        r.reasons
+    );
+    assert!(r.flat_motion.max_foreshortening_excess > 0.12);
+}

@@ -9,6 +9,7 @@
 
 pub mod attacks;
 pub mod dataset;
+pub mod degrade;
 pub mod liveness;
 pub mod liveness_cv;
 pub mod metrics;
@@ -47,24 +48,26 @@ pub struct ImageOutcome {
 }
 
 /// Embeds every image under `root` in parallel (rayon's current pool);
-/// `progress` is called once per finished image.
+/// `progress` is called once per finished image. With `degrade`, each photo
+/// is first made a small compressed ID photo ([`degrade::degrade_reference`]).
 pub fn embed_all(
     engine: &FaceEngine,
     root: &Path,
     images: &[LabelledImage],
+    degrade: bool,
     progress: &(dyn Fn() + Sync),
 ) -> Vec<ImageOutcome> {
     images
         .par_iter()
         .map(|item| {
-            let out = embed_one(engine, root, &item.path);
+            let out = embed_one(engine, root, &item.path, degrade);
             progress();
             out
         })
         .collect()
 }
 
-fn embed_one(engine: &FaceEngine, root: &Path, path: &str) -> ImageOutcome {
+fn embed_one(engine: &FaceEngine, root: &Path, path: &str, degrade: bool) -> ImageOutcome {
     let mut out = ImageOutcome {
         path: path.to_string(),
         faces: None,
@@ -73,6 +76,11 @@ fn embed_one(engine: &FaceEngine, root: &Path, path: &str) -> ImageOutcome {
         embedding: None,
     };
     let result = engine.load(root.join(path)).and_then(|img| {
+        let img = if degrade {
+            degrade::degrade_reference(engine, &img)?
+        } else {
+            img
+        };
         let faces = engine.detect(&img)?;
         out.faces = Some(faces.len());
         let face = engine.select_face(faces)?;
@@ -102,10 +110,13 @@ pub struct ScoredPair {
     pub similarity: f32,
 }
 
-/// Scores the pairs of a pairs file whose both images embedded.
+/// Scores the pairs of a pairs file whose both images embedded: the first
+/// image of a pair from `refs` (the reference side), the second from
+/// `probes` (pass the same outcomes twice for plain photo pairs).
 pub fn score_pairs(
     images: &[LabelledImage],
-    outcomes: &[ImageOutcome],
+    refs: &[ImageOutcome],
+    probes: &[ImageOutcome],
     pairs: &[Pair],
 ) -> Vec<ScoredPair> {
     let index: HashMap<&str, usize> = images
@@ -118,8 +129,8 @@ pub fn score_pairs(
         .filter_map(|p| {
             let (a, b) = (*index.get(p.a.as_str())?, *index.get(p.b.as_str())?);
             let (ea, eb) = (
-                outcomes[a].embedding.as_ref()?,
-                outcomes[b].embedding.as_ref()?,
+                refs.get(a)?.embedding.as_ref()?,
+                probes.get(b)?.embedding.as_ref()?,
             );
             Some(ScoredPair {
                 a,
@@ -132,25 +143,32 @@ pub fn score_pairs(
 }
 
 /// Scores every pair of embedded images within the same source (all-vs-all),
-/// in parallel. Pairs never cross sources (a grey 1990s scan against a colour
-/// web photo is no test of anything).
-pub fn score_all_vs_all(images: &[LabelledImage], outcomes: &[ImageOutcome]) -> Vec<ScoredPair> {
-    let ok: Vec<usize> = (0..images.len())
-        .filter(|&i| outcomes[i].embedding.is_some())
+/// in parallel: for images a < b, a's outcome from `refs` (the reference
+/// side) against b's from `probes` (pass the same outcomes twice for plain
+/// photo pairs). Pairs never cross sources (a grey 1990s scan against a
+/// colour web photo is no test of anything).
+pub fn score_all_vs_all(
+    images: &[LabelledImage],
+    refs: &[ImageOutcome],
+    probes: &[ImageOutcome],
+) -> Vec<ScoredPair> {
+    let ok = |o: &[ImageOutcome], i: usize| o.get(i).is_some_and(|x| x.embedding.is_some());
+    let idx: Vec<usize> = (0..images.len())
+        .filter(|&i| ok(refs, i) || ok(probes, i))
         .collect();
-    ok.par_iter()
+    idx.par_iter()
         .enumerate()
         .flat_map_iter(|(k, &a)| {
-            let ea = outcomes[a]
-                .embedding
-                .as_ref()
+            let ea = refs
+                .get(a)
+                .and_then(|o| o.embedding.as_ref())
                 .map(Embedding::as_slice)
                 .unwrap_or(&[]);
-            ok[k + 1..].iter().filter_map(move |&b| {
-                if images[a].source != images[b].source {
+            idx[k + 1..].iter().filter_map(move |&b| {
+                if ea.is_empty() || images[a].source != images[b].source {
                     return None;
                 }
-                let eb = outcomes[b].embedding.as_ref()?.as_slice();
+                let eb = probes.get(b)?.embedding.as_ref()?.as_slice();
                 Some(ScoredPair {
                     a,
                     b,

@@ -34,9 +34,18 @@ pub struct Embedded {
     pub engine: FaceEngine,
     pub embed_seconds: f64,
     pub threads: usize,
+    /// The reference side as small compressed ID photos (`--degrade-reference`).
+    pub refs: Option<Vec<ImageOutcome>>,
 }
 
-pub fn embed_dataset(args: &DataArgs) -> Result<Embedded> {
+impl Embedded {
+    /// The outcomes of the reference side of each pair.
+    fn reference_side(&self) -> &[ImageOutcome] {
+        self.refs.as_deref().unwrap_or(&self.outcomes)
+    }
+}
+
+pub fn embed_dataset(args: &DataArgs, degrade: bool) -> Result<Embedded> {
     let root = args
         .root
         .map(Path::to_path_buf)
@@ -79,7 +88,14 @@ pub fn embed_dataset(args: &DataArgs) -> Result<Embedded> {
     );
     bar.set_message(format!("embedding ({threads} threads)"));
     let start = Instant::now();
-    let outcomes = pool.install(|| eval::embed_all(&engine, &root, &images, &|| bar.inc(1)));
+    let outcomes = pool.install(|| eval::embed_all(&engine, &root, &images, false, &|| bar.inc(1)));
+    let refs = if degrade {
+        bar.set_message("embedding degraded references");
+        bar.set_position(0);
+        Some(pool.install(|| eval::embed_all(&engine, &root, &images, true, &|| bar.inc(1))))
+    } else {
+        None
+    };
     bar.finish_and_clear();
     let embed_seconds = start.elapsed().as_secs_f64();
     Ok(Embedded {
@@ -88,6 +104,7 @@ pub fn embed_dataset(args: &DataArgs) -> Result<Embedded> {
         engine,
         embed_seconds,
         threads,
+        refs,
     })
 }
 
@@ -138,15 +155,17 @@ pub fn eval_match(
     args: &DataArgs,
     pairs_csv: Option<&Path>,
     all_vs_all: bool,
+    degrade_reference: bool,
     out: &Path,
 ) -> Result<()> {
     let total = Instant::now();
     std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
-    let e = embed_dataset(args)?;
+    let e = embed_dataset(args, degrade_reference)?;
     let score_start = Instant::now();
+    let refs = e.reference_side();
     let pairs = match (pairs_csv, all_vs_all) {
-        (Some(p), false) => eval::score_pairs(&e.images, &e.outcomes, &read_pairs(p)?),
-        _ => eval::score_all_vs_all(&e.images, &e.outcomes),
+        (Some(p), false) => eval::score_pairs(&e.images, refs, &e.outcomes, &read_pairs(p)?),
+        _ => eval::score_all_vs_all(&e.images, refs, &e.outcomes),
     };
     let scores = eval::to_scores(&pairs);
     let score_seconds = score_start.elapsed().as_secs_f64();
@@ -170,6 +189,15 @@ pub fn eval_match(
     } else {
         "all_vs_all"
     });
+    v["reference"] = match &e.refs {
+        Some(r) => json!({
+            "degraded": true,
+            "eye_distance_px": eval::degrade::REFERENCE_EYE_DISTANCE,
+            "jpeg_quality": eval::degrade::REFERENCE_JPEG_QUALITY,
+            "failed": r.iter().filter(|o| o.embedding.is_none()).count(),
+        }),
+        None => json!({"degraded": false}),
+    };
     v["timing"] = json!({
         "threads": e.threads,
         "embed_seconds": e.embed_seconds,
@@ -186,8 +214,8 @@ pub fn eval_match(
 }
 
 pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
-    let e = embed_dataset(args)?;
-    let pairs = eval::score_all_vs_all(&e.images, &e.outcomes);
+    let e = embed_dataset(args, false)?;
+    let pairs = eval::score_all_vs_all(&e.images, &e.outcomes, &e.outcomes);
     let scores = eval::to_scores(&pairs);
     let failed = e.outcomes.iter().filter(|o| o.embedding.is_none()).count();
     let source = format!(

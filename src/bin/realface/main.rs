@@ -177,6 +177,10 @@ enum EvalCommand {
         /// Score every pair of images (within each source) instead of a pairs file.
         #[arg(long)]
         all_vs_all: bool,
+        /// Make the reference side of every pair a small compressed ID photo
+        /// (100 px between the eyes, JPEG quality 50).
+        #[arg(long)]
+        degrade_reference: bool,
         /// Output folder (report.json, roc.png, det.svg, scores.csv, failures.csv).
         #[arg(long)]
         out: PathBuf,
@@ -280,12 +284,19 @@ fn run(cli: &Cli) -> CmdResult {
             data,
             pairs,
             all_vs_all,
+            degrade_reference,
             out,
             split,
         }) => {
             let args = data_args(cli, data, *split);
-            eval_cmd::eval_match(&args, pairs.as_deref(), *all_vs_all, out)
-                .map_err(|e| ("eval match".to_string(), e))
+            eval_cmd::eval_match(
+                &args,
+                pairs.as_deref(),
+                *all_vs_all,
+                *degrade_reference,
+                out,
+            )
+            .map_err(|e| ("eval match".to_string(), e))
         }
         Command::Eval(EvalCommand::Pad {
             labels,
