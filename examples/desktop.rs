@@ -107,10 +107,7 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
         let engine = Arc::new(FaceEngine::new(EngineConfig::default())?);
         let reference = engine.load(&args.reference)?;
         let registry = CertifyRegistry::new();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let now = realface::session::certify::unix_now_ms();
         let ticket = registry.claim(registry.issue(now)?.certify_id(), now)?;
         let options = SessionOptions::default().with_challenge(challenge(args.actions.as_deref())?);
         let session =

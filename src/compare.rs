@@ -14,6 +14,14 @@ use serde::{Deserialize, Serialize};
 use crate::embed::Embedding;
 use crate::error::{Error, Result};
 
+/// Whether a similarity passes a threshold, failing closed: only a finite
+/// similarity at or above it passes (NaN and infinities never do). Every
+/// threshold decision (photo compare, session match, same face throughout)
+/// goes through here.
+pub(crate) fn passes(similarity: f32, threshold: f32) -> bool {
+    similarity.is_finite() && similarity >= threshold
+}
+
 /// The default decision FAR: 1e-4 (one false accept in ten thousand impostor attempts).
 pub const DEFAULT_FAR: f64 = 1e-4;
 
@@ -156,8 +164,7 @@ impl Calibration {
             score: self.score(similarity),
             threshold: point.threshold,
             far_target: point.far,
-            // fail closed: NaN is never a match
-            same_person: similarity.is_finite() && similarity >= point.threshold,
+            same_person: passes(similarity, point.threshold),
             calibrated: self.calibrated,
         })
     }

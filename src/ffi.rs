@@ -33,7 +33,7 @@ use std::sync::Arc;
 use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode};
 use crate::frame::{frame_from_buffer, PixelFormat};
-use crate::session::certify::{CertifyRegistry, CertifyTicket, IssuedId};
+use crate::session::certify::{unix_now_ms as now_ms, CertifyRegistry, CertifyTicket, IssuedId};
 use crate::session::{Reference, SessionOptions, SessionState, VerificationSession};
 use crate::{EngineConfig, FaceEngine};
 
@@ -145,11 +145,20 @@ unsafe fn clear<T>(out: *mut *mut T) {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// Writes `value` as a JSON C string to `*out` (non-null by contract).
+///
+/// # Safety
+/// `out` non-null and writable.
+unsafe fn write_json(
+    out: *mut *mut c_char,
+    value: &impl serde::Serialize,
+    what: &'static str,
+) -> Result<(), Error> {
+    let json = serde_json::to_string(value).map_err(|e| Error::invalid(what, e.to_string()))?;
+    let c = CString::new(json).map_err(|_| Error::invalid(what, "NUL in JSON"))?;
+    // SAFETY: non-null and writable by contract.
+    unsafe { *out = c.into_raw() };
+    Ok(())
 }
 
 fn null(name: &'static str) -> Error {
@@ -286,12 +295,8 @@ pub unsafe extern "C" fn rf_registry_issue(
             challenge_nonce: t.challenge_nonce().to_string(),
             expires_ms: t.expires_ms(),
         };
-        let json = serde_json::to_string(&issued)
-            .map_err(|e| Error::invalid("certifyId", e.to_string()))?;
-        let c = CString::new(json).map_err(|_| Error::invalid("certifyId", "NUL in JSON"))?;
-        // SAFETY: non-null and writable by contract.
-        unsafe { *json_out = c.into_raw() };
-        Ok(())
+        // SAFETY: `json_out` checked above.
+        unsafe { write_json(json_out, &issued, "certifyId") }
     })
 }
 
@@ -551,12 +556,8 @@ pub unsafe extern "C" fn rf_session_finish(
         if json_out.is_null() {
             return Err(null("json_out"));
         }
-        let json = serde_json::to_string(&s.session.finish())
-            .map_err(|e| Error::invalid("result", e.to_string()))?;
-        let c = CString::new(json).map_err(|_| Error::invalid("result", "NUL in JSON"))?;
-        // SAFETY: non-null and writable by contract.
-        unsafe { *json_out = c.into_raw() };
-        Ok(())
+        // SAFETY: `json_out` checked above.
+        unsafe { write_json(json_out, &s.session.finish(), "result") }
     })
 }
 

@@ -9,7 +9,7 @@ mod common;
 use std::ffi::{CStr, CString};
 use std::ptr;
 
-use common::{data_dir, root};
+use common::{data_dir, root, NONCE};
 use realface::ffi::*;
 
 fn generated_header() -> String {
@@ -58,8 +58,6 @@ fn engine() -> *mut RfEngine {
     e
 }
 
-const NONCE: &str = "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b";
-
 fn registry() -> *mut RfRegistry {
     let mut r = ptr::null_mut();
     // SAFETY: `r` is writable.
@@ -68,10 +66,7 @@ fn registry() -> *mut RfRegistry {
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64
+    realface::session::certify::unix_now_ms()
 }
 
 /// A non-null pointer that must never be read: a failed call has to

@@ -4,13 +4,12 @@
 //! upscaled) and re-encoded as JPEG at [`REFERENCE_JPEG_QUALITY`] — so that
 //! `realface eval match --degrade-reference` can report TAR/FAR for them.
 
-use std::io::Cursor;
-
 use image::RgbImage;
 
 use crate::detect::keypoint::{LEFT_EYE, RIGHT_EYE};
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
+use crate::session::photo::jpeg_bytes;
 
 /// Distance between the eye centres after degradation (pixels).
 pub const REFERENCE_EYE_DISTANCE: f32 = 100.0;
@@ -38,16 +37,10 @@ pub fn degrade_reference(engine: &FaceEngine, img: &RgbImage) -> Result<RgbImage
     } else {
         img.clone()
     };
-    let mut bytes = Vec::new();
-    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(
-        Cursor::new(&mut bytes),
+    let bytes = jpeg_bytes(
+        &small,
         REFERENCE_JPEG_QUALITY,
-    );
-    small
-        .write_with_encoder(enc)
-        .map_err(|source| Error::Encode {
-            what: "the degraded reference as JPEG",
-            source,
-        })?;
+        "the degraded reference as JPEG",
+    )?;
     engine.decode(&bytes)
 }

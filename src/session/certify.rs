@@ -77,6 +77,15 @@ pub struct CertifyRegistry {
     records: Mutex<HashMap<String, Record>>,
 }
 
+/// The system clock in Unix milliseconds (0 if it is before 1970): the `now`
+/// of callers that do not keep their own clock.
+pub fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// `bytes` random bytes as lowercase hex, from the operating system.
 pub fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];

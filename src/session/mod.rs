@@ -147,9 +147,6 @@ impl VerificationSession {
         reference: Reference,
         options: SessionOptions,
     ) -> Result<Self> {
-        if ticket.certify_id().trim().is_empty() {
-            return Err(Error::CertifyIdEmpty);
-        }
         options.validate()?;
         let reference = match reference {
             Reference::Photo(img) => engine.embed_image(&img)?,

@@ -60,12 +60,15 @@ impl std::str::FromStr for PhotoKind {
 
 /// JPEG (quality 90) as base64.
 pub fn jpeg_base64(img: &RgbImage) -> Result<String> {
-    let mut bytes = Vec::new();
-    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut bytes), 90);
-    img.write_with_encoder(enc)
-        .map_err(|source| Error::Encode {
-            what: "the verification photo as JPEG",
-            source,
-        })?;
+    let bytes = jpeg_bytes(img, 90, "the verification photo as JPEG")?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// JPEG at `quality` (1-100); `what` names the output in the error.
+pub fn jpeg_bytes(img: &RgbImage, quality: u8, what: &'static str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut bytes), quality);
+    img.write_with_encoder(enc)
+        .map_err(|source| Error::Encode { what, source })?;
+    Ok(bytes)
 }

@@ -13,8 +13,8 @@
 use image::RgbImage;
 
 use super::result::{ActionOutcome, ReasonCode};
-use super::verdict::passes;
 use super::{Best, Progress, VerificationSession};
+use crate::compare::passes;
 use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode, Result};
 use crate::liveness::actions::ActionDetector;
@@ -250,14 +250,17 @@ impl VerificationSession {
     fn advance_challenge(&mut self, t_ms: u64, f: &FrameFeatures) {
         let params = self.options.params;
         let Some(d) = &mut self.detector else {
+            // warm-up: only before the first action (once every action
+            // was seen, the detector stays off while the verdict waits)
             let since = *self.warmup_since_ms.get_or_insert(t_ms);
-            if t_ms - since >= self.options.warmup_ms && !self.awaiting_verdict {
-                if let Some(&first) = self.actions.first() {
-                    if self.done() == 0 {
-                        self.detector = Some(ActionDetector::new(first, params));
-                        self.action_since_ms = t_ms;
-                    }
-                }
+            let warmed_up = t_ms - since >= self.options.warmup_ms;
+            if let Some(&first) = self
+                .actions
+                .first()
+                .filter(|_| warmed_up && self.done() == 0)
+            {
+                self.detector = Some(ActionDetector::new(first, params));
+                self.action_since_ms = t_ms;
             }
             return;
         };

@@ -5,14 +5,9 @@
 use super::photo::{self, PhotoKind};
 use super::result::{AuthResult, AuthState, Reason, ReasonCode};
 use super::VerificationSession;
+use crate::compare::passes;
 use crate::error::Result;
 use crate::liveness::flat::FlatMotion;
-
-/// A similarity passes only when it is a number at or above the threshold:
-/// NaN never passes.
-pub(crate) fn passes(similarity: f32, threshold: f32) -> bool {
-    similarity >= threshold
-}
 
 impl VerificationSession {
     /// The active challenge's score, capped by the passive evidence's when

@@ -5,19 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use realface::liveness::actions::Action;
-use realface::session::certify::CertifyRegistry;
+use realface::session::certify::{unix_now_ms as now_ms, CertifyRegistry};
 use realface::session::challenge::ChallengeSpec;
 use realface::session::photo::PhotoKind;
 use realface::session::{Reference, SessionOptions, VerificationSession};
 use realface::source::FrameEvent;
 use realface::{EngineConfig, Error, FaceEngine, Result};
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
 
 pub struct VerifyArgs<'a> {
     pub reference: &'a Path,
