@@ -159,6 +159,38 @@ int32_t rf_session_new_embedding(const struct RfEngine *engine,
                                  struct RfSession **out);
 
 /**
+ * A capture-only session for a certifyId issued by `realface-server`: pass
+ * the `certifyId`, the `challengeNonce` and `deadlineMs`/expiry that the
+ * server's `start` answered, and `options_json` with the server's actions
+ * (`{"challenge": {"fixed": ["blink"]}}`). The server keeps the reference;
+ * no face match runs on the device, and a completed capture finishes as
+ * PROCESSING with client code 0 (the verdict comes from getAuthResult).
+ * Frames are recorded for upload: see [`rf_session_evidence`].
+ *
+ * # Safety
+ * As [`rf_session_new`], without the reference.
+ */
+int32_t rf_session_new_capture(const struct RfEngine *engine,
+                               const struct RfRegistry *registry,
+                               const char *certify_id,
+                               const char *challenge_nonce,
+                               uint64_t expires_ms,
+                               const char *options_json,
+                               struct RfSession **out);
+
+/**
+ * Writes the evidence to upload (`POST /v1/certify/{id}/evidence`,
+ * `Content-Type: application/json`) to `*json_out`: every frame the session
+ * took as JPEG with its timestamp, and the device's result as advisory.
+ * Free it with `rf_string_free`. INVALID_ARGUMENT for a session that does
+ * not record (capture sessions always do; others set `record_evidence`).
+ *
+ * # Safety
+ * `session` a live handle; `json_out` writable.
+ */
+int32_t rf_session_evidence(struct RfSession *session, char **json_out);
+
+/**
  * Pushes one raw frame (format: 0 RGB, 1 RGBA, 2 BGRA, 3 grey; `stride` in
  * bytes per row) taken at `timestamp_ms`. `progress` may be null.
  *

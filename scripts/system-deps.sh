@@ -6,7 +6,7 @@
 # Installs only what is missing; needs root or sudo. Debian's own archive only.
 set -euo pipefail
 pkgs=(libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0)
+  xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 postgresql wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -382,8 +382,10 @@ unsafe fn new_session(
         // SAFETY: a live engine handle by contract.
         let engine = unsafe { &*engine };
         // SAFETY: forwarded caller guarantees.
-        let options = unsafe { options(options_json) }?;
+        let mut options = unsafe { options(options_json) }?;
         let reference = reference(&engine.engine)?;
+        // a capture for a server is uploaded: it always records
+        options.record_evidence |= matches!(reference, Reference::Server);
         // SAFETY: forwarded caller guarantees.
         let ticket = unsafe { claim(registry, certify_id, challenge_nonce, expires_ms) }?;
         let session = VerificationSession::new(engine.engine.clone(), ticket, reference, options)?;
@@ -478,6 +480,68 @@ pub unsafe extern "C" fn rf_session_new_embedding(
             },
         )
     }
+}
+
+/// A capture-only session for a certifyId issued by `realface-server`: pass
+/// the `certifyId`, the `challengeNonce` and `deadlineMs`/expiry that the
+/// server's `start` answered, and `options_json` with the server's actions
+/// (`{"challenge": {"fixed": ["blink"]}}`). The server keeps the reference;
+/// no face match runs on the device, and a completed capture finishes as
+/// PROCESSING with client code 0 (the verdict comes from getAuthResult).
+/// Frames are recorded for upload: see [`rf_session_evidence`].
+///
+/// # Safety
+/// As [`rf_session_new`], without the reference.
+#[no_mangle]
+pub unsafe extern "C" fn rf_session_new_capture(
+    engine: *const RfEngine,
+    registry: *const RfRegistry,
+    certify_id: *const c_char,
+    challenge_nonce: *const c_char,
+    expires_ms: u64,
+    options_json: *const c_char,
+    out: *mut *mut RfSession,
+) -> i32 {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        new_session(
+            engine,
+            registry,
+            certify_id,
+            challenge_nonce,
+            expires_ms,
+            options_json,
+            out,
+            |_| Ok(Reference::Server),
+        )
+    }
+}
+
+/// Writes the evidence to upload (`POST /v1/certify/{id}/evidence`,
+/// `Content-Type: application/json`) to `*json_out`: every frame the session
+/// took as JPEG with its timestamp, and the device's result as advisory.
+/// Free it with `rf_string_free`. INVALID_ARGUMENT for a session that does
+/// not record (capture sessions always do; others set `record_evidence`).
+///
+/// # Safety
+/// `session` a live handle; `json_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rf_session_evidence(
+    session: *mut RfSession,
+    json_out: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: `json_out` null or writable by contract.
+    unsafe { clear(json_out) };
+    guard_session(session, |s| {
+        if json_out.is_null() {
+            return Err(null("json_out"));
+        }
+        let bundle = s.session.evidence()?;
+        let c = CString::new(bundle).map_err(|_| Error::invalid("evidence", "NUL in JSON"))?;
+        // SAFETY: `json_out` checked above.
+        unsafe { *json_out = c.into_raw() };
+        Ok(())
+    })
 }
 
 /// Pushes one raw frame (format: 0 RGB, 1 RGBA, 2 BGRA, 3 grey; `stride` in

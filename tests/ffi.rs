@@ -40,6 +40,8 @@ fn header_is_current() {
         "rf_engine_new",
         "rf_session_new",
         "rf_session_new_embedding",
+        "rf_session_new_capture",
+        "rf_session_evidence",
         "rf_registry_new",
         "rf_registry_issue",
         "rf_session_push_frame",
@@ -490,6 +492,98 @@ fn rust_and_c_api_agree() {
         "reasons",
     ] {
         assert_eq!(rust[key], c[key], "{key}");
+    }
+}
+
+/// A capture for a server through the C ABI: no reference on the device,
+/// the server's challenge and nonce, a completed capture is PROCESSING with
+/// client code 0 (never SUCCESS), and the evidence holds every frame taken.
+#[test]
+fn capture_sessions_hand_back_the_evidence() {
+    let clip = frames("apfol_real2");
+    // SAFETY: valid pointers and lengths throughout.
+    unsafe {
+        let e = engine();
+        let reg = registry();
+        let id = CString::new("server-issued").expect("cstring");
+        let nonce = CString::new(NONCE).expect("cstring");
+        let o = CString::new(options_json(&["turn_left"])).expect("cstring");
+        let mut s = poison();
+        let rc = rf_session_new_capture(
+            e,
+            reg,
+            id.as_ptr(),
+            nonce.as_ptr(),
+            now_ms() + 600_000,
+            o.as_ptr(),
+            &mut s,
+        );
+        assert_eq!(rc, RF_OK);
+        let mut taken = 0;
+        for (i, f) in clip.iter().enumerate() {
+            let (w, h) = f.dimensions();
+            let mut p = RfProgress::default();
+            let rc = rf_session_push_frame(
+                s,
+                f.as_ptr(),
+                f.len(),
+                w,
+                h,
+                w as usize * 3,
+                0,
+                i as u64 * 100,
+                &mut p,
+            );
+            if rc != RF_OK && rc != realface::ErrorCode::NoFace.as_u32() as i32 {
+                panic!("push: {rc}");
+            }
+            taken += 1;
+            if p.state == 3 {
+                break;
+            }
+        }
+        let mut json = poison();
+        assert_eq!(rf_session_finish(s, &mut json), RF_OK);
+        let v: serde_json::Value =
+            serde_json::from_str(&CStr::from_ptr(json).to_string_lossy()).expect("json");
+        rf_string_free(json);
+        assert_eq!(v["auth_state"], "PROCESSING", "{v}");
+        assert_eq!(v["client_code"], 0);
+        assert!(v["similarity"].is_null());
+        let mut bundle = poison();
+        assert_eq!(rf_session_evidence(s, &mut bundle), RF_OK);
+        let b: serde_json::Value =
+            serde_json::from_str(&CStr::from_ptr(bundle).to_string_lossy()).expect("json");
+        rf_string_free(bundle);
+        assert_eq!(b["frames"].as_array().expect("frames").len(), taken);
+        assert_eq!(b["deviceResult"]["auth_state"], "PROCESSING");
+        rf_session_free(s);
+        // a session with a reference records only when asked
+        let id2 = CString::new("local").expect("cstring");
+        let reference =
+            std::fs::read(data_dir().join("actions/apfol_real2/frame_0001.jpg")).expect("read");
+        let mut s2 = ptr::null_mut();
+        let rc = rf_session_new(
+            e,
+            reg,
+            id2.as_ptr(),
+            nonce.as_ptr(),
+            now_ms() + 600_000,
+            reference.as_ptr(),
+            reference.len(),
+            o.as_ptr(),
+            &mut s2,
+        );
+        assert_eq!(rc, RF_OK);
+        let mut none = poison();
+        assert_eq!(
+            rf_session_evidence(s2, &mut none),
+            realface::ErrorCode::InvalidArgument.as_u32() as i32
+        );
+        assert!(none.is_null());
+        rf_session_free(s2);
+        rf_registry_free(reg);
+        rf_engine_free(e);
     }
 }
 

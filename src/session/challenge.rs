@@ -47,26 +47,44 @@ pub fn actions(spec: &ChallengeSpec, seed: u64) -> Result<Vec<Action>> {
             }
             Ok(list.clone())
         }
-        ChallengeSpec::Random(n) => {
-            if *n == 0 || *n > MAX_ACTIONS {
-                return Err(Error::invalid(
-                    "actions",
-                    format!("{n} random actions; 1..={MAX_ACTIONS} allowed"),
-                ));
-            }
-            let mut rng = SplitMix::new(seed);
-            let mut out: Vec<Action> = Vec::with_capacity(*n);
-            while out.len() < *n {
-                let a = Action::ALL[(rng.next_u64() % Action::ALL.len() as u64) as usize];
-                let turn = |x: Action| matches!(x, Action::TurnLeft | Action::TurnRight);
-                if out.last().is_some_and(|&l| l == a || (turn(l) && turn(a))) {
-                    continue;
-                }
-                out.push(a);
-            }
-            Ok(out)
-        }
+        ChallengeSpec::Random(n) => draw(&Action::ALL, *n, seed),
     }
+}
+
+/// `n` actions drawn from `pool` with `seed` (a server that restricts the
+/// actions it asks for). Never the same action back to back, never both
+/// turns in a row; a pool that cannot give `n` such actions (one action and
+/// `n > 1`, say) is [`Error::InvalidArgument`].
+pub fn draw(pool: &[Action], n: usize, seed: u64) -> Result<Vec<Action>> {
+    if n == 0 || n > MAX_ACTIONS {
+        return Err(Error::invalid(
+            "actions",
+            format!("{n} random actions; 1..={MAX_ACTIONS} allowed"),
+        ));
+    }
+    let turn = |x: Action| matches!(x, Action::TurnLeft | Action::TurnRight);
+    let follows = |l: Action, a: Action| l != a && !(turn(l) && turn(a));
+    let can_follow = |l: Action| pool.iter().any(|&a| follows(l, a));
+    if pool.is_empty() || (n > 1 && !pool.iter().any(|&l| can_follow(l))) {
+        return Err(Error::invalid(
+            "actions",
+            format!("{n} actions cannot be drawn from {pool:?} without repeats"),
+        ));
+    }
+    let mut rng = SplitMix::new(seed);
+    let mut out: Vec<Action> = Vec::with_capacity(n);
+    while out.len() < n {
+        // restart a draw that ran into a dead end (a pool of both turns only)
+        if out.last().is_some_and(|&l| !can_follow(l)) {
+            out.clear();
+        }
+        let a = pool[(rng.next_u64() % pool.len() as u64) as usize];
+        if out.last().is_some_and(|&l| !follows(l, a)) {
+            continue;
+        }
+        out.push(a);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -92,5 +110,11 @@ mod tests {
         assert!(actions(&ChallengeSpec::Fixed(vec![]), 0).is_err());
         assert!(actions(&ChallengeSpec::Random(0), 0).is_err());
         assert!(actions(&ChallengeSpec::Random(9), 0).is_err());
+        assert!(draw(&[Action::Blink], 2, 0).is_err());
+        assert!(draw(&[Action::TurnLeft, Action::TurnRight], 2, 0).is_err());
+        assert!(draw(&[], 1, 0).is_err());
+        assert_eq!(draw(&[Action::Blink], 1, 7).expect("one"), [Action::Blink]);
+        let two = draw(&[Action::Blink, Action::Nod], 2, 3).expect("two");
+        assert_ne!(two[0], two[1]);
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod certify;
 pub mod challenge;
+pub mod evidence;
 mod options;
 pub mod photo;
 pub mod result;
@@ -52,6 +53,14 @@ pub enum Reference {
     Photo(RgbImage),
     /// A stored embedding (from [`FaceEngine::embed_image`]).
     Embedding(Embedding),
+    /// The reference is held by the server that issued the certifyId (its
+    /// `start` gave the challenge and nonce): this device only captures.
+    /// No face match runs here; a capture that completes the challenge ends
+    /// as PROCESSING with client code 0 ("capture completed, the verdict
+    /// comes from getAuthResult"), never SUCCESS. Record the evidence
+    /// ([`SessionOptions::record_evidence`]) and upload
+    /// [`VerificationSession::evidence`].
+    Server,
 }
 
 /// Where a session is.
@@ -103,7 +112,7 @@ pub struct VerificationSession {
     options: SessionOptions,
     actions: Vec<Action>,
     outcomes: Vec<ActionOutcome>,
-    reference: Embedding,
+    reference: Option<Embedding>,
     threshold: f32,
     far_target: f64,
     continuity_threshold: f32,
@@ -124,6 +133,7 @@ pub struct VerificationSession {
     best: Option<Best>,
     last_center: Option<Point>,
     result: Option<AuthResult>,
+    evidence: Option<evidence::EvidenceRecorder>,
 }
 
 impl std::fmt::Debug for VerificationSession {
@@ -149,7 +159,8 @@ impl VerificationSession {
     ) -> Result<Self> {
         options.validate()?;
         let reference = match reference {
-            Reference::Photo(img) => engine.embed_image(&img)?,
+            Reference::Server => None,
+            Reference::Photo(img) => Some(engine.embed_image(&img)?),
             Reference::Embedding(e) => {
                 if e.dim() != crate::embed::EMBEDDING_DIM {
                     return Err(Error::invalid(
@@ -161,7 +172,7 @@ impl VerificationSession {
                         ),
                     ));
                 }
-                e
+                Some(e)
             }
         };
         let point = engine.calibration().threshold_for(options.far)?;
@@ -202,6 +213,9 @@ impl VerificationSession {
             best: None,
             last_center: None,
             result: None,
+            evidence: options
+                .record_evidence
+                .then(evidence::EvidenceRecorder::new),
             options,
         })
     }
@@ -265,7 +279,9 @@ impl VerificationSession {
     }
 
     /// Ends the session (no more frames are coming): an unfinished challenge
-    /// is a FAIL (interrupted, 10011). Returns the result.
+    /// is a FAIL (interrupted, 10011). Returns the result: SUCCESS or FAIL,
+    /// or, for a capture-only session ([`Reference::Server`]) whose capture
+    /// completed, PROCESSING with client code 0 (the server decides).
     pub fn finish(&mut self) -> AuthResult {
         if self.result.is_none() {
             let missing: Vec<&str> = self
@@ -298,5 +314,20 @@ impl VerificationSession {
     /// Whether the session has finished.
     pub fn is_finished(&self) -> bool {
         self.result.is_some()
+    }
+
+    /// The evidence to upload to the server that decides: every frame the
+    /// session took (JPEG, timestamps) and this session's result as the
+    /// device's advisory, as the JSON bundle `realface-server` takes.
+    /// [`Error::InvalidArgument`] unless the session was started with
+    /// [`SessionOptions::record_evidence`].
+    pub fn evidence(&self) -> Result<Vec<u8>> {
+        let Some(rec) = &self.evidence else {
+            return Err(Error::invalid(
+                "record_evidence",
+                "the session was not started with record_evidence",
+            ));
+        };
+        rec.bundle(Some(&self.result()))
     }
 }

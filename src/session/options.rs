@@ -58,6 +58,9 @@ pub struct SessionOptions {
     /// The passive presentation-attack gate (session-level median of the
     /// passive model, see [`crate::liveness::pad`]).
     pub pad: PadOptions,
+    /// Keep every frame taken, as JPEG with its timestamp, for the upload to
+    /// the server that decides ([`super::VerificationSession::evidence`]).
+    pub record_evidence: bool,
 }
 
 /// Default of [`SessionOptions::detect_every`]: detect every frame. Tracking
@@ -83,6 +86,7 @@ impl Default for SessionOptions {
             params: ActionParams::default(),
             detect_every: DEFAULT_DETECT_EVERY,
             pad: PadOptions::default(),
+            record_evidence: false,
         }
     }
 }
@@ -176,6 +180,12 @@ impl SessionOptions {
     #[must_use]
     pub fn with_pad(mut self, pad: PadOptions) -> Self {
         self.pad = pad;
+        self
+    }
+
+    /// Records the frames for upload ([`SessionOptions::record_evidence`]).
+    pub fn with_record_evidence(mut self, record: bool) -> Self {
+        self.record_evidence = record;
         self
     }
 

@@ -56,6 +56,13 @@ impl VerificationSession {
             return Err(Error::SessionFinished);
         }
         self.check_frame(frame, t_ms)?;
+        if let Some(rec) = &mut self.evidence {
+            if let Err(e) = rec.push(frame, t_ms) {
+                // the server must see what the device saw: no upload past the limit
+                self.fail(ReasonCode::FrameLimit, format!("evidence: {e}"));
+                return Err(e);
+            }
+        }
         let first = *self.first_ms.get_or_insert(t_ms);
         self.last_ms = Some(t_ms);
         self.frames += 1;

@@ -4,7 +4,7 @@
 
 use super::photo::{self, PhotoKind};
 use super::result::{AuthResult, AuthState, Reason, ReasonCode};
-use super::VerificationSession;
+use super::{Best, VerificationSession};
 use crate::compare::passes;
 use crate::error::Result;
 use crate::liveness::flat::FlatMotion;
@@ -83,30 +83,26 @@ impl VerificationSession {
                 });
             }
         }
-        let similarity = self.reference.similarity(&e)?;
-        if !passes(similarity, self.threshold) {
-            reasons.push(Reason {
-                code: ReasonCode::NoMatch,
-                message: format!(
-                    "similarity {similarity:.3} is below the threshold {:.3} (FAR {:e})",
-                    self.threshold, self.far_target
-                ),
-            });
-        }
-        let success = reasons.is_empty() && self.done() == self.actions.len();
-        let photo = if success {
-            match self.options.photo {
-                PhotoKind::None => None,
-                PhotoKind::Original => Some(photo::jpeg_base64(&best.frame)?),
-                PhotoKind::Mosaic => {
-                    let mask = self.engine.segmenter().run(&best.frame)?;
-                    Some(photo::jpeg_base64(&crate::segment::mosaic_background(
-                        &best.frame,
-                        &mask,
-                        &best.bbox,
-                    ))?)
-                }
+        let similarity = match &self.reference {
+            Some(r) => Some(r.similarity(&e)?),
+            None => None,
+        };
+        if let Some(similarity) = similarity {
+            if !passes(similarity, self.threshold) {
+                reasons.push(Reason {
+                    code: ReasonCode::NoMatch,
+                    message: format!(
+                        "similarity {similarity:.3} is below the threshold {:.3} (FAR {:e})",
+                        self.threshold, self.far_target
+                    ),
+                });
             }
+        }
+        let complete = reasons.is_empty() && self.done() == self.actions.len();
+        // a capture-only session never says SUCCESS: the server decides
+        let success = complete && similarity.is_some();
+        let photo = if success {
+            self.render_photo(&best, self.options.photo)?
         } else {
             None
         };
@@ -114,19 +110,49 @@ impl VerificationSession {
         self.result = Some(AuthResult {
             auth_state: if success {
                 AuthState::Success
+            } else if complete {
+                AuthState::Processing
             } else {
                 AuthState::Fail
             },
             client_code,
             score: Some(self.liveness_score()),
             quality: Some(best.quality.score),
-            similarity: Some(similarity),
+            similarity,
             photo,
             reasons,
             ..self.snapshot()
         });
         self.best = Some(best);
         Ok(())
+    }
+
+    fn render_photo(&self, best: &Best, kind: PhotoKind) -> Result<Option<String>> {
+        Ok(match kind {
+            PhotoKind::None => None,
+            PhotoKind::Original => Some(photo::jpeg_base64(&best.frame)?),
+            PhotoKind::Mosaic => {
+                let mask = self.engine.segmenter().run(&best.frame)?;
+                Some(photo::jpeg_base64(&crate::segment::mosaic_background(
+                    &best.frame,
+                    &mask,
+                    &best.bbox,
+                ))?)
+            }
+        })
+    }
+
+    /// The verification photo of a finished, successful session as `kind`
+    /// (base64 JPEG), whatever [`super::SessionOptions::photo`] asked for: a
+    /// server renders Y_O and Y_M once and serves either later. `None` for
+    /// [`PhotoKind::None`] and for any session that did not succeed.
+    pub fn photo(&self, kind: PhotoKind) -> Result<Option<String>> {
+        match (&self.result, &self.best) {
+            (Some(r), Some(best)) if r.auth_state == AuthState::Success => {
+                self.render_photo(best, kind)
+            }
+            _ => Ok(None),
+        }
     }
 
     pub(super) fn duration(&self) -> u64 {

@@ -7,6 +7,7 @@ mod eval_cmd;
 mod liveness_cmd;
 mod photo_cmd;
 mod plot;
+mod server_flow;
 mod verify_cmd;
 
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ enum Detector {
     Full,
 }
 
+// parsed once per run: the size of its largest variant does not matter
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Finds faces: boxes, scores and six keypoints in image pixels.
@@ -115,6 +118,28 @@ enum Command {
         /// Print the result as one JSON line.
         #[arg(long)]
         json: bool,
+        /// Run the whole flow against a realface-server (http://HOST:PORT):
+        /// certify with --reference, start, capture, upload, and print the
+        /// server's verdict. The challenge comes from the server.
+        #[arg(long, requires_all = ["app", "key", "id_card"], conflicts_with_all = ["actions", "random", "certify_id"])]
+        server: Option<String>,
+        /// The app id for --server (X-Realface-App).
+        #[arg(long, env = "REALFACE_APP", requires = "server")]
+        app: Option<String>,
+        /// The app key for --server (X-Realface-Key).
+        #[arg(
+            long,
+            env = "REALFACE_KEY",
+            requires = "server",
+            hide_env_values = true
+        )]
+        key: Option<String>,
+        /// The 18-character resident ID number sent with --server.
+        #[arg(long, requires = "server")]
+        id_card: Option<String>,
+        /// The real name sent with --server.
+        #[arg(long, default_value = "realface", requires = "server")]
+        name: String,
     },
     /// Offline evaluation on labelled data sets.
     #[command(subcommand)]
@@ -325,7 +350,28 @@ fn run(cli: &Cli) -> CmdResult {
             expires_ms,
             photo,
             json,
+            server,
+            app,
+            key,
+            id_card,
+            name,
         } => {
+            if let (Some(url), Some(app), Some(key), Some(id_card)) = (server, app, key, id_card) {
+                let args = server_flow::FlowArgs {
+                    server: url,
+                    app,
+                    key,
+                    id_card,
+                    name,
+                    reference,
+                    frames: frames.as_deref(),
+                    video: video.as_deref(),
+                    fps: *fps,
+                    photo,
+                    json: *json,
+                };
+                return server_flow::run(&args, config(cli)).map_err(|e| ("verify".to_string(), e));
+            }
             let args = verify_cmd::VerifyArgs {
                 reference,
                 frames: frames.as_deref(),

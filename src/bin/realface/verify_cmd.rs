@@ -24,6 +24,47 @@ pub struct VerifyArgs<'a> {
     pub json: bool,
 }
 
+/// The frames of `--video` or `--frames`.
+pub fn open_source(
+    video: Option<&Path>,
+    frames: Option<&Path>,
+    fps: f64,
+    limits: realface::Limits,
+) -> Result<Box<dyn realface::source::FrameSource>> {
+    Ok(match (video, frames) {
+        (Some(v), _) => Box::new(realface::source::video::VideoSource::open(
+            v,
+            limits,
+            realface::source::video::VideoLimits::default(),
+        )?),
+        (None, Some(dir)) => Box::new(realface::source::DirSource::open(dir, fps, limits)?),
+        (None, None) => {
+            return Err(Error::invalid(
+                "frames",
+                "give --frames DIR or --video FILE",
+            ))
+        }
+    })
+}
+
+/// Prints session progress and refused frames to stderr (unless `quiet`).
+pub fn show(quiet: bool) -> impl FnMut(FrameEvent<'_>) -> ControlFlow<()> {
+    move |ev| {
+        match ev {
+            FrameEvent::Progress(f, p) if !quiet => eprintln!(
+                "{:>6} ms  {:?}  ring {:.2}  {}",
+                f.t_ms, p.state, p.ring, p.prompt
+            ),
+            FrameEvent::Progress(..) => {}
+            FrameEvent::Error(f, e) => match f {
+                Some(f) => eprintln!("realface: frame at {} ms: {e}", f.t_ms),
+                None => eprintln!("realface: frame skipped: {e}"),
+            },
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
     let challenge = match (args.actions, args.random) {
         (Some(_), Some(_)) => {
@@ -58,21 +99,7 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         .with_photo(photo);
     let mut session =
         VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
-    let limits = engine.config().limits;
-    let mut source: Box<dyn realface::source::FrameSource> = match (args.video, args.frames) {
-        (Some(v), _) => Box::new(realface::source::video::VideoSource::open(
-            v,
-            limits,
-            realface::source::video::VideoLimits::default(),
-        )?),
-        (None, Some(dir)) => Box::new(realface::source::DirSource::open(dir, args.fps, limits)?),
-        (None, None) => {
-            return Err(Error::invalid(
-                "frames",
-                "give --frames DIR or --video FILE",
-            ))
-        }
-    };
+    let mut source = open_source(args.video, args.frames, args.fps, engine.config().limits)?;
     if !args.json {
         let names: Vec<&str> = session.actions().iter().map(|a| a.name()).collect();
         eprintln!(
@@ -81,21 +108,7 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
             names.join(", ")
         );
     }
-    let quiet = args.json;
-    let result = realface::source::run(&mut session, source.as_mut(), |ev| {
-        match ev {
-            FrameEvent::Progress(f, p) if !quiet => eprintln!(
-                "{:>6} ms  {:?}  ring {:.2}  {}",
-                f.t_ms, p.state, p.ring, p.prompt
-            ),
-            FrameEvent::Progress(..) => {}
-            FrameEvent::Error(f, e) => match f {
-                Some(f) => eprintln!("realface: frame at {} ms: {e}", f.t_ms),
-                None => eprintln!("realface: frame skipped: {e}"),
-            },
-        }
-        ControlFlow::Continue(())
-    });
+    let result = realface::source::run(&mut session, source.as_mut(), show(args.json));
     if args.json {
         println!("{}", serde_json::to_string(&result).unwrap_or_default());
     } else {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server (Debian's postgresql package) for the
+# server's tests, on 127.0.0.1 and a free port:
+#   bash scripts/pg.sh start DIR   # initdb + start; writes the URL to DIR/url
+#   bash scripts/pg.sh stop DIR    # stop and delete DIR
+# PostgreSQL refuses to run as root: as root it runs as the `postgres` user.
+set -euo pipefail
+cmd=${1:?start|stop}
+dir=${2:?a directory}
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$bindir/pg_ctl" ] || { echo "pg.sh: PostgreSQL is not installed (bash scripts/system-deps.sh)" >&2; exit 1; }
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+case "$cmd" in
+start)
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
+  as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >/dev/null
+  echo "postgres://postgres@127.0.0.1:$port/postgres" > "$dir/url"
+  ;;
+stop)
+  if [ -d "$dir/data" ]; then as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true; fi
+  rm -rf "$dir"
+  ;;
+*) echo "pg.sh: start|stop DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,183 @@
+//! getCertifyId (`POST /v1/certify`) and the challenge (`POST /v1/certify/{id}/start`).
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use base64::Engine as _;
+use realface::embed::{Embedding, EMBEDDING_DIM};
+use realface::session::certify::{random_hex, CERTIFY_ID_TTL_MS};
+use realface::session::challenge;
+use serde_json::{json, Map, Value};
+
+use super::{authenticate, body, field, json_object, ok, str_field, AppState};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::idcard;
+use crate::judge::lib_error;
+use crate::store::{CertifyRow, NewCertify};
+
+fn random(bytes: usize) -> ApiResult<String> {
+    random_hex(bytes).map_err(|e| ApiError::internal("random", e))
+}
+
+/// The reference of a certify request: an embedding, or a photo embedded
+/// on the pool.
+async fn reference(state: &AppState, obj: &Map<String, Value>) -> ApiResult<Embedding> {
+    let reference = field(obj, "reference")?.as_object().ok_or_else(|| {
+        ApiError::bad(
+            "reference",
+            "`reference` must be an object: {\"photo\": BASE64} or {\"embedding\": [...]}",
+        )
+    })?;
+    let photo = reference.get("photo").filter(|v| !v.is_null());
+    let embedding = reference.get("embedding").filter(|v| !v.is_null());
+    match (photo, embedding) {
+        (None, None) => Err(ApiError::missing("reference.photo")),
+        (Some(_), Some(_)) => Err(ApiError::bad(
+            "reference",
+            "give `photo` or `embedding`, not both",
+        )),
+        (None, Some(e)) => {
+            let values = e.as_array().ok_or_else(|| {
+                ApiError::bad("reference.embedding", "must be an array of numbers")
+            })?;
+            if values.len() != EMBEDDING_DIM {
+                return Err(ApiError::bad(
+                    "reference.embedding",
+                    format!("{} values, {EMBEDDING_DIM} expected", values.len()),
+                ));
+            }
+            let v = values
+                .iter()
+                .map(|x| x.as_f64().map(|f| f as f32))
+                .collect::<Option<Vec<f32>>>()
+                .ok_or_else(|| {
+                    ApiError::bad("reference.embedding", "must be an array of numbers")
+                })?;
+            Embedding::from_raw(v).map_err(|e| lib_error("reference.embedding", &e))
+        }
+        (Some(p), None) => {
+            let text = p
+                .as_str()
+                .ok_or_else(|| ApiError::bad("reference.photo", "must be a base64 string"))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|e| ApiError::bad("reference.photo", format!("not base64: {e}")))?;
+            state
+                .judge
+                .run(move |engine| {
+                    let img = engine
+                        .decode(&bytes)
+                        .map_err(|e| lib_error("reference.photo", &e))?;
+                    engine
+                        .embed_image(&img)
+                        .map_err(|e| lib_error("reference.photo", &e))
+                })
+                .await
+        }
+    }
+}
+
+/// `POST /v1/certify`: `realName`, `idCard`, `reference` → `certifyId`.
+pub async fn certify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    raw: Result<axum::body::Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let app = authenticate(&state, &headers, peer).await?;
+    let bytes = body(raw, state.settings.limits.max_certify_bytes)?;
+    let obj = json_object(&bytes)?;
+    let name = str_field(&obj, "realName", 64)?;
+    let id_card = str_field(&obj, "idCard", 64)?;
+    let now = state.clock.now_ms();
+    idcard::validate(id_card, now)
+        .map_err(|(cause, msg)| ApiError::new(Code::BadParameter, cause, msg))?;
+    let reference = reference(&state, &obj).await?;
+    let reference =
+        serde_json::to_string(&reference).map_err(|e| ApiError::internal("reference", e))?;
+    let row = NewCertify {
+        certify_id: random(16)?,
+        app_id: app,
+        nonce: random(16)?,
+        name_masked: idcard::mask_name(name),
+        id_masked: idcard::mask(&id_card.to_ascii_uppercase()),
+        id_hash: idcard::keyed_hash(state.store.secret(), id_card),
+        reference,
+        created_ms: now,
+        expires_ms: now + CERTIFY_ID_TTL_MS,
+    };
+    state.store.insert_certify(&row).await?;
+    let mut out = Map::new();
+    out.insert("certifyId".into(), json!(row.certify_id));
+    out.insert("expiresAt".into(), json!(row.expires_ms));
+    Ok(ok(out))
+}
+
+/// The app's unexpired certifyId, or 54020.
+pub async fn live_row(state: &AppState, id: &str, app: &str, now_ms: u64) -> ApiResult<CertifyRow> {
+    match state.store.certify(id, app).await? {
+        Some(r) if r.expires_ms > now_ms as i64 && r.reference.is_some() => Ok(r),
+        Some(_) => Err(ApiError::new(
+            Code::UnknownCertifyId,
+            "certifyId.expired",
+            "the certifyId expired",
+        )),
+        None => Err(ApiError::new(
+            Code::UnknownCertifyId,
+            "certifyId.unknown",
+            "no such certifyId for this app",
+        )),
+    }
+}
+
+fn started_twice() -> ApiError {
+    ApiError::new(
+        Code::BadParameter,
+        "start.repeated",
+        "this certifyId was already started",
+    )
+}
+
+/// `POST /v1/certify/{id}/start`: draws the challenge (once).
+pub async fn start(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let app = authenticate(&state, &headers, peer).await?;
+    let now = state.clock.now_ms();
+    let row = live_row(&state, &id, &app, now).await?;
+    if row.started_ms.is_some() {
+        return Err(started_twice());
+    }
+    let s = &state.settings;
+    let actions = challenge::draw(
+        &s.actions,
+        s.challenge_count,
+        challenge::seed(&id, &row.nonce),
+    )
+    .map_err(|e| ApiError::internal("challenge", e))?;
+    let names: Vec<&str> = actions.iter().map(|a| a.name()).collect();
+    let deadline = now + s.window_ms();
+    let stored = serde_json::to_string(&names).map_err(|e| ApiError::internal("challenge", e))?;
+    if !state.store.start(&id, &app, now, deadline, &stored).await? {
+        // another start won the race, or the id expired meanwhile
+        live_row(&state, &id, &app, now).await?;
+        return Err(started_twice());
+    }
+    let mut out = Map::new();
+    out.insert("certifyId".into(), json!(id));
+    out.insert("actions".into(), json!(names));
+    out.insert("deadlineMs".into(), json!(deadline));
+    // the device's capture session is claimed with these (the challenge is
+    // known now, so the nonce is no secret any more)
+    out.insert("challengeNonce".into(), json!(row.nonce));
+    out.insert("expiresAt".into(), json!(row.expires_ms));
+    out.insert("actionTimeoutMs".into(), json!(s.session.action_timeout_ms));
+    out.insert("totalTimeoutMs".into(), json!(s.session.total_timeout_ms));
+    Ok(ok(out))
+}

@@ -1,0 +1,205 @@
+//! `POST /v1/certify/{id}/evidence`: the device's recording, judged once.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use base64::Engine as _;
+use realface::embed::Embedding;
+use realface::liveness::actions::Action;
+use serde_json::{json, Map, Value};
+
+use super::certify::live_row;
+use super::{authenticate, body, field, json_object, ok, AppState};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::evidence::{judge, Case, Evidence};
+use crate::store::{CertifyRow, Judged};
+use crate::verdict::Verdict;
+
+/// Largest device-side result kept as advisory, bytes.
+const MAX_ADVISORY: usize = 64 << 10;
+
+fn advisory_of(v: Option<&Value>) -> ApiResult<Option<String>> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    if !v.is_object() {
+        return Err(ApiError::bad("deviceResult", "must be a JSON object"));
+    }
+    let text = v.to_string();
+    if text.len() > MAX_ADVISORY {
+        return Err(ApiError::bad(
+            "deviceResult",
+            format!("over {MAX_ADVISORY} bytes"),
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// A JSON bundle: `{"frames": [{"tMs": 0, "jpeg": BASE64}, ...], "deviceResult"?: {...}}`.
+fn bundle(bytes: &[u8]) -> ApiResult<(Evidence, Option<String>)> {
+    let obj = json_object(bytes)?;
+    let frames = field(&obj, "frames")?
+        .as_array()
+        .ok_or_else(|| ApiError::bad("frames", "must be an array"))?;
+    let mut out = Vec::with_capacity(frames.len());
+    for (i, f) in frames.iter().enumerate() {
+        let name = format!("frames[{i}]");
+        let f = f
+            .as_object()
+            .ok_or_else(|| ApiError::bad(&name, "each frame is {\"tMs\": ms, \"jpeg\": BASE64}"))?;
+        let t = field(f, "tMs")?.as_u64().ok_or_else(|| {
+            ApiError::bad(&format!("{name}.tMs"), "must be a non-negative integer")
+        })?;
+        let jpeg = field(f, "jpeg")?
+            .as_str()
+            .ok_or_else(|| ApiError::bad(&format!("{name}.jpeg"), "must be a base64 string"))?;
+        let jpeg = base64::engine::general_purpose::STANDARD
+            .decode(jpeg)
+            .map_err(|e| ApiError::bad(&format!("{name}.jpeg"), format!("not base64: {e}")))?;
+        out.push((t, jpeg));
+    }
+    Ok((Evidence::Frames(out), advisory_of(obj.get("deviceResult"))?))
+}
+
+fn parse(headers: &HeaderMap, bytes: axum::body::Bytes) -> ApiResult<(Evidence, Option<String>)> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let Some(ctype) = ctype.filter(|c| !c.is_empty()) else {
+        return Err(ApiError::missing("Content-Type"));
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::new(
+            Code::MissingParameter,
+            "evidence.missing",
+            "the body is empty",
+        ));
+    }
+    match ctype.as_str() {
+        "video/webm" | "video/mp4" | "video/mpeg" => {
+            let advisory = match headers.get("x-realface-device-result") {
+                None => None,
+                Some(h) => {
+                    let v: Value = h
+                        .to_str()
+                        .ok()
+                        .and_then(|s| serde_json::from_str(s).ok())
+                        .ok_or_else(|| {
+                            ApiError::bad("deviceResult", "the header must hold JSON")
+                        })?;
+                    advisory_of(Some(&v))?
+                }
+            };
+            Ok((Evidence::Video(bytes), advisory))
+        }
+        "application/json" => bundle(&bytes),
+        other => Err(ApiError::bad(
+            "Content-Type",
+            format!("`{other}`: send video/webm, video/mp4, video/mpeg or application/json"),
+        )),
+    }
+}
+
+fn not_startable(row: &CertifyRow, arrived: u64) -> Option<ApiError> {
+    let refuse = |cause: &str, msg: &str| Some(ApiError::new(Code::BadParameter, cause, msg));
+    if row.auth_state != "PROCESSING" {
+        return refuse(
+            "evidence.repeated",
+            "evidence for this certifyId was already judged",
+        );
+    }
+    match row.deadline_ms {
+        None => refuse(
+            "evidence.not_started",
+            "start the certifyId before uploading evidence",
+        ),
+        Some(d) if (arrived as i64) > d => refuse(
+            "evidence.late",
+            "the evidence arrived after the session's time limit",
+        ),
+        _ => None,
+    }
+}
+
+/// `POST /v1/certify/{id}/evidence`.
+pub async fn evidence(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: Result<axum::body::Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let arrived = state.clock.now_ms();
+    let app = authenticate(&state, &headers, peer).await?;
+    let row = live_row(&state, &id, &app, arrived).await?;
+    if let Some(e) = not_startable(&row, arrived) {
+        return Err(e);
+    }
+    let bytes = body(raw, state.settings.limits.max_bytes)?;
+    let (evidence, advisory) = parse(&headers, bytes)?;
+    let reference: Embedding = serde_json::from_str(row.reference.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::internal("reference", e))?;
+    let actions = serde_json::from_str::<Vec<String>>(row.actions.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::internal("challenge", e))?
+        .iter()
+        .map(|a| a.parse::<Action>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::internal("challenge", e))?;
+    let case = Case {
+        certify_id: id.clone(),
+        nonce: row.nonce.clone(),
+        expires_ms: u64::try_from(row.expires_ms).unwrap_or(0),
+        reference,
+        actions,
+    };
+    let options = state.settings.session.clone();
+    let limits = state.settings.limits;
+    let judged = state
+        .judge
+        .run(move |engine| judge(engine, case, evidence, options, limits, arrived))
+        .await?;
+    let verdict = Verdict::from(&judged.result);
+    let text = serde_json::to_string(&verdict).map_err(|e| ApiError::internal("verdict", e))?;
+    let stored = state
+        .store
+        .judge(
+            &id,
+            &app,
+            arrived,
+            state.clock.now_ms(),
+            &Judged {
+                auth_state: &verdict.auth_state,
+                verdict: &text,
+                photo_o: judged.photo_o.as_deref(),
+                photo_m: judged.photo_m.as_deref(),
+                advisory: advisory.as_deref(),
+            },
+        )
+        .await?;
+    if !stored {
+        // another upload was judged first, or the id expired meanwhile
+        let row = live_row(&state, &id, &app, arrived).await?;
+        return Err(not_startable(&row, arrived).unwrap_or_else(|| {
+            ApiError::new(
+                Code::Internal,
+                "evidence.store",
+                "the verdict could not be stored",
+            )
+        }));
+    }
+    let mut out = Map::new();
+    out.insert("certifyId".into(), json!(id));
+    out.insert("judged".into(), json!(true));
+    out.insert("clientCode".into(), json!(verdict.client_code));
+    Ok(ok(out))
+}

@@ -1,0 +1,196 @@
+//! The HTTP API: routes, the shared state, caller authentication and the
+//! body helpers every handler uses.
+
+mod certify;
+mod evidence;
+mod result;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::judge::Judge;
+use crate::settings::Settings;
+use crate::store::{key_hash, Store};
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The models and their pool.
+    pub judge: Judge,
+    /// The operator's settings.
+    pub settings: Arc<Settings>,
+    /// The clock.
+    pub clock: Arc<Clock>,
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    let limits = state.settings.limits;
+    Router::new()
+        .route(
+            "/v1/certify",
+            post(certify::certify).layer(DefaultBodyLimit::max(limits.max_certify_bytes)),
+        )
+        .route("/v1/certify/{id}/start", post(certify::start))
+        .route(
+            "/v1/certify/{id}/evidence",
+            post(evidence::evidence).layer(DefaultBodyLimit::max(limits.max_bytes)),
+        )
+        .route("/v1/certify/{id}/result", get(result::result))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .fallback(|| async {
+            ApiError::new(Code::BadParameter, "path.unknown", "no such endpoint")
+                .with_status(StatusCode::NOT_FOUND)
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                Code::BadParameter,
+                "method.unknown",
+                "method not allowed here",
+            )
+            .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
+        .with_state(state)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// Checks the caller's credential (`X-Realface-App`, `X-Realface-Key`) and
+/// address; returns the app id.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> ApiResult<String> {
+    let (Some(app), Some(key)) = (
+        header(headers, "x-realface-app"),
+        header(headers, "x-realface-key"),
+    ) else {
+        return Err(ApiError::new(
+            Code::MissingCredential,
+            "credential.missing",
+            "the headers X-Realface-App and X-Realface-Key are required",
+        ));
+    };
+    let auth = match state.store.app_auth(app).await? {
+        Some(a) if !a.revoked => a,
+        _ => {
+            return Err(ApiError::new(
+                Code::UnknownApp,
+                "app.unknown",
+                format!("no app `{app}`"),
+            ))
+        }
+    };
+    if key_hash(key) != auth.key_hash {
+        return Err(ApiError::new(
+            Code::MissingCredential,
+            "credential.wrong",
+            "the key does not belong to this app",
+        ));
+    }
+    let ip = peer.ip().to_string();
+    if !auth.callers.is_empty() && !auth.callers.contains(&ip) {
+        return Err(ApiError::new(
+            Code::NotAllowed,
+            "caller.not_allowed",
+            format!("caller {ip} is not on the app's allow-list"),
+        ));
+    }
+    Ok(app.to_string())
+}
+
+/// The body, or 50002 with HTTP 413 when it is over the route's limit.
+pub fn body(
+    body: Result<axum::body::Bytes, BytesRejection>,
+    limit: usize,
+) -> ApiResult<axum::body::Bytes> {
+    body.map_err(|e| {
+        let status = e.status();
+        let err = ApiError::bad(
+            "body",
+            format!("the body could not be read ({e}); limit {limit} bytes"),
+        );
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                Code::BadParameter,
+                "body.too_large",
+                format!("the body is over {limit} bytes"),
+            )
+            .with_status(status)
+        } else {
+            err
+        }
+    })
+}
+
+/// The body as a JSON object.
+pub fn json_object(bytes: &[u8]) -> ApiResult<serde_json::Map<String, Value>> {
+    if bytes.is_empty() {
+        return Err(ApiError::new(
+            Code::MissingParameter,
+            "body.missing",
+            "a JSON body is required",
+        ));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::bad("body", "the body must be a JSON object")),
+        Err(e) => Err(ApiError::bad("body", format!("not JSON: {e}"))),
+    }
+}
+
+/// A required field (absent or null: 50001).
+pub fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> ApiResult<&'a Value> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Err(ApiError::missing(name)),
+        Some(v) => Ok(v),
+    }
+}
+
+/// A required string field: present, a string, not blank, at most `max` characters.
+pub fn str_field<'a>(
+    obj: &'a serde_json::Map<String, Value>,
+    name: &str,
+    max: usize,
+) -> ApiResult<&'a str> {
+    let s = field(obj, name)?
+        .as_str()
+        .ok_or_else(|| ApiError::bad(name, format!("`{name}` must be a string")))?;
+    if s.trim().is_empty() {
+        return Err(ApiError::missing(name));
+    }
+    if s.chars().count() > max {
+        return Err(ApiError::bad(
+            name,
+            format!("`{name}` is longer than {max} characters"),
+        ));
+    }
+    Ok(s)
+}
+
+/// The `errCode: 0` answer with `fields`.
+pub fn ok(mut fields: serde_json::Map<String, Value>) -> Json<Value> {
+    fields.insert("errCode".into(), Value::from(0));
+    Json(Value::Object(fields))
+}

@@ -1,0 +1,199 @@
+//! Judging evidence: the same `VerificationSession` the device runs, over
+//! the recorded video (decoded by FFmpeg at its own frame rate and
+//! timestamps) or a bundle of timestamped JPEG frames, with the stored
+//! reference and the challenge drawn at start. Runs on the judging pool.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use realface::embed::Embedding;
+use realface::liveness::actions::Action;
+use realface::session::challenge::ChallengeSpec;
+use realface::source::video::{VideoLimits, VideoSource};
+use realface::source::FrameSource;
+use realface::{
+    AuthResult, CertifyRegistry, ErrorCode, FaceEngine, IssuedId, PhotoKind, Reference,
+    SessionOptions, VerificationSession,
+};
+
+use crate::error::{ApiError, ApiResult, Code};
+use crate::judge::lib_error;
+use crate::settings::EvidenceLimits;
+
+/// What the device uploaded.
+#[derive(Debug)]
+pub enum Evidence {
+    /// A video file as the camera recorded it.
+    Video(axum::body::Bytes),
+    /// Timestamped JPEG frames (`tMs`, bytes).
+    Frames(Vec<(u64, Vec<u8>)>),
+}
+
+/// What the server needs of the stored certifyId to judge.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The certifyId.
+    pub certify_id: String,
+    /// Its nonce.
+    pub nonce: String,
+    /// Its expiry.
+    pub expires_ms: u64,
+    /// The reference embedding.
+    pub reference: Embedding,
+    /// The challenge drawn at start.
+    pub actions: Vec<Action>,
+}
+
+/// A judged upload.
+#[derive(Debug)]
+pub struct Judgement {
+    /// The session's result.
+    pub result: AuthResult,
+    /// Y_O, on SUCCESS.
+    pub photo_o: Option<String>,
+    /// Y_M, on SUCCESS.
+    pub photo_m: Option<String>,
+}
+
+fn refused(cause: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(Code::BadParameter, cause, message)
+}
+
+/// Runs the session over the evidence. Evidence that holds no decodable
+/// frame, or goes over a limit while the session still needs it, is
+/// refused (50002) and nothing is judged.
+pub fn judge(
+    engine: Arc<FaceEngine>,
+    case: Case,
+    evidence: Evidence,
+    options: SessionOptions,
+    limits: EvidenceLimits,
+    now_ms: u64,
+) -> ApiResult<Judgement> {
+    let registry = CertifyRegistry::new();
+    let issued = IssuedId {
+        certify_id: case.certify_id.clone(),
+        challenge_nonce: case.nonce.clone(),
+        expires_ms: case.expires_ms,
+    };
+    let ticket = registry
+        .claim_issued(&issued, now_ms)
+        .map_err(|e| ApiError::new(Code::UnknownCertifyId, "certifyId.claim", e.to_string()))?;
+    let options = options.with_challenge(ChallengeSpec::Fixed(case.actions.clone()));
+    let mut session = VerificationSession::new(
+        engine.clone(),
+        ticket,
+        Reference::Embedding(case.reference.clone()),
+        options,
+    )
+    .map_err(|e| ApiError::internal("session", e))?;
+    match evidence {
+        Evidence::Video(bytes) => run_video(&engine, &mut session, &bytes, limits)?,
+        Evidence::Frames(frames) => run_frames(&engine, &mut session, frames, limits)?,
+    }
+    let result = session.finish();
+    let photo = |kind| {
+        session
+            .photo(kind)
+            .map_err(|e| ApiError::internal("photo", e))
+    };
+    Ok(Judgement {
+        photo_o: photo(PhotoKind::Original)?,
+        photo_m: photo(PhotoKind::Mosaic)?,
+        result,
+    })
+}
+
+fn run_video(
+    engine: &FaceEngine,
+    session: &mut VerificationSession,
+    bytes: &[u8],
+    limits: EvidenceLimits,
+) -> ApiResult<()> {
+    let mut file = tempfile::Builder::new()
+        .prefix("realface-evidence-")
+        .tempfile()
+        .map_err(|e| ApiError::internal("evidence.tempfile", e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .map_err(|e| ApiError::internal("evidence.tempfile", e))?;
+    let video_limits = VideoLimits {
+        max_frames: limits.max_frames,
+        max_duration_ms: limits.max_duration_ms,
+    };
+    let mut source = VideoSource::open(file.path(), engine.config().limits, video_limits)
+        .map_err(|e| refused("evidence.video", format!("the video cannot be read: {e}")))?;
+    let mut taken = 0usize;
+    let mut failures = 0usize;
+    while !session.is_finished() && failures < realface::source::MAX_CONSECUTIVE_SOURCE_ERRORS {
+        match source.next_frame() {
+            Ok(None) => break,
+            Ok(Some(frame)) => {
+                failures = 0;
+                taken += 1;
+                // a frame the session refuses (no face...) leaves it unchanged
+                let _ = session.push_frame(&frame.image, frame.t_ms);
+            }
+            Err(e) if e.code() == ErrorCode::LimitExceeded => {
+                return Err(refused("evidence.limit", e.to_string()));
+            }
+            Err(_) => failures += 1,
+        }
+    }
+    if taken == 0 {
+        return Err(refused(
+            "evidence.video",
+            "no frame of the video could be decoded",
+        ));
+    }
+    Ok(())
+}
+
+fn run_frames(
+    engine: &FaceEngine,
+    session: &mut VerificationSession,
+    frames: Vec<(u64, Vec<u8>)>,
+    limits: EvidenceLimits,
+) -> ApiResult<()> {
+    if frames.is_empty() {
+        return Err(refused("evidence.frames", "the bundle holds no frame"));
+    }
+    if frames.len() > limits.max_frames {
+        return Err(refused(
+            "evidence.limit",
+            format!("{} frames; at most {}", frames.len(), limits.max_frames),
+        ));
+    }
+    let first = frames[0].0;
+    for (i, w) in frames.windows(2).enumerate() {
+        if w[1].0 <= w[0].0 {
+            return Err(refused(
+                "evidence.frames",
+                format!("frame {}: timestamps must increase", i + 1),
+            ));
+        }
+    }
+    if let Some((t, _)) = frames.last() {
+        if t - first > limits.max_duration_ms {
+            return Err(refused(
+                "evidence.limit",
+                format!(
+                    "the bundle spans {} ms; at most {}",
+                    t - first,
+                    limits.max_duration_ms
+                ),
+            ));
+        }
+    }
+    // decoded one at a time: a corrupt frame refuses the whole upload
+    // (nothing is stored before the verdict)
+    for (i, (t, bytes)) in frames.iter().enumerate() {
+        let img = engine
+            .decode(bytes)
+            .map_err(|e| lib_error(&format!("evidence.frames[{i}]"), &e))?;
+        if !session.is_finished() {
+            let _ = session.push_frame(&img, *t);
+        }
+    }
+    Ok(())
+}

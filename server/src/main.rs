@@ -1,0 +1,185 @@
+//! `realface-server`: serve the API, manage apps, sweep expired ids.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use realface::liveness::actions::Action;
+use realface::session::certify::unix_now_ms;
+use realface_server::{Server, Settings, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "realface-server",
+    version,
+    about = "The realface server: certifyIds, evidence re-verification, verdicts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// A SQLite file (created if missing) or a postgres:// URL.
+        #[arg(long, default_value = "realface.db")]
+        db: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The actions challenges are drawn from (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        actions: Option<Vec<Action>>,
+        /// Actions per challenge.
+        #[arg(long, default_value_t = 2)]
+        challenge_count: usize,
+        /// Evidence judged at once (default: the machine's cores).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Evidence waiting for a worker before calls get 60000.
+        #[arg(long)]
+        queue: Option<usize>,
+    },
+    /// Manage the apps that call the API.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Delete references, photos and device results of expired ids now
+    /// (the server also does it every minute).
+    Sweep {
+        /// The store.
+        #[arg(long)]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Add an app; prints its id and key (the key is shown only once).
+    Add {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        name: String,
+        /// Print `{"appId": ..., "key": ...}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the apps.
+    List {
+        #[arg(long)]
+        db: String,
+    },
+    /// Add a caller address (IP) to an app's allow-list; an empty list
+    /// allows every caller.
+    Allow {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        caller: std::net::IpAddr,
+    },
+    /// Revoke an app: its calls are refused from now on (54003).
+    Revoke {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        app: String,
+    },
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            actions,
+            challenge_count,
+            workers,
+            queue,
+        } => {
+            let mut settings = Settings {
+                challenge_count,
+                ..Settings::default()
+            };
+            if let Some(a) = actions {
+                settings.actions = a;
+            }
+            if let Some(w) = workers {
+                settings.workers = w.max(1);
+            }
+            settings.queue = queue.unwrap_or(4 * settings.workers);
+            realface::session::challenge::draw(&settings.actions, challenge_count, 0)?;
+            let server = Server::open(&db, settings).await?;
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            eprintln!("realface-server: listening on {}", listener.local_addr()?);
+            server
+                .serve(listener, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::App { command } => match command {
+            AppCommand::Add { db, name, json } => {
+                let store = Store::open(&db, 1).await?;
+                let app = store.add_app(&name, unix_now_ms()).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&app)?);
+                } else {
+                    println!(
+                        "appId {}\nkey   {}  (shown once; store it now)",
+                        app.app_id, app.key
+                    );
+                }
+            }
+            AppCommand::List { db } => {
+                let store = Store::open(&db, 1).await?;
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&store.list_apps().await?)?
+                );
+            }
+            AppCommand::Allow { db, app, caller } => {
+                let store = Store::open(&db, 1).await?;
+                if !store.allow_caller(&app, &caller.to_string()).await? {
+                    return Err(format!("no app `{app}`").into());
+                }
+            }
+            AppCommand::Revoke { db, app } => {
+                let store = Store::open(&db, 1).await?;
+                if !store.revoke_app(&app, unix_now_ms()).await? {
+                    return Err(format!("no app `{app}`").into());
+                }
+            }
+        },
+        Command::Sweep { db } => {
+            let store = Store::open(&db, 1).await?;
+            let (swept, deleted) = store
+                .sweep(unix_now_ms(), Settings::default().retain_ms)
+                .await?;
+            println!("{{\"swept\": {swept}, \"deleted\": {deleted}}}");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("realface-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("realface-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

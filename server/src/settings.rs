@@ -1,0 +1,78 @@
+//! What an operator sets: the challenge pool and length, the evidence
+//! limits, the judging pool, the windows and the retention.
+
+use realface::liveness::actions::Action;
+use realface::session::SessionOptions;
+
+/// Limits on one evidence upload; over any of them the upload is refused
+/// with 50002 and nothing is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct EvidenceLimits {
+    /// Largest evidence body (video or frame bundle), bytes.
+    pub max_bytes: usize,
+    /// Largest `POST /v1/certify` body (it carries a reference photo), bytes.
+    pub max_certify_bytes: usize,
+    /// Longest video or bundle, ms from its first frame.
+    pub max_duration_ms: u64,
+    /// Most frames decoded from one upload.
+    pub max_frames: usize,
+}
+
+impl Default for EvidenceLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 32 << 20,
+            max_certify_bytes: 8 << 20,
+            max_duration_ms: 60_000,
+            max_frames: 1_800,
+        }
+    }
+}
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The actions a challenge is drawn from.
+    pub actions: Vec<Action>,
+    /// How many actions a challenge asks for.
+    pub challenge_count: usize,
+    /// Evidence judged at once (inference threads).
+    pub workers: usize,
+    /// Evidence waiting for a worker; beyond it calls get 60000 at once.
+    pub queue: usize,
+    /// Evidence limits.
+    pub limits: EvidenceLimits,
+    /// The session run over the evidence (timeouts, gates); its challenge is
+    /// replaced by the drawn one.
+    pub session: SessionOptions,
+    /// Time for the upload after the session's total time limit, ms.
+    pub grace_ms: u64,
+    /// How long rows stay after expiry (records), ms.
+    pub retain_ms: u64,
+    /// How often the sweeper runs, ms.
+    pub sweep_every_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            actions: Action::ALL.to_vec(),
+            challenge_count: 2,
+            workers,
+            queue: 4 * workers,
+            limits: EvidenceLimits::default(),
+            session: SessionOptions::default(),
+            grace_ms: 30_000,
+            retain_ms: 30 * 86_400_000,
+            sweep_every_ms: 60_000,
+        }
+    }
+}
+
+impl Settings {
+    /// The window between start and the last accepted evidence, ms.
+    pub fn window_ms(&self) -> u64 {
+        self.session.total_timeout_ms + self.grace_ms
+    }
+}

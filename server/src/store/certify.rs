@@ -1,0 +1,228 @@
+//! certifyIds: issued with a stored reference, started once (the challenge
+//! drawn and a deadline set), judged once from evidence, swept after expiry.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::Store;
+
+/// A certifyId as issued.
+#[derive(Debug, Clone)]
+pub struct NewCertify {
+    /// 128 random bits, hex.
+    pub certify_id: String,
+    /// The app it belongs to.
+    pub app_id: String,
+    /// The challenge nonce (secret until start).
+    pub nonce: String,
+    /// The masked name.
+    pub name_masked: String,
+    /// The masked ID number.
+    pub id_masked: String,
+    /// The ID number's keyed hash.
+    pub id_hash: String,
+    /// The reference embedding, JSON.
+    pub reference: String,
+    /// Issued at (Unix ms).
+    pub created_ms: u64,
+    /// Expires at (Unix ms).
+    pub expires_ms: u64,
+}
+
+/// A certifyId as stored.
+#[derive(Debug, Clone)]
+pub struct CertifyRow {
+    /// Its id.
+    pub certify_id: String,
+    /// The challenge nonce.
+    pub nonce: String,
+    /// The reference embedding (JSON); gone once swept.
+    pub reference: Option<String>,
+    /// Expires at (Unix ms).
+    pub expires_ms: i64,
+    /// The challenge (JSON list of action names), once started.
+    pub actions: Option<String>,
+    /// Started at.
+    pub started_ms: Option<i64>,
+    /// Evidence must arrive by then.
+    pub deadline_ms: Option<i64>,
+    /// PROCESSING, SUCCESS or FAIL.
+    pub auth_state: String,
+    /// The server's verdict (JSON), once judged.
+    pub verdict: Option<String>,
+    /// The Y_O photo (base64 JPEG), after a SUCCESS.
+    pub photo_o: Option<String>,
+    /// The Y_M photo.
+    pub photo_m: Option<String>,
+}
+
+fn row(r: &AnyRow) -> Result<CertifyRow, sqlx::Error> {
+    Ok(CertifyRow {
+        certify_id: r.try_get("certify_id")?,
+        nonce: r.try_get("nonce")?,
+        reference: r.try_get("reference")?,
+        expires_ms: r.try_get("expires_ms")?,
+        actions: r.try_get("actions")?,
+        started_ms: r.try_get("started_ms")?,
+        deadline_ms: r.try_get("deadline_ms")?,
+        auth_state: r.try_get("auth_state")?,
+        verdict: r.try_get("verdict")?,
+        photo_o: r.try_get("photo_o")?,
+        photo_m: r.try_get("photo_m")?,
+    })
+}
+
+/// A judged certifyId's verdict to store.
+#[derive(Debug, Clone)]
+pub struct Judged<'a> {
+    /// SUCCESS or FAIL.
+    pub auth_state: &'a str,
+    /// The verdict, JSON.
+    pub verdict: &'a str,
+    /// Y_O photo.
+    pub photo_o: Option<&'a str>,
+    /// Y_M photo.
+    pub photo_m: Option<&'a str>,
+    /// The device's own result, kept as advisory.
+    pub advisory: Option<&'a str>,
+}
+
+impl Store {
+    /// Stores a new certifyId.
+    pub async fn insert_certify(&self, c: &NewCertify) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO certify (certify_id, app_id, nonce, name_masked, id_masked, id_hash, reference, \
+             created_ms, expires_ms, auth_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PROCESSING')",
+        )
+        .bind(&c.certify_id)
+        .bind(&c.app_id)
+        .bind(&c.nonce)
+        .bind(&c.name_masked)
+        .bind(&c.id_masked)
+        .bind(&c.id_hash)
+        .bind(&c.reference)
+        .bind(c.created_ms as i64)
+        .bind(c.expires_ms as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An app's certifyId, expired or not.
+    pub async fn certify(
+        &self,
+        certify_id: &str,
+        app_id: &str,
+    ) -> Result<Option<CertifyRow>, sqlx::Error> {
+        let r = sqlx::query(
+            "SELECT certify_id, nonce, reference, expires_ms, actions, started_ms, deadline_ms, auth_state, \
+             verdict, photo_o, photo_m FROM certify WHERE certify_id = $1 AND app_id = $2",
+        )
+        .bind(certify_id)
+        .bind(app_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// Starts a certifyId: true if it was issued, unexpired and not started.
+    pub async fn start(
+        &self,
+        certify_id: &str,
+        app_id: &str,
+        now_ms: u64,
+        deadline_ms: u64,
+        actions: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let n = sqlx::query(
+            "UPDATE certify SET started_ms = $3, deadline_ms = $4, actions = $5 \
+             WHERE certify_id = $1 AND app_id = $2 AND started_ms IS NULL AND expires_ms > $3",
+        )
+        .bind(certify_id)
+        .bind(app_id)
+        .bind(now_ms as i64)
+        .bind(deadline_ms as i64)
+        .bind(actions)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Stores a verdict for evidence that arrived at `arrived_ms`: true if
+    /// the id was started, not judged yet, and the evidence arrived before
+    /// its deadline and its expiry.
+    pub async fn judge(
+        &self,
+        certify_id: &str,
+        app_id: &str,
+        arrived_ms: u64,
+        now_ms: u64,
+        j: &Judged<'_>,
+    ) -> Result<bool, sqlx::Error> {
+        let n = sqlx::query(
+            "UPDATE certify SET auth_state = $4, verdict = $5, photo_o = $6, photo_m = $7, advisory = $8, \
+             judged_ms = $9 WHERE certify_id = $1 AND app_id = $2 AND auth_state = 'PROCESSING' \
+             AND started_ms IS NOT NULL AND deadline_ms >= $3 AND expires_ms > $3",
+        )
+        .bind(certify_id)
+        .bind(app_id)
+        .bind(arrived_ms as i64)
+        .bind(j.auth_state)
+        .bind(j.verdict)
+        .bind(j.photo_o)
+        .bind(j.photo_m)
+        .bind(j.advisory)
+        .bind(now_ms as i64)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Deletes the reference, photos and device result of every id expired
+    /// at `now_ms`, and every row expired more than `retain_ms` ago. Safe on
+    /// every instance at once. Returns (ids swept, rows deleted).
+    pub async fn sweep(&self, now_ms: u64, retain_ms: u64) -> Result<(u64, u64), sqlx::Error> {
+        let swept = sqlx::query(
+            "UPDATE certify SET reference = NULL, photo_o = NULL, photo_m = NULL, advisory = NULL, \
+             swept_ms = $1 WHERE expires_ms <= $1 AND swept_ms IS NULL",
+        )
+        .bind(now_ms as i64)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let deleted = sqlx::query("DELETE FROM certify WHERE expires_ms <= $1")
+            .bind(now_ms.saturating_sub(retain_ms) as i64)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok((swept, deleted))
+    }
+
+    /// A digest of every stored row's state (tests: "nothing was written").
+    pub async fn fingerprint(&self) -> Result<String, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT certify_id, COALESCE(started_ms, -1) AS s, auth_state, COALESCE(judged_ms, -1) AS j \
+             FROM certify ORDER BY certify_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = String::new();
+        for r in rows {
+            let id: String = r.try_get("certify_id")?;
+            let s: i64 = r.try_get("s")?;
+            let state: String = r.try_get("auth_state")?;
+            let j: i64 = r.try_get("j")?;
+            out.push_str(&format!("{id}:{s}:{state}:{j};"));
+        }
+        let apps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM apps")
+            .fetch_one(&self.pool)
+            .await?;
+        let callers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_callers")
+            .fetch_one(&self.pool)
+            .await?;
+        out.push_str(&format!("apps={apps};callers={callers}"));
+        Ok(out)
+    }
+}

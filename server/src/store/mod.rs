@@ -1,0 +1,111 @@
+//! The store: one schema on SQLite (one file, zero set-up) or PostgreSQL
+//! (several server instances sharing one state), through sqlx's `Any`
+//! driver with the same SQL text on both. Every state change is one
+//! conditional statement, so concurrent instances and crashes never leave
+//! a half-made change.
+
+mod apps;
+mod certify;
+mod migrations;
+
+pub use apps::{key_hash, App, AppAuth, NewApp};
+pub use certify::{CertifyRow, Judged, NewCertify};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The server's store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    secret: Vec<u8>,
+}
+
+/// The sqlx URL of `--db`: a `postgres://` URL as is, anything else a SQLite
+/// file (created if missing).
+pub fn url_of(db: &str) -> (String, Backend) {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        (db.to_string(), Backend::Postgres)
+    } else if db.starts_with("sqlite:") {
+        (db.to_string(), Backend::Sqlite)
+    } else {
+        (format!("sqlite://{db}?mode=rwc"), Backend::Sqlite)
+    }
+}
+
+impl Store {
+    /// Connects, applies the migrations this build knows and loads the
+    /// server's secret (made on first use).
+    pub async fn open(db: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = url_of(db);
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // writers wait for each other instead of failing;
+                        // WAL keeps readers off the writer's lock
+                        conn.execute("PRAGMA busy_timeout = 30000").await?;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        migrations::apply(&pool, backend).await?;
+        let secret = Self::load_secret(&pool).await?;
+        Ok(Self {
+            pool,
+            backend,
+            secret,
+        })
+    }
+
+    async fn load_secret(pool: &AnyPool) -> Result<Vec<u8>, sqlx::Error> {
+        let fresh = realface::session::certify::random_hex(32)
+            .map_err(|e| sqlx::Error::Protocol(format!("no randomness for the secret: {e}")))?;
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('id_secret', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(fresh)
+            .execute(pool)
+            .await?;
+        let v: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = 'id_secret'")
+            .fetch_one(pool)
+            .await?;
+        Ok(v.into_bytes())
+    }
+
+    /// The database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The key of the ID numbers' keyed hash.
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    /// The schema version applied.
+    pub async fn schema_version(&self) -> Result<i64, sqlx::Error> {
+        migrations::current(&self.pool).await
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,367 @@
+//! Shared helpers of the server's tests: a real server on 127.0.0.1 over a
+//! real store (a SQLite file, or a fresh database on the PostgreSQL server
+//! that scripts/pg.sh started: $REALFACE_TEST_PG), one engine per test
+//! binary, and an HTTP client. Missing data or PostgreSQL is a failure.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use base64::Engine as _;
+use realface::{EngineConfig, FaceEngine};
+use realface_server::store::NewApp;
+use realface_server::{AppState, Server, Settings, Store};
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The shared evaluation data: $REALFACE_DATA, else ../shared/data beside the project.
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("REALFACE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/data"));
+    assert!(
+        dir.join("actions/index.csv").is_file(),
+        "evaluation data not found at {} (set REALFACE_DATA)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn clip_file(clip: &str, name: &str) -> PathBuf {
+    data_dir().join("actions").join(clip).join(name)
+}
+
+/// The clip's original video (source.<ext>).
+pub fn source_video(clip: &str) -> (PathBuf, &'static str) {
+    for (ext, ctype) in [
+        ("mp4", "video/mp4"),
+        ("webm", "video/webm"),
+        ("mpg", "video/mpeg"),
+    ] {
+        let p = clip_file(clip, &format!("source.{ext}"));
+        if p.is_file() {
+            return (p, ctype);
+        }
+    }
+    panic!("no source video in clip {clip}");
+}
+
+pub fn sample(name: &str) -> PathBuf {
+    let p = root().join(".samples").join(name);
+    assert!(
+        p.is_file(),
+        "{} is missing: run `bash scripts/setup.sh`",
+        p.display()
+    );
+    p
+}
+
+pub fn b64(path: &Path) -> String {
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).expect("read"))
+}
+
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Runtime::new().expect("runtime"))
+}
+
+pub fn engine() -> Arc<FaceEngine> {
+    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
+    E.get_or_init(|| {
+        Arc::new(
+            FaceEngine::new(EngineConfig::default().with_sessions_per_model(2))
+                .unwrap_or_else(|e| panic!("engine: {e} (run `bash scripts/setup.sh`)")),
+        )
+    })
+    .clone()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub const BOTH: [Db; 2] = [Db::Sqlite, Db::Postgres];
+
+/// The PostgreSQL server of scripts/pg.sh.
+pub fn pg_admin_url() -> String {
+    std::env::var("REALFACE_TEST_PG").unwrap_or_else(|_| {
+        panic!(
+            "REALFACE_TEST_PG is not set: start PostgreSQL with \
+             `d=$(mktemp -d) && bash scripts/pg.sh start $d && export REALFACE_TEST_PG=$(cat $d/url)` \
+             (bash scripts/test.sh does it)"
+        )
+    })
+}
+
+/// A fresh, empty store of that kind; the TempDir keeps a SQLite file alive.
+pub fn fresh_db(db: Db) -> (String, Option<tempfile::TempDir>) {
+    match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("realface.db");
+            (path.to_string_lossy().into_owned(), Some(dir))
+        }
+        Db::Postgres => {
+            let admin = pg_admin_url();
+            let name = format!(
+                "rf_{}",
+                realface::session::certify::random_hex(8).expect("random")
+            );
+            runtime().block_on(async {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&admin).await.expect("postgres");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut c)
+                    .await
+                    .expect("create database");
+            });
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            (format!("{base}/{name}"), None)
+        }
+    }
+}
+
+/// A running server and an app to call it with.
+pub struct TestServer {
+    pub url: String,
+    pub db: String,
+    pub state: AppState,
+    pub app: NewApp,
+    _dir: Option<tempfile::TempDir>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestServer {
+    pub fn start(db: Db, settings: Settings) -> Self {
+        let (url, dir) = fresh_db(db);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (server, addr, app) = runtime().block_on(async {
+            let store = Store::open(&url, 8).await.expect("store");
+            let app = store.add_app("test", 0).await.expect("app");
+            let server = Server::with_parts(store, engine(), settings);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let s = server.clone();
+            tokio::spawn(async move {
+                let _ = s
+                    .serve(listener, async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+            (server, addr, app)
+        });
+        Self {
+            url: format!("http://{addr}"),
+            db: url,
+            state: server.state().clone(),
+            app,
+            _dir: dir,
+            _stop: tx,
+        }
+    }
+
+    pub fn fingerprint(&self) -> String {
+        runtime()
+            .block_on(self.state.store.fingerprint())
+            .expect("fingerprint")
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        runtime().block_on(f)
+    }
+
+    /// A request with this app's credential.
+    pub fn call(&self, method: &str, path: &str, ctype: Option<&str>, body: &[u8]) -> (u16, Value) {
+        let hs = [
+            ("X-Realface-App", self.app.app_id.as_str()),
+            ("X-Realface-Key", self.app.key.as_str()),
+        ];
+        request(&self.url, method, path, &hs, ctype, body)
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.call(
+            "POST",
+            path,
+            Some("application/json"),
+            body.to_string().as_bytes(),
+        )
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.call("GET", path, None, b"")
+    }
+
+    /// certify with a reference photo; returns the certifyId.
+    pub fn certify(&self, photo: &Path) -> String {
+        let (s, v) = self.post_json(
+            "/v1/certify",
+            &serde_json::json!({"realName": "Test", "idCard": ID_CARD, "reference": {"photo": b64(photo)}}),
+        );
+        assert_eq!(s, 200, "{v}");
+        v["certifyId"].as_str().expect("certifyId").to_string()
+    }
+
+    pub fn start_id(&self, id: &str) -> Value {
+        let (s, v) = self.call("POST", &format!("/v1/certify/{id}/start"), None, b"");
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+
+    pub fn upload_video(&self, id: &str, clip: &str) -> (u16, Value) {
+        let (path, ctype) = source_video(clip);
+        let bytes = std::fs::read(path).expect("video");
+        self.call(
+            "POST",
+            &format!("/v1/certify/{id}/evidence"),
+            Some(ctype),
+            &bytes,
+        )
+    }
+}
+
+/// A valid ID number (the standard's worked example).
+pub const ID_CARD: &str = "11010519491231002X";
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// Any request; the answer's status and JSON body.
+pub fn request(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    ctype: Option<&str>,
+    body: &[u8],
+) -> (u16, Value) {
+    try_request(base, method, path, headers, ctype, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// Any request; a transport error (server down) is an `Err`.
+pub fn try_request(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    ctype: Option<&str>,
+    body: &[u8],
+) -> Result<(u16, Value), ureq::Error> {
+    let url = format!("{base}{path}");
+    let agent = agent();
+    let resp = if method == "GET" {
+        let mut r = agent.get(&url);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.call()
+    } else {
+        let mut r = agent.post(&url);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        if let Some(c) = ctype {
+            r = r.header("Content-Type", c);
+        }
+        r.send(body)
+    };
+    let mut resp = resp?;
+    let status = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()?;
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok((status, v))
+}
+
+/// The reference embedding of a photo, as the API takes it.
+pub fn embedding_json(photo: &Path) -> Value {
+    let e = engine();
+    let img = e.load(photo).expect("photo");
+    serde_json::to_value(e.embed_image(&img).expect("embedding")).expect("json")
+}
+
+/// A `realface-server` process on a free port of 127.0.0.1.
+pub struct Process {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+pub fn server_bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_realface-server"))
+}
+
+/// `realface-server app add --db DB --name NAME --json`.
+pub fn app_add(db: &str, name: &str) -> NewApp {
+    let out = server_bin()
+        .args(["app", "add", "--db", db, "--name", name, "--json"])
+        .output()
+        .expect("realface-server app add");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    NewApp {
+        app_id: v["appId"].as_str().expect("appId").into(),
+        key: v["key"].as_str().expect("key").into(),
+    }
+}
+
+impl Process {
+    /// `realface-server serve --db DB --listen 127.0.0.1:PORT ARGS...`, once
+    /// it answers /healthz.
+    pub fn serve(db: &str, args: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = server_bin()
+            .args(["serve", "--db", db, "--listen", &listen])
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("realface-server serve");
+        let p = Self {
+            child,
+            url: format!("http://{listen}"),
+        };
+        for _ in 0..600 {
+            if let Ok((200, _)) = try_request(&p.url, "GET", "/healthz", &[], None, b"") {
+                return p;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("realface-server did not answer on {listen}");
+    }
+
+    /// SIGKILL, no shutdown.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,256 @@
+//! The binary as operators and devices use it (`app add --json`, `serve`),
+//! and crash safety: `kill -9` during a bounded load run, restart on the
+//! same store, and every acknowledged certifyId is there in the state its
+//! acknowledged calls left it.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{
+    app_add, clip_file, embedding_json, fresh_db, request, try_request, Db, Process, BOTH, ID_CARD,
+};
+use serde_json::json;
+
+fn crash_run(db: Db) {
+    let (url, _dir) = fresh_db(db);
+    let app = app_add(&url, "crash");
+    let hs = [
+        ("X-Realface-App", app.app_id.as_str()),
+        ("X-Realface-Key", app.key.as_str()),
+    ];
+    let args = ["--actions", "blink", "--challenge-count", "1"];
+    let server = Process::serve(&url, &args);
+    // one judged id before the crash
+    let photo = common::b64(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let body =
+        json!({"realName": "Test", "idCard": ID_CARD, "reference": {"photo": photo}}).to_string();
+    let (s, v) = request(
+        &server.url,
+        "POST",
+        "/v1/certify",
+        &hs,
+        Some("application/json"),
+        body.as_bytes(),
+    );
+    assert_eq!(s, 200, "{v}");
+    let judged = v["certifyId"].as_str().expect("id").to_string();
+    let (s, v) = request(
+        &server.url,
+        "POST",
+        &format!("/v1/certify/{judged}/start"),
+        &hs,
+        None,
+        b"",
+    );
+    assert_eq!((s, &v["actions"]), (200, &json!(["blink"])), "{v}");
+    let (path, ctype) = common::source_video("blinkdet_video");
+    let video = std::fs::read(path).expect("video");
+    let (s, v) = request(
+        &server.url,
+        "POST",
+        &format!("/v1/certify/{judged}/evidence"),
+        &hs,
+        Some(ctype),
+        &video,
+    );
+    assert_eq!(s, 200, "{v}");
+
+    // load: 8 clients issue and start ids until the server dies
+    let reference = embedding_json(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let body =
+        json!({"realName": "Load", "idCard": ID_CARD, "reference": {"embedding": reference}})
+            .to_string();
+    let issued = Arc::new(Mutex::new(Vec::<String>::new()));
+    let started = Arc::new(Mutex::new(Vec::<String>::new()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let (base, body, issued, started) = (
+                server.url.clone(),
+                body.clone(),
+                issued.clone(),
+                started.clone(),
+            );
+            let (a, k) = (app.app_id.clone(), app.key.clone());
+            std::thread::spawn(move || {
+                let hs = [
+                    ("X-Realface-App", a.as_str()),
+                    ("X-Realface-Key", k.as_str()),
+                ];
+                while Instant::now() < deadline {
+                    let Ok((200, v)) = try_request(
+                        &base,
+                        "POST",
+                        "/v1/certify",
+                        &hs,
+                        Some("application/json"),
+                        body.as_bytes(),
+                    ) else {
+                        return;
+                    };
+                    let id = v["certifyId"].as_str().unwrap_or_default().to_string();
+                    issued.lock().expect("lock").push(id.clone());
+                    match try_request(
+                        &base,
+                        "POST",
+                        &format!("/v1/certify/{id}/start"),
+                        &hs,
+                        None,
+                        b"",
+                    ) {
+                        Ok((200, _)) => started.lock().expect("lock").push(id),
+                        Ok((s, v)) => panic!("start answered {s} {v}"),
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    server.kill();
+    for c in clients {
+        c.join().expect("client");
+    }
+    let issued = issued.lock().expect("lock").clone();
+    let started = started.lock().expect("lock").clone();
+    assert!(
+        issued.len() > 20,
+        "only {} ids issued before the kill",
+        issued.len()
+    );
+
+    let server = Process::serve(&url, &args);
+    for id in &issued {
+        let (s, v) = request(
+            &server.url,
+            "GET",
+            &format!("/v1/certify/{id}/result"),
+            &hs,
+            None,
+            b"",
+        );
+        assert_eq!(
+            (s, &v["authState"]),
+            (200, &json!("PROCESSING")),
+            "{id}: {v}"
+        );
+    }
+    for id in &started {
+        let (s, v) = request(
+            &server.url,
+            "POST",
+            &format!("/v1/certify/{id}/start"),
+            &hs,
+            None,
+            b"",
+        );
+        assert_eq!(
+            (s, &v["cause"]["code"]),
+            (400, &json!("start.repeated")),
+            "{id}: {v}"
+        );
+    }
+    let (s, v) = request(
+        &server.url,
+        "GET",
+        &format!("/v1/certify/{judged}/result"),
+        &hs,
+        None,
+        b"",
+    );
+    assert_eq!((s, &v["authState"]), (200, &json!("SUCCESS")), "{v}");
+    eprintln!(
+        "{db:?}: killed -9 after {} acknowledged ids ({} started); all there after restart",
+        issued.len(),
+        started.len()
+    );
+}
+
+#[test]
+fn acknowledged_ids_survive_kill_9() {
+    for db in BOTH {
+        crash_run(db);
+    }
+}
+
+#[test]
+fn the_admin_commands_manage_apps() {
+    let (url, _dir) = fresh_db(Db::Sqlite);
+    let app = app_add(&url, "shop");
+    let run = |args: &[&str]| {
+        let out = common::server_bin().args(args).output().expect("run");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, list) = run(&["app", "list", "--db", &url]);
+    assert!(
+        ok && list.contains(&app.app_id) && !list.contains(&app.key),
+        "{list}"
+    );
+    assert!(
+        run(&[
+            "app",
+            "allow",
+            "--db",
+            &url,
+            "--app",
+            &app.app_id,
+            "--caller",
+            "10.1.2.3"
+        ])
+        .0
+    );
+    assert!(
+        !run(&[
+            "app",
+            "allow",
+            "--db",
+            &url,
+            "--app",
+            &app.app_id,
+            "--caller",
+            "not-an-ip"
+        ])
+        .0
+    );
+    assert!(
+        !run(&[
+            "app",
+            "allow",
+            "--db",
+            &url,
+            "--app",
+            "app_missing",
+            "--caller",
+            "10.1.2.3"
+        ])
+        .0
+    );
+    let (_, list) = run(&["app", "list", "--db", &url]);
+    assert!(list.contains("10.1.2.3"), "{list}");
+    assert!(run(&["app", "revoke", "--db", &url, "--app", &app.app_id]).0);
+    let (_, list) = run(&["app", "list", "--db", &url]);
+    assert!(!list.contains("\"revokedMs\": null"), "{list}");
+    let (ok, out) = run(&["sweep", "--db", &url]);
+    assert!(ok && out.contains("swept"), "{out}");
+    // a challenge pool that cannot give the count is refused at start-up
+    let out = common::server_bin()
+        .args([
+            "serve",
+            "--db",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--actions",
+            "blink",
+            "--challenge-count",
+            "2",
+        ])
+        .output()
+        .expect("serve");
+    assert!(!out.status.success());
+}

@@ -1,0 +1,204 @@
+//! `realface verify --server URL`: the device side of the server flow.
+//! certify (the reference photo goes to the server) → start (the server's
+//! challenge) → a capture-only session over the video or frames → upload
+//! (the video file as recorded, or the session's frame bundle) → the
+//! server's verdict.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use realface::liveness::actions::Action;
+use realface::session::certify::unix_now_ms;
+use realface::session::{Reference, SessionOptions, VerificationSession};
+use realface::{CertifyRegistry, ChallengeSpec, EngineConfig, Error, FaceEngine, IssuedId, Result};
+use serde_json::{json, Value};
+
+use crate::verify_cmd::{open_source, show};
+
+pub struct FlowArgs<'a> {
+    pub server: &'a str,
+    pub app: &'a str,
+    pub key: &'a str,
+    pub id_card: &'a str,
+    pub name: &'a str,
+    pub reference: &'a PathBuf,
+    pub frames: Option<&'a Path>,
+    pub video: Option<&'a Path>,
+    pub fps: f64,
+    pub photo: &'a str,
+    pub json: bool,
+}
+
+struct Client<'a> {
+    base: &'a str,
+    app: &'a str,
+    key: &'a str,
+    agent: ureq::Agent,
+}
+
+impl Client<'_> {
+    /// One call; an answer with `errCode` != 0 is an error carrying its body.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        ctype: Option<&str>,
+        extra: Option<(&str, &str)>,
+        body: &[u8],
+    ) -> Result<Value> {
+        let url = format!("{}{path}", self.base.trim_end_matches('/'));
+        let transport = |e: ureq::Error| Error::Io {
+            path: PathBuf::from(&url),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let resp = if method == "GET" {
+            self.agent
+                .get(&url)
+                .header("X-Realface-App", self.app)
+                .header("X-Realface-Key", self.key)
+                .call()
+        } else {
+            let mut r = self
+                .agent
+                .post(&url)
+                .header("X-Realface-App", self.app)
+                .header("X-Realface-Key", self.key);
+            if let Some(c) = ctype {
+                r = r.header("Content-Type", c);
+            }
+            if let Some((k, v)) = extra {
+                r = r.header(k, v);
+            }
+            r.send(body)
+        };
+        let text = resp
+            .map_err(transport)?
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .map_err(transport)?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|_| Error::invalid("server", format!("{method} {path}: not JSON: {text}")))?;
+        if v["errCode"] != 0 {
+            return Err(Error::invalid("server", format!("{method} {path}: {v}")));
+        }
+        Ok(v)
+    }
+}
+
+fn video_type(path: &Path) -> &'static str {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("webm") => "video/webm",
+        Some("mpg" | "mpeg") => "video/mpeg",
+        _ => "video/mp4",
+    }
+}
+
+pub fn run(args: &FlowArgs, cfg: EngineConfig) -> Result<()> {
+    let client = Client {
+        base: args.server,
+        app: args.app,
+        key: args.key,
+        agent: ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into(),
+    };
+    let photo = std::fs::read(args.reference).map_err(|e| Error::Io {
+        path: args.reference.clone(),
+        source: e,
+    })?;
+    let body = json!({
+        "realName": args.name,
+        "idCard": args.id_card,
+        "reference": {"photo": base64::engine::general_purpose::STANDARD.encode(photo)},
+    });
+    let certified = client.call(
+        "POST",
+        "/v1/certify",
+        Some("application/json"),
+        None,
+        body.to_string().as_bytes(),
+    )?;
+    let id = certified["certifyId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let start = client.call("POST", &format!("/v1/certify/{id}/start"), None, None, b"")?;
+    let actions = start["actions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::parse::<Action>)
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let issued = IssuedId {
+        certify_id: id.clone(),
+        challenge_nonce: start["challengeNonce"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        expires_ms: start["expiresAt"].as_u64().unwrap_or(0),
+    };
+    let ticket = CertifyRegistry::new().claim_issued(&issued, unix_now_ms())?;
+    if !args.json {
+        let names: Vec<&str> = actions.iter().map(|a| a.name()).collect();
+        eprintln!("certifyId {id}; the server asks for: {}", names.join(", "));
+    }
+    let engine = Arc::new(FaceEngine::new(cfg)?);
+    let options = SessionOptions::default()
+        .with_challenge(ChallengeSpec::Fixed(actions))
+        .with_record_evidence(args.video.is_none());
+    let mut session = VerificationSession::new(engine.clone(), ticket, Reference::Server, options)?;
+    let mut source = open_source(args.video, args.frames, args.fps, engine.config().limits)?;
+    let device = realface::source::run(&mut session, source.as_mut(), show(args.json));
+    let device_json = serde_json::to_string(&device).unwrap_or_default();
+    let path = format!("/v1/certify/{id}/evidence");
+    match args.video {
+        // the recording as the camera made it
+        Some(v) => {
+            let bytes = std::fs::read(v).map_err(|e| Error::Io {
+                path: v.to_path_buf(),
+                source: e,
+            })?;
+            client.call(
+                "POST",
+                &path,
+                Some(video_type(v)),
+                Some(("X-Realface-Device-Result", &device_json)),
+                &bytes,
+            )?
+        }
+        None => client.call(
+            "POST",
+            &path,
+            Some("application/json"),
+            None,
+            &session.evidence()?,
+        )?,
+    };
+    let verdict = client.call(
+        "GET",
+        &format!("/v1/certify/{id}/result?needAlivePhoto={}", args.photo),
+        None,
+        None,
+        b"",
+    )?;
+    let out = json!({"certifyId": id, "device": device, "server": verdict});
+    if args.json {
+        println!("{out}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    Ok(())
+}
