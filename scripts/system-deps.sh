@@ -3,10 +3,12 @@
 # `cli`: video files as frame sources) and libclang-dev (bindgen generates the
 # FFmpeg and the `camera` feature's V4L2 bindings), and Xvfb with
 # Mesa's software OpenGL (the `gui` desktop example, run headless by the tests).
+# PostgreSQL (the server's second store), wrk (its load test) and Chromium with
+# its WebDriver (the console test).
 # Installs only what is missing; needs root or sudo. Debian's own archive only.
 set -euo pipefail
 pkgs=(libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 postgresql wrk)
+  xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 postgresql wrk chromium chromium-driver)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod api;
+pub mod billing;
 pub mod clock;
 pub mod error;
 pub mod evidence;
@@ -111,13 +112,19 @@ impl Server {
     }
 }
 
+/// Days of call records kept (today included); older ones are purged and
+/// cannot be asked for.
+pub const RECORD_DAYS: i64 = 30;
+
 async fn sweep_loop(state: AppState) {
     let every = std::time::Duration::from_millis(state.settings.sweep_every_ms.max(1_000));
     loop {
         // a failed sweep is retried next round; the API is unaffected
+        let now = state.clock.now_ms();
+        let _ = state.store.sweep(now, state.settings.retain_ms).await;
         let _ = state
             .store
-            .sweep(state.clock.now_ms(), state.settings.retain_ms)
+            .purge_records(billing::day_of(now) - RECORD_DAYS + 1)
             .await;
         tokio::time::sleep(every).await;
     }

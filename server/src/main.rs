@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use realface::liveness::actions::Action;
 use realface::session::certify::unix_now_ms;
-use realface_server::{Server, Settings, Store};
+use realface_server::{billing, Server, Settings, Store};
 
 #[derive(Parser)]
 #[command(
@@ -46,10 +46,31 @@ enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
-    /// Delete references, photos and device results of expired ids now
-    /// (the server also does it every minute).
+    /// Delete references, photos and device results of expired ids, release
+    /// their freezes and purge records older than 30 days, now (the server
+    /// also does it every minute).
     Sweep {
         /// The store.
+        #[arg(long)]
+        db: String,
+    },
+    /// Add to an app's prepaid balance.
+    Deposit {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        app: String,
+        /// Yuan, up to two decimals (`1000`, `12.50`).
+        #[arg(long)]
+        amount: String,
+    },
+    /// Print what CALLS billable checks cost in one contract year (yuan).
+    Price {
+        /// Billable checks.
+        calls: u64,
+    },
+    /// Make a new admin key (records, statistics, console); the old one stops working.
+    AdminKey {
         #[arg(long)]
         db: String,
     },
@@ -63,6 +84,10 @@ enum AppCommand {
         db: String,
         #[arg(long)]
         name: String,
+        /// The contract's first day (YYYY-MM-DD, default today): tiers
+        /// restart on each anniversary.
+        #[arg(long)]
+        contract_start: Option<String>,
         /// Print `{"appId": ..., "key": ...}`.
         #[arg(long)]
         json: bool,
@@ -123,9 +148,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
         }
         Command::App { command } => match command {
-            AppCommand::Add { db, name, json } => {
+            AppCommand::Add {
+                db,
+                name,
+                contract_start,
+                json,
+            } => {
+                let start = match contract_start {
+                    Some(d) => Some(
+                        billing::parse_day(&d)
+                            .ok_or(format!("--contract-start {d}: not a YYYY-MM-DD date"))?,
+                    ),
+                    None => None,
+                };
                 let store = Store::open(&db, 1).await?;
-                let app = store.add_app(&name, unix_now_ms()).await?;
+                let app = store.add_app(&name, unix_now_ms(), start).await?;
                 if json {
                     println!("{}", serde_json::to_string(&app)?);
                 } else {
@@ -157,10 +194,33 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         },
         Command::Sweep { db } => {
             let store = Store::open(&db, 1).await?;
-            let (swept, deleted) = store
-                .sweep(unix_now_ms(), Settings::default().retain_ms)
+            let now = unix_now_ms();
+            let (swept, deleted) = store.sweep(now, Settings::default().retain_ms).await?;
+            let purged = store
+                .purge_records(billing::day_of(now) - realface_server::RECORD_DAYS + 1)
                 .await?;
-            println!("{{\"swept\": {swept}, \"deleted\": {deleted}}}");
+            println!("{{\"swept\": {swept}, \"deleted\": {deleted}, \"recordsPurged\": {purged}}}");
+        }
+        Command::Deposit { db, app, amount } => {
+            let fen = billing::parse_yuan(&amount)
+                .filter(|f| *f > 0)
+                .ok_or(format!(
+                    "--amount {amount}: a positive amount of yuan with at most two decimals"
+                ))?;
+            let store = Store::open(&db, 1).await?;
+            if !store.deposit(&app, fen, unix_now_ms()).await? {
+                return Err(format!("no app `{app}`").into());
+            }
+            if let Some(a) = store.account(&app).await? {
+                println!("{}", serde_json::to_string(&a)?);
+            }
+        }
+        Command::Price { calls } => println!("{}", billing::yuan(billing::total_for(calls))),
+        Command::AdminKey { db } => {
+            let store = Store::open(&db, 1).await?;
+            let key = realface::session::certify::random_hex(16)?;
+            store.set_admin_key(&key).await?;
+            println!("{key}");
         }
     }
     Ok(())

@@ -73,11 +73,15 @@ fn run(db: Db) {
     };
     let s = TestServer::start(db, settings);
     let store = &s.state.store;
-    let listed = s.block_on(store.add_app("listed", 0)).expect("app");
+    let listed = s.block_on(store.add_app("listed", 0, None)).expect("app");
     assert!(s
         .block_on(store.allow_caller(&listed.app_id, "10.0.0.1"))
         .expect("allow"));
-    let revoked = s.block_on(store.add_app("revoked", 0)).expect("app");
+    let revoked = s.block_on(store.add_app("revoked", 0, None)).expect("app");
+    let broke = s.block_on(store.add_app("broke", 0, None)).expect("app");
+    assert!(s
+        .block_on(store.deposit(&broke.app_id, 84, 0))
+        .expect("deposit"));
     assert!(s
         .block_on(store.revoke_app(&revoked.app_id, 0))
         .expect("revoke"));
@@ -838,6 +842,7 @@ fn the_store_is_the_same_on_both() {
     for db in BOTH {
         let s = TestServer::start(db, Settings::default());
         let v = s.block_on(s.state.store.schema_version()).expect("version");
-        assert_eq!(v, 1, "{db:?}");
+        assert_eq!(v, realface_server::store::SCHEMA_VERSION, "{db:?}");
+        assert_eq!(v, 2);
     }
 }

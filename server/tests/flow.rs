@@ -327,3 +327,39 @@ fn the_cli_device_runs_the_whole_flow() {
         assert!(v["server"]["base64Photo"].is_string());
     }
 }
+
+#[test]
+fn a_full_judging_pool_answers_60000_at_once() {
+    // one worker, no waiting place: an upload while another is judged is
+    // refused at once with 60000 and nothing is stored for it
+    let s = TestServer::start(
+        Db::Sqlite,
+        Settings {
+            workers: 1,
+            queue: 0,
+            ..settings(&[Action::Nod])
+        },
+    );
+    let busy = s.certify(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let second = s.certify(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    s.start_id(&busy);
+    s.start_id(&second);
+    std::thread::scope(|scope| {
+        // the nod never comes: the whole 8.6 s clip is judged
+        let first = scope.spawn(|| s.upload_video(&busy, "blinkdet_video"));
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let fp = s.fingerprint();
+        let t = std::time::Instant::now();
+        let (status, v) = s.upload_video(&second, "blinkdet_video");
+        let waited = t.elapsed();
+        assert_eq!((status, v["errCode"].as_u64()), (503, Some(60000)), "{v}");
+        assert_eq!(v["cause"]["code"], "queue.full");
+        assert_eq!(fp, s.fingerprint());
+        let (status, v) = first.join().expect("first upload");
+        assert_eq!(status, 200, "{v}");
+        eprintln!("60000 answered in {waited:?} while another upload was judged");
+    });
+    // once the pool is free the same upload is judged
+    let (status, v) = s.upload_video(&second, "blinkdet_video");
+    assert_eq!(status, 200, "{v}");
+}

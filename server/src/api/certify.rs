@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use base64::Engine as _;
 use realface::embed::{Embedding, EMBEDDING_DIM};
@@ -12,6 +13,7 @@ use realface::session::certify::{random_hex, CERTIFY_ID_TTL_MS};
 use realface::session::challenge;
 use serde_json::{json, Map, Value};
 
+use super::record::Rec;
 use super::{authenticate, body, field, json_object, ok, str_field, AppState};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::idcard;
@@ -86,8 +88,21 @@ pub async fn certify(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let mut rec = Rec::new("certify", &headers, peer, None);
+    let r = certify_call(&state, &headers, peer, raw, &mut rec).await;
+    rec.answer(&state, r).await
+}
+
+async fn certify_call(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    raw: Result<axum::body::Bytes, BytesRejection>,
+    rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
-    let app = authenticate(&state, &headers, peer).await?;
+    let state = state.clone();
+    let app = authenticate(&state, headers, peer).await?;
     let bytes = body(raw, state.settings.limits.max_certify_bytes)?;
     let obj = json_object(&bytes)?;
     let name = str_field(&obj, "realName", 64)?;
@@ -109,7 +124,17 @@ pub async fn certify(
         created_ms: now,
         expires_ms: now + CERTIFY_ID_TTL_MS,
     };
-    state.store.insert_certify(&row).await?;
+    rec.0.name_masked = Some(row.name_masked.clone());
+    rec.0.id_masked = Some(row.id_masked.clone());
+    if !state.store.insert_certify(&row).await? {
+        return Err(ApiError::new(
+            Code::Unavailable,
+            "balance.insufficient",
+            "the app's balance cannot cover one more check; deposit first",
+        )
+        .with_status(StatusCode::PAYMENT_REQUIRED));
+    }
+    rec.0.certify_id = Some(row.certify_id.clone());
     let mut out = Map::new();
     out.insert("certifyId".into(), json!(row.certify_id));
     out.insert("expiresAt".into(), json!(row.expires_ms));
@@ -147,10 +172,25 @@ pub async fn start(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
+) -> Response {
+    let mut rec = Rec::new("start", &headers, peer, Some(&id));
+    let r = start_call(&state, &headers, peer, &id, &mut rec).await;
+    rec.answer(&state, r).await
+}
+
+async fn start_call(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    id: &str,
+    rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
-    let app = authenticate(&state, &headers, peer).await?;
+    let state = state.clone();
+    let id = id.to_string();
+    let app = authenticate(&state, headers, peer).await?;
     let now = state.clock.now_ms();
     let row = live_row(&state, &id, &app, now).await?;
+    rec.identity(&row);
     if row.started_ms.is_some() {
         return Err(started_twice());
     }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use axum::Json;
 use base64::Engine as _;
 use realface::embed::Embedding;
@@ -12,6 +13,7 @@ use realface::liveness::actions::Action;
 use serde_json::{json, Map, Value};
 
 use super::certify::live_row;
+use super::record::Rec;
 use super::{authenticate, body, field, json_object, ok, AppState};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::evidence::{judge, Case, Evidence};
@@ -138,15 +140,30 @@ pub async fn evidence(
     headers: HeaderMap,
     Path(id): Path<String>,
     raw: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let mut rec = Rec::new("evidence", &headers, peer, Some(&id));
+    let r = evidence_call(&state, &headers, peer, id, raw, &mut rec).await;
+    rec.answer(&state, r).await
+}
+
+async fn evidence_call(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    id: String,
+    raw: Result<axum::body::Bytes, BytesRejection>,
+    rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
+    let state = state.clone();
     let arrived = state.clock.now_ms();
-    let app = authenticate(&state, &headers, peer).await?;
+    let app = authenticate(&state, headers, peer).await?;
     let row = live_row(&state, &id, &app, arrived).await?;
+    rec.identity(&row);
     if let Some(e) = not_startable(&row, arrived) {
         return Err(e);
     }
     let bytes = body(raw, state.settings.limits.max_bytes)?;
-    let (evidence, advisory) = parse(&headers, bytes)?;
+    let (evidence, advisory) = parse(headers, bytes)?;
     let reference: Embedding = serde_json::from_str(row.reference.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::internal("reference", e))?;
     let actions = serde_json::from_str::<Vec<String>>(row.actions.as_deref().unwrap_or(""))
@@ -186,7 +203,7 @@ pub async fn evidence(
             },
         )
         .await?;
-    if !stored {
+    let Some(billed) = stored else {
         // another upload was judged first, or the id expired meanwhile
         let row = live_row(&state, &id, &app, arrived).await?;
         return Err(not_startable(&row, arrived).unwrap_or_else(|| {
@@ -196,7 +213,9 @@ pub async fn evidence(
                 "the verdict could not be stored",
             )
         }));
-    }
+    };
+    rec.0.verdict = Some(verdict.auth_state.clone());
+    rec.0.billed_fen = billed;
     let mut out = Map::new();
     out.insert("certifyId".into(), json!(id));
     out.insert("judged".into(), json!(true));

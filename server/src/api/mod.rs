@@ -1,8 +1,10 @@
 //! The HTTP API: routes, the shared state, caller authentication and the
 //! body helpers every handler uses.
 
+mod admin;
 mod certify;
 mod evidence;
+mod record;
 mod result;
 
 use std::net::SocketAddr;
@@ -48,6 +50,10 @@ pub fn router(state: AppState) -> Router {
             post(evidence::evidence).layer(DefaultBodyLimit::max(limits.max_bytes)),
         )
         .route("/v1/certify/{id}/result", get(result::result))
+        .route("/v1/admin/accounts", get(admin::accounts))
+        .route("/v1/records", get(admin::records))
+        .route("/v1/stats", get(admin::stats))
+        .route("/console", get(admin::console))
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
@@ -67,7 +73,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

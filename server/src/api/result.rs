@@ -6,11 +6,13 @@ use std::net::SocketAddr;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::Json;
 use realface::PhotoKind;
 use serde_json::{json, Map, Value};
 
 use super::certify::live_row;
+use super::record::Rec;
 use super::{authenticate, ok, AppState};
 use crate::error::{ApiError, ApiResult};
 use crate::verdict::Verdict;
@@ -22,8 +24,21 @@ pub async fn result(
     headers: HeaderMap,
     Path(id): Path<String>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let mut rec = Rec::new("result", &headers, peer, Some(&id));
+    let r = result_call(&state, &headers, peer, id, query, &mut rec).await;
+    rec.answer(&state, r).await
+}
+
+async fn result_call(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    id: String,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
-    let app = authenticate(&state, &headers, peer).await?;
+    let app = authenticate(state, headers, peer).await?;
     let Query(query) = query.map_err(|e| ApiError::bad("query", e.to_string()))?;
     let kind = match query.get("needAlivePhoto") {
         None => PhotoKind::None,
@@ -31,7 +46,8 @@ pub async fn result(
             .parse::<PhotoKind>()
             .map_err(|_| ApiError::bad("needAlivePhoto", format!("`{v}`: Y_O, Y_M or N")))?,
     };
-    let row = live_row(&state, &id, &app, state.clock.now_ms()).await?;
+    let row = live_row(state, &id, &app, state.clock.now_ms()).await?;
+    rec.identity(&row);
     let mut out = Map::new();
     out.insert("certifyId".into(), json!(id));
     let Some(text) = row.verdict.as_deref() else {
@@ -40,6 +56,7 @@ pub async fn result(
     };
     let verdict: Verdict =
         serde_json::from_str(text).map_err(|e| ApiError::internal("verdict", e))?;
+    rec.0.verdict = Some(verdict.auth_state.clone());
     if let Value::Object(m) =
         serde_json::to_value(&verdict).map_err(|e| ApiError::internal("verdict", e))?
     {

@@ -57,21 +57,34 @@ pub struct AppAuth {
 }
 
 impl Store {
-    /// Adds an app with a fresh 128-bit key.
-    pub async fn add_app(&self, name: &str, now_ms: u64) -> Result<NewApp, sqlx::Error> {
+    /// Adds an app with a fresh 128-bit key, an empty account and its
+    /// contract's first day (a day number; default: today).
+    pub async fn add_app(
+        &self,
+        name: &str,
+        now_ms: u64,
+        contract_start_day: Option<i64>,
+    ) -> Result<NewApp, sqlx::Error> {
         let app = NewApp {
             app_id: format!("app_{}", random(8)?),
             key: random(16)?,
         };
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO apps (app_id, name, key_hash, created_ms) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO apps (app_id, name, key_hash, created_ms, contract_start_day) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&app.app_id)
         .bind(name)
         .bind(key_hash(&app.key))
         .bind(now_ms as i64)
-        .execute(&self.pool)
+        .bind(contract_start_day.unwrap_or((now_ms / 86_400_000) as i64))
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO accounts (app_id) VALUES ($1)")
+            .bind(&app.app_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(app)
     }
 

@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::Store;
+use super::{accounts, Store};
 
 /// A certifyId as issued.
 #[derive(Debug, Clone)]
@@ -54,6 +54,12 @@ pub struct CertifyRow {
     pub photo_o: Option<String>,
     /// The Y_M photo.
     pub photo_m: Option<String>,
+    /// The masked name.
+    pub name_masked: String,
+    /// The masked ID number.
+    pub id_masked: String,
+    /// Billed for its check, fen.
+    pub billed_fen: Option<i64>,
 }
 
 fn row(r: &AnyRow) -> Result<CertifyRow, sqlx::Error> {
@@ -69,6 +75,9 @@ fn row(r: &AnyRow) -> Result<CertifyRow, sqlx::Error> {
         verdict: r.try_get("verdict")?,
         photo_o: r.try_get("photo_o")?,
         photo_m: r.try_get("photo_m")?,
+        name_masked: r.try_get("name_masked")?,
+        id_masked: r.try_get("id_masked")?,
+        billed_fen: r.try_get("billed_fen")?,
     })
 }
 
@@ -88,11 +97,18 @@ pub struct Judged<'a> {
 }
 
 impl Store {
-    /// Stores a new certifyId.
-    pub async fn insert_certify(&self, c: &NewCertify) -> Result<(), sqlx::Error> {
+    /// Stores a new certifyId and freezes the price of one call from its
+    /// app's balance, in one transaction. False (nothing stored) when the
+    /// balance is short.
+    pub async fn insert_certify(&self, c: &NewCertify) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if !accounts::freeze(&mut tx, &c.app_id, &c.certify_id, c.created_ms).await? {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO certify (certify_id, app_id, nonce, name_masked, id_masked, id_hash, reference, \
-             created_ms, expires_ms, auth_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PROCESSING')",
+             created_ms, expires_ms, auth_state, frozen_fen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PROCESSING', $10)",
         )
         .bind(&c.certify_id)
         .bind(&c.app_id)
@@ -103,9 +119,11 @@ impl Store {
         .bind(&c.reference)
         .bind(c.created_ms as i64)
         .bind(c.expires_ms as i64)
-        .execute(&self.pool)
+        .bind(crate::billing::MAX_PRICE_FEN)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// An app's certifyId, expired or not.
@@ -116,7 +134,8 @@ impl Store {
     ) -> Result<Option<CertifyRow>, sqlx::Error> {
         let r = sqlx::query(
             "SELECT certify_id, nonce, reference, expires_ms, actions, started_ms, deadline_ms, auth_state, \
-             verdict, photo_o, photo_m FROM certify WHERE certify_id = $1 AND app_id = $2",
+             verdict, photo_o, photo_m, name_masked, id_masked, billed_fen FROM certify \
+             WHERE certify_id = $1 AND app_id = $2",
         )
         .bind(certify_id)
         .bind(app_id)
@@ -149,9 +168,10 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Stores a verdict for evidence that arrived at `arrived_ms`: true if
-    /// the id was started, not judged yet, and the evidence arrived before
-    /// its deadline and its expiry.
+    /// Stores a verdict for evidence that arrived at `arrived_ms` and bills
+    /// the check (its freeze settled at its call's tier price), in one
+    /// transaction: `Some(price)` if the id was started, not judged yet,
+    /// still frozen, and the evidence arrived before its deadline and expiry.
     pub async fn judge(
         &self,
         certify_id: &str,
@@ -159,11 +179,13 @@ impl Store {
         arrived_ms: u64,
         now_ms: u64,
         j: &Judged<'_>,
-    ) -> Result<bool, sqlx::Error> {
-        let n = sqlx::query(
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let frozen: Option<i64> = sqlx::query_scalar(
             "UPDATE certify SET auth_state = $4, verdict = $5, photo_o = $6, photo_m = $7, advisory = $8, \
              judged_ms = $9 WHERE certify_id = $1 AND app_id = $2 AND auth_state = 'PROCESSING' \
-             AND started_ms IS NOT NULL AND deadline_ms >= $3 AND expires_ms > $3",
+             AND started_ms IS NOT NULL AND deadline_ms >= $3 AND expires_ms > $3 AND frozen_fen > 0 \
+             RETURNING frozen_fen",
         )
         .bind(certify_id)
         .bind(app_id)
@@ -174,16 +196,66 @@ impl Store {
         .bind(j.photo_m)
         .bind(j.advisory)
         .bind(now_ms as i64)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(n == 1)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(frozen) = frozen else {
+            return Ok(None);
+        };
+        let price = accounts::settle(&mut tx, app_id, certify_id, frozen, now_ms).await?;
+        sqlx::query("UPDATE certify SET frozen_fen = 0, billed_fen = $2 WHERE certify_id = $1")
+            .bind(certify_id)
+            .bind(price)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(price))
+    }
+
+    /// Releases the freeze of ids that expired unjudged (each in its own
+    /// transaction, safe on every instance at once); returns how many.
+    pub async fn release_expired(&self, now_ms: u64) -> Result<u64, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT certify_id, app_id, frozen_fen FROM certify WHERE frozen_fen > 0 AND expires_ms <= $1 LIMIT 1000",
+        )
+        .bind(now_ms as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut released = 0;
+        for r in rows {
+            let id: String = r.try_get("certify_id")?;
+            let app: String = r.try_get("app_id")?;
+            let amount: i64 = r.try_get("frozen_fen")?;
+            let mut tx = self.pool.begin().await?;
+            // exactly once: another instance (or a verdict) may have got there first
+            let n = sqlx::query(
+                "UPDATE certify SET frozen_fen = 0 WHERE certify_id = $1 AND frozen_fen = $2 AND expires_ms <= $3",
+            )
+            .bind(&id)
+            .bind(amount)
+            .bind(now_ms as i64)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                continue;
+            }
+            sqlx::query("UPDATE accounts SET available = available + $2, frozen = frozen - $2 WHERE app_id = $1")
+                .bind(&app)
+                .bind(amount)
+                .execute(&mut *tx)
+                .await?;
+            accounts::ledger(&mut tx, &app, Some(&id), "release", amount, None, now_ms).await?;
+            tx.commit().await?;
+            released += 1;
+        }
+        Ok(released)
     }
 
     /// Deletes the reference, photos and device result of every id expired
     /// at `now_ms`, and every row expired more than `retain_ms` ago. Safe on
     /// every instance at once. Returns (ids swept, rows deleted).
     pub async fn sweep(&self, now_ms: u64, retain_ms: u64) -> Result<(u64, u64), sqlx::Error> {
+        self.release_expired(now_ms).await?;
         let swept = sqlx::query(
             "UPDATE certify SET reference = NULL, photo_o = NULL, photo_m = NULL, advisory = NULL, \
              swept_ms = $1 WHERE expires_ms <= $1 AND swept_ms IS NULL",
@@ -222,7 +294,27 @@ impl Store {
         let callers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_callers")
             .fetch_one(&self.pool)
             .await?;
-        out.push_str(&format!("apps={apps};callers={callers}"));
+        out.push_str(&format!("apps={apps};callers={callers};"));
+        let money = sqlx::query(
+            "SELECT app_id, deposited, available, frozen, settled, year_calls FROM accounts ORDER BY app_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for r in money {
+            let app: String = r.try_get("app_id")?;
+            let v: [i64; 5] = [
+                r.try_get("deposited")?,
+                r.try_get("available")?,
+                r.try_get("frozen")?,
+                r.try_get("settled")?,
+                r.try_get("year_calls")?,
+            ];
+            out.push_str(&format!("{app}={v:?};"));
+        }
+        let ledger: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger")
+            .fetch_one(&self.pool)
+            .await?;
+        out.push_str(&format!("ledger={ledger}"));
         Ok(out)
     }
 }

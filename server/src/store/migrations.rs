@@ -7,21 +7,22 @@ use sqlx::{AnyPool, Executor};
 use super::Backend;
 
 /// The schema, version by version (same SQL on SQLite and PostgreSQL).
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE apps (
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE apps (
         app_id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         key_hash TEXT NOT NULL,
         created_ms BIGINT NOT NULL,
         revoked_ms BIGINT
     )",
-    "CREATE TABLE app_callers (
+        "CREATE TABLE app_callers (
         app_id TEXT NOT NULL REFERENCES apps (app_id),
         caller TEXT NOT NULL,
         PRIMARY KEY (app_id, caller)
     )",
-    "CREATE TABLE certify (
+        "CREATE TABLE certify (
         certify_id TEXT PRIMARY KEY,
         app_id TEXT NOT NULL REFERENCES apps (app_id),
         nonce TEXT NOT NULL,
@@ -42,8 +43,54 @@ const MIGRATIONS: &[&[&str]] = &[&[
         judged_ms BIGINT,
         swept_ms BIGINT
     )",
-    "CREATE INDEX certify_expires ON certify (expires_ms)",
-]];
+        "CREATE INDEX certify_expires ON certify (expires_ms)",
+    ],
+    &[
+        // billing: a prepaid account per app, every movement a ledger row
+        "ALTER TABLE apps ADD COLUMN contract_start_day BIGINT",
+        "CREATE TABLE accounts (
+        app_id TEXT PRIMARY KEY REFERENCES apps (app_id),
+        deposited BIGINT NOT NULL DEFAULT 0,
+        available BIGINT NOT NULL DEFAULT 0,
+        frozen BIGINT NOT NULL DEFAULT 0,
+        settled BIGINT NOT NULL DEFAULT 0,
+        year_start_day BIGINT NOT NULL DEFAULT 0,
+        year_calls BIGINT NOT NULL DEFAULT 0
+    )",
+        "INSERT INTO accounts (app_id) SELECT app_id FROM apps",
+        "CREATE TABLE ledger (
+        id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps (app_id),
+        certify_id TEXT,
+        kind TEXT NOT NULL,
+        amount BIGINT NOT NULL,
+        call_index BIGINT,
+        at_ms BIGINT NOT NULL
+    )",
+        "CREATE INDEX ledger_app ON ledger (app_id, at_ms)",
+        "ALTER TABLE certify ADD COLUMN frozen_fen BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE certify ADD COLUMN billed_fen BIGINT",
+        "CREATE INDEX certify_frozen ON certify (frozen_fen, expires_ms)",
+        // call records, one day at a time
+        "CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        day BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        app_id TEXT,
+        caller TEXT NOT NULL,
+        certify_id TEXT,
+        step TEXT NOT NULL,
+        err_code BIGINT NOT NULL,
+        verdict TEXT,
+        billed_fen BIGINT NOT NULL DEFAULT 0,
+        name_masked TEXT,
+        id_masked TEXT
+    )",
+        "CREATE INDEX records_day ON records (day, at_ms, id)",
+        // daily statistics read this index only
+        "CREATE INDEX records_stats ON records (day, err_code, billed_fen)",
+    ],
+];
 
 /// The latest schema version this build knows.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -4,12 +4,17 @@
 //! conditional statement, so concurrent instances and crashes never leave
 //! a half-made change.
 
+mod accounts;
 mod apps;
 mod certify;
 mod migrations;
+mod records;
 
+pub use accounts::Account;
 pub use apps::{key_hash, App, AppAuth, NewApp};
 pub use certify::{CertifyRow, Judged, NewCertify};
+pub use migrations::LATEST as SCHEMA_VERSION;
+pub use records::{DayStats, Record};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -102,6 +107,18 @@ impl Store {
     /// The schema version applied.
     pub async fn schema_version(&self) -> Result<i64, sqlx::Error> {
         migrations::current(&self.pool).await
+    }
+
+    /// Refreshes the planner's statistics (and, on PostgreSQL, the
+    /// visibility map that lets the daily statistics read the index only)
+    /// after a bulk import.
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        let sql = match self.backend {
+            Backend::Postgres => "VACUUM ANALYZE records",
+            Backend::Sqlite => "ANALYZE",
+        };
+        self.pool.execute(sql).await?;
+        Ok(())
     }
 
     /// Closes the pool.

@@ -142,7 +142,11 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (server, addr, app) = runtime().block_on(async {
             let store = Store::open(&url, 8).await.expect("store");
-            let app = store.add_app("test", 0).await.expect("app");
+            let app = store.add_app("test", 0, None).await.expect("app");
+            assert!(store
+                .deposit(&app.app_id, 10_000_000, 0)
+                .await
+                .expect("deposit"));
             let server = Server::with_parts(store, engine(), settings);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -306,7 +310,7 @@ pub fn server_bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_realface-server"))
 }
 
-/// `realface-server app add --db DB --name NAME --json`.
+/// `realface-server app add --db DB --name NAME --json`, then a deposit.
 pub fn app_add(db: &str, name: &str) -> NewApp {
     let out = server_bin()
         .args(["app", "add", "--db", db, "--name", name, "--json"])
@@ -318,10 +322,29 @@ pub fn app_add(db: &str, name: &str) -> NewApp {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    NewApp {
+    let app = NewApp {
         app_id: v["appId"].as_str().expect("appId").into(),
         key: v["key"].as_str().expect("key").into(),
-    }
+    };
+    // `realface-server deposit`: 100,000 yuan
+    let out = server_bin()
+        .args([
+            "deposit",
+            "--db",
+            db,
+            "--app",
+            &app.app_id,
+            "--amount",
+            "100000",
+        ])
+        .output()
+        .expect("realface-server deposit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app
 }
 
 impl Process {

@@ -1,0 +1,186 @@
+//! The operator's API (header `X-Realface-Admin`): accounts, call records
+//! one day at a time, daily statistics; and the console page that shows them.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+use super::{header as header_value, ok, AppState};
+use crate::billing::{contract_year_start, day_of, day_string, parse_day, price_of, yuan, TIERS};
+use crate::error::{ApiError, ApiResult, Code};
+use crate::RECORD_DAYS;
+
+/// Largest page of records.
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+async fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let Some(key) = header_value(headers, "x-realface-admin") else {
+        return Err(ApiError::new(
+            Code::MissingCredential,
+            "admin.missing",
+            "the header X-Realface-Admin is required (realface-server admin-key)",
+        ));
+    };
+    if !state.store.is_admin_key(key).await? {
+        return Err(ApiError::new(
+            Code::MissingCredential,
+            "admin.wrong",
+            "not the admin key",
+        ));
+    }
+    Ok(())
+}
+
+type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+fn params(q: Params) -> ApiResult<HashMap<String, String>> {
+    q.map(|Query(m)| m)
+        .map_err(|e| ApiError::bad("query", e.to_string()))
+}
+
+/// A day within the records' window (the last [`RECORD_DAYS`] days).
+fn day_param(p: &HashMap<String, String>, name: &str, today: i64) -> ApiResult<i64> {
+    let text = p.get(name).ok_or_else(|| ApiError::missing(name))?;
+    let day = parse_day(text)
+        .ok_or_else(|| ApiError::bad(name, format!("`{text}` is not a YYYY-MM-DD date")))?;
+    if day > today || day <= today - RECORD_DAYS {
+        return Err(ApiError::new(
+            Code::BadParameter,
+            format!("{name}.range"),
+            format!(
+                "{text} is outside the last {RECORD_DAYS} days ({} to {})",
+                day_string(today - RECORD_DAYS + 1),
+                day_string(today)
+            ),
+        ));
+    }
+    Ok(day)
+}
+
+fn int_param(p: &HashMap<String, String>, name: &str, default: i64, max: i64) -> ApiResult<i64> {
+    match p.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| ApiError::bad(name, format!("`{v}`: a whole number from 1 to {max}"))),
+    }
+}
+
+/// `GET /v1/admin/accounts`: every app's balance, frozen and billed
+/// amounts, contract year, calls this year and current tier.
+pub async fn accounts(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    admin(&state, &headers).await?;
+    let today = day_of(state.clock.now_ms());
+    let mut list = Vec::new();
+    for a in state.store.accounts().await? {
+        let year = contract_year_start(a.contract_start_day, today);
+        let calls = if a.year_start_day == year {
+            a.year_calls
+        } else {
+            0
+        };
+        let next = price_of(u64::try_from(calls).unwrap_or(0) + 1);
+        let tier = TIERS
+            .iter()
+            .position(|(_, p)| *p == next)
+            .map_or(TIERS.len(), |i| i + 1);
+        list.push(json!({
+            "appId": a.app_id,
+            "depositedFen": a.deposited, "deposited": yuan(a.deposited),
+            "availableFen": a.available, "available": yuan(a.available),
+            "frozenFen": a.frozen, "frozen": yuan(a.frozen),
+            "settledFen": a.settled, "settled": yuan(a.settled),
+            "contractStart": day_string(a.contract_start_day),
+            "contractYearStart": day_string(year),
+            "callsThisYear": calls,
+            "tier": tier,
+            "tierPrice": yuan(next),
+        }));
+    }
+    let mut out = Map::new();
+    out.insert("accounts".into(), Value::Array(list));
+    Ok(ok(out))
+}
+
+/// `GET /v1/records?day=YYYY-MM-DD&page=N&pageSize=M`.
+pub async fn records(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Params,
+) -> ApiResult<Json<Value>> {
+    admin(&state, &headers).await?;
+    let p = params(q)?;
+    let today = day_of(state.clock.now_ms());
+    let day = day_param(&p, "day", today)?;
+    let page = int_param(&p, "page", 1, 1_000_000)?;
+    let size = int_param(&p, "pageSize", 50, MAX_PAGE_SIZE)?;
+    let (total, rows) = state.store.records_of_day(day, page, size).await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+            v["billed"] = json!(yuan(r.billed_fen));
+            v
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("day".into(), json!(day_string(day)));
+    out.insert("page".into(), json!(page));
+    out.insert("pageSize".into(), json!(size));
+    out.insert("total".into(), json!(total));
+    out.insert("pages".into(), json!((total + size - 1) / size));
+    out.insert("records".into(), Value::Array(rows));
+    Ok(ok(out))
+}
+
+/// `GET /v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD`: per day, requests,
+/// successful requests (errCode 0) and the billed amount.
+pub async fn stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Params,
+) -> ApiResult<Json<Value>> {
+    admin(&state, &headers).await?;
+    let p = params(q)?;
+    let today = day_of(state.clock.now_ms());
+    let from = day_param(&p, "from", today)?;
+    let to = day_param(&p, "to", today)?;
+    if from > to {
+        return Err(ApiError::bad("from", "`from` is after `to`"));
+    }
+    let days: Vec<Value> = state
+        .store
+        .stats(from, to)
+        .await?
+        .iter()
+        .map(|d| {
+            json!({
+                "day": day_string(d.day),
+                "requests": d.requests,
+                "successful": d.successful,
+                "billedFen": d.billed_fen,
+                "billed": yuan(d.billed_fen),
+            })
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("days".into(), Value::Array(days));
+    Ok(ok(out))
+}
+
+/// `GET /console`: the operator's page (it asks for the admin key and
+/// calls the API above from the browser; nothing is loaded from elsewhere).
+pub async fn console() -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(include_str!("console.html")),
+    )
+        .into_response()
+}

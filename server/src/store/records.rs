@@ -1,0 +1,219 @@
+//! Call records (every call, refused ones too), read one day at a time, and
+//! the daily statistics the database computes from them.
+
+use sqlx::Row;
+
+use super::Store;
+
+/// One call.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// When (Unix ms).
+    pub at_ms: i64,
+    /// The app named by the call (as given, even when unknown).
+    pub app_id: Option<String>,
+    /// The caller's address.
+    pub caller: String,
+    /// The certifyId concerned.
+    pub certify_id: Option<String>,
+    /// certify, start, evidence, result, records, stats...
+    pub step: String,
+    /// The answer's errCode (0 for success).
+    pub err_code: i64,
+    /// The verdict given (evidence) or read (result).
+    pub verdict: Option<String>,
+    /// Billed by this call, fen.
+    pub billed_fen: i64,
+    /// The masked name.
+    pub name_masked: Option<String>,
+    /// The masked ID number.
+    pub id_masked: Option<String>,
+}
+
+/// One day's figures.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayStats {
+    /// The day number.
+    pub day: i64,
+    /// Calls.
+    pub requests: i64,
+    /// Calls answered with errCode 0.
+    pub successful: i64,
+    /// Billed, fen.
+    pub billed_fen: i64,
+}
+
+impl Store {
+    /// Appends a call record.
+    pub async fn insert_record(&self, r: &Record) -> Result<(), sqlx::Error> {
+        let id = realface::session::certify::random_hex(12)
+            .map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?;
+        sqlx::query(
+            "INSERT INTO records (id, day, at_ms, app_id, caller, certify_id, step, err_code, verdict, \
+             billed_fen, name_masked, id_masked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(id)
+        .bind(r.at_ms / 86_400_000)
+        .bind(r.at_ms)
+        .bind(r.app_id.as_deref())
+        .bind(&r.caller)
+        .bind(r.certify_id.as_deref())
+        .bind(&r.step)
+        .bind(r.err_code)
+        .bind(r.verdict.as_deref())
+        .bind(r.billed_fen)
+        .bind(r.name_masked.as_deref())
+        .bind(r.id_masked.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends many records in one transaction, 500 rows per statement
+    /// (imports, benchmarks).
+    pub async fn insert_records(&self, rs: &[Record]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for (c, chunk) in rs.chunks(500).enumerate() {
+            let mut sql = String::from(
+                "INSERT INTO records (id, day, at_ms, app_id, caller, certify_id, step, err_code, verdict, \
+                 billed_fen, name_masked, id_masked) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 12;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                for k in 1..=12 {
+                    if k > 1 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&format!("${}", b + k));
+                }
+                sql.push(')');
+            }
+            let mut q = sqlx::query(&sql);
+            for (i, r) in chunk.iter().enumerate() {
+                q = q
+                    .bind(format!("{:016x}{:04x}{i:04x}", r.at_ms, c % 65_536))
+                    .bind(r.at_ms / 86_400_000)
+                    .bind(r.at_ms)
+                    .bind(r.app_id.clone())
+                    .bind(r.caller.clone())
+                    .bind(r.certify_id.clone())
+                    .bind(r.step.clone())
+                    .bind(r.err_code)
+                    .bind(r.verdict.clone())
+                    .bind(r.billed_fen)
+                    .bind(r.name_masked.clone())
+                    .bind(r.id_masked.clone());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
+    /// One day's records, oldest first: (total that day, this page).
+    pub async fn records_of_day(
+        &self,
+        day: i64,
+        page: i64,
+        page_size: i64,
+    ) -> Result<(i64, Vec<Record>), sqlx::Error> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE day = $1")
+            .bind(day)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT at_ms, app_id, caller, certify_id, step, err_code, verdict, billed_fen, name_masked, id_masked \
+             FROM records WHERE day = $1 ORDER BY at_ms, id LIMIT $2 OFFSET $3",
+        )
+        .bind(day)
+        .bind(page_size)
+        .bind((page - 1).max(0) * page_size)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(Record {
+                at_ms: r.try_get("at_ms")?,
+                app_id: r.try_get("app_id")?,
+                caller: r.try_get("caller")?,
+                certify_id: r.try_get("certify_id")?,
+                step: r.try_get("step")?,
+                err_code: r.try_get("err_code")?,
+                verdict: r.try_get("verdict")?,
+                billed_fen: r.try_get("billed_fen")?,
+                name_masked: r.try_get("name_masked")?,
+                id_masked: r.try_get("id_masked")?,
+            });
+        }
+        Ok((total, out))
+    }
+
+    /// Figures per day from `from` to `to` (day numbers), days without calls
+    /// included as zeros; grouped and summed by the database.
+    pub async fn stats(&self, from: i64, to: i64) -> Result<Vec<DayStats>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT day, COUNT(*) AS n, CAST(SUM(CASE WHEN err_code = 0 THEN 1 ELSE 0 END) AS BIGINT) AS ok, \
+             CAST(SUM(billed_fen) AS BIGINT) AS billed FROM records WHERE day >= $1 AND day <= $2 \
+             GROUP BY day ORDER BY day",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<DayStats> = (from..=to)
+            .map(|day| DayStats {
+                day,
+                requests: 0,
+                successful: 0,
+                billed_fen: 0,
+            })
+            .collect();
+        for r in rows {
+            let day: i64 = r.try_get("day")?;
+            if let Some(s) = usize::try_from(day - from)
+                .ok()
+                .and_then(|i| out.get_mut(i))
+            {
+                s.requests = r.try_get("n")?;
+                s.successful = r.try_get("ok")?;
+                s.billed_fen = r.try_get("billed")?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the records of days before `day`.
+    pub async fn purge_records(&self, day: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM records WHERE day < $1")
+            .bind(day)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Sets the admin key (its hash is stored); the old one stops working.
+    pub async fn set_admin_key(&self, key: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ('admin_key_hash', $1) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(super::key_hash(key))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `key` is the admin key.
+    pub async fn is_admin_key(&self, key: &str) -> Result<bool, sqlx::Error> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = 'admin_key_hash'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.is_some_and(|h| h == super::key_hash(key)))
+    }
+}

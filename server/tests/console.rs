@@ -1,0 +1,164 @@
+//! The operator's console in a real headless Chromium (Debian `chromium` and
+//! `chromium-driver`), driven over WebDriver by fantoccini: the page opens
+//! with the admin key, shows the figures the API returns, pages through the
+//! day's records, and a screenshot is written to target/console/console.png.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{clip_file, request, Db, TestServer};
+use fantoccini::{ClientBuilder, Locator};
+use realface::liveness::actions::Action;
+use realface_server::billing::{day_of, day_string};
+use realface_server::Settings;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "fedcba9876543210fedcba9876543210";
+
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> (Driver, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let child = std::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver (Debian package chromium-driver; bash scripts/system-deps.sh)");
+    let url = format!("http://127.0.0.1:{port}");
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Driver(child), url)
+}
+
+fn admin_get(s: &TestServer, path: &str) -> Value {
+    let (status, v) = request(
+        &s.url,
+        "GET",
+        path,
+        &[("X-Realface-Admin", ADMIN)],
+        None,
+        b"",
+    );
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+#[test]
+fn the_console_shows_the_apis_figures() {
+    let s = TestServer::start(
+        Db::Sqlite,
+        Settings {
+            actions: vec![Action::Blink],
+            challenge_count: 1,
+            ..Settings::default()
+        },
+    );
+    s.block_on(s.state.store.set_admin_key(ADMIN))
+        .expect("admin key");
+    // a billed check and enough calls for three pages of 20 records
+    let id = s.certify(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    s.start_id(&id);
+    assert_eq!(s.upload_video(&id, "blinkdet_video").0, 200);
+    for _ in 0..40 {
+        s.get(&format!("/v1/certify/{id}/result"));
+    }
+    s.post_json("/v1/certify", &json!({"realName": "x"}));
+    let today = day_string(day_of(s.state.clock.now_ms()));
+    let first = day_string(day_of(s.state.clock.now_ms()) - 29);
+    let accounts = admin_get(&s, "/v1/admin/accounts");
+    let stats = admin_get(&s, &format!("/v1/stats?from={first}&to={today}"));
+    let records = admin_get(&s, &format!("/v1/records?day={today}&pageSize=20"));
+    let account = &accounts["accounts"][0];
+
+    let (_driver, driver_url) = chromedriver();
+    let console = format!("{}/console", s.url);
+    let shot = common::root().join("target/console");
+    std::fs::create_dir_all(&shot).expect("target/console");
+    s.block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": "/usr/bin/chromium",
+                   "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1500"]}),
+        );
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver_url)
+            .await
+            .expect("a WebDriver session");
+        c.goto(&console).await.expect("open the console");
+        c.find(Locator::Id("key")).await.expect("key").send_keys(ADMIN).await.expect("type");
+        c.find(Locator::Id("login")).await.expect("login").click().await.expect("click");
+        let wait = |css: &'static str| {
+            let c = c.clone();
+            async move { c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(css)).await.expect(css) }
+        };
+        // accounts: the API's figures
+        let row = wait("#accounts tbody tr").await;
+        let cells = row.find_all(Locator::Css("td")).await.expect("cells");
+        let mut text = Vec::new();
+        for cell in &cells {
+            text.push(cell.text().await.expect("text"));
+        }
+        assert_eq!(text[0], account["appId"].as_str().expect("app"));
+        assert_eq!(text[1], account["available"].as_str().expect("available"));
+        assert_eq!(text[3], account["settled"].as_str().expect("settled"));
+        assert_eq!(text[4], account["tier"].to_string());
+        assert_eq!(text[6], account["callsThisYear"].to_string());
+        // the chart: 30 days, today's bar the API's count
+        wait("#chart rect.bar").await;
+        let bars = c.find_all(Locator::Css("#chart rect.bar")).await.expect("bars");
+        assert_eq!(bars.len(), 30);
+        let last = bars.last().expect("a bar");
+        assert_eq!(last.attr("data-day").await.expect("day").as_deref(), Some(today.as_str()));
+        assert_eq!(
+            last.attr("data-requests").await.expect("n"),
+            Some(stats["days"][29]["requests"].to_string())
+        );
+        // records: page 1, then page 2
+        wait("#records tbody tr").await;
+        let pages = records["pages"].as_u64().expect("pages");
+        let info = c.find(Locator::Id("page-info")).await.expect("info").text().await.expect("text");
+        assert_eq!(info, format!("page 1 of {pages} ({} calls)", records["total"]));
+        let rows = c.find_all(Locator::Css("#records tbody tr")).await.expect("rows");
+        assert_eq!(rows.len(), 20);
+        let first_row = rows[0].text().await.expect("row");
+        assert!(first_row.contains("certify") && first_row.contains(&id), "{first_row}");
+        c.find(Locator::Id("next")).await.expect("next").click().await.expect("click");
+        let t = Instant::now();
+        loop {
+            let info = c.find(Locator::Id("page-info")).await.expect("info").text().await.expect("text");
+            if info.starts_with("page 2 of") {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(30), "{info}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let page2 = c.find_all(Locator::Css("#records tbody tr")).await.expect("rows");
+        assert_eq!(page2.len(), 20);
+        assert!(page2[0].text().await.expect("row").contains("result"));
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::write(shot.join("console.png"), &png).expect("write the screenshot");
+        assert!(png.len() > 10_000, "a real screenshot");
+        c.close().await.expect("close");
+    });
+    eprintln!("screenshot: {}", shot.join("console.png").display());
+}

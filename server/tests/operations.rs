@@ -1,0 +1,225 @@
+//! Operating the service over HTTP, on both stores: every call leaves a
+//! record, records are served one day at a time within the last 30 days,
+//! statistics per day come from the database, and a check that ran is
+//! billed at its tier price.
+
+mod common;
+
+use common::{clip_file, request, Db, TestServer, BOTH};
+use realface::liveness::actions::Action;
+use realface_server::billing::{day_of, day_string};
+use realface_server::store::Record;
+use realface_server::Settings;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "0123456789abcdef0123456789abcdef";
+
+fn admin_get(s: &TestServer, path: &str) -> (u16, Value) {
+    request(
+        &s.url,
+        "GET",
+        path,
+        &[("X-Realface-Admin", ADMIN)],
+        None,
+        b"",
+    )
+}
+
+fn run(db: Db) {
+    let s = TestServer::start(
+        db,
+        Settings {
+            actions: vec![Action::Blink],
+            challenge_count: 1,
+            ..Settings::default()
+        },
+    );
+    s.block_on(s.state.store.set_admin_key(ADMIN))
+        .expect("admin key");
+    let before = s
+        .block_on(s.state.store.account(&s.app.app_id))
+        .expect("a")
+        .expect("a");
+    // a genuine check, a refused certify, a result for an unknown id
+    let id = s.certify(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    s.start_id(&id);
+    let (status, v) = s.upload_video(&id, "blinkdet_video");
+    assert_eq!(status, 200, "{v}");
+    let (status, _) = s.get(&format!("/v1/certify/{id}/result"));
+    assert_eq!(status, 200);
+    let (status, _) = s.post_json("/v1/certify", &json!({"idCard": common::ID_CARD}));
+    assert_eq!(status, 400);
+    let (status, _) = s.get("/v1/certify/unknown/result");
+    assert_eq!(status, 404);
+
+    // billed once, at the first tier's price
+    let after = s
+        .block_on(s.state.store.account(&s.app.app_id))
+        .expect("a")
+        .expect("a");
+    assert_eq!(after.settled - before.settled, 85, "{after:?}");
+    assert_eq!(after.available, before.available - 85);
+    assert_eq!(after.frozen, 0);
+    let (status, v) = admin_get(&s, "/v1/admin/accounts");
+    assert_eq!(status, 200, "{v}");
+    let acc = v["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["appId"] == s.app.app_id.as_str())
+        .expect("app");
+    assert_eq!(acc["settled"], "0.85");
+    assert_eq!(acc["callsThisYear"], 1);
+    assert_eq!(
+        (acc["tier"].as_u64(), acc["tierPrice"].as_str()),
+        (Some(1), Some("0.85"))
+    );
+
+    // the records of today, every call in order
+    let today = day_string(day_of(s.state.clock.now_ms()));
+    let (status, v) = admin_get(&s, &format!("/v1/records?day={today}&pageSize=500"));
+    assert_eq!(status, 200, "{v}");
+    let recs = v["records"].as_array().expect("records");
+    let steps: Vec<(&str, u64)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["step"].as_str().unwrap_or(""),
+                r["errCode"].as_u64().unwrap_or(1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("certify", 0),
+            ("start", 0),
+            ("evidence", 0),
+            ("result", 0),
+            ("certify", 50001),
+            ("result", 54020)
+        ],
+        "{v}"
+    );
+    let evidence = &recs[2];
+    assert_eq!(evidence["certifyId"], id.as_str());
+    assert_eq!(evidence["verdict"], "SUCCESS");
+    assert_eq!(evidence["billed"], "0.85");
+    assert_eq!(evidence["idMasked"], "1101**********002X");
+    assert_eq!(evidence["nameMasked"], "T***");
+    assert_eq!(evidence["caller"], "127.0.0.1");
+    assert_eq!(recs[0]["appId"], s.app.app_id.as_str());
+    // paging
+    let (_, p) = admin_get(&s, &format!("/v1/records?day={today}&page=3&pageSize=2"));
+    assert_eq!(
+        (p["total"].as_u64(), p["pages"].as_u64()),
+        (Some(6), Some(3)),
+        "{p}"
+    );
+    assert_eq!(p["records"][0]["step"], "certify");
+    assert_eq!(p["records"][1]["errCode"], 54020);
+
+    // statistics of the last 30 days
+    let first = day_string(day_of(s.state.clock.now_ms()) - 29);
+    let (status, st) = admin_get(&s, &format!("/v1/stats?from={first}&to={today}"));
+    assert_eq!(status, 200, "{st}");
+    let days = st["days"].as_array().expect("days");
+    assert_eq!(days.len(), 30);
+    let last = &days[29];
+    assert_eq!(last["day"], today.as_str());
+    // the records and stats calls above are not call records
+    assert_eq!(
+        (last["requests"].as_u64(), last["successful"].as_u64()),
+        (Some(6), Some(4)),
+        "{last}"
+    );
+    assert_eq!(last["billed"], "0.85");
+    assert_eq!(days[0]["requests"], 0);
+
+    // refused: no admin key, a wrong one, outside the window, bad paging
+    let old = day_string(day_of(s.state.clock.now_ms()) - 30);
+    let tomorrow = day_string(day_of(s.state.clock.now_ms()) + 1);
+    for (path, admin, code) in [
+        (format!("/v1/records?day={today}"), None, 54021),
+        (format!("/v1/records?day={today}"), Some("nope"), 54021),
+        ("/v1/records".to_string(), Some(ADMIN), 50001),
+        ("/v1/records?day=2026-02-30".to_string(), Some(ADMIN), 50002),
+        (format!("/v1/records?day={old}"), Some(ADMIN), 50002),
+        (format!("/v1/records?day={tomorrow}"), Some(ADMIN), 50002),
+        (
+            format!("/v1/records?day={today}&pageSize=0"),
+            Some(ADMIN),
+            50002,
+        ),
+        (
+            format!("/v1/records?day={today}&pageSize=501"),
+            Some(ADMIN),
+            50002,
+        ),
+        (
+            format!("/v1/records?day={today}&page=x"),
+            Some(ADMIN),
+            50002,
+        ),
+        (
+            format!("/v1/stats?from={today}&to={first}"),
+            Some(ADMIN),
+            50002,
+        ),
+        (
+            format!("/v1/stats?from={old}&to={today}"),
+            Some(ADMIN),
+            50002,
+        ),
+        (format!("/v1/stats?to={today}"), Some(ADMIN), 50001),
+        ("/v1/admin/accounts".to_string(), None, 54021),
+    ] {
+        let hs: Vec<(&str, &str)> = admin
+            .map(|a| vec![("X-Realface-Admin", a)])
+            .unwrap_or_default();
+        let (_, v) = request(&s.url, "GET", &path, &hs, None, b"");
+        assert_eq!(v["errCode"], code, "{path}: {v}");
+    }
+
+    // an id that expires unchecked gives its freeze back
+    let unused = s.certify(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let held = s
+        .block_on(s.state.store.account(&s.app.app_id))
+        .expect("a")
+        .expect("a");
+    assert_eq!(held.frozen, 85, "{unused} froze one call");
+    s.state.clock.advance(realface::CERTIFY_ID_TTL_MS);
+    s.block_on(s.state.store.sweep(s.state.clock.now_ms(), 30 * 86_400_000))
+        .expect("sweep");
+    let freed = s
+        .block_on(s.state.store.account(&s.app.app_id))
+        .expect("a")
+        .expect("a");
+    assert_eq!((freed.frozen, freed.available), (0, held.available + 85));
+
+    // records older than 30 days are purged
+    let now = s.state.clock.now_ms() as i64;
+    let rec = |days_ago: i64| Record {
+        at_ms: now - days_ago * 86_400_000,
+        caller: "10.0.0.9".into(),
+        step: "result".into(),
+        ..Record::default()
+    };
+    s.block_on(s.state.store.insert_records(&[rec(31), rec(29)]))
+        .expect("insert");
+    let purged = s
+        .block_on(
+            s.state
+                .store
+                .purge_records(day_of(now as u64) - realface_server::RECORD_DAYS + 1),
+        )
+        .expect("purge");
+    assert_eq!(purged, 1, "{db:?}");
+}
+
+#[test]
+fn records_stats_and_billing_on_both_stores() {
+    for db in BOTH {
+        run(db);
+    }
+}
