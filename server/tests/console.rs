@@ -1,13 +1,14 @@
 //! The operator's console in a real headless Chromium (Debian `chromium` and
 //! `chromium-driver`), driven over WebDriver by fantoccini: the page opens
 //! with the admin key, shows the figures the API returns, pages through the
-//! day's records, and a screenshot is written to target/console/console.png.
+//! day's records, and a screenshot is written to
+//! target/console/console-{sqlite,postgres}.png.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{clip_file, request, Db, TestServer};
+use common::{clip_file, request, Db, TestServer, BOTH};
 use fantoccini::{ClientBuilder, Locator};
 use realface::liveness::actions::Action;
 use realface_server::billing::{day_of, day_string};
@@ -63,8 +64,14 @@ fn admin_get(s: &TestServer, path: &str) -> Value {
 
 #[test]
 fn the_console_shows_the_apis_figures() {
+    for db in BOTH {
+        check_console(db);
+    }
+}
+
+fn check_console(db: Db) {
     let s = TestServer::start(
-        Db::Sqlite,
+        db,
         Settings {
             actions: vec![Action::Blink],
             challenge_count: 1,
@@ -91,6 +98,7 @@ fn the_console_shows_the_apis_figures() {
     let (_driver, driver_url) = chromedriver();
     let console = format!("{}/console", s.url);
     let shot = common::root().join("target/console");
+    let file = format!("console-{}.png", format!("{db:?}").to_lowercase());
     std::fs::create_dir_all(&shot).expect("target/console");
     s.block_on(async {
         let mut caps = serde_json::Map::new();
@@ -156,9 +164,9 @@ fn the_console_shows_the_apis_figures() {
         assert_eq!(page2.len(), 20);
         assert!(page2[0].text().await.expect("row").contains("result"));
         let png = c.screenshot().await.expect("screenshot");
-        std::fs::write(shot.join("console.png"), &png).expect("write the screenshot");
+        std::fs::write(shot.join(&file), &png).expect("write the screenshot");
         assert!(png.len() > 10_000, "a real screenshot");
         c.close().await.expect("close");
     });
-    eprintln!("screenshot: {}", shot.join("console.png").display());
+    eprintln!("screenshot: {}", shot.join(&file).display());
 }
