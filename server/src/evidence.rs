@@ -4,13 +4,14 @@
 //! reference and the challenge drawn at start. Runs on the judging pool.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use realface::embed::Embedding;
 use realface::liveness::actions::Action;
 use realface::session::challenge::ChallengeSpec;
 use realface::source::video::{VideoLimits, VideoSource};
-use realface::source::FrameSource;
+use realface::source::FrameEvent;
 use realface::{
     AuthResult, CertifyRegistry, ErrorCode, FaceEngine, IssuedId, PhotoKind, Reference,
     SessionOptions, VerificationSession,
@@ -123,22 +124,23 @@ fn run_video(
     };
     let mut source = VideoSource::open(file.path(), engine.config().limits, video_limits)
         .map_err(|e| refused("evidence.video", format!("the video cannot be read: {e}")))?;
+    // the library's frame loop; a frame the session refuses (no face...)
+    // leaves it unchanged, a limit passed refuses the upload
     let mut taken = 0usize;
-    let mut failures = 0usize;
-    while !session.is_finished() && failures < realface::source::MAX_CONSECUTIVE_SOURCE_ERRORS {
-        match source.next_frame() {
-            Ok(None) => break,
-            Ok(Some(frame)) => {
-                failures = 0;
-                taken += 1;
-                // a frame the session refuses (no face...) leaves it unchanged
-                let _ = session.push_frame(&frame.image, frame.t_ms);
-            }
-            Err(e) if e.code() == ErrorCode::LimitExceeded => {
-                return Err(refused("evidence.limit", e.to_string()));
-            }
-            Err(_) => failures += 1,
+    let mut over = None;
+    realface::source::run(session, &mut source, |ev| match ev {
+        FrameEvent::Error(None, e) if e.code() == ErrorCode::LimitExceeded => {
+            over = Some(e.to_string());
+            ControlFlow::Break(())
         }
+        FrameEvent::Error(None, _) => ControlFlow::Continue(()),
+        FrameEvent::Progress(..) | FrameEvent::Error(Some(_), _) => {
+            taken += 1;
+            ControlFlow::Continue(())
+        }
+    });
+    if let Some(e) = over {
+        return Err(refused("evidence.limit", e));
     }
     if taken == 0 {
         return Err(refused(

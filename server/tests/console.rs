@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{clip_file, request, Db, TestServer, BOTH};
+use common::{clip_file, Db, TestServer, BOTH};
 use fantoccini::{ClientBuilder, Locator};
 use realface::liveness::actions::Action;
 use realface_server::billing::{day_of, day_string};
@@ -50,14 +50,7 @@ fn chromedriver() -> (Driver, String) {
 }
 
 fn admin_get(s: &TestServer, path: &str) -> Value {
-    let (status, v) = request(
-        &s.url,
-        "GET",
-        path,
-        &[("X-Realface-Admin", ADMIN)],
-        None,
-        b"",
-    );
+    let (status, v) = s.admin_get(ADMIN, path);
     assert_eq!(status, 200, "{v}");
     v
 }

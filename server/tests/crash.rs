@@ -8,9 +8,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{
-    app_add, clip_file, embedding_json, fresh_db, request, try_request, Db, Process, BOTH, ID_CARD,
-};
+use common::{app_add, clip_file, fresh_db, request, try_request, Db, Process, BOTH, ID_CARD};
 use serde_json::json;
 
 fn crash_run(db: Db) {
@@ -58,10 +56,7 @@ fn crash_run(db: Db) {
     assert_eq!(s, 200, "{v}");
 
     // load: 8 clients issue and start ids until the server dies
-    let reference = embedding_json(&clip_file("blinkdet_video", "frame_0001.jpg"));
-    let body =
-        json!({"realName": "Load", "idCard": ID_CARD, "reference": {"embedding": reference}})
-            .to_string();
+    let body = common::certify_body_with_embedding("blinkdet_video");
     let issued = Arc::new(Mutex::new(Vec::<String>::new()));
     let started = Arc::new(Mutex::new(Vec::<String>::new()));
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use common::{app_add, clip_file, embedding_json, fresh_db, request, Db, Process, BOTH, ID_CARD};
+use common::{app_add, fresh_db, request, Db, Process, BOTH};
 use serde_json::{json, Value};
 
 /// One wrk run's figures.
@@ -91,10 +91,7 @@ fn script(
 fn verdicts_per_minute(server: &Process, hs: &[(&str, &str)], n: usize) -> f64 {
     let (path, ctype) = common::source_video("blinkdet_video");
     let video = std::fs::read(path).expect("video");
-    let reference = embedding_json(&clip_file("blinkdet_video", "frame_0001.jpg"));
-    let body =
-        json!({"realName": "Load", "idCard": ID_CARD, "reference": {"embedding": reference}})
-            .to_string();
+    let body = common::certify_body_with_embedding("blinkdet_video");
     let ids: Vec<String> = (0..n)
         .map(|_| {
             let (s, v) = request(
@@ -150,10 +147,7 @@ fn run(db: Db, seconds: u64) -> Value {
     ];
     let server = Process::serve(&url, &["--actions", "blink", "--challenge-count", "1"]);
     let tmp = tempfile::tempdir().expect("tmp");
-    let reference = embedding_json(&clip_file("blinkdet_video", "frame_0001.jpg"));
-    let body =
-        json!({"realName": "Load", "idCard": ID_CARD, "reference": {"embedding": reference}})
-            .to_string();
+    let body = common::certify_body_with_embedding("blinkdet_video");
     let certify = script(
         tmp.path(),
         "certify.lua",

@@ -15,14 +15,7 @@ use serde_json::{json, Value};
 const ADMIN: &str = "0123456789abcdef0123456789abcdef";
 
 fn admin_get(s: &TestServer, path: &str) -> (u16, Value) {
-    request(
-        &s.url,
-        "GET",
-        path,
-        &[("X-Realface-Admin", ADMIN)],
-        None,
-        b"",
-    )
+    s.admin_get(ADMIN, path)
 }
 
 fn run(db: Db) {

@@ -108,6 +108,24 @@ pub(super) async fn freeze(
     Ok(true)
 }
 
+/// Gives an unchecked id's freeze back to the available balance.
+pub(super) async fn release(
+    tx: &mut Transaction<'_, Any>,
+    app_id: &str,
+    certify_id: &str,
+    amount: i64,
+    at_ms: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE accounts SET available = available + $2, frozen = frozen - $2 WHERE app_id = $1",
+    )
+    .bind(app_id)
+    .bind(amount)
+    .execute(&mut **tx)
+    .await?;
+    ledger(tx, app_id, Some(certify_id), "release", amount, None, at_ms).await
+}
+
 /// Settles a judged id's freeze at its call's tier price and releases the
 /// rest; returns the price.
 pub(super) async fn settle(

@@ -239,12 +239,7 @@ impl Store {
             if n != 1 {
                 continue;
             }
-            sqlx::query("UPDATE accounts SET available = available + $2, frozen = frozen - $2 WHERE app_id = $1")
-                .bind(&app)
-                .bind(amount)
-                .execute(&mut *tx)
-                .await?;
-            accounts::ledger(&mut tx, &app, Some(&id), "release", amount, None, now_ms).await?;
+            accounts::release(&mut tx, &app, &id, amount, now_ms).await?;
             tx.commit().await?;
             released += 1;
         }

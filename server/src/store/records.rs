@@ -45,72 +45,56 @@ pub struct DayStats {
     pub billed_fen: i64,
 }
 
+/// One INSERT of `rows` (at most a few hundred: 12 parameters each). Ids
+/// are a random 80-bit prefix per statement and the row's index.
+async fn insert_rows<'e, E>(exec: E, rows: &[Record]) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let prefix = realface::session::certify::random_hex(10)
+        .map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?;
+    let mut sql = String::from(
+        "INSERT INTO records (id, day, at_ms, app_id, caller, certify_id, step, err_code, verdict, \
+         billed_fen, name_masked, id_masked) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let params: Vec<String> = (1..=12).map(|k| format!("${}", i * 12 + k)).collect();
+        sql.push_str(if i > 0 { ",(" } else { "(" });
+        sql.push_str(&params.join(","));
+        sql.push(')');
+    }
+    let mut q = sqlx::query(&sql);
+    for (i, r) in rows.iter().enumerate() {
+        q = q
+            .bind(format!("{prefix}{i:04x}"))
+            .bind(r.at_ms / 86_400_000)
+            .bind(r.at_ms)
+            .bind(r.app_id.clone())
+            .bind(r.caller.clone())
+            .bind(r.certify_id.clone())
+            .bind(r.step.clone())
+            .bind(r.err_code)
+            .bind(r.verdict.clone())
+            .bind(r.billed_fen)
+            .bind(r.name_masked.clone())
+            .bind(r.id_masked.clone());
+    }
+    q.execute(exec).await?;
+    Ok(())
+}
+
 impl Store {
-    /// Appends a call record.
+    /// Appends a call record (autocommit: one statement on the call's path).
     pub async fn insert_record(&self, r: &Record) -> Result<(), sqlx::Error> {
-        let id = realface::session::certify::random_hex(12)
-            .map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?;
-        sqlx::query(
-            "INSERT INTO records (id, day, at_ms, app_id, caller, certify_id, step, err_code, verdict, \
-             billed_fen, name_masked, id_masked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(id)
-        .bind(r.at_ms / 86_400_000)
-        .bind(r.at_ms)
-        .bind(r.app_id.as_deref())
-        .bind(&r.caller)
-        .bind(r.certify_id.as_deref())
-        .bind(&r.step)
-        .bind(r.err_code)
-        .bind(r.verdict.as_deref())
-        .bind(r.billed_fen)
-        .bind(r.name_masked.as_deref())
-        .bind(r.id_masked.as_deref())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        insert_rows(&self.pool, std::slice::from_ref(r)).await
     }
 
     /// Appends many records in one transaction, 500 rows per statement
     /// (imports, benchmarks).
     pub async fn insert_records(&self, rs: &[Record]) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        for (c, chunk) in rs.chunks(500).enumerate() {
-            let mut sql = String::from(
-                "INSERT INTO records (id, day, at_ms, app_id, caller, certify_id, step, err_code, verdict, \
-                 billed_fen, name_masked, id_masked) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let b = i * 12;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for k in 1..=12 {
-                    if k > 1 {
-                        sql.push(',');
-                    }
-                    sql.push_str(&format!("${}", b + k));
-                }
-                sql.push(')');
-            }
-            let mut q = sqlx::query(&sql);
-            for (i, r) in chunk.iter().enumerate() {
-                q = q
-                    .bind(format!("{:016x}{:04x}{i:04x}", r.at_ms, c % 65_536))
-                    .bind(r.at_ms / 86_400_000)
-                    .bind(r.at_ms)
-                    .bind(r.app_id.clone())
-                    .bind(r.caller.clone())
-                    .bind(r.certify_id.clone())
-                    .bind(r.step.clone())
-                    .bind(r.err_code)
-                    .bind(r.verdict.clone())
-                    .bind(r.billed_fen)
-                    .bind(r.name_masked.clone())
-                    .bind(r.id_masked.clone());
-            }
-            q.execute(&mut *tx).await?;
+        for chunk in rs.chunks(500) {
+            insert_rows(&mut *tx, chunk).await?;
         }
         tx.commit().await
     }

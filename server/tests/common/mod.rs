@@ -204,6 +204,18 @@ impl TestServer {
         self.call("GET", path, None, b"")
     }
 
+    /// A GET with the admin key `key`.
+    pub fn admin_get(&self, key: &str, path: &str) -> (u16, Value) {
+        request(
+            &self.url,
+            "GET",
+            path,
+            &[("X-Realface-Admin", key)],
+            None,
+            b"",
+        )
+    }
+
     /// certify with a reference photo; returns the certifyId.
     pub fn certify(&self, photo: &Path) -> String {
         let (s, v) = self.post_json(
@@ -298,6 +310,13 @@ pub fn embedding_json(photo: &Path) -> Value {
     let e = engine();
     let img = e.load(photo).expect("photo");
     serde_json::to_value(e.embed_image(&img).expect("embedding")).expect("json")
+}
+
+/// A certify body whose reference is the embedding of the clip's first frame.
+pub fn certify_body_with_embedding(clip: &str) -> String {
+    let reference = embedding_json(&clip_file(clip, "frame_0001.jpg"));
+    serde_json::json!({"realName": "Load", "idCard": ID_CARD, "reference": {"embedding": reference}})
+        .to_string()
 }
 
 /// A `realface-server` process on a free port of 127.0.0.1.
