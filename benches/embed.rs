@@ -1,13 +1,19 @@
-//! MobileFaceNet embedding of an aligned face, with and without flip fusion,
-//! and a batch of eight (offline evaluation).
+//! Embedding of an aligned face with each matcher (MobileFaceNet alone, and
+//! fused with fr_feature), with and without flip fusion, and a batch of
+//! eight (offline evaluation).
 
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use realface::DetectorChoice;
+use realface::{DetectorChoice, EngineConfig, FaceEngine, Matcher};
 
 fn embed(c: &mut Criterion) {
-    let e = common::engine(DetectorChoice::Auto);
+    let e = FaceEngine::new(
+        EngineConfig::default()
+            .with_matcher(Matcher::MobileFaceNet)
+            .with_intra_threads(1),
+    )
+    .expect("engine");
     let f = common::fixture(&e, "obama.jpg");
     let mut g = c.benchmark_group("embed");
     g.throughput(Throughput::Elements(1));
@@ -25,6 +31,21 @@ fn embed(c: &mut Criterion) {
     g.throughput(Throughput::Elements(8));
     g.bench_function("batch_8", |b| {
         b.iter(|| e.embedder().embed(&batch, false).expect("embed"))
+    });
+    g.throughput(Throughput::Elements(1));
+    let fused = common::engine(DetectorChoice::Auto);
+    assert_eq!(
+        fused.config().matcher,
+        Matcher::Fused,
+        "the default matcher"
+    );
+    g.bench_function("one_fused", |b| {
+        b.iter(|| {
+            fused
+                .embedder()
+                .embed(&[(&f.img, f.map)], false)
+                .expect("embed")
+        })
     });
     g.finish();
 }

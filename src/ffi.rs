@@ -682,7 +682,7 @@ mod tests {
             )
             .expect("ticket");
         let reference =
-            Embedding::from_raw(vec![0.1; crate::embed::EMBEDDING_DIM]).expect("embedding");
+            Embedding::from_raw(vec![0.1; crate::Matcher::default().dim()]).expect("embedding");
         let session = VerificationSession::new(
             engine.clone(),
             ticket,

@@ -70,6 +70,7 @@ pub mod eval;
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod frame;
+pub mod fusion;
 pub mod geometry;
 pub(crate) mod image_io;
 pub mod landmarks;
@@ -86,7 +87,9 @@ pub mod track;
 pub(crate) mod warp;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};
-pub use config::{DetectorChoice, EngineConfig, FacePolicy, Limits, ModelBundle, RuntimeConfig};
+pub use config::{
+    DetectorChoice, EngineConfig, FacePolicy, Limits, Matcher, ModelBundle, RuntimeConfig,
+};
 pub use detect::{Face, FaceDetector};
 pub use embed::{Embedding, FaceEmbedder};
 pub use engine::{FaceAnalysis, FaceEngine, FaceLandmarks};

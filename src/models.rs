@@ -166,6 +166,24 @@ pub const PAD_LIVENESS: ModelSpec = ModelSpec {
     }],
 };
 
+/// Face embedding, 512-d, 112x112 ArcFace-aligned crop, NCHW **BGR**,
+/// (x - 127) / 128 (`fr_feature.onnx` of npm
+/// `faceplugin-face-recognition-js@0.0.1`; denormal-small weights zeroed and
+/// the batch made dynamic by the conversion script).
+pub const FR_FEATURE: ModelSpec = ModelSpec {
+    name: "fr_feature",
+    file: "fr_feature.onnx",
+    sha256: "937715d90325a950de5cf72af7b1c14cd2b5aab774bd1a09136c9b707a08d688",
+    input: TensorSpec {
+        name: "input",
+        shape: &[-1, 3, 112, 112],
+    },
+    outputs: &[TensorSpec {
+        name: "output",
+        shape: &[-1, 512],
+    }],
+};
+
 /// Every model of the default set.
 pub const ALL: &[ModelSpec] = &[
     BLAZEFACE_SHORT,
@@ -175,6 +193,7 @@ pub const ALL: &[ModelSpec] = &[
     SELFIE_SEGMENTATION,
     EYE_STATE,
     PAD_LIVENESS,
+    FR_FEATURE,
 ];
 
 /// Environment variable naming the model folder.

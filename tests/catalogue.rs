@@ -386,7 +386,7 @@ fn unseen_frames_and_nan_free_results() {
 /// person end SUCCESS with similarity 1.0.)
 #[test]
 fn bad_reference_embeddings_never_match() {
-    let dim = realface::embed::EMBEDDING_DIM;
+    let dim = realface::Matcher::default().dim();
     let json = |first: &str, n: usize| {
         let mut v = vec!["0.1".to_string(); n];
         v[0] = first.to_string();

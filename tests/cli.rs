@@ -67,7 +67,19 @@ fn embed_json_contract() {
     let (code, v) = run_json(&["embed", "--json"], &[sample("obama3.jpg")]);
     assert_eq!(code, Some(0));
     let e = v["embedding"].as_array().expect("embedding");
-    assert_eq!(e.len(), 192);
+    assert_eq!(
+        e.len(),
+        704,
+        "fused: 192 (MobileFaceNet) + 512 (fr_feature)"
+    );
+    assert_eq!(v["dim"], 704);
+    assert_eq!(v["matcher"], "fused");
+    let (_, single) = run_json(
+        &["embed", "--json", "--matcher", "mobilefacenet"],
+        &[sample("obama3.jpg")],
+    );
+    assert_eq!(single["embedding"].as_array().map(Vec::len), Some(192));
+    assert_eq!(single["model"], "mobilefacenet");
     let norm: f64 = e
         .iter()
         .map(|x| x.as_f64().unwrap_or(0.0).powi(2))

@@ -219,3 +219,151 @@ fn eval_pad_reports_per_species() {
     assert_eq!(bad.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+fn run_cli(args: &[&str]) -> serde_json::Value {
+    let out = cli().args(args).output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// The shipped default (the fused matcher at its FAR 1e-4 threshold, fitted
+/// on the calibration split) on the whole report split: the FAR holds with
+/// 95% confidence, and the fusion pays against each network alone on the
+/// same pairs (which is why it is the default).
+#[test]
+fn fused_default_holds_far_and_pays_on_the_report_split() {
+    let ids = data_dir().join("faces/identities.csv");
+    let out = std::env::temp_dir().join(format!("realface-fused-{}", std::process::id()));
+    let ids = ids.to_string_lossy().to_string();
+    let o = out.to_string_lossy().to_string();
+    let r = run_cli(&["eval", "match", "--identities", &ids, "--out", &o]);
+    assert_eq!(r["matcher"], "fused");
+    assert!(r["n_impostor"].as_u64().expect("impostors") > 500_000);
+    let upper = r["far_upper_95_at_default_threshold"]
+        .as_f64()
+        .expect("bound");
+    assert!(upper <= 1e-4, "FAR upper bound {upper}");
+    let c = r["candidates"].as_array().expect("candidates");
+    let names: Vec<&str> = c.iter().filter_map(|x| x["name"].as_str()).collect();
+    assert_eq!(names, ["mobilefacenet", "fr_feature", "fused"]);
+    let tar = |i: usize| c[i]["tar_at_1e_4"].as_f64().expect("tar");
+    eprintln!(
+        "TAR@1e-4: mobilefacenet {:.4}, fr_feature {:.4}, fused {:.4}; at the default threshold {:.4}",
+        tar(0),
+        tar(1),
+        tar(2),
+        r["tar_at_default_threshold"].as_f64().unwrap_or(0.0)
+    );
+    assert!(tar(2) > tar(0) && tar(2) >= tar(1), "the fusion pays");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `realface calibrate --matcher fused` fits the fusion on the calibration
+/// split: weights from each network's impostor spread, summing to 1, and a
+/// measured table for the fused score.
+#[test]
+fn calibrate_fits_the_fusion() {
+    let dir = data_dir().join("faces");
+    let all = read_identities(&dir.join("identities.csv")).expect("identities");
+    let tmp = std::env::temp_dir().join(format!("realface-cal-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let csv = tmp.join("subset.csv");
+    let mut f = std::fs::File::create(&csv).expect("csv");
+    writeln!(f, "path,identity,source").expect("write");
+    let mut ids: Vec<&str> = all
+        .iter()
+        .filter(|m| Split::of(&m.identity) == Split::Calibration)
+        .map(|m| m.identity.as_str())
+        .collect();
+    ids.dedup();
+    ids.truncate(40);
+    for m in all.iter().filter(|m| ids.contains(&m.identity.as_str())) {
+        let src = m.source.as_deref().unwrap_or("");
+        writeln!(f, "{},{},{src}", m.path, m.identity).expect("write");
+    }
+    drop(f);
+    let table = tmp.join("cal.json");
+    let root = dir.to_string_lossy().to_string();
+    let c = run_cli(&[
+        "--matcher",
+        "fused",
+        "calibrate",
+        "--identities",
+        &csv.to_string_lossy(),
+        "--root",
+        &root,
+        "--out",
+        &table.to_string_lossy(),
+    ]);
+    let cal = realface::Calibration::from_json(&std::fs::read_to_string(&table).expect("table"))
+        .expect("valid table");
+    assert_eq!(c["model"], "mobilefacenet+fr_feature");
+    assert!(cal.calibrated);
+    cal.check_matcher(realface::Matcher::Fused)
+        .expect("a fused table");
+    let fusion = cal.fusion.expect("weights");
+    let w: f32 = fusion.parts.iter().map(|p| p.weight).sum();
+    assert!((w - 1.0).abs() < 1e-4);
+    for p in &fusion.parts {
+        assert!(p.impostor_sd > 0.01 && p.impostor_sd < 0.5, "{p:?}");
+        assert!(p.weight > 0.1 && p.weight < 0.9, "{p:?}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `realface eval template` on two clips: every window gives a genuine
+/// similarity for the best frame and for the template, none of the
+/// impostor photos reaches the threshold with either.
+#[test]
+fn eval_template_on_two_clips() {
+    let data = data_dir();
+    let tmp = std::env::temp_dir().join(format!("realface-tpl-{}", std::process::id()));
+    let clips = tmp.join("clips");
+    std::fs::create_dir_all(&clips).expect("tmp");
+    for c in ["blinkdet_video", "lp_d3"] {
+        std::os::unix::fs::symlink(data.join("actions").join(c), clips.join(c)).expect("link");
+    }
+    // impostors: 30 report-split CelebA photos
+    let dir = data.join("faces");
+    let csv = tmp.join("subset.csv");
+    let mut f = std::fs::File::create(&csv).expect("csv");
+    writeln!(f, "path,identity,source").expect("write");
+    for m in read_identities(&dir.join("identities.csv"))
+        .expect("identities")
+        .iter()
+        .filter(|m| Split::of(&m.identity) == Split::Report)
+        .take(30)
+    {
+        writeln!(f, "{},{},celeba", m.path, m.identity).expect("write");
+    }
+    drop(f);
+    let r = run_cli(&[
+        "eval",
+        "template",
+        "--clips",
+        &clips.to_string_lossy(),
+        "--identities",
+        &csv.to_string_lossy(),
+        "--root",
+        &dir.to_string_lossy(),
+        "--out",
+        &tmp.join("out").to_string_lossy(),
+    ]);
+    assert_eq!(r["clips"], 2);
+    let windows = r["windows"].as_u64().expect("windows");
+    assert!(windows >= 4, "{windows}");
+    for kind in ["best_frame", "template"] {
+        assert_eq!(r[kind]["genuine"]["n"].as_u64(), Some(windows));
+        assert_eq!(
+            r[kind]["genuine"]["at_or_above_threshold"].as_u64(),
+            Some(windows),
+            "{kind}"
+        );
+        assert_eq!(r[kind]["impostor"]["at_or_above_threshold"], 0, "{kind}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -308,7 +308,7 @@ fn misuse_gets_typed_errors_not_crashes() {
 /// never starts a session through the C ABI; a valid one does.
 #[test]
 fn bad_reference_embeddings_are_refused() {
-    let dim = realface::embed::EMBEDDING_DIM;
+    let dim = realface::Matcher::default().dim();
     let mut nan = vec![0.1f32; dim];
     nan[3] = f32::NAN;
     let mut inf = vec![0.0f32; dim];

@@ -72,6 +72,11 @@ fn mesh_matches_mediapipe() {
 #[test]
 fn embedding_matches_reference() {
     let g = golden();
+    // the reference embeddings are MobileFaceNet's (192-d)
+    let mfn = realface::FaceEngine::new(
+        realface::EngineConfig::default().with_matcher(realface::Matcher::MobileFaceNet),
+    )
+    .expect("engine");
     for name in ["obama.jpg", "obama2.jpg", "biden.jpg"] {
         let v: Vec<f32> = g["images"][name]["embedding"]
             .as_array()
@@ -80,7 +85,7 @@ fn embedding_matches_reference() {
             .map(f)
             .collect();
         let want = Embedding::from_raw(v).expect("valid");
-        let got = engine().embed_image(&load(&sample(name))).expect("embeds");
+        let got = mfn.embed_image(&load(&sample(name))).expect("embeds");
         let cos = got.similarity(&want).expect("same dim");
         assert!(cos >= 0.95, "{name}: cosine to reference {cos}");
     }

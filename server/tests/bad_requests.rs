@@ -59,6 +59,7 @@ fn id_with_date(date: &str) -> String {
 }
 
 fn run(db: Db) {
+    let dim = realface::Matcher::default().dim();
     let settings = Settings {
         actions: vec![Action::Blink],
         challenge_count: 1,
@@ -489,7 +490,7 @@ fn run(db: Db) {
         400,
         50002,
     );
-    let mut strings = vec![json!(0.1); 192];
+    let mut strings = vec![json!(0.1); dim];
     strings[3] = json!("x");
     add(
         "embedding with a string",
@@ -507,11 +508,11 @@ fn run(db: Db) {
         c.clone(),
         good.clone(),
         j,
-        embedding(json!(vec![0.0; 192])),
+        embedding(json!(vec![0.0; dim])),
         400,
         50002,
     );
-    let mut huge = vec![json!(0.1); 192];
+    let mut huge = vec![json!(0.1); dim];
     huge[0] = json!(1e39);
     add(
         "embedding overflowing f32",

@@ -14,6 +14,7 @@ pub mod liveness;
 pub mod liveness_cv;
 pub mod metrics;
 pub mod pad;
+pub mod template;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,6 +26,7 @@ use crate::compare::{Calibration, CalibrationPoint};
 use crate::embed::{dot, Embedding};
 use crate::engine::FaceEngine;
 use crate::error::Result;
+use crate::fusion::{fuse, Fusion};
 use dataset::{LabelledImage, Pair, Split};
 use metrics::{tar_at_far, upper_bound_95, Scores, TarAtFar};
 
@@ -45,6 +47,28 @@ pub struct ImageOutcome {
     /// The embedding, if the image succeeded.
     #[serde(skip)]
     pub embedding: Option<Embedding>,
+    /// Each network's own embedding (one for a single-model matcher, two
+    /// for the fused one), if the image succeeded.
+    #[serde(skip)]
+    pub parts: Vec<Embedding>,
+}
+
+/// Which embedding of an outcome a scoring pass reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The matcher's embedding.
+    Matcher,
+    /// One network's own embedding (index into [`ImageOutcome::parts`]).
+    Part(usize),
+}
+
+impl Side {
+    fn of(self, o: &ImageOutcome) -> Option<&Embedding> {
+        match self {
+            Side::Matcher => o.embedding.as_ref(),
+            Side::Part(i) => o.parts.get(i),
+        }
+    }
 }
 
 /// Embeds every image under `root` in parallel (rayon's current pool);
@@ -74,6 +98,7 @@ fn embed_one(engine: &FaceEngine, root: &Path, path: &str, degrade: bool) -> Ima
         error: None,
         message: None,
         embedding: None,
+        parts: Vec::new(),
     };
     let result = engine.load(root.join(path)).and_then(|img| {
         let img = if degrade {
@@ -85,10 +110,20 @@ fn embed_one(engine: &FaceEngine, root: &Path, path: &str, degrade: bool) -> Ima
         out.faces = Some(faces.len());
         let face = engine.select_face(faces)?;
         let map = engine.landmarks(&img, &face)?.map;
-        engine.embed_face(&img, map)
+        let flip = engine.config().flip_fusion;
+        let embedder = engine.embedder();
+        let parts = embedder
+            .embed_parts(&[(&img, map)], flip)?
+            .pop()
+            .unwrap_or_default();
+        let embedding = embedder.combine(parts.clone())?;
+        Ok((embedding, parts))
     });
     match result {
-        Ok(e) => out.embedding = Some(e),
+        Ok((e, parts)) => {
+            out.embedding = Some(e);
+            out.parts = parts;
+        }
         Err(e) => {
             out.error = Some(e.code().name().to_string());
             out.message = Some(e.to_string());
@@ -119,6 +154,17 @@ pub fn score_pairs(
     probes: &[ImageOutcome],
     pairs: &[Pair],
 ) -> Vec<ScoredPair> {
+    score_pairs_by(images, refs, probes, pairs, Side::Matcher)
+}
+
+/// [`score_pairs`] on the chosen embedding of each outcome.
+pub fn score_pairs_by(
+    images: &[LabelledImage],
+    refs: &[ImageOutcome],
+    probes: &[ImageOutcome],
+    pairs: &[Pair],
+    side: Side,
+) -> Vec<ScoredPair> {
     let index: HashMap<&str, usize> = images
         .iter()
         .enumerate()
@@ -128,10 +174,7 @@ pub fn score_pairs(
         .iter()
         .filter_map(|p| {
             let (a, b) = (*index.get(p.a.as_str())?, *index.get(p.b.as_str())?);
-            let (ea, eb) = (
-                refs.get(a)?.embedding.as_ref()?,
-                probes.get(b)?.embedding.as_ref()?,
-            );
+            let (ea, eb) = (side.of(refs.get(a)?)?, side.of(probes.get(b)?)?);
             Some(ScoredPair {
                 a,
                 b,
@@ -152,7 +195,17 @@ pub fn score_all_vs_all(
     refs: &[ImageOutcome],
     probes: &[ImageOutcome],
 ) -> Vec<ScoredPair> {
-    let ok = |o: &[ImageOutcome], i: usize| o.get(i).is_some_and(|x| x.embedding.is_some());
+    score_all_vs_all_by(images, refs, probes, Side::Matcher)
+}
+
+/// [`score_all_vs_all`] on the chosen embedding of each outcome.
+pub fn score_all_vs_all_by(
+    images: &[LabelledImage],
+    refs: &[ImageOutcome],
+    probes: &[ImageOutcome],
+    side: Side,
+) -> Vec<ScoredPair> {
+    let ok = |o: &[ImageOutcome], i: usize| o.get(i).is_some_and(|x| side.of(x).is_some());
     let idx: Vec<usize> = (0..images.len())
         .filter(|&i| ok(refs, i) || ok(probes, i))
         .collect();
@@ -161,14 +214,14 @@ pub fn score_all_vs_all(
         .flat_map_iter(|(k, &a)| {
             let ea = refs
                 .get(a)
-                .and_then(|o| o.embedding.as_ref())
+                .and_then(|o| side.of(o))
                 .map(Embedding::as_slice)
                 .unwrap_or(&[]);
             idx[k + 1..].iter().filter_map(move |&b| {
                 if ea.is_empty() || images[a].source != images[b].source {
                     return None;
                 }
-                let eb = probes.get(b)?.embedding.as_ref()?.as_slice();
+                let eb = side.of(probes.get(b)?)?.as_slice();
                 Some(ScoredPair {
                     a,
                     b,
@@ -307,7 +360,12 @@ pub fn match_report(
 /// Computes a calibration table: for each FAR level the impostor count can
 /// support, the lowest threshold whose FAR is <= the level with 95%
 /// confidence (so a threshold is never looser than the data can vouch for).
-pub fn calibrate(scores: &Scores, flip_fusion: bool, source: String) -> Result<Calibration> {
+pub fn calibrate(
+    scores: &Scores,
+    flip_fusion: bool,
+    source: String,
+    fusion: Option<Fusion>,
+) -> Result<Calibration> {
     let n = scores.impostor.len() as u64;
     let mut points = Vec::new();
     for far in FAR_LEVELS {
@@ -320,17 +378,88 @@ pub fn calibrate(scores: &Scores, flip_fusion: bool, source: String) -> Result<C
             });
         }
     }
+    let (model, model_sha256) = match &fusion {
+        None => (
+            crate::models::MOBILEFACENET.name.to_string(),
+            crate::models::MOBILEFACENET.sha256.to_string(),
+        ),
+        Some(f) => (
+            crate::compare::FUSED_MODEL_NAME.to_string(),
+            f.parts
+                .iter()
+                .map(|p| p.sha256.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
+        ),
+    };
     let cal = Calibration {
-        model: crate::models::MOBILEFACENET.name.to_string(),
-        model_sha256: crate::models::MOBILEFACENET.sha256.to_string(),
+        model,
+        model_sha256,
         flip_fusion,
         calibrated: true,
         source,
         points,
+        fusion,
     };
     // Round-trip through the validator (monotone, in range).
     Calibration::from_json(
         &serde_json::to_string(&cal)
             .map_err(|e| crate::Error::invalid("calibration", e.to_string()))?,
     )
+}
+
+/// Fits the fusion of a two-network matcher on these (calibration split)
+/// outcomes: each network's impostor cosines, all-vs-all within each source,
+/// give its z-normalisation.
+pub fn fit_fusion(images: &[LabelledImage], outcomes: &[ImageOutcome]) -> Result<Fusion> {
+    let specs = crate::fusion::FUSED_MODELS;
+    let impostors: Vec<Vec<f32>> = (0..specs.len())
+        .map(|i| {
+            score_all_vs_all_by(images, outcomes, outcomes, Side::Part(i))
+                .into_iter()
+                .filter(|p| !p.same)
+                .map(|p| p.similarity)
+                .collect()
+        })
+        .collect();
+    Fusion::fit(&specs, &impostors)
+}
+
+/// Re-fuses every outcome's parts with `fusion`'s weights (after fitting).
+pub fn refuse(outcomes: &mut [ImageOutcome], fusion: &Fusion) -> Result<()> {
+    let w = fusion.weights();
+    for o in outcomes.iter_mut().filter(|o| o.embedding.is_some()) {
+        o.embedding = Some(fuse(&o.parts, &w)?);
+    }
+    Ok(())
+}
+
+/// One candidate's figures on the report split.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// Network (or fusion) name.
+    pub name: String,
+    /// Area under the ROC curve.
+    pub auc: Option<f64>,
+    /// Equal error rate.
+    pub eer: Option<f64>,
+    /// TAR at FAR 1e-3 (on the curve).
+    pub tar_at_1e_3: Option<f64>,
+    /// TAR at FAR 1e-4 (on the curve).
+    pub tar_at_1e_4: Option<f64>,
+}
+
+impl Candidate {
+    /// The figures of one score set.
+    pub fn of(name: &str, scores: &Scores) -> Self {
+        let n = scores.impostor.len() as f64;
+        let tar = |far: f64| (far * n >= 1.0).then(|| tar_at_far(scores, far).tar);
+        Self {
+            name: name.to_string(),
+            auc: scores.auc(),
+            eer: scores.eer().map(|e| e.0),
+            tar_at_1e_3: tar(1e-3),
+            tar_at_1e_4: tar(1e-4),
+        }
+    }
 }

@@ -9,7 +9,8 @@
 //! flat-motion cue and the current action's detector, and every few frames
 //! embed the face and compare it with the session's first face, so the face
 //! cannot be swapped half-way. The verdict is built in `verdict.rs`. When every action has been seen, the best
-//! frame is embedded and compared with the reference at the calibrated
+//! frame is embedded, averaged with the best embedded frames into a template
+//! ([`template`]) and compared with the reference at the calibrated
 //! threshold. SUCCESS needs all of: every action seen, no flat-motion cue, the
 //! same face throughout, and a match. Every other path is FAIL with a reason.
 //!
@@ -24,6 +25,7 @@ mod options;
 pub mod photo;
 pub mod result;
 mod step;
+pub mod template;
 pub mod ui;
 mod verdict;
 
@@ -131,6 +133,7 @@ pub struct VerificationSession {
     face_frames: usize,
     anchor: Option<Embedding>,
     best: Option<Best>,
+    template: template::TemplateBuilder,
     last_center: Option<Point>,
     result: Option<AuthResult>,
     evidence: Option<evidence::EvidenceRecorder>,
@@ -162,13 +165,14 @@ impl VerificationSession {
             Reference::Server => None,
             Reference::Photo(img) => Some(engine.embed_image(&img)?),
             Reference::Embedding(e) => {
-                if e.dim() != crate::embed::EMBEDDING_DIM {
+                let want = engine.embedder().dim();
+                if e.dim() != want {
                     return Err(Error::invalid(
                         "reference",
                         format!(
-                            "embedding has {} values, expected {}",
+                            "embedding has {} values, the {} matcher's have {want}",
                             e.dim(),
-                            crate::embed::EMBEDDING_DIM
+                            engine.config().matcher.name()
                         ),
                     ));
                 }
@@ -211,6 +215,7 @@ impl VerificationSession {
             face_frames: 0,
             anchor: None,
             best: None,
+            template: template::TemplateBuilder::new(options.template_frames),
             last_center: None,
             result: None,
             evidence: options

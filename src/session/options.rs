@@ -43,6 +43,10 @@ pub struct SessionOptions {
     pub continuity_far: f64,
     /// Embed every n-th face frame for the same-face check.
     pub embed_every: usize,
+    /// Frames whose embeddings make the live side of the face match: the best
+    /// frame and up to n - 1 of the best embedded frames, quality-weighted
+    /// (1 = the best frame alone; see [`super::template`]).
+    pub template_frames: usize,
     /// Most frames a session takes.
     pub max_frames: usize,
     /// Highest frame rate accepted: a frame closer than 1000 / max_fps ms to
@@ -70,6 +74,9 @@ pub struct SessionOptions {
 /// n = 1), so it stays an opt-in for non-security uses.
 pub const DEFAULT_DETECT_EVERY: usize = 1;
 
+/// Default of [`SessionOptions::template_frames`].
+pub const DEFAULT_TEMPLATE_FRAMES: usize = 5;
+
 impl Default for SessionOptions {
     fn default() -> Self {
         Self {
@@ -81,6 +88,7 @@ impl Default for SessionOptions {
             far: crate::DEFAULT_FAR,
             continuity_far: 1e-2,
             embed_every: 5,
+            template_frames: DEFAULT_TEMPLATE_FRAMES,
             max_frames: 3_000,
             max_fps: 60.0,
             params: ActionParams::default(),
@@ -96,6 +104,13 @@ impl SessionOptions {
     #[must_use]
     pub fn with_challenge(mut self, challenge: ChallengeSpec) -> Self {
         self.challenge = challenge;
+        self
+    }
+
+    /// Frames averaged into the live template (1 = best frame only).
+    #[must_use]
+    pub fn with_template_frames(mut self, n: usize) -> Self {
+        self.template_frames = n;
         self
     }
 
@@ -197,6 +212,12 @@ impl SessionOptions {
         let unit = |v: f64| v > 0.0 && v < 1.0;
         if !unit(self.far) || !unit(self.continuity_far) {
             return Err(Error::invalid("far", "must be in (0, 1)"));
+        }
+        if !(1..=64).contains(&self.template_frames) {
+            return Err(Error::invalid(
+                "template_frames",
+                format!("{} is outside 1..=64", self.template_frames),
+            ));
         }
         if self.embed_every == 0 || self.max_frames == 0 || self.detect_every == 0 {
             return Err(Error::invalid(

@@ -156,6 +156,9 @@ impl VerificationSession {
             return Ok(self.progress(1, Some(quality)));
         }
         self.keep_best(frame, &obs);
+        if let Some(e) = &obs.embedding {
+            self.template.push(quality, e.clone());
+        }
         self.advance_challenge(t_ms, &obs.measure.features);
         if self.awaiting_verdict && self.pad.samples >= self.options.pad.min_samples {
             self.awaiting_verdict = false;

@@ -84,7 +84,7 @@ impl VerificationSession {
             }
         }
         let similarity = match &self.reference {
-            Some(r) => Some(r.similarity(&e)?),
+            Some(r) => Some(r.similarity(&self.template.build(best.quality.score, &e)?)?),
             None => None,
         };
         if let Some(similarity) = similarity {

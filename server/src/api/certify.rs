@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use base64::Engine as _;
-use realface::embed::{Embedding, EMBEDDING_DIM};
+use realface::embed::Embedding;
 use realface::session::certify::{random_hex, CERTIFY_ID_TTL_MS};
 use realface::session::challenge;
 use serde_json::{json, Map, Value};
@@ -45,10 +45,11 @@ async fn reference(state: &AppState, obj: &Map<String, Value>) -> ApiResult<Embe
             let values = e.as_array().ok_or_else(|| {
                 ApiError::bad("reference.embedding", "must be an array of numbers")
             })?;
-            if values.len() != EMBEDDING_DIM {
+            let dim = state.judge.engine().embedder().dim();
+            if values.len() != dim {
                 return Err(ApiError::bad(
                     "reference.embedding",
-                    format!("{} values, {EMBEDDING_DIM} expected", values.len()),
+                    format!("{} values, {dim} expected", values.len()),
                 ));
             }
             let v = values

@@ -168,6 +168,7 @@ pub fn eval_match(
         _ => eval::score_all_vs_all(&e.images, refs, &e.outcomes),
     };
     let scores = eval::to_scores(&pairs);
+    let candidates = candidates(&e, pairs_csv.filter(|_| !all_vs_all), &scores)?;
     let score_seconds = score_start.elapsed().as_secs_f64();
     let report = eval::match_report(
         args.split,
@@ -198,6 +199,8 @@ pub fn eval_match(
         }),
         None => json!({"degraded": false}),
     };
+    v["matcher"] = json!(e.engine.config().matcher.name());
+    v["candidates"] = json!(candidates);
     v["timing"] = json!({
         "threads": e.threads,
         "embed_seconds": e.embed_seconds,
@@ -213,8 +216,48 @@ pub fn eval_match(
     Ok(())
 }
 
+/// Each network alone and the matcher, on the same pairs (a fused matcher
+/// has two networks to compare with their fusion).
+fn candidates(
+    e: &Embedded,
+    pairs_csv: Option<&Path>,
+    matcher_scores: &realface::eval::metrics::Scores,
+) -> Result<Vec<eval::Candidate>> {
+    let refs = e.reference_side();
+    let file_pairs = match pairs_csv {
+        Some(p) => Some(read_pairs(p)?),
+        None => None,
+    };
+    let names = realface::fusion::FUSED_MODELS.map(|m| m.name);
+    let n_parts = e.outcomes.iter().map(|o| o.parts.len()).max().unwrap_or(0);
+    let mut out = Vec::new();
+    if n_parts > 1 {
+        for (i, name) in names.iter().enumerate().take(n_parts) {
+            let side = eval::Side::Part(i);
+            let pairs = match &file_pairs {
+                Some(fp) => eval::score_pairs_by(&e.images, refs, &e.outcomes, fp, side),
+                None => eval::score_all_vs_all_by(&e.images, refs, &e.outcomes, side),
+            };
+            out.push(eval::Candidate::of(name, &eval::to_scores(&pairs)));
+        }
+    }
+    out.push(eval::Candidate::of(
+        e.engine.config().matcher.name(),
+        matcher_scores,
+    ));
+    Ok(out)
+}
+
 pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
-    let e = embed_dataset(args, false)?;
+    let mut e = embed_dataset(args, false)?;
+    let fusion = match args.base.matcher {
+        realface::Matcher::Fused => {
+            let f = eval::fit_fusion(&e.images, &e.outcomes)?;
+            eval::refuse(&mut e.outcomes, &f)?;
+            Some(f)
+        }
+        realface::Matcher::MobileFaceNet => None,
+    };
     let pairs = eval::score_all_vs_all(&e.images, &e.outcomes, &e.outcomes);
     let scores = eval::to_scores(&pairs);
     let failed = e.outcomes.iter().filter(|o| o.embedding.is_none()).count();
@@ -229,7 +272,7 @@ pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
         scores.genuine.len(),
         scores.impostor.len()
     );
-    let cal = eval::calibrate(&scores, args.flip, source)?;
+    let cal = eval::calibrate(&scores, args.flip, source, fusion)?;
     let text = serde_json::to_string_pretty(&cal)
         .map_err(|x| Error::invalid("calibration", x.to_string()))?;
     std::fs::write(out_file, text.clone() + "\n").map_err(|x| io_err(out_file, x))?;

@@ -8,6 +8,7 @@ mod liveness_cmd;
 mod photo_cmd;
 mod plot;
 mod server_flow;
+mod template_cmd;
 mod verify_cmd;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,10 @@ struct Cli {
     /// Fuse each embedding with that of the mirrored face.
     #[arg(long, global = true)]
     flip: bool,
+    /// Face matcher: mobilefacenet, or fused (MobileFaceNet + fr_feature at
+    /// score level). Default: the library's (EngineConfig::default()).
+    #[arg(long, global = true)]
+    matcher: Option<realface::Matcher>,
     /// Folder with the model files (default: the crate's models/).
     #[arg(long, global = true)]
     models: Option<PathBuf>,
@@ -213,6 +218,21 @@ enum EvalCommand {
         #[arg(long, value_enum, default_value_t = SplitArg::Report)]
         split: SplitArg,
     },
+    /// Session templates on the shared clips: similarity to the clip's own
+    /// reference and to other people's photos, best frame alone vs template.
+    Template {
+        /// Folder of clip folders (labels.json + source.<ext> video).
+        #[arg(long)]
+        clips: PathBuf,
+        #[command(flatten)]
+        data: DataOpts,
+        /// Output folder (report.json).
+        #[arg(long)]
+        out: PathBuf,
+        /// Length of a window (one live session's face frames), ms.
+        #[arg(long, default_value_t = 2000)]
+        window_ms: u64,
+    },
     /// Presentation-attack detection metrics (ISO/IEC 30107-3) of a liveness cue.
     Pad {
         /// Labels file (path,label[,subject]); label `live` or an attack species.
@@ -277,6 +297,9 @@ fn config(cli: &Cli) -> EngineConfig {
             FacePolicy::ExactlyOne
         })
         .with_flip_fusion(cli.flip);
+    if let Some(m) = cli.matcher {
+        cfg = cfg.with_matcher(m);
+    }
     if let Some(m) = &cli.models {
         cfg = cfg.with_model_dir(m);
     }
@@ -404,6 +427,16 @@ fn run(cli: &Cli) -> CmdResult {
                 json: *json,
             };
             bench_cmd::bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e))
+        }
+        Command::Eval(EvalCommand::Template {
+            clips,
+            data,
+            out,
+            window_ms,
+        }) => {
+            let args = data_args(cli, data, SplitArg::Report);
+            template_cmd::eval_template(&args, clips, out, *window_ms)
+                .map_err(|e| ("eval template".to_string(), e))
         }
         Command::Eval(EvalCommand::Liveness { clips, spoof, out }) => {
             liveness_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))

@@ -54,7 +54,8 @@ pub fn embed(engine: &FaceEngine, image: &Path, json: bool) -> CmdResult {
     let a = engine.analyze(&img).map_err(|e| with_path(image, e))?;
     if json {
         let v = json!({
-            "model": realface::models::MOBILEFACENET.name,
+            "model": engine.calibration().model,
+            "matcher": engine.config().matcher.name(),
             "dim": a.embedding.dim(),
             "flip_fusion": engine.config().flip_fusion,
             "embedding": a.embedding,
