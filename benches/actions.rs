@@ -1,5 +1,6 @@
 //! Liveness per frame: features from the mesh, one action detector update
-//! and the flat-motion cue, over a 3-second history.
+//! and the flat-motion cue, over a 3-second history; the planarity test of
+//! a turned frame (what the flat-motion cue runs on turned frames only).
 
 mod common;
 
@@ -7,6 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use realface::liveness::actions::{Action, ActionDetector, ActionParams, History};
 use realface::liveness::features::FrameFeatures;
 use realface::liveness::flat::FlatMotion;
+use realface::liveness::planar::{residual, PlanarReference};
 use realface::DetectorChoice;
 
 fn actions(c: &mut Criterion) {
@@ -27,6 +29,10 @@ fn actions(c: &mut Criterion) {
             flat.update(&feats, &history);
             det.update(t, &feats, &history)
         })
+    });
+    let reference = PlanarReference::new(&f.img, &f.mesh).expect("inner face");
+    g.bench_function("planar_residual", |b| {
+        b.iter(|| residual(&reference, &f.img, &f.mesh))
     });
     g.finish();
 }

@@ -1,12 +1,14 @@
 //! Prints per-frame liveness signals of a video as CSV at its native frame
 //! rate: timestamp, faces, mesh eye/mouth ratios, pose, eye-state and passive
-//! PAD model outputs (how the eye-state and PAD choices were measured).
+//! PAD model outputs, and the planar residual against the first face frame
+//! (how the eye-state, PAD and planarity choices were measured).
 //!
 //! `cargo run --release --example dump_signals -- VIDEO`
 //! `cargo run --release --example dump_signals -- --attack PHOTO KIND` (30 frames at 10 fps)
 
 use realface::eval::attacks::{synthesize, AttackKind};
 use realface::liveness::features::FrameFeatures;
+use realface::liveness::planar::{residual, PlanarReference};
 use realface::source::video::{VideoLimits, VideoSource};
 use realface::source::{FrameSource, MemorySource};
 use realface::{EngineConfig, Error, FaceEngine};
@@ -38,21 +40,29 @@ fn main() -> realface::Result<()> {
             ))
         }
     };
-    println!("t_ms,faces,ear_norm,mar_norm,yaw,pitch,nose_offset,right_closed,left_closed,pad_real,sharpness,face_w,width,height");
+    println!("t_ms,faces,ear_norm,mar_norm,yaw,pitch,nose_offset,right_closed,left_closed,pad_real,sharpness,face_w,width,height,planar");
+    let mut reference: Option<PlanarReference> = None;
     while let Some(f) = src.next_frame()? {
         let img = &f.image;
         let faces = engine.detect(img)?;
         let n = faces.len();
         let Some(face) = faces.first() else {
-            println!("{},0,,,,,,,,,,{},{}", f.t_ms, img.width(), img.height());
+            println!("{},0,,,,,,,,,,{},{},", f.t_ms, img.width(), img.height());
             continue;
         };
         let realface::FaceLandmarks { mesh, map, .. } = engine.landmarks(img, face)?;
         let x = FrameFeatures::from_mesh(&mesh);
         let eyes = engine.eye_state().run(img, &mesh)?;
         let pad = engine.pad().real_probability(img, &face.bbox)?;
+        if reference.is_none() {
+            reference = PlanarReference::new(img, &mesh);
+        }
+        let planar = reference
+            .as_ref()
+            .and_then(|r| residual(r, img, &mesh))
+            .map_or(String::new(), |v| format!("{v:.4}"));
         println!(
-            "{},{n},{:.4},{:.4},{:.1},{:.1},{:.3},{:.4},{:.4},{:.4},{:.3},{:.0},{},{}",
+            "{},{n},{:.4},{:.4},{:.1},{:.1},{:.3},{:.4},{:.4},{:.4},{:.3},{:.0},{},{},{planar}",
             f.t_ms,
             x.ear_norm(),
             x.mar_norm(),

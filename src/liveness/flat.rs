@@ -17,11 +17,25 @@
 //! |aspect / baseline - 1| - (1 - cos Δpose) was at most 0.079 over all 18
 //! real clips and at least 0.18 for prints turned or tilted by up to 40°
 //! (`examples/dump_features.rs`); the cue fires above `MAX_EXCESS` = 0.12.
+//!
+//! Third, from the pixels rather than the mesh — planarity ([`super::planar`]):
+//! at frames turned (yaw `YAW_DEG`) or tilted (pitch `PITCH_DEG`) away from
+//! the reference, the best homography from the reference's inner face
+//! explains a picture's image but not a head's. The largest residual over
+//! such frames (measured against the session's first face frame) was at
+//! least 0.188 in every real clip at native rate, and at most 0.108 for
+//! prints turned or tilted in depth by up to 40° (`examples/dump_signals.rs`,
+//! column `planar`); the cue fires when turned frames were seen and none
+//! reached `PLANAR_MIN` = 0.14 (near the geometric midpoint). The mesh cues
+//! alone let one such print through as a 15.6° turn.
 
+use image::RgbImage;
 use serde::Serialize;
 
 use super::actions::History;
 use super::features::FrameFeatures;
+use super::planar::{residual, PlanarReference};
+use crate::landmarks::Mesh;
 
 /// Flat-motion evidence gathered over a session.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -36,6 +50,12 @@ pub struct FlatMotion {
     pub turned_frames: usize,
     /// Largest foreshortening not explained by the mesh's pose change.
     pub max_foreshortening_excess: f32,
+    #[serde(skip)]
+    planar_reference: Option<PlanarReference>,
+    /// Frames turned or tilted from the reference whose planarity was measured.
+    pub planar_frames: usize,
+    /// Largest planar residual over those frames (0 without them).
+    pub max_planar_residual: f32,
 }
 
 impl FlatMotion {
@@ -45,6 +65,10 @@ impl FlatMotion {
     pub const MIN_NOSE: f32 = 0.2;
     /// Largest foreshortening excess of a real face.
     pub const MAX_EXCESS: f32 = 0.12;
+    /// Pitch change that makes a frame count as tilted.
+    pub const PITCH_DEG: f32 = 6.0;
+    /// Smallest largest-planar-residual of a real head's turn or tilt.
+    pub const PLANAR_MIN: f32 = 0.14;
 
     /// Feeds a frame; `history` holds the recent frames (this one included).
     pub fn update(&mut self, f: &FrameFeatures, history: &History) {
@@ -76,11 +100,38 @@ impl FlatMotion {
         }
     }
 
+    /// Feeds a frame's pixels (after [`FlatMotion::update`] with its
+    /// features): the first frame's inner face becomes the planar reference;
+    /// a frame turned or tilted from it is tested for planarity, until one
+    /// frame has shown that the face is not a plane.
+    pub fn update_pixels(&mut self, frame: &RgbImage, mesh: &Mesh, f: &FrameFeatures) {
+        let Some(r) = &self.reference else {
+            return;
+        };
+        let turned =
+            (f.yaw - r.yaw).abs() >= Self::YAW_DEG || (f.pitch - r.pitch).abs() >= Self::PITCH_DEG;
+        let Some(reference) = &self.planar_reference else {
+            if !turned {
+                self.planar_reference = PlanarReference::new(frame, mesh);
+            }
+            return;
+        };
+        if !turned || self.max_planar_residual >= Self::PLANAR_MIN {
+            return;
+        }
+        if let Some(v) = residual(reference, frame, mesh) {
+            self.planar_frames += 1;
+            self.max_planar_residual = self.max_planar_residual.max(v);
+        }
+    }
+
     /// Whether the motion looked flat: turned frames without 2-D parallax,
-    /// or foreshortening that the head's pose does not explain.
+    /// foreshortening that the head's pose does not explain, or turned
+    /// frames that one homography explains.
     pub fn flat_suspected(&self) -> bool {
         (self.turned_frames > 0 && self.nose_change_at_turn < Self::MIN_NOSE)
             || self.max_foreshortening_excess > Self::MAX_EXCESS
+            || (self.planar_frames > 0 && self.max_planar_residual < Self::PLANAR_MIN)
     }
 
     /// Forgets the reference (face lost or replaced).

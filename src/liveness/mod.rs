@@ -1,6 +1,7 @@
 //! Liveness: per-frame measurements ([`features`] from the mesh, the eye-state
 //! model in [`eye_state`], all taken by [`measure`]), the action detectors of
-//! the challenge ([`actions`]), the flat-motion cue ([`flat`]), and the passive
+//! the challenge ([`actions`]), the flat-motion cues ([`flat`] from the mesh,
+//! [`planar`] from the pixels), and the passive
 //! presentation-attack model ([`pad_model`]) fused per session ([`pad`]).
 //! [`passive`] holds image-cue baselines for evaluation only.
 
@@ -12,3 +13,4 @@ pub mod measure;
 pub mod pad;
 pub mod pad_model;
 pub mod passive;
+pub mod planar;

@@ -151,7 +151,7 @@ impl VerificationSession {
         };
         let obs = self.observe(frame, t_ms, tracked)?;
         let quality = obs.quality.score;
-        self.record(t_ms, &obs);
+        self.record(frame, t_ms, &obs);
         if !self.same_face(obs.embedding.as_ref())? {
             return Ok(self.progress(1, Some(quality)));
         }
@@ -206,7 +206,7 @@ impl VerificationSession {
 
     /// Counts the face frame and feeds the histories (features, flat motion,
     /// passive evidence).
-    fn record(&mut self, t_ms: u64, obs: &Observation) {
+    fn record(&mut self, frame: &RgbImage, t_ms: u64, obs: &Observation) {
         self.face_frames += 1;
         self.last_center = Some(obs.tracked.bbox.center());
         if let Some(p) = obs.measure.pad_real {
@@ -214,6 +214,8 @@ impl VerificationSession {
         }
         self.history.push(t_ms, obs.measure.features);
         self.flat.update(&obs.measure.features, &self.history);
+        self.flat
+            .update_pixels(frame, &obs.tracked.mesh, &obs.measure.features);
     }
 
     /// Same face throughout: the first embedding is the anchor; a later one

@@ -47,11 +47,14 @@ impl VerificationSession {
             reasons.push(Reason {
                 code: ReasonCode::FlatMotion,
                 message: format!(
-                    "flat motion: foreshortening excess {:.3} (max {}), yaw change {:.0} deg with nose shift {:.2}",
+                    "flat motion: foreshortening excess {:.3} (max {}), yaw change {:.0} deg with nose shift {:.2}, planar residual {:.3} over {} turned frames (min {})",
                     self.flat.max_foreshortening_excess,
                     FlatMotion::MAX_EXCESS,
                     self.flat.max_yaw_change,
-                    self.flat.nose_change_at_turn
+                    self.flat.nose_change_at_turn,
+                    self.flat.max_planar_residual,
+                    self.flat.planar_frames,
+                    FlatMotion::PLANAR_MIN
                 ),
             });
         }
