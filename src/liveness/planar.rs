@@ -44,37 +44,55 @@ pub struct PlanarReference {
     contrast: f32,
 }
 
-fn luma(img: &RgbImage, x: f32, y: f32) -> Option<f32> {
-    let (w, h) = (img.width() as f32, img.height() as f32);
-    if !(x >= 0.0 && y >= 0.0 && x <= w - 1.0 && y <= h - 1.0) {
-        return None;
-    }
-    let (x0, y0) = (x.floor(), y.floor());
-    let (fx, fy) = (x - x0, y - y0);
-    let (x0, y0) = (x0 as u32, y0 as u32);
-    let (x1, y1) = (
-        (x0 + 1).min(img.width() - 1),
-        (y0 + 1).min(img.height() - 1),
-    );
-    let g = |x: u32, y: u32| {
-        let p = img.get_pixel(x, y).0;
-        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
-    };
-    let top = g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx;
-    let bottom = g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx;
-    Some(top * (1.0 - fy) + bottom * fy)
+/// A frame's grey values (Rec. 601 luma), converted once per frame.
+struct Grey {
+    w: usize,
+    h: usize,
+    data: Vec<f32>,
 }
 
-/// Grey value averaged over a 3x3 pattern of spacing `r` (a box blur of
-/// width ~3r): the scale at which the fit looks.
-fn smooth(img: &RgbImage, x: f32, y: f32, r: f32) -> Option<f32> {
-    let mut s = 0.0;
-    for dy in [-r, 0.0, r] {
-        for dx in [-r, 0.0, r] {
-            s += luma(img, x + dx, y + dy)?;
+impl Grey {
+    fn of(img: &RgbImage) -> Self {
+        let data = img
+            .pixels()
+            .map(|p| {
+                0.299 * f32::from(p.0[0]) + 0.587 * f32::from(p.0[1]) + 0.114 * f32::from(p.0[2])
+            })
+            .collect();
+        Self {
+            w: img.width() as usize,
+            h: img.height() as usize,
+            data,
         }
     }
-    Some(s / 9.0)
+
+    /// Bilinear grey value at (x, y); `None` outside the frame.
+    fn at(&self, x: f32, y: f32) -> Option<f32> {
+        let (w, h) = (self.w as f32, self.h as f32);
+        if !(x >= 0.0 && y >= 0.0 && x <= w - 1.0 && y <= h - 1.0) {
+            return None;
+        }
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (x0, y0) = (x0 as usize, y0 as usize);
+        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
+        let g = |x: usize, y: usize| self.data.get(y * self.w + x).copied();
+        let top = g(x0, y0)? * (1.0 - fx) + g(x1, y0)? * fx;
+        let bottom = g(x0, y1)? * (1.0 - fx) + g(x1, y1)? * fx;
+        Some(top * (1.0 - fy) + bottom * fy)
+    }
+
+    /// Grey value averaged over a 3x3 pattern of spacing `r` (a box blur of
+    /// width ~3r): the scale at which the fit looks.
+    fn smooth(&self, x: f32, y: f32, r: f32) -> Option<f32> {
+        let mut s = 0.0;
+        for dy in [-r, 0.0, r] {
+            for dx in [-r, 0.0, r] {
+                s += self.at(x + dx, y + dy)?;
+            }
+        }
+        Some(s / 9.0)
+    }
 }
 
 fn anchors(mesh: &Mesh) -> Option<Vec<Point>> {
@@ -110,10 +128,11 @@ impl PlanarReference {
                 ));
             }
         }
+        let grey = Grey::of(frame);
         let sample = |k: f32| -> Option<Vec<f32>> {
             points
                 .iter()
-                .map(|p| smooth(frame, p.x, p.y, k * step / 3.0))
+                .map(|p| grey.smooth(p.x, p.y, k * step / 3.0))
                 .collect()
         };
         let grey = [sample(1.0)?, sample(2.0)?];
@@ -241,7 +260,7 @@ struct Fit {
 
 /// Where and how the current frame is sampled at one scale.
 struct Sampler<'a> {
-    frame: &'a RgbImage,
+    frame: &'a Grey,
     norm: Norm,
     /// Box-smoothing spacing (pixels).
     r: f32,
@@ -258,9 +277,9 @@ impl Sampler<'_> {
             v as f32 * self.norm.s + self.norm.c.y,
         );
         let (f, r, d) = (self.frame, self.r, self.d);
-        let i0 = smooth(f, px, py, r)?;
-        let dx = smooth(f, px + d, py, r)? - smooth(f, px - d, py, r)?;
-        let dy = smooth(f, px, py + d, r)? - smooth(f, px, py - d, r)?;
+        let i0 = f.smooth(px, py, r)?;
+        let dx = f.smooth(px + d, py, r)? - f.smooth(px - d, py, r)?;
+        let dy = f.smooth(px, py + d, r)? - f.smooth(px, py - d, r)?;
         let k = f64::from(self.norm.s) / (2.0 * f64::from(d));
         Some((f64::from(i0), f64::from(dx) * k, f64::from(dy) * k))
     }
@@ -340,10 +359,11 @@ pub fn residual(reference: &PlanarReference, frame: &RgbImage, mesh: &Mesh) -> O
     // the current frame's pixel scale relative to the reference's
     let zoom = nc.s / nr.s;
     let mut last = None;
+    let luma = Grey::of(frame);
     // coarse (smoothed twice as much) then fine
     for (scale, grey) in [(2.0f32, &reference.grey[1]), (1.0, &reference.grey[0])] {
         let sampler = Sampler {
-            frame,
+            frame: &luma,
             norm: nc,
             r: scale * reference.step * zoom / 3.0,
             d: (scale * reference.step * zoom / 2.0).max(0.5),
