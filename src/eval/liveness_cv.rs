@@ -282,27 +282,16 @@ pub fn fit_actions(
                 best = (r, i);
             }
         }
-        let Some(i) = strict_ok else {
-            let v = knob.grid[best.1.saturating_sub(1)].max(knob.floor);
-            notes.insert(
-                key,
-                format!(
-                    "no value reaches the target: best recall {:.2} at {}, one step looser: {v}",
-                    best.0, knob.grid[best.1]
-                ),
-            );
-            if knob.name == "turn_deg" {
-                turn = Some(turn.map_or(v, |t: f32| t.min(v)));
-            } else {
-                (knob.set)(&mut params, v);
-            }
-            continue;
+        // both cases take the chosen grid value one step looser
+        let (i, why) = match strict_ok {
+            Some(i) => (i, "strictest at target".to_string()),
+            None => (
+                best.1,
+                format!("no value reaches the target: best recall {:.2} at", best.0),
+            ),
         };
         let v = knob.grid[i.saturating_sub(1)].max(knob.floor);
-        notes.insert(
-            key,
-            format!("strictest at target {}, one step looser: {v}", knob.grid[i]),
-        );
+        notes.insert(key, format!("{why} {}, one step looser: {v}", knob.grid[i]));
         if knob.name == "turn_deg" {
             turn = Some(turn.map_or(v, |t: f32| t.min(v)));
         } else {
