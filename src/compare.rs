@@ -100,6 +100,24 @@ impl Calibration {
         Ok(c)
     }
 
+    /// A table with no rows for `matcher`: every threshold lookup, so every
+    /// decision, is an error (the engine's stand-in while a table is being
+    /// computed; see [`crate::FaceEngine::for_calibration`]).
+    pub fn empty(matcher: Matcher, flip_fusion: bool) -> Self {
+        Self {
+            model: match matcher {
+                Matcher::MobileFaceNet => crate::models::MOBILEFACENET.name.to_string(),
+                Matcher::Fused => FUSED_MODEL_NAME.to_string(),
+            },
+            model_sha256: String::new(),
+            flip_fusion,
+            calibrated: false,
+            source: "none: not calibrated yet".into(),
+            points: Vec::new(),
+            fusion: None,
+        }
+    }
+
     /// Whether this table belongs to `matcher`: a fused table carries its
     /// fusion weights, a single-model table none.
     pub fn check_matcher(&self, matcher: Matcher) -> Result<()> {
@@ -299,6 +317,19 @@ mod tests {
         t.points[2].threshold = 0.1;
         let json = serde_json::to_string(&t).expect("serialise");
         assert!(Calibration::from_json(&json).is_err());
+    }
+
+    #[test]
+    fn an_empty_table_decides_nothing() {
+        for matcher in Matcher::ALL {
+            let t = Calibration::empty(matcher, false);
+            assert!(!t.calibrated);
+            assert!(t.points.is_empty() && t.fusion.is_none());
+            assert!(t.threshold_for(DEFAULT_FAR).is_err());
+            assert!(t.threshold_for(0.5).is_err());
+            let a = Embedding::from_raw(vec![1.0, 0.0]).expect("a");
+            assert!(t.decide(&a, &a, DEFAULT_FAR).is_err(), "{matcher:?}");
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::config::{Matcher, RuntimeConfig};
 use crate::error::{Error, Result};
 use crate::fusion::{fuse, Fusion};
 use crate::geometry::Affine;
-use crate::models;
+use crate::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
 use crate::warp::{warp_into, Normalize};
 
@@ -118,6 +118,7 @@ enum Layout {
 #[derive(Debug)]
 struct Net {
     model: OnnxModel,
+    name: &'static str,
     layout: Layout,
     norm: Normalize,
     dim: usize,
@@ -130,28 +131,26 @@ const FR_FEATURE_NORM: Normalize = Normalize {
 };
 
 impl Net {
-    fn load(second: bool, dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
-        Ok(match second {
-            true => Self {
-                model: OnnxModel::load(models::FR_FEATURE, dir, rt)?,
-                layout: Layout::NchwBgr,
-                norm: FR_FEATURE_NORM,
-                dim: FR_FEATURE_DIM,
-            },
-            false => Self {
-                model: OnnxModel::load(models::MOBILEFACENET, dir, rt)?,
-                layout: Layout::NhwcRgb,
-                norm: Normalize::ARCFACE,
-                dim: EMBEDDING_DIM,
-            },
+    /// Loads `spec` with its input convention; errors for a model that is
+    /// not one of the embedders.
+    fn load(spec: ModelSpec, dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
+        let (layout, norm, dim) = if spec == models::MOBILEFACENET {
+            (Layout::NhwcRgb, Normalize::ARCFACE, EMBEDDING_DIM)
+        } else if spec == models::FR_FEATURE {
+            (Layout::NchwBgr, FR_FEATURE_NORM, FR_FEATURE_DIM)
+        } else {
+            return Err(Error::invalid(
+                "embedder",
+                format!("{} is not a face embedder", spec.name),
+            ));
+        };
+        Ok(Self {
+            model: OnnxModel::load(spec, dir, rt)?,
+            name: spec.name,
+            layout,
+            norm,
+            dim,
         })
-    }
-
-    fn spec_name(&self) -> &'static str {
-        match self.layout {
-            Layout::NhwcRgb => models::MOBILEFACENET.name,
-            Layout::NchwBgr => models::FR_FEATURE.name,
-        }
     }
 
     /// One aligned crop (and its mirror with `flip`) into `out`, in this
@@ -175,7 +174,7 @@ impl Net {
     }
 
     fn embed(&self, faces: &[(&RgbImage, Affine)], flip: bool) -> Result<Vec<Embedding>> {
-        let stage = self.spec_name();
+        let stage = self.name;
         let per = if flip { 2 } else { 1 };
         let n = ALIGNED_SIZE as usize;
         let one = n * n * 3;
@@ -260,12 +259,13 @@ impl FaceEmbedder {
                     }
                     None => Vec::new(),
                 };
-                (
-                    vec![Net::load(false, dir, rt)?, Net::load(true, dir, rt)?],
-                    weights,
-                )
+                let nets = crate::fusion::FUSED_MODELS
+                    .iter()
+                    .map(|spec| Net::load(*spec, dir, rt))
+                    .collect::<Result<Vec<_>>>()?;
+                (nets, weights)
             }
-            Matcher::MobileFaceNet => (vec![Net::load(false, dir, rt)?], vec![1.0]),
+            Matcher::MobileFaceNet => (vec![Net::load(models::MOBILEFACENET, dir, rt)?], vec![1.0]),
         };
         Ok(Self {
             matcher,
@@ -282,6 +282,12 @@ impl FaceEmbedder {
         check_fusion(fusion)?;
         self.weights = fusion.weights();
         Ok(())
+    }
+
+    /// Whether [`FaceEmbedder::combine`] can fuse: a single network, or a
+    /// fused matcher with fitted weights.
+    pub fn is_fitted(&self) -> bool {
+        self.nets.len() == 1 || !self.weights.is_empty()
     }
 
     /// The matcher these embeddings belong to.

@@ -64,12 +64,29 @@ pub struct FaceEngine {
 impl FaceEngine {
     /// Loads and verifies every model (ONNX Runtime is loaded on first use).
     pub fn new(config: EngineConfig) -> Result<Self> {
+        let calibration = Calibration::shipped(config.matcher, config.flip_fusion)?;
+        Self::with_calibration(config, calibration)
+    }
+
+    /// Like [`FaceEngine::new`], for computing a calibration table: a shipped
+    /// table that does not fit the matcher's models (after a model change,
+    /// before `realface calibrate` has regenerated it) is not an error. The
+    /// engine then holds an empty table, so every decision fails with an
+    /// error until [`FaceEngine::set_calibration`] replaces it, and a fused
+    /// matcher gives per-network embeddings only
+    /// ([`FaceEmbedder::embed_parts`]).
+    pub fn for_calibration(config: EngineConfig) -> Result<Self> {
+        let calibration = Calibration::shipped(config.matcher, config.flip_fusion)
+            .unwrap_or_else(|_| Calibration::empty(config.matcher, config.flip_fusion));
+        Self::with_calibration(config, calibration)
+    }
+
+    fn with_calibration(config: EngineConfig, calibration: Calibration) -> Result<Self> {
         config.validate()?;
         let dir = resolve_model_dir(config.model_dir.as_deref());
         let rt = &config.runtime;
         let detector = FaceDetector::new(config.detector, config.min_detection_score, &dir, rt)?;
         let mesh = FaceMesh::new(&dir, rt)?;
-        let calibration = Calibration::shipped(config.matcher, config.flip_fusion)?;
         let embedder =
             FaceEmbedder::with_matcher(&dir, rt, config.matcher, calibration.fusion.as_ref())?;
         let segmenter = Segmenter::new(&dir, rt)?;

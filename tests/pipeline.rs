@@ -208,3 +208,18 @@ fn degraded_reference_is_small_compressed_and_still_matches() {
         .expect("compares");
     assert!(d.same_person, "{d:?}");
 }
+
+/// An engine built to compute a calibration table holds the shipped table
+/// when it fits the models, and embeds (fused) exactly as the normal engine.
+#[test]
+fn an_engine_for_calibration_matches_the_normal_one_when_the_table_fits() {
+    let normal = engine();
+    let cal = realface::FaceEngine::for_calibration(normal.config().clone())
+        .expect("loads with the shipped table");
+    assert_eq!(cal.calibration(), normal.calibration());
+    assert!(cal.embedder().is_fitted());
+    let img = load(&sample("obama.jpg"));
+    let a = normal.embed_image(&img).expect("embeds");
+    let b = cal.embed_image(&img).expect("embeds");
+    assert!(a.similarity(&b).expect("same length") > 0.9999);
+}

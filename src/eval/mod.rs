@@ -116,7 +116,14 @@ fn embed_one(engine: &FaceEngine, root: &Path, path: &str, degrade: bool) -> Ima
             .embed_parts(&[(&img, map)], flip)?
             .pop()
             .unwrap_or_default();
-        let embedding = embedder.combine(parts.clone())?;
+        // Without fitted weights (calibrating a fused matcher after a model
+        // change), an equal-weight stand-in marks the face as embedded;
+        // `refuse` replaces it once the fusion is fitted.
+        let embedding = if embedder.is_fitted() {
+            embedder.combine(parts.clone())?
+        } else {
+            fuse(&parts, &vec![1.0 / parts.len().max(1) as f32; parts.len()])?
+        };
         Ok((embedding, parts))
     });
     match result {

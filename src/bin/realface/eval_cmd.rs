@@ -45,7 +45,16 @@ impl Embedded {
     }
 }
 
-pub fn embed_dataset(args: &DataArgs, degrade: bool) -> Result<Embedded> {
+/// What the embedded dataset is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Scoring with the shipped table.
+    Evaluate,
+    /// Computing a new table (the shipped one may not fit the models).
+    Calibrate,
+}
+
+pub fn embed_dataset(args: &DataArgs, degrade: bool, purpose: Purpose) -> Result<Embedded> {
     let root = args
         .root
         .map(Path::to_path_buf)
@@ -76,7 +85,10 @@ pub fn embed_dataset(args: &DataArgs, degrade: bool) -> Result<Embedded> {
         .with_flip_fusion(args.flip)
         .with_sessions_per_model(threads)
         .with_intra_threads(1);
-    let engine = FaceEngine::new(cfg)?;
+    let engine = match purpose {
+        Purpose::Evaluate => FaceEngine::new(cfg)?,
+        Purpose::Calibrate => FaceEngine::for_calibration(cfg)?,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -160,7 +172,7 @@ pub fn eval_match(
 ) -> Result<()> {
     let total = Instant::now();
     std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
-    let e = embed_dataset(args, degrade_reference)?;
+    let e = embed_dataset(args, degrade_reference, Purpose::Evaluate)?;
     let score_start = Instant::now();
     let refs = e.reference_side();
     let pairs = match (pairs_csv, all_vs_all) {
@@ -249,7 +261,7 @@ fn candidates(
 }
 
 pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
-    let mut e = embed_dataset(args, false)?;
+    let mut e = embed_dataset(args, false, Purpose::Calibrate)?;
     let fusion = match args.base.matcher {
         realface::Matcher::Fused => {
             let f = eval::fit_fusion(&e.images, &e.outcomes)?;

@@ -8,7 +8,7 @@ use realface::eval::template::{clip_probes, embed_clip, probe_figures, ClipProbe
 use realface::{Error, Result, SessionOptions};
 use serde_json::json;
 
-use crate::eval_cmd::{embed_dataset, DataArgs};
+use crate::eval_cmd::{embed_dataset, DataArgs, Purpose};
 
 pub fn eval_template(args: &DataArgs, clips_dir: &Path, out: &Path, window_ms: u64) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::Io {
@@ -16,7 +16,7 @@ pub fn eval_template(args: &DataArgs, clips_dir: &Path, out: &Path, window_ms: u
         source: e,
     })?;
     let options = SessionOptions::default();
-    let photos = embed_dataset(args, false)?;
+    let photos = embed_dataset(args, false, Purpose::Evaluate)?;
     let engine = &photos.engine;
     let impostors: Vec<_> = photos
         .outcomes
