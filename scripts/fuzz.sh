@@ -21,10 +21,20 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$secs" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1)
   [ -n "$d" ] && args+=(-dict="$root/$d")
   echo "== fuzz $t for ${secs}s"
-  (cd fuzz && cargo fuzz run --sanitizer none -O "$t" "corpus/$t" -- "${args[@]}") 2>&1 |
-    grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|.*panicked|Done)" || true
+  log=$(mktemp)
+  rc=0
+  (cd fuzz && cargo fuzz run --sanitizer none -O "$t" "corpus/$t" -- "${args[@]}") >"$log" 2>&1 || rc=$?
+  grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|.*panicked|Done)" "$log" || true
   if ls fuzz/artifacts/"$t"/{crash,oom,timeout,leak}-* >/dev/null 2>&1; then
     echo "fuzz: $t found a failure: $(ls fuzz/artifacts/"$t"/{crash,oom,timeout,leak}-* 2>/dev/null | head -1)" >&2
     exit 1
   fi
+  # A target that does not build, or a fuzzer that stops for any other reason,
+  # is a failure too (it used to pass silently).
+  if [ "$rc" -ne 0 ]; then
+    echo "fuzz: $t exited with status $rc; last lines:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  rm -f "$log"
 done
