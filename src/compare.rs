@@ -27,6 +27,14 @@ pub(crate) fn passes(similarity: f32, threshold: f32) -> bool {
     similarity.is_finite() && similarity >= threshold
 }
 
+/// The `model` name a table for `matcher` carries.
+fn table_model(matcher: Matcher) -> &'static str {
+    match matcher {
+        Matcher::MobileFaceNet => crate::models::MOBILEFACENET.name,
+        Matcher::Fused => FUSED_MODEL_NAME,
+    }
+}
+
 /// The default decision FAR: 1e-4 (one false accept in ten thousand impostor attempts).
 pub const DEFAULT_FAR: f64 = 1e-4;
 
@@ -105,10 +113,7 @@ impl Calibration {
     /// computed; see [`crate::FaceEngine::for_calibration`]).
     pub fn empty(matcher: Matcher, flip_fusion: bool) -> Self {
         Self {
-            model: match matcher {
-                Matcher::MobileFaceNet => crate::models::MOBILEFACENET.name.to_string(),
-                Matcher::Fused => FUSED_MODEL_NAME.to_string(),
-            },
+            model: table_model(matcher).to_string(),
             model_sha256: String::new(),
             flip_fusion,
             calibrated: false,
@@ -122,10 +127,8 @@ impl Calibration {
     /// fusion weights, a single-model table none.
     pub fn check_matcher(&self, matcher: Matcher) -> Result<()> {
         let ok = match matcher {
-            Matcher::MobileFaceNet => {
-                self.fusion.is_none() && self.model == crate::models::MOBILEFACENET.name
-            }
-            Matcher::Fused => self.fusion.is_some() && self.model == FUSED_MODEL_NAME,
+            Matcher::MobileFaceNet => self.fusion.is_none() && self.model == table_model(matcher),
+            Matcher::Fused => self.fusion.is_some() && self.model == table_model(matcher),
         };
         if ok {
             Ok(())
