@@ -6,7 +6,8 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use realface::liveness::actions::{Action, ActionDetector, ActionParams, History};
+use realface::liveness::actions::{Action, ActionParams, History};
+use realface::liveness::answer::{AnswerDetector, Baseline};
 use realface::liveness::features::FrameFeatures;
 use realface::liveness::flat::FlatMotion;
 use realface::quality::assess;
@@ -17,7 +18,19 @@ fn per_frame(e: &FaceEngine, frames: &[RgbImage], detect_every: usize, c: &mut C
     let mut tracker = Tracker::new(detect_every);
     let mut history = History::default();
     let mut flat = FlatMotion::default();
-    let mut det = ActionDetector::new(Action::Blink, ActionParams::default());
+    // the answer detector of a blink prompt, its baseline from a still face
+    let mut det = {
+        let TrackOutcome::Face(tr) = Tracker::new(1).next(e, &frames[0]).expect("track") else {
+            panic!("no face in the fixture");
+        };
+        let f = FrameFeatures::from_mesh(&tr.mesh);
+        let mut h = History::default();
+        for k in 0..30 {
+            h.push(k * 33, f);
+        }
+        let base = Baseline::at(&h, 0).expect("baseline");
+        AnswerDetector::new(Action::Blink, ActionParams::default(), base)
+    };
     let mut i = 0usize;
     let mut g = c.benchmark_group("pipeline");
     g.throughput(Throughput::Elements(1));
@@ -31,7 +44,7 @@ fn per_frame(e: &FaceEngine, frames: &[RgbImage], detect_every: usize, c: &mut C
                 let f = FrameFeatures::from_mesh(&tr.mesh);
                 history.push(t, f);
                 flat.update(&f, &history);
-                det.update(t, &f, &history);
+                det.update(t, &f);
                 let base = history.stat(FrameFeatures::ear_norm, 0.75);
                 Some(assess(img, &tr.map, &f, base))
             } else {

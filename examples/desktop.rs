@@ -1,7 +1,8 @@
 //! Desktop verification app (eframe/egui): runs a live verification from the
 //! camera or from a directory of frames, draws the face ring in
 //! `progressBarColor` over `progressBarBackgroundColor`, shows `title` and
-//! the current action's prompt, asks before quitting (`quitAlert*`), ends
+//! the current prompt when the schedule shows it (on a band of the ring's
+//! colour) and "Hold still" between prompts (on grey), asks before quitting (`quitAlert*`), ends
 //! with the timeout or fail dialog (`timeoutAlert*`, `failAlert*`) and the
 //! result, and prints the AuthResult as JSON on stdout.
 //!
@@ -52,13 +53,21 @@ struct Args {
     /// Fixed challenge, e.g. `blink,turn_left` (default: 2 random actions).
     #[arg(long)]
     actions: Option<String>,
+    /// Replayed frames only: fixed prompt delays in ms instead of the random
+    /// ones (as `realface verify --prompt-delays-ms`), one per action.
+    #[arg(long)]
+    prompt_delays_ms: Option<String>,
     /// The product's UI option object (JSON: progressBarColor, title, ...).
     #[arg(long)]
     ui_options: Option<PathBuf>,
-    /// Save a screenshot of the window once the ring shows progress and a
-    /// prompt is up (or at the end, if that moment never comes).
+    /// Save a screenshot of the window once a prompt is up (or at the end,
+    /// if that moment never comes).
     #[arg(long)]
     screenshot: Option<PathBuf>,
+    /// Save a screenshot of the window while it shows "Hold still" before a
+    /// prompt (or at the end, if that moment never comes).
+    #[arg(long)]
+    screenshot_hold: Option<PathBuf>,
     /// Save a screenshot of the final screen (result and dialog).
     #[arg(long)]
     screenshot_end: Option<PathBuf>,
@@ -109,7 +118,28 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
         let registry = CertifyRegistry::new();
         let now = realface::session::certify::unix_now_ms();
         let ticket = registry.claim(registry.issue(now)?.certify_id(), now)?;
-        let options = SessionOptions::default().with_challenge(challenge(args.actions.as_deref())?);
+        let mut options =
+            SessionOptions::default().with_challenge(challenge(args.actions.as_deref())?);
+        if let Some(list) = &args.prompt_delays_ms {
+            if args.frames.is_none() {
+                return Err(Error::invalid(
+                    "prompt_delays_ms",
+                    "fixed prompt delays are for replayed frames only: a camera session's schedule comes from its nonce",
+                ));
+            }
+            let delays = list
+                .split(',')
+                .map(|d| {
+                    d.trim().parse::<u64>().map_err(|_| {
+                        Error::invalid(
+                            "prompt_delays_ms",
+                            format!("`{d}` is not a whole number of ms"),
+                        )
+                    })
+                })
+                .collect::<realface::Result<Vec<u64>>>()?;
+            options = options.with_prompt_delays_ms(delays);
+        }
         let session =
             VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
         let src: Box<dyn FrameSource> = match &args.frames {
@@ -153,6 +183,13 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
                     s = lock(&shared);
                 }
                 seq += 1;
+                let changed = s
+                    .progress
+                    .as_ref()
+                    .is_none_or(|q| q.state != p.state || q.action != p.action);
+                if changed {
+                    eprintln!("desktop: {} ms: {:?} \"{}\"", f.t_ms, p.state, p.prompt);
+                }
                 s.frame = Some((seq, f.image.clone()));
                 s.progress = Some(p.clone());
             }
@@ -168,6 +205,9 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
     lock(&shared).result = Some(result);
     ctx.request_repaint();
 }
+
+/// Background of the "Hold still" banner (between prompts).
+const HOLD_STILL_GREY: Color32 = Color32::from_rgb(0x5A, 0x5A, 0x5A);
 
 fn color(c: Color) -> Color32 {
     let [r, g, b] = c.0;
@@ -198,6 +238,9 @@ impl App {
         }
         if let Some(p) = &args.screenshot_end {
             shots.push((p.clone(), true));
+        }
+        if let Some(p) = &args.screenshot_hold {
+            shots.push((p.clone(), false));
         }
         Self {
             args,
@@ -279,7 +322,13 @@ impl App {
         pressed
     }
 
-    fn take_screenshots(&mut self, ctx: &egui::Context, ready_mid: bool, ready_end: bool) {
+    fn take_screenshots(
+        &mut self,
+        ctx: &egui::Context,
+        ready_mid: bool,
+        ready_hold: bool,
+        ready_end: bool,
+    ) {
         // Save a requested screenshot once it arrives.
         let shot = ctx.input(|i| {
             i.raw.events.iter().find_map(|e| match e {
@@ -302,9 +351,12 @@ impl App {
         if self.shot_pending.is_some() {
             return;
         }
-        let idx = self.shots.iter().position(|(_, end)| {
+        let hold_path = self.args.screenshot_hold.clone();
+        let idx = self.shots.iter().position(|(path, end)| {
             if *end {
                 ready_end
+            } else if Some(path) == hold_path.as_ref() {
+                ready_hold || ready_end
             } else {
                 ready_mid || ready_end
             }
@@ -408,7 +460,19 @@ impl eframe::App for App {
                         ui.label(RichText::new(&reason.message).small());
                     }
                 } else if let Some(p) = &progress {
-                    ui.label(RichText::new(&p.prompt).size(24.0).strong());
+                    // the prompt on the ring's colour; "Hold still" on grey
+                    let fill = if p.action.is_some() {
+                        color(self.ui.progress_bar_color)
+                    } else {
+                        HOLD_STILL_GREY
+                    };
+                    egui::Frame::new()
+                        .fill(fill)
+                        .corner_radius(8.0)
+                        .inner_margin(egui::Margin::symmetric(28, 10))
+                        .show(ui, |ui| {
+                            ui.label(RichText::new(&p.prompt).size(24.0).strong().color(Color32::WHITE));
+                        });
                     ui.label(format!("action {} of {}", (p.actions_done + 1).min(p.actions_total), p.actions_total));
                 } else {
                     ui.add(egui::Spinner::new().size(36.0).color(color(self.ui.activity_indicator_color)));
@@ -446,15 +510,20 @@ impl eframe::App for App {
         let quit_shown = self
             .quit_opened
             .is_some_and(|t| self.quit_dialog && t.elapsed() > Duration::from_millis(300));
+        let live = result.is_none() && self.texture.is_some();
         let mid = quit_shown
             || (self.args.press_quit_after.is_none()
-                && progress
-                    .as_ref()
-                    .is_some_and(|p| p.ring > 0.0 && p.action.is_some() && self.texture.is_some()));
+                && live
+                && progress.as_ref().is_some_and(|p| p.action.is_some()));
+        let hold = self.args.press_quit_after.is_none()
+            && live
+            && progress
+                .as_ref()
+                .is_some_and(|p| p.state == realface::session::SessionState::HoldStill);
         let end = self
             .finished_at
             .is_some_and(|t| t.elapsed() > Duration::from_millis(500));
-        self.take_screenshots(&ctx, mid, end || setup_error.is_some());
+        self.take_screenshots(&ctx, mid, hold, end || setup_error.is_some());
         let closing = self
             .args
             .close_after

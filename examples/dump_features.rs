@@ -6,7 +6,7 @@
 //! `cargo run --release --example dump_features -- --attack PHOTO perspective|affine|rotation|blur|bend|still`
 
 use realface::eval::attacks::{synthesize, AttackKind};
-use realface::eval::liveness::frame_files;
+use realface::eval::clips::frame_files;
 use realface::liveness::features::FrameFeatures;
 use realface::{EngineConfig, Error, FaceEngine, RgbImage};
 

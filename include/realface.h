@@ -40,7 +40,8 @@ typedef struct RfSession RfSession;
  */
 typedef struct RfProgress {
   /**
-   * 0 waiting for a face, 1 warm-up, 2 action, 3 finished.
+   * 0 waiting for a face, 1 warm-up, 2 a prompt is shown (show `action`),
+   * 3 finished, 4 hold still (between prompts: show "Hold still").
    */
   uint32_t state;
   /**
@@ -63,6 +64,20 @@ typedef struct RfProgress {
    * Faces in the frame.
    */
   uint32_t faces;
+  /**
+   * When the shown prompt appeared (ms since the first frame); -1 when
+   * no prompt is shown.
+   */
+  int64_t prompt_at_ms;
+  /**
+   * The answer must start in this window (ms since the first frame);
+   * -1 when no prompt is shown.
+   */
+  int64_t window_start_ms;
+  /**
+   * See `window_start_ms`.
+   */
+  int64_t window_end_ms;
 } RfProgress;
 
 #ifdef __cplusplus

@@ -14,7 +14,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(photo_pipeline frame_push json_inputs ffi_calls)
 bash scripts/setup.sh
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
-cargo run --release --quiet --example fuzz_seeds
+cargo run --profile ci --quiet --example fuzz_seeds
 dict_of() { case "$1" in photo_pipeline) echo fuzz/dict/image.dict ;; json_inputs) echo fuzz/dict/json.dict ;; *) echo "" ;; esac; }
 for t in "${targets[@]}"; do
   d=$(dict_of "$t")

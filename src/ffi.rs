@@ -61,7 +61,8 @@ pub struct RfSession {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RfProgress {
-    /// 0 waiting for a face, 1 warm-up, 2 action, 3 finished.
+    /// 0 waiting for a face, 1 warm-up, 2 a prompt is shown (show `action`),
+    /// 3 finished, 4 hold still (between prompts: show "Hold still").
     pub state: u32,
     /// Ring progress 0..1.
     pub ring: f32,
@@ -73,6 +74,14 @@ pub struct RfProgress {
     pub actions_total: u32,
     /// Faces in the frame.
     pub faces: u32,
+    /// When the shown prompt appeared (ms since the first frame); -1 when
+    /// no prompt is shown.
+    pub prompt_at_ms: i64,
+    /// The answer must start in this window (ms since the first frame);
+    /// -1 when no prompt is shown.
+    pub window_start_ms: i64,
+    /// See `window_start_ms`.
+    pub window_end_ms: i64,
 }
 
 thread_local! {
@@ -582,6 +591,7 @@ pub unsafe extern "C" fn rf_session_push_frame(
                     SessionState::Warmup => 1,
                     SessionState::Action => 2,
                     SessionState::Finished => 3,
+                    SessionState::HoldStill => 4,
                 },
                 ring: p.ring,
                 action: p
@@ -595,6 +605,9 @@ pub unsafe extern "C" fn rf_session_push_frame(
                 actions_done: p.actions_done as u32,
                 actions_total: p.actions_total as u32,
                 faces: p.faces as u32,
+                prompt_at_ms: p.prompt_at_ms.map_or(-1, |t| t as i64),
+                window_start_ms: p.answer_window_ms.map_or(-1, |w| w[0] as i64),
+                window_end_ms: p.answer_window_ms.map_or(-1, |w| w[1] as i64),
             };
             // SAFETY: non-null and writable by contract.
             unsafe { *progress = out };

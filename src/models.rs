@@ -166,6 +166,39 @@ pub const PAD_LIVENESS: ModelSpec = ModelSpec {
     }],
 };
 
+/// Passive anti-spoofing MiniFASNetV2 (Minivision Silent-Face-Anti-Spoofing,
+/// Apache-2.0) on an 80x80 crop of 2.7x the face box, NCHW **BGR** raw
+/// 0..255; softmax index 1 = real (converted by `scripts/models/minifasnet.py`).
+pub const MINIFASNET_V2: ModelSpec = ModelSpec {
+    name: "minifasnet_v2",
+    file: "minifasnet_v2.onnx",
+    sha256: "7a6535db7804876addbb57628a8a3d430e5c9a7cfa46991c4090274c5c2695a5",
+    input: TensorSpec {
+        name: "input",
+        shape: &[1, 3, 80, 80],
+    },
+    outputs: &[TensorSpec {
+        name: "output",
+        shape: &[1, 3],
+    }],
+};
+
+/// Passive anti-spoofing MiniFASNetV1SE (squeeze-excitation) on an 80x80
+/// crop of 4.0x the face box, otherwise as [`MINIFASNET_V2`].
+pub const MINIFASNET_V1SE: ModelSpec = ModelSpec {
+    name: "minifasnet_v1se",
+    file: "minifasnet_v1se.onnx",
+    sha256: "c646b2ce476a5977efcfb83189e4fa0ad52c8cf56c3c9d74628a149c6c396ba4",
+    input: TensorSpec {
+        name: "input",
+        shape: &[1, 3, 80, 80],
+    },
+    outputs: &[TensorSpec {
+        name: "output",
+        shape: &[1, 3],
+    }],
+};
+
 /// Face embedding, 512-d, 112x112 ArcFace-aligned crop, NCHW **BGR**,
 /// (x - 127) / 128 (`fr_feature.onnx` of npm
 /// `faceplugin-face-recognition-js@0.0.1`; denormal-small weights zeroed and
@@ -193,6 +226,8 @@ pub const ALL: &[ModelSpec] = &[
     SELFIE_SEGMENTATION,
     EYE_STATE,
     PAD_LIVENESS,
+    MINIFASNET_V2,
+    MINIFASNET_V1SE,
     FR_FEATURE,
 ];
 

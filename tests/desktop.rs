@@ -1,6 +1,7 @@
 //! The desktop example (examples/desktop.rs, feature `gui`) under Xvfb with a
-//! frames-directory source: it verifies, draws the ring in the configured
-//! colours, and a press of Quit ends the session as interrupted (10011).
+//! frames-directory source: it shows "Hold still" and then the prompt when
+//! the schedule says, verifies, draws the ring in the configured colours,
+//! and a press of Quit ends the session as interrupted (10011).
 #![cfg(feature = "gui")]
 
 mod common;
@@ -24,7 +25,10 @@ fn desktop_exe() -> PathBuf {
     exe
 }
 
-fn run(tmp: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
+/// Runs the app on `apfol_real2`'s frames with a turn-left challenge
+/// prompted 500 ms after the first frame (the turn starts at about 0.7 s):
+/// exit code, the AuthResult JSON, and what it logged on stderr.
+fn run(tmp: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let clip = data_dir().join("actions/apfol_real2");
     let ui = tmp.join("ui.json");
     std::fs::write(
@@ -43,7 +47,9 @@ fn run(tmp: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
             "--fps",
             "10",
             "--actions",
-            "turn_left,turn_right",
+            "turn_left",
+            "--prompt-delays-ms",
+            "500",
             "--close-after",
             "0.5",
         ])
@@ -53,13 +59,10 @@ fn run(tmp: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
         .output()
         .expect("xvfb-run missing: run `bash scripts/system-deps.sh`");
     let code = out.status.code().unwrap_or(-1);
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON result ({e}); exit {code}; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (code, v)
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON result ({e}); exit {code}; stderr: {err}"));
+    (code, v, err)
 }
 
 /// Pixels within a small distance of `rgb`.
@@ -69,37 +72,94 @@ fn count(img: &image::RgbaImage, rgb: [u8; 3]) -> usize {
         .count()
 }
 
+const PROMPT: [u8; 3] = [0xFF, 0x6D, 0x00];
+const HOLD: [u8; 3] = [0x5A, 0x5A, 0x5A];
+const RING: [u8; 3] = [0x26, 0x32, 0x38];
+
 #[test]
-fn desktop_app_verifies_and_draws_the_ring_under_xvfb() {
+fn desktop_app_follows_the_prompt_schedule_under_xvfb() {
     let tmp = std::env::temp_dir().join(format!("realface-desktop-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("tmp");
-    let shot = tmp.join("action.png");
-    let (code, v) = run(&tmp, &["--screenshot", shot.to_str().expect("utf-8")]);
-    assert_eq!(code, 0, "{v}");
-    assert_eq!(v["auth_state"], "SUCCESS", "{v}");
-    let img = image::open(&shot).expect("screenshot").to_rgba8();
-    // Half the ring in the progress colour, the whole ring in the background colour.
-    let (fg, bg) = (
-        count(&img, [0xFF, 0x6D, 0x00]),
-        count(&img, [0x26, 0x32, 0x38]),
+    let (hold, prompt, end) = (
+        tmp.join("hold.png"),
+        tmp.join("prompt.png"),
+        tmp.join("end.png"),
     );
-    assert!(fg > 3_000, "progress arc pixels: {fg}");
-    assert!(bg > 3_000, "ring background pixels: {bg}");
-    // The progress arc covers about half the ring: between a quarter and three quarters.
-    let right = img
+    let path = |p: &PathBuf| p.to_str().expect("utf-8").to_string();
+    let (code, v, log) = run(
+        &tmp,
+        &[
+            "--screenshot-hold",
+            &path(&hold),
+            "--screenshot",
+            &path(&prompt),
+            "--screenshot-end",
+            &path(&end),
+        ],
+    );
+    assert_eq!(code, 0, "{v}\n{log}");
+    assert_eq!(v["auth_state"], "SUCCESS", "{v}");
+    // the prompt appeared when the schedule said, after "Hold still"
+    let shown: Vec<(u64, String)> = log
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("desktop: ")?;
+            let (t, what) = rest.split_once(" ms: ")?;
+            Some((t.parse().ok()?, what.to_string()))
+        })
+        .collect();
+    let prompt_at = v["actions"][0]["prompt_ms"].as_u64().expect("prompt_ms");
+    assert!((500..600).contains(&prompt_at), "{v}");
+    let first_prompt = shown
+        .iter()
+        .find(|(_, w)| w.starts_with("Action"))
+        .expect("a prompt was shown");
+    assert_eq!(first_prompt.0, prompt_at, "{shown:?}");
+    assert!(
+        first_prompt.1.contains("turn your head to the left"),
+        "{shown:?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|(t, w)| *t < prompt_at && w.contains("Hold still")),
+        "{shown:?}"
+    );
+    // "Hold still" on grey before the prompt, the prompt on the ring's
+    // colour (the camera image has some grey of its own: compare the shots)
+    let hold = image::open(&hold).expect("hold screenshot").to_rgba8();
+    let prompt = image::open(&prompt).expect("prompt screenshot").to_rgba8();
+    let (hold_grey, hold_orange) = (count(&hold, HOLD), count(&hold, PROMPT));
+    let (prompt_grey, prompt_orange) = (count(&prompt, HOLD), count(&prompt, PROMPT));
+    assert!(
+        hold_grey > prompt_grey + 2_000,
+        "hold banner: {hold_grey} vs {prompt_grey}"
+    );
+    assert!(
+        prompt_orange > hold_orange + 2_000,
+        "prompt banner: {prompt_orange} vs {hold_orange}"
+    );
+    assert!(
+        hold_orange < 300,
+        "no prompt or progress yet: {hold_orange}"
+    );
+    assert!(count(&hold, RING) > 3_000, "ring background");
+    // at the end the ring is full: the progress colour all the way round
+    let end = image::open(&end).expect("end screenshot").to_rgba8();
+    let left = end
         .enumerate_pixels()
         .filter(|(x, _, p)| {
-            *x > img.width() / 2
-                && (0..3).all(|i| (p.0[i] as i32 - [0xFF, 0x6D, 0x00][i]).abs() <= 12)
+            *x < end.width() / 2 && (0..3).all(|i| (p.0[i] as i32 - PROMPT[i] as i32).abs() <= 12)
         })
         .count();
     assert!(
-        right as f64 > 0.9 * fg as f64,
-        "the first half of the arc runs clockwise from the top"
+        count(&end, PROMPT) > 6_000 && left > 2_000,
+        "full ring: {}",
+        count(&end, PROMPT)
     );
 
     let quit = tmp.join("quit.png");
-    let (code, v) = run(
+    let (code, v, _) = run(
         &tmp,
         &[
             "--press-quit-after",

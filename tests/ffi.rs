@@ -362,7 +362,9 @@ fn bad_reference_embeddings_are_refused() {
     }
 }
 
-/// Default session options with a fixed challenge, as the C side passes them.
+/// Default session options with a fixed challenge, as the C side passes
+/// them; recorded frames answer prompts at fixed delays (`apfol_real2`'s
+/// left turn starts at about 0.7 s: prompted at 0.5 s).
 fn options_json(actions: &[&str]) -> String {
     let list = actions
         .iter()
@@ -371,14 +373,15 @@ fn options_json(actions: &[&str]) -> String {
                 .expect("action")
         })
         .collect();
-    let o =
-        realface::SessionOptions::default().with_challenge(realface::ChallengeSpec::Fixed(list));
+    let o = realface::SessionOptions::default()
+        .with_challenge(realface::ChallengeSpec::Fixed(list))
+        .with_prompt_delays_ms(vec![500; actions.len()]);
     serde_json::to_string(&o).expect("options JSON")
 }
 
 fn frames(clip: &str) -> Vec<image::RgbImage> {
     let dir = data_dir().join("actions").join(clip);
-    realface::eval::liveness::frame_files(&dir)
+    realface::eval::clips::frame_files(&dir)
         .expect("frames")
         .iter()
         .map(|f| image::open(f).expect("frame").to_rgb8())
@@ -392,7 +395,7 @@ fn rust_and_c_api_agree() {
     let clip = frames("apfol_real2");
     let reference =
         std::fs::read(data_dir().join("actions/apfol_real2/frame_0001.jpg")).expect("read");
-    let options = &options_json(&["turn_left", "turn_right"]);
+    let options = &options_json(&["turn_left"]);
     // Rust
     let eng = std::sync::Arc::new(
         realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
@@ -433,6 +436,7 @@ fn rust_and_c_api_agree() {
         let nonce = CString::new(NONCE).expect("cstring");
         let o = CString::new(options.as_str()).expect("cstring");
         let mut s = ptr::null_mut();
+        let mut prompted = false;
         assert_eq!(
             rf_session_new(
                 e,
@@ -467,6 +471,26 @@ fn rust_and_c_api_agree() {
                 i as u64 * 100,
                 &mut p,
             );
+            // the schedule reaches C: "hold still" (4) until the prompt at
+            // 500 ms, then the prompt (2) with its time and answer window
+            if i < 5 {
+                assert!(
+                    matches!(p.state, 1 | 4) && p.action == -1 && p.prompt_at_ms == -1,
+                    "{i}: {p:?}"
+                );
+            } else if p.state == 2 {
+                assert_eq!((p.action, p.prompt_at_ms), (2, 500), "{p:?}");
+                let w = realface::session::prompt::PromptOptions::default();
+                assert_eq!(
+                    (p.window_start_ms, p.window_end_ms),
+                    (
+                        500 + w.reaction_min_ms as i64,
+                        500 + w.reaction_max_ms as i64
+                    ),
+                    "{p:?}"
+                );
+                prompted = true;
+            }
             if p.state == 3 {
                 break;
             }
@@ -478,6 +502,7 @@ fn rust_and_c_api_agree() {
         rf_session_free(s);
         rf_registry_free(reg);
         rf_engine_free(e);
+        assert!(prompted, "the prompt was never shown");
         v
     };
     assert_eq!(rust["auth_state"], "SUCCESS");
@@ -638,5 +663,12 @@ fn c_example_compiles_and_runs() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON result");
     assert_eq!(v["auth_state"], "SUCCESS", "{v}");
+    // it showed "Hold still" first, then the prompt at its scheduled time
+    let log = String::from_utf8_lossy(&out.stderr);
+    let hold = log.find("0 ms: Hold still").expect("hold still shown");
+    let prompt = log
+        .find("500 ms: Please turn your head to the left")
+        .unwrap_or_else(|| panic!("prompt not shown at 500 ms: {log}"));
+    assert!(hold < prompt, "{log}");
     let _ = std::fs::remove_dir_all(&tmp);
 }

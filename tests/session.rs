@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use common::{data_dir, load, sample, ticket};
-use realface::eval::liveness::frame_files;
+use realface::eval::clips::frame_files;
 use realface::liveness::actions::Action;
 use realface::rng::SplitMix;
 use realface::session::certify::CertifyRegistry;
@@ -15,16 +15,10 @@ use realface::session::challenge::ChallengeSpec;
 use realface::session::photo::PhotoKind;
 use realface::session::result::{AuthState, ReasonCode};
 use realface::session::{Reference, SessionOptions, SessionState, VerificationSession};
-use realface::{EngineConfig, ErrorCode, FaceEngine, RgbImage};
+use realface::{ErrorCode, FaceEngine, RgbImage};
 
 fn engine() -> Arc<FaceEngine> {
-    static E: OnceLock<Arc<FaceEngine>> = OnceLock::new();
-    E.get_or_init(|| {
-        Arc::new(
-            FaceEngine::new(EngineConfig::default().with_sessions_per_model(2)).expect("engine"),
-        )
-    })
-    .clone()
+    common::shared_engine()
 }
 
 fn clip(name: &str) -> Vec<RgbImage> {
@@ -38,6 +32,37 @@ fn clip(name: &str) -> Vec<RgbImage> {
 
 fn opts(actions: &[Action]) -> SessionOptions {
     SessionOptions::default().with_challenge(ChallengeSpec::Fixed(actions.to_vec()))
+}
+
+/// `apfol_real2` at 10 fps: the user's left turn starts at about 0.7 s; a
+/// prompt at 0.5 s (the head still before it) is answered 200-300 ms later.
+fn turn_left_at_half_a_second() -> SessionOptions {
+    opts(&[Action::TurnLeft]).with_prompt_delays_ms(vec![500])
+}
+
+/// A person answering both turns of `apfol_real2` (native 30 fps frames)
+/// 400 ms after each prompt, holding still (the clip's first 0.6 s) in between.
+fn apfol_puppet(frames: &[realface::source::TimedFrame]) -> realface::eval::puppet::Puppet {
+    common::puppet(
+        frames,
+        (0, 600),
+        &[
+            (Action::TurnLeft, 700, 200, 900),
+            (Action::TurnRight, 3600, 200, 700),
+        ],
+        400,
+    )
+}
+
+fn perform(
+    reference: Reference,
+    p: &realface::eval::puppet::Puppet,
+    options: SessionOptions,
+    id: &str,
+) -> realface::session::result::AuthResult {
+    let mut s =
+        VerificationSession::new(engine(), ticket(id), reference, options).expect("session");
+    p.perform(&mut s, 0, 30_000)
 }
 
 fn run(
@@ -58,10 +83,21 @@ fn run(
 
 #[test]
 fn genuine_turns_pass_with_photos() {
+    let video = common::clip_video("apfol_real2");
+    let p = apfol_puppet(&video);
     let frames = clip("apfol_real2");
     for kind in [PhotoKind::Original, PhotoKind::Mosaic] {
         let o = opts(&[Action::TurnLeft, Action::TurnRight]).with_photo(kind);
-        let r = run(Reference::Photo(frames[0].clone()), &frames, o);
+        let r = perform(
+            Reference::Photo(frames[0].clone()),
+            &p,
+            o,
+            &format!("turns-{kind:?}"),
+        );
+        for a in &r.actions {
+            let (prompt, onset) = (a.prompt_ms.expect("prompt"), a.onset_ms.expect("onset"));
+            assert!(onset >= prompt + 150 && onset <= prompt + 1000, "{a:?}");
+        }
         assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
         assert_eq!(r.client_code, 0);
         assert!(r.actions.iter().all(|a| a.passed));
@@ -73,7 +109,7 @@ fn genuine_turns_pass_with_photos() {
             .decode(r.photo.expect("photo"))
             .expect("base64");
         let img = image::load_from_memory(&bytes).expect("a JPEG");
-        assert_eq!(img.width(), frames[0].width());
+        assert_eq!(img.width(), video[0].image.width());
     }
 }
 
@@ -83,9 +119,21 @@ fn mirrored_frames_need_the_mirrored_option() {
         .iter()
         .map(image::imageops::flip_horizontal)
         .collect();
-    let mut o = opts(&[Action::TurnLeft]);
+    let mut o = turn_left_at_half_a_second();
+    // the first turn only (1.6 s): later the head swings back the other way
+    let unmirrored = run(
+        Reference::Photo(frames[0].clone()),
+        &frames[..16],
+        o.clone(),
+    );
+    assert_eq!(
+        unmirrored.auth_state,
+        AuthState::Fail,
+        "the turn goes the other way: {:?}",
+        unmirrored.actions
+    );
     o.params.mirrored = true;
-    let r = run(Reference::Photo(frames[0].clone()), &frames[..20], o);
+    let r = run(Reference::Photo(frames[0].clone()), &frames[..16], o);
     assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
 }
 
@@ -95,9 +143,10 @@ fn another_persons_reference_fails_with_no_match() {
     let r = run(
         Reference::Photo(load(&sample("biden.jpg"))),
         &frames,
-        opts(&[Action::TurnLeft]),
+        turn_left_at_half_a_second(),
     );
     assert_eq!(r.auth_state, AuthState::Fail);
+    assert!(r.actions[0].passed, "the turn answered its prompt");
     assert_eq!(r.reasons[0].code, ReasonCode::NoMatch);
     assert_eq!(r.client_code, 10013);
     assert!(r.photo.is_none());
@@ -117,7 +166,7 @@ fn a_still_photo_never_passes() {
 #[test]
 fn action_timeout_and_total_timeout() {
     let photo = load(&sample("obama.jpg"));
-    let frames = vec![photo.clone(); 40];
+    let frames = vec![photo.clone(); 80];
     let o = opts(&[Action::Blink]).with_action_timeout_ms(1500);
     let r = run(Reference::Photo(photo.clone()), &frames, o);
     assert_eq!(r.reasons[0].code, ReasonCode::ActionTimeout);
@@ -173,8 +222,12 @@ fn frame_order_finish_and_cancel() {
     let p = s.push_frame(&photo, 100).expect("first frame");
     assert!(matches!(
         p.state,
-        SessionState::Warmup | SessionState::Action
+        SessionState::Warmup | SessionState::HoldStill
     ));
+    assert!(
+        p.action.is_none() && p.prompt_at_ms.is_none(),
+        "no prompt before the warm-up"
+    );
     assert_eq!(
         s.push_frame(&photo, 100).unwrap_err().code(),
         ErrorCode::FrameOrder,
@@ -331,7 +384,7 @@ fn no_input_sequence_succeeds_without_challenge_and_match() {
             engine(),
             ticket(&format!("g{case}")),
             Reference::Photo(reference.clone()),
-            opts(&[Action::TurnLeft, Action::TurnRight]),
+            turn_left_at_half_a_second(),
         )
         .expect("session");
         let mut t = 0u64;
@@ -366,7 +419,7 @@ fn refused_frames_do_not_end_the_session() {
         engine(),
         ticket("perframe"),
         Reference::Photo(frames[0].clone()),
-        opts(&[Action::TurnLeft, Action::TurnRight]),
+        turn_left_at_half_a_second(),
     )
     .expect("session");
     let huge = RgbImage::new(9000, 2);
@@ -422,7 +475,7 @@ fn a_tilted_print_fails_with_flat_motion() {
     let r = run(
         Reference::Photo(clip("apfol_real2")[0].clone()),
         &frames,
-        opts(&[Action::TurnLeft, Action::TurnRight]),
+        turn_left_at_half_a_second(),
     );
     assert_eq!(r.auth_state, AuthState::Fail);
     assert!(r.actions.iter().all(|a| a.passed), "{:?}", r.actions);

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{cli, data_dir, load, sample};
-use realface::eval::liveness::frame_files;
+use realface::eval::clips::frame_files;
 use realface::session::challenge::ChallengeSpec;
 use realface::session::result::ReasonCode;
 use realface::session::{Reference, SessionOptions, VerificationSession};

@@ -84,6 +84,10 @@ int main(int argc, char **argv) {
     if (rf_session_new(engine, registry, "c-example", nonce, expires_ms, ref, ref_len, options, &session) != RF_OK)
         return fail("rf_session_new");
     free(ref);
+    static const char *const prompts[] = {"Please close your eyes for a moment", "Please open your mouth",
+                                          "Please turn your head to the left",
+                                          "Please turn your head to the right", "Please nod"};
+    uint32_t shown = 99;
     for (int i = 1; i <= count; i++) {
         char path[4096];
         snprintf(path, sizeof path, argv[2], i);
@@ -100,6 +104,15 @@ int main(int argc, char **argv) {
         if (rc != RF_OK) {
             fprintf(stderr, "frame %d: error %d: %s\n", i, rc, rf_last_error_message());
             continue;
+        }
+        /* what the app shows: the prompt when the schedule says, else "Hold still" */
+        if (p.state != shown) {
+            if (p.state == 2 && p.action >= 0 && p.action < 5)
+                fprintf(stderr, "%llu ms: %s (answer from %lld to %lld ms)\n", (unsigned long long)t,
+                        prompts[p.action], (long long)p.window_start_ms, (long long)p.window_end_ms);
+            else if (p.state == 1 || p.state == 4)
+                fprintf(stderr, "%llu ms: Hold still\n", (unsigned long long)t);
+            shown = p.state;
         }
         if (p.state == 3) break;
     }

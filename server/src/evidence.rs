@@ -80,7 +80,10 @@ pub fn judge(
     let ticket = registry
         .claim_issued(&issued, now_ms)
         .map_err(|e| ApiError::new(Code::UnknownCertifyId, "certifyId.claim", e.to_string()))?;
-    let options = options.with_challenge(ChallengeSpec::Fixed(case.actions.clone()));
+    let mut options = options.with_challenge(ChallengeSpec::Fixed(case.actions.clone()));
+    // the prompt schedule is the nonce's, always: fixed delays are for
+    // offline evaluation and never judge a certifyId
+    options.prompt.delays_ms = None;
     let mut session = VerificationSession::new(
         engine.clone(),
         ticket,

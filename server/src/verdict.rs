@@ -19,9 +19,15 @@ pub struct VerdictReason {
 pub struct VerdictAction {
     /// Its name (`blink`...).
     pub action: String,
-    /// Whether it was seen.
+    /// Whether it was seen, as the answer to its prompt.
     pub passed: bool,
-    /// When, in the evidence's time (ms).
+    /// When its prompt was due and shown, in the evidence's time (ms).
+    #[serde(default)]
+    pub prompt_ms: Option<u64>,
+    /// When the answer started (ms).
+    #[serde(default)]
+    pub onset_ms: Option<u64>,
+    /// When it completed (ms).
     pub at_ms: Option<u64>,
 }
 
@@ -53,7 +59,10 @@ pub struct Verdict {
     pub duration_ms: u64,
     /// Passive presentation-attack evidence: median P(real) and its samples.
     pub pad_median_real: Option<f32>,
-    /// Frames the passive model scored.
+    /// Median P(real) of the MiniFASNets (the second passive model).
+    #[serde(default)]
+    pub pad_median_minifasnet: Option<f32>,
+    /// Frames the passive models scored.
     pub pad_samples: usize,
     /// Why it failed (empty on SUCCESS).
     pub reasons: Vec<VerdictReason>,
@@ -82,6 +91,8 @@ impl From<&AuthResult> for Verdict {
                 .map(|a| VerdictAction {
                     action: a.action.name().to_string(),
                     passed: a.passed,
+                    prompt_ms: a.prompt_ms,
+                    onset_ms: a.onset_ms,
                     at_ms: a.at_ms,
                 })
                 .collect(),
@@ -89,6 +100,7 @@ impl From<&AuthResult> for Verdict {
             face_frames: r.face_frames,
             duration_ms: r.duration_ms,
             pad_median_real: r.pad.median_real,
+            pad_median_minifasnet: r.pad.median_minifasnet,
             pad_samples: r.pad.samples,
             reasons: r
                 .reasons

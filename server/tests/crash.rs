@@ -21,7 +21,7 @@ fn crash_run(db: Db) {
     let args = ["--actions", "blink", "--challenge-count", "1"];
     let server = Process::serve(&url, &args);
     // one judged id before the crash
-    let photo = common::b64(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let photo = common::b64(&clip_file("lp_d9", "frame_0001.jpg"));
     let body =
         json!({"realName": "Test", "idCard": ID_CARD, "reference": {"photo": photo}}).to_string();
     let (s, v) = request(
@@ -43,15 +43,15 @@ fn crash_run(db: Db) {
         b"",
     );
     assert_eq!((s, &v["actions"]), (200, &json!(["blink"])), "{v}");
-    let (path, ctype) = common::source_video("blinkdet_video");
-    let video = std::fs::read(path).expect("video");
+    // a person answers its prompts (the server's schedule, from the nonce)
+    let bundle = common::answered_bundle(&judged, &v, "lp_d9");
     let (s, v) = request(
         &server.url,
         "POST",
         &format!("/v1/certify/{judged}/evidence"),
         &hs,
-        Some(ctype),
-        &video,
+        Some("application/json"),
+        &bundle,
     );
     assert_eq!(s, 200, "{v}");
 

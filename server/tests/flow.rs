@@ -1,6 +1,8 @@
 //! The whole flow over HTTP on 127.0.0.1, on SQLite and on PostgreSQL:
 //! certify → start → evidence → result, with real clips at their own
-//! frame rate. The server's verdict is the one that counts.
+//! frame rate. The server's verdict is the one that counts, on the prompt
+//! schedule it draws from the certifyId's nonce: evidence answers it (a
+//! person answering the prompts, `common::answered_bundle`) or fails.
 
 mod common;
 
@@ -40,12 +42,17 @@ fn reasons(v: &Value) -> Vec<String> {
 
 fn genuine_blink(db: Db) {
     let s = TestServer::start(db, settings(&[Action::Blink]));
-    let id = s.certify(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let id = s.certify(&clip_file("lp_d9", "frame_0001.jpg"));
     assert_eq!(result(&s, &id, "N")["authState"], "PROCESSING");
     let start = s.start_id(&id);
     assert_eq!(start["actions"], json!(["blink"]));
     assert!(start["deadlineMs"].as_u64().expect("deadline") > 0);
-    let (status, v) = s.upload_video(&id, "blinkdet_video");
+    assert_eq!(
+        start["sessionOptions"]["challenge"],
+        json!({"fixed": ["blink"]})
+    );
+    let bundle = common::answered_bundle(&id, &start, "lp_d9");
+    let (status, v) = s.upload_bundle(&id, &bundle);
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["clientCode"], 0, "{v}");
     let r = result(&s, &id, "Y_O");
@@ -57,6 +64,8 @@ fn genuine_blink(db: Db) {
     assert!(r["score"].as_f64().expect("score") >= 60.0);
     assert_eq!(r["actions"][0]["action"], "blink");
     assert_eq!(r["actions"][0]["passed"], true);
+    let (p, o) = (&r["actions"][0]["promptMs"], &r["actions"][0]["onsetMs"]);
+    assert!(p.is_u64() && o.as_u64() > p.as_u64(), "{r}");
     let photo = base64::engine::general_purpose::STANDARD
         .decode(r["base64Photo"].as_str().expect("Y_O photo"))
         .expect("base64");
@@ -67,7 +76,7 @@ fn genuine_blink(db: Db) {
     assert!(result(&s, &id, "N").get("base64Photo").is_none());
     // one upload per certifyId
     let fp = s.fingerprint();
-    let (status, v) = s.upload_video(&id, "blinkdet_video");
+    let (status, v) = s.upload_bundle(&id, &bundle);
     assert_eq!((status, v["errCode"].as_u64()), (400, Some(50002)), "{v}");
     assert_eq!(v["cause"]["code"], "evidence.repeated");
     assert_eq!(fp, s.fingerprint());
@@ -99,13 +108,54 @@ fn a_challenge_the_clip_does_not_perform_fails() {
     }
 }
 
+/// Evidence that answers another certifyId's prompts: the same person, the
+/// same real answer, but timed for a schedule the server did not draw for
+/// this id. The server recomputes the schedule from the nonce: FAIL.
+#[test]
+fn evidence_answering_another_schedule_fails() {
+    use realface::session::challenge::seed;
+    use realface::session::prompt::{random_delays, PromptOptions};
+    let o = PromptOptions::default();
+    let first_delay = |id: &str, start: &Value| {
+        random_delays(
+            seed(id, start["challengeNonce"].as_str().expect("nonce")),
+            &o,
+            1,
+        )[0]
+    };
+    for db in BOTH {
+        let s = TestServer::start(db, settings(&[Action::Blink]));
+        let a = s.certify(&clip_file("lp_d9", "frame_0001.jpg"));
+        let start_a = s.start_id(&a);
+        let bundle = common::answered_bundle(&a, &start_a, "lp_d9");
+        // an id whose first prompt comes at least 1.2 s apart from a's
+        let (b, start_b) = loop {
+            let b = s.certify(&clip_file("lp_d9", "frame_0001.jpg"));
+            let start_b = s.start_id(&b);
+            if first_delay(&b, &start_b).abs_diff(first_delay(&a, &start_a)) >= 1200 {
+                break (b, start_b);
+            }
+        };
+        assert_eq!(start_b["actions"], json!(["blink"]));
+        let (status, v) = s.upload_bundle(&b, &bundle);
+        assert_eq!(status, 200, "{v}");
+        let r = result(&s, &b, "N");
+        assert_eq!(r["authState"], "FAIL", "{db:?}: {r}");
+        // the same bundle where it belongs passes
+        let (status, v) = s.upload_bundle(&a, &bundle);
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(result(&s, &a, "N")["authState"], "SUCCESS");
+    }
+}
+
 #[test]
 fn another_persons_reference_fails() {
     for db in BOTH {
         let s = TestServer::start(db, settings(&[Action::Blink]));
         let id = s.certify(&sample("biden.jpg"));
-        s.start_id(&id);
-        let (status, v) = s.upload_video(&id, "blinkdet_video");
+        let start = s.start_id(&id);
+        let bundle = common::answered_bundle(&id, &start, "lp_d9");
+        let (status, v) = s.upload_bundle(&id, &bundle);
         assert_eq!(status, 200, "{v}");
         let r = result(&s, &id, "N");
         assert_eq!(r["authState"], "FAIL", "{r}");
@@ -143,18 +193,15 @@ fn a_phone_screen_replay_does_not_pass() {
 
 #[test]
 fn timestamped_frames_are_evidence_too() {
-    // the 10 fps frames of a genuine clip, as a JSON bundle, with the
-    // device's own result kept as advisory only
-    let frames: Vec<Value> = (1..=40)
-        .map(|i| {
-            let f = clip_file("apfol_real2", &format!("frame_{i:04}.jpg"));
-            json!({"tMs": (i - 1) * 100, "jpeg": common::b64(&f)})
-        })
-        .collect();
+    // a person's answers as a JSON bundle of timestamped frames, with the
+    // device's own result replaced by a FAIL: it is advisory only
     for db in BOTH {
         let s = TestServer::start(db, settings(&[Action::TurnLeft]));
         let id = s.certify(&clip_file("apfol_real2", "frame_0001.jpg"));
-        s.start_id(&id);
+        let start = s.start_id(&id);
+        let bundle = common::answered_bundle(&id, &start, "apfol_real2");
+        let frames = serde_json::from_slice::<Value>(&bundle).expect("bundle")["frames"].clone();
+        assert!(frames.as_array().is_some_and(|f| f.len() > 30));
         let body =
             json!({"frames": frames, "deviceResult": {"authState": "FAIL", "note": "advisory"}});
         let (status, v) = s.post_json(&format!("/v1/certify/{id}/evidence"), &body);
@@ -211,57 +258,11 @@ fn late_evidence_and_expired_ids_are_refused() {
 #[test]
 fn a_device_capture_session_uploads_what_it_saw() {
     // the device side with the library: claim the server's id with the
-    // nonce `start` gave, capture without the reference, upload the bundle
-    use realface::session::{Reference, SessionOptions, VerificationSession};
-    use realface::{AuthState, CertifyRegistry, ChallengeSpec, IssuedId};
+    // nonce `start` gave, capture without the reference with the server's
+    // session options, a person answering the prompts; upload the bundle
     for db in BOTH {
         let s = TestServer::start(db, settings(&[Action::TurnLeft]));
-        let id = s.certify(&clip_file("apfol_real2", "frame_0001.jpg"));
-        let start = s.start_id(&id);
-        let issued = IssuedId {
-            certify_id: id.clone(),
-            challenge_nonce: start["challengeNonce"].as_str().expect("nonce").into(),
-            expires_ms: start["expiresAt"].as_u64().expect("expiry"),
-        };
-        let ticket = CertifyRegistry::new()
-            .claim_issued(&issued, realface::session::certify::unix_now_ms())
-            .expect("ticket");
-        let actions: Vec<Action> = start["actions"]
-            .as_array()
-            .expect("actions")
-            .iter()
-            .map(|a| a.as_str().expect("name").parse().expect("action"))
-            .collect();
-        let options = SessionOptions::default()
-            .with_challenge(ChallengeSpec::Fixed(actions))
-            .with_record_evidence(true);
-        let mut session =
-            VerificationSession::new(common::engine(), ticket, Reference::Server, options)
-                .expect("session");
-        for i in 1..=40u64 {
-            let f = common::engine()
-                .load(clip_file("apfol_real2", &format!("frame_{i:04}.jpg")))
-                .expect("frame");
-            let _ = session.push_frame(&f, (i - 1) * 100);
-            if session.is_finished() {
-                break;
-            }
-        }
-        let device = session.finish();
-        assert_eq!(
-            device.auth_state,
-            AuthState::Processing,
-            "capture only: {:?}",
-            device.reasons
-        );
-        assert_eq!(device.client_code, 0);
-        let bundle = session.evidence().expect("evidence");
-        let (status, v) = s.call(
-            "POST",
-            &format!("/v1/certify/{id}/evidence"),
-            Some("application/json"),
-            &bundle,
-        );
+        let (id, (status, v)) = s.answered("apfol_real2");
         assert_eq!(status, 200, "{v}");
         let r = result(&s, &id, "Y_M");
         assert_eq!(r["authState"], "SUCCESS", "{r}");
@@ -271,7 +272,9 @@ fn a_device_capture_session_uploads_what_it_saw() {
 
 /// `realface verify --server`: the command-line device against this server,
 /// with a video file (uploaded as recorded) and with a folder of frames
-/// (uploaded as the capture session's bundle).
+/// (uploaded as the capture session's bundle). A recorded clip cannot
+/// answer prompts drawn after it was made: the flow runs end to end and
+/// the server's verdict is FAIL, as the device's own capture says.
 #[test]
 fn the_cli_device_runs_the_whole_flow() {
     let exe = std::env::current_exe().expect("exe");
@@ -322,9 +325,14 @@ fn the_cli_device_runs_the_whole_flow() {
             String::from_utf8_lossy(&out.stderr)
         );
         let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        assert_eq!(v["device"]["auth_state"], "PROCESSING", "{source}: {v}");
-        assert_eq!(v["server"]["authState"], "SUCCESS", "{source}: {v}");
-        assert!(v["server"]["base64Photo"].is_string());
+        assert_eq!(v["device"]["auth_state"], "FAIL", "{source}: {v}");
+        assert_eq!(v["server"]["authState"], "FAIL", "{source}: {v}");
+        let why = &v["server"]["reasons"][0]["code"];
+        assert!(
+            why == "ACTION_TIMEOUT" || why == "NOT_AT_REST",
+            "{source}: {v}"
+        );
+        assert!(v["server"].get("base64Photo").is_none());
     }
 }
 

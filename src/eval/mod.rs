@@ -8,12 +8,14 @@
 //! or non-matches.
 
 pub mod attacks;
+pub mod challenge;
+pub mod challenge_fit;
+pub mod clips;
 pub mod dataset;
 pub mod degrade;
-pub mod liveness;
-pub mod liveness_cv;
 pub mod metrics;
 pub mod pad;
+pub mod puppet;
 pub mod template;
 
 use std::collections::HashMap;

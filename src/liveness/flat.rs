@@ -37,6 +37,17 @@ use super::features::FrameFeatures;
 use super::planar::{residual, PlanarReference};
 use crate::landmarks::Mesh;
 
+/// What one frame's pixels add to the flat-motion evidence.
+#[derive(Debug, Clone)]
+pub enum PixelStep {
+    /// Nothing (not turned, or a head was already seen).
+    Nothing,
+    /// The planar reference (the first frame that is not turned).
+    Reference(Box<PlanarReference>),
+    /// A turned or tilted frame's planar residual.
+    Residual(f32),
+}
+
 /// Flat-motion evidence gathered over a session.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FlatMotion {
@@ -100,29 +111,51 @@ impl FlatMotion {
         }
     }
 
-    /// Feeds a frame's pixels (after [`FlatMotion::update`] with its
-    /// features): the first frame's inner face becomes the planar reference;
-    /// a frame turned or tilted from it is tested for planarity, until one
-    /// frame has shown that the face is not a plane.
-    pub fn update_pixels(&mut self, frame: &RgbImage, mesh: &Mesh, f: &FrameFeatures) {
-        let Some(r) = &self.reference else {
-            return;
-        };
+    /// What a frame's pixels add (computed before [`FlatMotion::update`]
+    /// with the same frame's features, without changing anything): the
+    /// first frame's inner face becomes the planar reference; a frame turned
+    /// or tilted from it is tested for planarity, until one frame has shown
+    /// that the face is not a plane.
+    pub fn pixel_step(&self, frame: &RgbImage, mesh: &Mesh, f: &FrameFeatures) -> PixelStep {
+        // the first face frame is its own reference (update() keeps it)
+        let r = self.reference.as_ref().unwrap_or(f);
         let turned =
             (f.yaw - r.yaw).abs() >= Self::YAW_DEG || (f.pitch - r.pitch).abs() >= Self::PITCH_DEG;
         let Some(reference) = &self.planar_reference else {
-            if !turned {
-                self.planar_reference = PlanarReference::new(frame, mesh);
-            }
-            return;
+            return match (!turned)
+                .then(|| PlanarReference::new(frame, mesh))
+                .flatten()
+            {
+                Some(p) => PixelStep::Reference(Box::new(p)),
+                None => PixelStep::Nothing,
+            };
         };
         if !turned || self.max_planar_residual >= Self::PLANAR_MIN {
-            return;
+            return PixelStep::Nothing;
         }
-        if let Some(v) = residual(reference, frame, mesh) {
-            self.planar_frames += 1;
-            self.max_planar_residual = self.max_planar_residual.max(v);
+        residual(reference, frame, mesh).map_or(PixelStep::Nothing, PixelStep::Residual)
+    }
+
+    /// Applies a [`FlatMotion::pixel_step`].
+    pub fn apply_pixels(&mut self, step: &PixelStep) {
+        match step {
+            PixelStep::Nothing => {}
+            PixelStep::Reference(p) => {
+                if self.planar_reference.is_none() {
+                    self.planar_reference = Some((**p).clone());
+                }
+            }
+            PixelStep::Residual(v) => {
+                self.planar_frames += 1;
+                self.max_planar_residual = self.max_planar_residual.max(*v);
+            }
         }
+    }
+
+    /// Whether a frame that showed a head (a planar residual of at least
+    /// [`FlatMotion::PLANAR_MIN`]) has been seen.
+    pub fn head_seen(&self) -> bool {
+        self.max_planar_residual >= Self::PLANAR_MIN
     }
 
     /// Whether the motion looked flat: turned frames without 2-D parallax,

@@ -7,6 +7,7 @@
 use image::RgbImage;
 
 use super::features::FrameFeatures;
+use super::pad_model::PadScores;
 use crate::align::aligned_image;
 use crate::engine::FaceEngine;
 use crate::error::Result;
@@ -21,8 +22,8 @@ pub struct FaceMeasure {
     pub features: FrameFeatures,
     /// The 112x112 aligned face (for the quality score).
     pub aligned: RgbImage,
-    /// P(real) of the passive model, when it was due.
-    pub pad_real: Option<f32>,
+    /// P(real) of the passive models, when they were due.
+    pub pad: Option<PadScores>,
 }
 
 /// Measures one face: `mesh`, its aligned-crop map and its detection box.
@@ -39,14 +40,14 @@ pub fn measure_face(
     features.eyes_closed = engine.eye_state().run(frame, mesh)?.both_closed();
     let aligned = aligned_image(frame, map);
     features.sharpness = laplacian_log_variance(&aligned);
-    let pad_real = if pad_due {
-        Some(engine.pad().real_probability(frame, bbox)?)
+    let pad = if pad_due {
+        Some(engine.pad().scores(frame, bbox)?)
     } else {
         None
     };
     Ok(FaceMeasure {
         features,
         aligned,
-        pad_real,
+        pad,
     })
 }

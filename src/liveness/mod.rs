@@ -1,11 +1,12 @@
 //! Liveness: per-frame measurements ([`features`] from the mesh, the eye-state
-//! model in [`eye_state`], all taken by [`measure`]), the action detectors of
-//! the challenge ([`actions`]), the flat-motion cues ([`flat`] from the mesh,
+//! model in [`eye_state`], all taken by [`measure`]), the actions and their
+//! thresholds ([`actions`]), the answers to prompts ([`answer`]), the flat-motion cues ([`flat`] from the mesh,
 //! [`planar`] from the pixels), and the passive
 //! presentation-attack model ([`pad_model`]) fused per session ([`pad`]).
 //! [`passive`] holds image-cue baselines for evaluation only.
 
 pub mod actions;
+pub mod answer;
 pub mod eye_state;
 pub mod features;
 pub mod flat;

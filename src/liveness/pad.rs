@@ -1,23 +1,48 @@
 //! Passive presentation-attack detection at session level.
 //!
-//! One frame of the passive model ([`super::pad_model`]) is too noisy for a
-//! gate (at APCER 1% it rejects about half of live frames), but a session's
-//! frames together separate live faces from screens: the session scores a
-//! face frame every [`PadOptions::interval_ms`] and fuses the scores by their
-//! **median** (robust to a few odd frames in either direction). The gate fails
-//! a session whose median P(real) is below [`PadOptions::threshold`]; the
-//! threshold ships from a leave-one-clip-out fit on the shared clips
-//! (`realface eval liveness`, see `docs/EVALUATION.md`).
+//! One frame of a passive model ([`super::pad_model`]) is too noisy for a
+//! gate (at APCER 1% `fr_liveness` rejects about half of live frames), but a
+//! session's frames together separate live faces from screens and prints:
+//! the session scores a face frame every [`PadOptions::interval_ms`] with
+//! both passive models and fuses each model's scores by their **median**
+//! (robust to a few odd frames in either direction). With
+//! [`PadChoice::Both`] (the default) the session fails when either model's
+//! median P(real) is below its gate ([`PadOptions::threshold`] for
+//! `fr_liveness`, [`PadOptions::minifasnet_threshold`] for the MiniFASNets):
+//! an attack must fool two independent models.
+//!
+//! Each gate is placed from the genuine sessions' distribution with a
+//! margin: a tenth of the lowest genuine session median of the training
+//! people (`realface eval challenge`, see `docs/EVALUATION.md`), never
+//! between one replay and the genuine clips.
 
 use serde::{Deserialize, Serialize};
 
+use super::pad_model::PadScores;
 use crate::error::{Error, Result};
 
-/// Default gate on the session's median P(real), fitted by
-/// leave-one-clip-out cross-validation (`realface eval liveness`).
-pub const DEFAULT_PAD_THRESHOLD: f32 = 0.0057;
+/// Default `fr_liveness` gate on the session's median P(real): a tenth of
+/// the lowest genuine session median on the shared data (`apfol_real2`,
+/// 0.298; `realface eval challenge`).
+pub const DEFAULT_PAD_THRESHOLD: f32 = 0.0298;
 
-/// How a session scores and gates the passive model.
+/// Default MiniFASNet gate: a tenth of the lowest genuine session median
+/// (`lp_d19`, 0.824).
+pub const DEFAULT_MINIFASNET_THRESHOLD: f32 = 0.0824;
+
+/// Which passive models the gate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PadChoice {
+    /// `fr_liveness.onnx` alone.
+    FrLiveness,
+    /// The two MiniFASNets alone (softmax averaged, upstream's rule).
+    Minifasnet,
+    /// Both: either model's gate fails the session.
+    Both,
+}
+
+/// How a session scores and gates the passive models.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PadOptions {
@@ -25,9 +50,13 @@ pub struct PadOptions {
     pub interval_ms: u64,
     /// Scored frames needed before a verdict (the session waits for them).
     pub min_samples: usize,
-    /// FAIL when the median P(real) is below this.
+    /// FAIL when `fr_liveness`'s median P(real) is below this.
     pub threshold: f32,
-    /// Turn the gate off (the score is still measured and reported).
+    /// FAIL when the MiniFASNets' median P(real) is below this.
+    pub minifasnet_threshold: f32,
+    /// Which models the gate reads.
+    pub model: PadChoice,
+    /// Turn the gate off (the scores are still measured and reported).
     pub enabled: bool,
 }
 
@@ -37,6 +66,8 @@ impl Default for PadOptions {
             interval_ms: 100,
             min_samples: 6,
             threshold: DEFAULT_PAD_THRESHOLD,
+            minifasnet_threshold: DEFAULT_MINIFASNET_THRESHOLD,
+            model: PadChoice::Both,
             enabled: true,
         }
     }
@@ -45,8 +76,13 @@ impl Default for PadOptions {
 impl PadOptions {
     /// Checks the values.
     pub fn validate(&self) -> Result<()> {
-        if !(self.threshold.is_finite() && (0.0..1.0).contains(&self.threshold)) {
-            return Err(Error::invalid("pad.threshold", "must be in [0, 1)"));
+        for (name, t) in [
+            ("pad.threshold", self.threshold),
+            ("pad.minifasnet_threshold", self.minifasnet_threshold),
+        ] {
+            if !(t.is_finite() && (0.0..1.0).contains(&t)) {
+                return Err(Error::invalid(name, "must be in [0, 1)"));
+            }
         }
         if self.min_samples == 0 || self.min_samples > 1000 {
             return Err(Error::invalid("pad.min_samples", "must be in 1..=1000"));
@@ -56,26 +92,71 @@ impl PadOptions {
 }
 
 /// The session's passive evidence so far.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PadEvidence {
     /// Frames scored.
     pub samples: usize,
-    /// Median P(real) over them (None before the first).
+    /// Median P(real) of `fr_liveness` (None before the first).
     pub median_real: Option<f32>,
-    /// The gate it is held against.
+    /// Its gate.
     pub threshold: f32,
+    /// Median P(real) of the MiniFASNets.
+    pub median_minifasnet: Option<f32>,
+    /// Its gate.
+    pub minifasnet_threshold: f32,
+    /// Which models the gate reads.
+    pub model: PadChoice,
     #[serde(skip)]
-    scores: Vec<f32>,
+    fr: Vec<f32>,
+    #[serde(skip)]
+    mf: Vec<f32>,
     #[serde(skip)]
     last_ms: Option<u64>,
 }
 
+impl Default for PadEvidence {
+    fn default() -> Self {
+        Self::new(&PadOptions::default())
+    }
+}
+
+/// A probability that fails closed: a non-finite value counts as 0.
+fn clean(p: f32) -> f32 {
+    if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// 0..100 of one median against its gate: under 50 below it (50 x median /
+/// gate), 60..100 above it (log scale from the gate to certainty).
+fn gate_score(median: Option<f32>, gate: f32) -> f32 {
+    let Some(m) = median else {
+        return 0.0;
+    };
+    let t = gate.max(1e-6);
+    if m < t {
+        return 50.0 * m / t;
+    }
+    let span = -t.ln();
+    let above = (m.max(1e-6).ln() - t.ln()) / span.max(1e-6);
+    60.0 + 40.0 * above.clamp(0.0, 1.0)
+}
+
 impl PadEvidence {
-    /// Empty evidence against a gate.
-    pub fn new(threshold: f32) -> Self {
+    /// Empty evidence against the gates of `options`.
+    pub fn new(options: &PadOptions) -> Self {
         Self {
-            threshold,
-            ..Self::default()
+            samples: 0,
+            median_real: None,
+            threshold: options.threshold,
+            median_minifasnet: None,
+            minifasnet_threshold: options.minifasnet_threshold,
+            model: options.model,
+            fr: Vec::new(),
+            mf: Vec::new(),
+            last_ms: None,
         }
     }
 
@@ -85,43 +166,48 @@ impl PadEvidence {
             .is_none_or(|l| t_ms.saturating_sub(l) >= interval_ms)
     }
 
-    /// Adds one frame's P(real) (a non-finite value counts as 0: fail closed).
-    pub fn push(&mut self, t_ms: u64, p_real: f32) {
-        let p = if p_real.is_finite() {
-            p_real.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        self.scores.push(p);
+    /// Adds one frame's scores.
+    pub fn push(&mut self, t_ms: u64, s: PadScores) {
+        self.fr.push(clean(s.fr_liveness));
+        self.mf.push(clean(s.minifasnet));
         self.last_ms = Some(t_ms);
-        self.samples = self.scores.len();
-        self.median_real = median(&self.scores);
+        self.samples = self.fr.len();
+        self.median_real = median(&self.fr);
+        self.median_minifasnet = median(&self.mf);
     }
 
-    /// The scores, in order.
+    /// `fr_liveness`'s scores, in order.
     pub fn scores(&self) -> &[f32] {
-        &self.scores
+        &self.fr
     }
 
-    /// Whether the evidence says "presentation attack" (fails closed: no
-    /// evidence is an attack).
-    pub fn is_attack(&self) -> bool {
-        !self.median_real.is_some_and(|m| m >= self.threshold)
-    }
-
-    /// 0..100: under 50 below the gate (50 x median / threshold), 60..100
-    /// above it (log scale from the gate to certainty).
-    pub fn score(&self) -> f32 {
-        let Some(m) = self.median_real else {
-            return 0.0;
+    fn gates(&self) -> [(bool, Option<f32>, f32); 2] {
+        let (fr, mf) = match self.model {
+            PadChoice::FrLiveness => (true, false),
+            PadChoice::Minifasnet => (false, true),
+            PadChoice::Both => (true, true),
         };
-        let t = self.threshold.max(1e-6);
-        if m < t {
-            return 50.0 * m / t;
-        }
-        let span = -t.ln();
-        let above = (m.max(1e-6).ln() - t.ln()) / span.max(1e-6);
-        60.0 + 40.0 * above.clamp(0.0, 1.0)
+        [
+            (fr, self.median_real, self.threshold),
+            (mf, self.median_minifasnet, self.minifasnet_threshold),
+        ]
+    }
+
+    /// Whether the evidence says "presentation attack": a read median below
+    /// its gate (fails closed: no evidence is an attack).
+    pub fn is_attack(&self) -> bool {
+        self.gates()
+            .iter()
+            .any(|&(on, m, t)| on && !m.is_some_and(|m| m >= t))
+    }
+
+    /// 0..100: the lowest of the read models' gate scores.
+    pub fn score(&self) -> f32 {
+        self.gates()
+            .iter()
+            .filter(|g| g.0)
+            .map(|&(_, m, t)| gate_score(m, t))
+            .fold(100.0, f32::min)
     }
 }
 
@@ -144,30 +230,52 @@ pub fn median(v: &[f32]) -> Option<f32> {
 mod tests {
     use super::*;
 
+    fn both(fr: f32, mf: f32) -> PadScores {
+        PadScores {
+            fr_liveness: fr,
+            minifasnet: mf,
+        }
+    }
+
     #[test]
-    fn median_fuses_and_gate_fails_closed() {
-        let mut e = PadEvidence::new(0.03);
+    fn medians_fuse_and_either_gate_fails_closed() {
+        let o = PadOptions {
+            threshold: 0.03,
+            minifasnet_threshold: 0.08,
+            ..PadOptions::default()
+        };
+        let mut e = PadEvidence::new(&o);
         assert!(e.is_attack(), "no evidence is an attack");
         for (i, p) in [0.9, 0.01, 0.95, 0.99, f32::NAN].into_iter().enumerate() {
-            e.push(i as u64 * 100, p);
+            e.push(i as u64 * 100, both(p, 0.9));
         }
         assert_eq!(e.samples, 5);
         assert_eq!(e.median_real, Some(0.9));
         assert!(!e.is_attack());
         assert!(e.score() > 60.0 && e.score() <= 100.0);
-        let mut s = PadEvidence::new(0.03);
+        // one model fooled, the other not: an attack
+        let mut s = PadEvidence::new(&o);
         for i in 0..6 {
-            s.push(i * 100, 0.001);
+            s.push(i * 100, both(0.99, 0.01));
         }
         assert!(s.is_attack());
         assert!(s.score() < 50.0);
+        // the same with the gate on fr_liveness alone passes
+        let mut fr_only = PadEvidence::new(&PadOptions {
+            model: PadChoice::FrLiveness,
+            ..o
+        });
+        for i in 0..6 {
+            fr_only.push(i * 100, both(0.99, 0.01));
+        }
+        assert!(!fr_only.is_attack());
     }
 
     #[test]
     fn due_respects_the_interval() {
-        let mut e = PadEvidence::new(0.5);
+        let mut e = PadEvidence::default();
         assert!(e.due(0, 100));
-        e.push(0, 1.0);
+        e.push(0, both(1.0, 1.0));
         assert!(!e.due(50, 100));
         assert!(e.due(100, 100));
     }
@@ -177,6 +285,11 @@ mod tests {
         assert!(PadOptions::default().validate().is_ok());
         let bad = PadOptions {
             threshold: f32::NAN,
+            ..PadOptions::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = PadOptions {
+            minifasnet_threshold: 1.5,
             ..PadOptions::default()
         };
         assert!(bad.validate().is_err());

@@ -1,62 +1,86 @@
-//! The passive presentation-attack model (`fr_liveness.onnx`) on one frame.
+//! The passive presentation-attack models on one frame: `fr_liveness.onnx`
+//! and Minivision's two MiniFASNets (`minifasnet_v2.onnx`,
+//! `minifasnet_v1se.onnx`, converted by `scripts/models/minifasnet.py`).
 //!
-//! It needs the context around the face (the screen's or the print's edge,
-//! moiré, the hand): its crop is the face box scaled 2.7x about its centre,
-//! made smaller only where the frame is smaller, and shifted to stay inside
-//! the frame; resized to 128x128, fed as raw 0..255 **BGR** values, NCHW.
-//! Softmax index 0 is "real". On face-only crops it is worse than chance, and
-//! one frame is too noisy to decide: [`super::pad::PadEvidence`] fuses a
-//! session's frames.
+//! They need the context around the face (the screen's or the print's edge,
+//! moiré, the hand): each crop is the face box scaled about its centre
+//! (2.7x for `fr_liveness` and MiniFASNetV2, 4.0x for MiniFASNetV1SE), made
+//! smaller only where the frame is smaller, and shifted to stay inside the
+//! frame; resized to the model's input (128 or 80 pixels), fed as raw 0..255
+//! **BGR** values, NCHW. The "real" class is softmax index 0 for
+//! `fr_liveness`, 1 for the MiniFASNets (upstream averages the two
+//! MiniFASNets' softmax). On face-only crops `fr_liveness` is worse than
+//! chance, and one frame is too noisy to decide:
+//! [`super::pad::PadEvidence`] fuses a session's frames.
 
 use std::path::Path;
 
 use image::RgbImage;
+use serde::Serialize;
+
+pub use super::pad::PadChoice;
 
 use crate::config::RuntimeConfig;
 use crate::error::Result;
 use crate::geometry::BBox;
-use crate::models;
+use crate::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
 use crate::warp::sample;
 
-/// Crop side of the model.
+/// Crop side of `fr_liveness`.
 pub const PAD_INPUT: usize = 128;
-/// Crop size over the face box.
+/// Crop size over the face box of `fr_liveness` and MiniFASNetV2.
 pub const PAD_SCALE: f32 = 2.7;
 
-/// The passive PAD stage. Build once; `Send + Sync`.
+/// One frame's P(real) from every passive model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PadScores {
+    /// `fr_liveness.onnx`.
+    pub fr_liveness: f32,
+    /// MiniFASNetV2 and MiniFASNetV1SE averaged.
+    pub minifasnet: f32,
+}
+
+impl PadScores {
+    /// The P(real) of one model; for [`PadChoice::Both`] the lower of the two.
+    pub fn pick(&self, choice: PadChoice) -> f32 {
+        match choice {
+            PadChoice::FrLiveness => self.fr_liveness,
+            PadChoice::Minifasnet => self.minifasnet,
+            PadChoice::Both => self.fr_liveness.min(self.minifasnet),
+        }
+    }
+}
+
+/// One passive network and how it reads a face.
 #[derive(Debug)]
-pub struct PadModel {
+struct Net {
     model: OnnxModel,
+    input: usize,
+    scale: f32,
+    real: usize,
 }
 
-/// The crop of a face box in a `w x h` frame: (x, y, width, height).
-pub fn pad_crop(face: &BBox, w: u32, h: u32) -> (f32, f32, f32, f32) {
-    let (fw, fh) = (w as f32 - 1.0, h as f32 - 1.0);
-    let bw = face.w.max(1.0);
-    let bh = face.h.max(1.0);
-    let scale = PAD_SCALE.min(fh / bh).min(fw / bw).max(0.0);
-    let (nw, nh) = (bw * scale, bh * scale);
-    let (cx, cy) = (face.x + bw / 2.0, face.y + bh / 2.0);
-    let mut x0 = cx - nw / 2.0;
-    let mut y0 = cy - nh / 2.0;
-    x0 = x0.min(fw - nw).max(0.0);
-    y0 = y0.min(fh - nh).max(0.0);
-    (x0, y0, nw.max(1.0), nh.max(1.0))
-}
-
-impl PadModel {
-    /// Loads the model from `dir`.
-    pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
+impl Net {
+    fn load(
+        spec: ModelSpec,
+        dir: &Path,
+        rt: &RuntimeConfig,
+        scale: f32,
+        real: usize,
+    ) -> Result<Self> {
+        let input = spec.input.shape.last().copied().unwrap_or(0).max(1) as usize;
         Ok(Self {
-            model: OnnxModel::load(models::PAD_LIVENESS, dir, rt)?,
+            model: OnnxModel::load(spec, dir, rt)?,
+            input,
+            scale,
+            real,
         })
     }
 
-    /// P(real) of the face in `face` (0..1).
-    pub fn real_probability(&self, img: &RgbImage, face: &BBox) -> Result<f32> {
-        let (x0, y0, cw, ch) = pad_crop(face, img.width(), img.height());
-        let n = PAD_INPUT;
+    fn real_probability(&self, img: &RgbImage, face: &BBox) -> Result<f32> {
+        let (x0, y0, cw, ch) = scaled_crop(face, img.width(), img.height(), self.scale);
+        let n = self.input;
         let plane = n * n;
         let mut buf = vec![0f32; 3 * plane];
         let (sx, sy) = (cw / n as f32, ch / n as f32);
@@ -72,7 +96,63 @@ impl PadModel {
                 buf[2 * plane + i] = p[0];
             }
         }
-        Ok(self.model.classify((1, 3, n, n), buf, 3)?[0])
+        let probs = self.model.classify((1, 3, n, n), buf, 3)?;
+        Ok(probs.get(self.real).copied().unwrap_or(0.0))
+    }
+}
+
+/// The passive PAD stage. Build once; `Send + Sync`.
+#[derive(Debug)]
+pub struct PadModel {
+    fr: Net,
+    v2: Net,
+    v1se: Net,
+}
+
+/// The crop of a face box in a `w x h` frame at `fr_liveness`'s scale.
+pub fn pad_crop(face: &BBox, w: u32, h: u32) -> (f32, f32, f32, f32) {
+    scaled_crop(face, w, h, PAD_SCALE)
+}
+
+/// The face box scaled `scale` times about its centre, shrunk to fit the
+/// frame and shifted inside it: (x, y, width, height).
+pub fn scaled_crop(face: &BBox, w: u32, h: u32, scale: f32) -> (f32, f32, f32, f32) {
+    let (fw, fh) = (w as f32 - 1.0, h as f32 - 1.0);
+    let bw = face.w.max(1.0);
+    let bh = face.h.max(1.0);
+    let scale = scale.min(fh / bh).min(fw / bw).max(0.0);
+    let (nw, nh) = (bw * scale, bh * scale);
+    let (cx, cy) = (face.x + bw / 2.0, face.y + bh / 2.0);
+    let mut x0 = cx - nw / 2.0;
+    let mut y0 = cy - nh / 2.0;
+    x0 = x0.min(fw - nw).max(0.0);
+    y0 = y0.min(fh - nh).max(0.0);
+    (x0, y0, nw.max(1.0), nh.max(1.0))
+}
+
+impl PadModel {
+    /// Loads the models from `dir`.
+    pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
+        Ok(Self {
+            fr: Net::load(models::PAD_LIVENESS, dir, rt, PAD_SCALE, 0)?,
+            v2: Net::load(models::MINIFASNET_V2, dir, rt, 2.7, 1)?,
+            v1se: Net::load(models::MINIFASNET_V1SE, dir, rt, 4.0, 1)?,
+        })
+    }
+
+    /// P(real) of `fr_liveness` for the face in `face` (0..1).
+    pub fn real_probability(&self, img: &RgbImage, face: &BBox) -> Result<f32> {
+        self.fr.real_probability(img, face)
+    }
+
+    /// P(real) of every passive model.
+    pub fn scores(&self, img: &RgbImage, face: &BBox) -> Result<PadScores> {
+        let v2 = self.v2.real_probability(img, face)?;
+        let v1se = self.v1se.real_probability(img, face)?;
+        Ok(PadScores {
+            fr_liveness: self.fr.real_probability(img, face)?,
+            minifasnet: 0.5 * (v2 + v1se),
+        })
     }
 }
 

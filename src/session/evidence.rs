@@ -32,10 +32,11 @@ impl EvidenceRecorder {
         Self::default()
     }
 
-    /// Records one frame. Past [`MAX_EVIDENCE_FRAMES`] or
+    /// Records one frame and returns it as the server will decode it (the
+    /// device then judges the same pixels). Past [`MAX_EVIDENCE_FRAMES`] or
     /// [`MAX_EVIDENCE_BYTES`] it is [`Error::LimitExceeded`] and nothing is
     /// recorded.
-    pub fn push(&mut self, frame: &RgbImage, t_ms: u64) -> Result<()> {
+    pub fn push(&mut self, frame: &RgbImage, t_ms: u64) -> Result<RgbImage> {
         if self.frames.len() >= MAX_EVIDENCE_FRAMES {
             return Err(Error::LimitExceeded {
                 what: "evidence frames",
@@ -51,9 +52,10 @@ impl EvidenceRecorder {
                 limit: MAX_EVIDENCE_BYTES as u64,
             });
         }
+        let decoded = crate::image_io::decode_image(&jpeg, &crate::config::Limits::default())?;
         self.bytes += jpeg.len();
         self.frames.push((t_ms, jpeg));
-        Ok(())
+        Ok(decoded)
     }
 
     /// Frames recorded.

@@ -23,6 +23,8 @@ pub mod challenge;
 pub mod evidence;
 mod options;
 pub mod photo;
+pub mod prompt;
+pub mod replay;
 pub mod result;
 mod step;
 pub mod template;
@@ -40,12 +42,14 @@ use crate::embed::Embedding;
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
 use crate::geometry::{Affine, BBox, Point};
-use crate::liveness::actions::{Action, ActionDetector, History};
+use crate::liveness::actions::{Action, History};
 use crate::liveness::flat::FlatMotion;
 use crate::liveness::pad::PadEvidence;
 use crate::quality::Quality;
 use crate::track::Tracker;
 use certify::CertifyTicket;
+use prompt::Prompter;
+use replay::FrameObs;
 use result::{ActionOutcome, AuthResult, ReasonCode};
 
 /// The reference identity.
@@ -73,8 +77,10 @@ pub enum SessionState {
     WaitingForFace,
     /// Watching the face before the first prompt.
     Warmup,
-    /// Waiting for the current action.
+    /// A prompt is shown: waiting for its answer.
     Action,
+    /// "Hold still": between prompts, or waiting for the verdict.
+    HoldStill,
     /// Finished; read the result.
     Finished,
 }
@@ -88,8 +94,13 @@ pub struct Progress {
     pub prompt: String,
     /// Ring progress 0..1.
     pub ring: f32,
-    /// The current action, if one is prompted.
+    /// The action prompted now (shown from `prompt_at_ms` on); `None`
+    /// between prompts, when the client shows "Hold still".
     pub action: Option<Action>,
+    /// When the current prompt was shown (ms since the session's first frame).
+    pub prompt_at_ms: Option<u64>,
+    /// The answer must start within this window (ms since the first frame).
+    pub answer_window_ms: Option<[u64; 2]>,
     /// Actions completed.
     pub actions_done: usize,
     /// Actions in the challenge.
@@ -101,10 +112,13 @@ pub struct Progress {
 }
 
 struct Best {
-    frame: RgbImage,
+    /// The frame (live sessions; a replay has only its embedding).
+    frame: Option<RgbImage>,
     bbox: BBox,
     map: Affine,
     quality: Quality,
+    /// The frame's embedding, when it was taken with the observation.
+    embedding: Option<Embedding>,
 }
 
 /// A running verification. Not shared between threads; the engine is.
@@ -118,14 +132,10 @@ pub struct VerificationSession {
     threshold: f32,
     far_target: f64,
     continuity_threshold: f32,
-    detector: Option<ActionDetector>,
-    action_since_ms: u64,
-    warmup_since_ms: Option<u64>,
+    prompter: Prompter,
     history: History,
     flat: FlatMotion,
     pad: PadEvidence,
-    /// Every action was seen; the verdict waits for enough passive evidence.
-    awaiting_verdict: bool,
     tracker: Tracker,
     first_ms: Option<u64>,
     last_ms: Option<u64>,
@@ -137,6 +147,9 @@ pub struct VerificationSession {
     last_center: Option<Point>,
     result: Option<AuthResult>,
     evidence: Option<evidence::EvidenceRecorder>,
+    /// Recording the observations for replays ([`replay::ObservationLog`]):
+    /// the challenge and the limits are off, every frame is observed.
+    recording: Option<Vec<(u64, FrameObs)>>,
 }
 
 impl std::fmt::Debug for VerificationSession {
@@ -183,11 +196,14 @@ impl VerificationSession {
         let continuity = engine.calibration().threshold_for(options.continuity_far)?;
         let seed = challenge::seed(ticket.certify_id(), ticket.challenge_nonce());
         let actions = challenge::actions(&options.challenge, seed)?;
+        options.prompt.check_actions(actions.len())?;
         let outcomes = actions
             .iter()
             .map(|&a| ActionOutcome {
                 action: a,
                 passed: false,
+                prompt_ms: None,
+                onset_ms: None,
                 at_ms: None,
                 strength: None,
             })
@@ -195,19 +211,22 @@ impl VerificationSession {
         Ok(Self {
             engine,
             ticket,
-            actions,
+            actions: actions.clone(),
             outcomes,
             reference,
             threshold: point.threshold,
             far_target: point.far,
             continuity_threshold: continuity.threshold,
-            detector: None,
-            action_since_ms: 0,
-            warmup_since_ms: None,
+            prompter: Prompter::new(
+                options.prompt.clone(),
+                options.params,
+                options.warmup_ms,
+                actions,
+                seed,
+            ),
             history: History::default(),
             flat: FlatMotion::default(),
-            pad: PadEvidence::new(options.pad.threshold),
-            awaiting_verdict: false,
+            pad: PadEvidence::new(&options.pad),
             tracker: Tracker::new(options.detect_every),
             first_ms: None,
             last_ms: None,
@@ -221,6 +240,7 @@ impl VerificationSession {
             evidence: options
                 .record_evidence
                 .then(evidence::EvidenceRecorder::new),
+            recording: None,
             options,
         })
     }
@@ -242,18 +262,16 @@ impl VerificationSession {
     fn progress(&self, faces: usize, quality: Option<f32>) -> Progress {
         let total = self.actions.len();
         let done = self.done();
+        let rel = |t: u64| t.saturating_sub(self.first_ms.unwrap_or(t));
+        let hold = || "Hold still".to_string();
         let (state, prompt, action) = if self.result.is_some() {
             (SessionState::Finished, "Done".to_string(), None)
-        } else if self.awaiting_verdict {
-            (SessionState::Action, "Hold still".to_string(), None)
-        } else if let Some(d) = &self.detector {
-            (
-                SessionState::Action,
-                d.action().prompt().to_string(),
-                Some(d.action()),
-            )
+        } else if let Some((a, _)) = self.prompter.prompted() {
+            (SessionState::Action, a.prompt().to_string(), Some(a))
+        } else if self.prompter.started() {
+            (SessionState::HoldStill, hold(), None)
         } else if faces == 1 {
-            (SessionState::Warmup, "Hold still".to_string(), None)
+            (SessionState::Warmup, hold(), None)
         } else {
             (
                 SessionState::WaitingForFace,
@@ -266,11 +284,16 @@ impl VerificationSession {
         } else {
             done as f32 / total.max(1) as f32
         };
+        let prompted = self.prompter.prompted().filter(|_| self.result.is_none());
         Progress {
             state,
             prompt,
             ring,
             action,
+            prompt_at_ms: prompted.map(|(_, at)| rel(at)),
+            answer_window_ms: prompted
+                .and(self.prompter.window())
+                .map(|(a, b)| [rel(a), rel(b)]),
             actions_done: done,
             actions_total: total,
             faces,

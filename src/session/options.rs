@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::challenge::ChallengeSpec;
 use super::photo::PhotoKind;
+use super::prompt::PromptOptions;
 use crate::error::{Error, Result};
 use crate::liveness::actions::ActionParams;
 use crate::liveness::pad::PadOptions;
@@ -29,12 +30,17 @@ use crate::liveness::pad::PadOptions;
 pub struct SessionOptions {
     /// Which actions.
     pub challenge: ChallengeSpec,
-    /// Time allowed for each action, from its prompt (ms).
+    /// Time allowed for each action, from when its prompt was first due
+    /// (postponements included, ms).
     pub action_timeout_ms: u64,
     /// Time allowed for the whole session, from the first frame (ms).
     pub total_timeout_ms: u64,
-    /// Face frames to watch before the first prompt, for the baselines (ms).
+    /// The face must be in view this long before the first prompt's random
+    /// delay starts (ms).
     pub warmup_ms: u64,
+    /// When prompts come and how answers are timed (see
+    /// [`super::prompt`]).
+    pub prompt: PromptOptions,
     /// Which photo the result carries (`needAlivePhoto`).
     pub photo: PhotoKind,
     /// Target false-accept rate of the face match.
@@ -84,6 +90,7 @@ impl Default for SessionOptions {
             action_timeout_ms: 8_000,
             total_timeout_ms: 30_000,
             warmup_ms: 500,
+            prompt: PromptOptions::default(),
             photo: PhotoKind::None,
             far: crate::DEFAULT_FAR,
             continuity_far: 1e-2,
@@ -132,6 +139,21 @@ impl SessionOptions {
     #[must_use]
     pub fn with_warmup_ms(mut self, warmup_ms: u64) -> Self {
         self.warmup_ms = warmup_ms;
+        self
+    }
+
+    /// When prompts come and how answers are timed.
+    #[must_use]
+    pub fn with_prompt(mut self, prompt: PromptOptions) -> Self {
+        self.prompt = prompt;
+        self
+    }
+
+    /// Offline evaluation of recorded material: fixed prompt delays (see
+    /// [`PromptOptions::delays_ms`]).
+    #[must_use]
+    pub fn with_prompt_delays_ms(mut self, delays: Vec<u64>) -> Self {
+        self.prompt.delays_ms = Some(delays);
         self
     }
 
@@ -226,6 +248,8 @@ impl SessionOptions {
             ));
         }
         self.pad.validate()?;
+        self.prompt.validate()?;
+        self.params.validate()?;
         if !(1.0..=1000.0).contains(&self.max_fps) {
             return Err(Error::invalid(
                 "max_fps",

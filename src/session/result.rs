@@ -48,6 +48,9 @@ pub enum ReasonCode {
     Internal,
     /// The passive model says the face is presented on a screen or a print.
     PresentationAttack,
+    /// The face was not at rest when a prompt was due (the head moving, the
+    /// mouth open, the face out of view), too often to postpone it again.
+    NotAtRest,
 }
 
 impl ReasonCode {
@@ -59,7 +62,8 @@ impl ReasonCode {
             | Self::ActionTimeout
             | Self::MultipleFaces
             | Self::UserQuit
-            | Self::FrameLimit => 10011,
+            | Self::FrameLimit
+            | Self::NotAtRest => 10011,
             Self::FaceChanged | Self::FlatMotion | Self::NoMatch | Self::PresentationAttack => {
                 10013
             }
@@ -82,9 +86,13 @@ pub struct Reason {
 pub struct ActionOutcome {
     /// The action.
     pub action: Action,
-    /// Whether it was performed.
+    /// Whether it was performed, as the answer to its prompt.
     pub passed: bool,
-    /// When it completed (session ms).
+    /// When its prompt was shown (ms since the first frame).
+    pub prompt_ms: Option<u64>,
+    /// When the answer started (ms since the first frame).
+    pub onset_ms: Option<u64>,
+    /// When it completed (ms since the first frame).
     pub at_ms: Option<u64>,
     /// How far past the detector's threshold it went (1 = at it).
     pub strength: Option<f32>,
@@ -127,4 +135,8 @@ pub struct AuthResult {
     pub face_frames: usize,
     /// Session length (ms, first to last frame).
     pub duration_ms: u64,
+    /// Where the prompt times came from: `nonce` (drawn from the
+    /// certifyId's nonce: a real session) or `fixed` (given delays: an
+    /// offline evaluation of recorded material, never a server's verdict).
+    pub schedule: &'static str,
 }

@@ -1,6 +1,8 @@
 //! The per-frame state machine: check the frame, observe it (every fallible
-//! model call, before any state changes), then apply the observation in named
-//! steps: same face throughout, best frame, warm-up and actions, verdict.
+//! model call, before any state changes: [`FrameObs`]), then apply the
+//! observation in named steps: same face throughout, best frame, the prompt
+//! schedule and its answers, verdict. A replay ([`super::replay`]) applies
+//! recorded observations through the same steps.
 //!
 //! Per-frame errors: a frame whose face cannot be measured (a degenerate
 //! landmark region, a model output that is not finite, a malformed or
@@ -12,15 +14,16 @@
 
 use image::RgbImage;
 
+use super::prompt::PromptStep;
+use super::replay::{FaceObs, FrameObs};
 use super::result::{ActionOutcome, ReasonCode};
 use super::{Best, Progress, VerificationSession};
 use crate::compare::passes;
 use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode, Result};
-use crate::liveness::actions::ActionDetector;
 use crate::liveness::features::FrameFeatures;
-use crate::liveness::measure::{measure_face, FaceMeasure};
-use crate::quality::{assess_aligned, Quality};
+use crate::liveness::measure::measure_face;
+use crate::quality::assess_aligned;
 use crate::track::{TrackOutcome, Tracked};
 
 /// Whether an error concerns one frame only (the session goes on).
@@ -37,15 +40,6 @@ pub(crate) fn is_per_frame(e: &Error) -> bool {
     )
 }
 
-/// Everything one face frame yields, computed before any state changes.
-struct Observation {
-    tracked: Tracked,
-    measure: FaceMeasure,
-    quality: Quality,
-    /// The face's embedding when the same-face check is due.
-    embedding: Option<Embedding>,
-}
-
 impl VerificationSession {
     /// Feeds one frame taken at `t_ms` (any monotonic clock, milliseconds).
     /// A frame that cannot be used is refused with its error and the session
@@ -56,28 +50,73 @@ impl VerificationSession {
             return Err(Error::SessionFinished);
         }
         self.check_frame(frame, t_ms)?;
-        if let Some(rec) = &mut self.evidence {
-            if let Err(e) = rec.push(frame, t_ms) {
-                // the server must see what the device saw: no upload past the limit
-                self.fail(ReasonCode::FrameLimit, format!("evidence: {e}"));
-                return Err(e);
-            }
-        }
-        let first = *self.first_ms.get_or_insert(t_ms);
-        self.last_ms = Some(t_ms);
-        self.frames += 1;
-        if let Some(p) = self.check_limits(first, t_ms) {
+        let decoded;
+        let frame = match &mut self.evidence {
+            Some(rec) => match rec.push(frame, t_ms) {
+                // the device judges the very pixels the server will decode
+                Ok(d) => {
+                    decoded = d;
+                    &decoded
+                }
+                Err(e) => {
+                    // the server must see what the device saw: no upload past the limit
+                    self.fail(ReasonCode::FrameLimit, format!("evidence: {e}"));
+                    return Err(e);
+                }
+            },
+            None => frame,
+        };
+        if let Some(p) = self.begin_frame(t_ms) {
             return Ok(p);
         }
-        match self.process(frame, t_ms) {
-            Ok(p) => Ok(p),
-            Err(e) if is_per_frame(&e) => Err(e),
+        let obs = match self.observe_frame(frame, t_ms) {
+            Ok(obs) => obs,
             Err(e) => {
-                // nothing may pass by accident: the session ends
-                self.fail(ReasonCode::Internal, e.to_string());
-                Err(e)
+                let per_frame = is_per_frame(&e);
+                self.log(
+                    t_ms,
+                    if per_frame {
+                        FrameObs::Refused
+                    } else {
+                        FrameObs::Fatal(e.to_string())
+                    },
+                );
+                if !per_frame {
+                    // nothing may pass by accident: the session ends
+                    self.fail(ReasonCode::Internal, e.to_string());
+                }
+                return Err(e);
             }
+        };
+        if self.recording.is_some() {
+            self.log(t_ms, obs.clone());
         }
+        self.apply(t_ms, &obs, Some(frame))
+    }
+
+    fn log(&mut self, t_ms: u64, obs: FrameObs) {
+        if let Some(log) = &mut self.recording {
+            log.push((t_ms, obs));
+        }
+    }
+
+    /// Counts a frame (checked already) and holds it against the session's
+    /// limits: `Some` when a limit ended the session.
+    pub(super) fn begin_frame(&mut self, t_ms: u64) -> Option<Progress> {
+        let first = match self.first_ms {
+            Some(f) => f,
+            None => {
+                self.first_ms = Some(t_ms);
+                self.prompter.start(t_ms);
+                t_ms
+            }
+        };
+        self.last_ms = Some(t_ms);
+        self.frames += 1;
+        if self.recording.is_some() {
+            return None;
+        }
+        self.check_limits(first, t_ms)
     }
 
     /// The frame's size and timestamp.
@@ -87,6 +126,11 @@ impl VerificationSession {
             frame.height(),
             &self.engine.config().limits,
         )?;
+        self.check_time(t_ms)
+    }
+
+    /// A timestamp after the previous one and not closer than `max_fps` allows.
+    pub(super) fn check_time(&self, t_ms: u64) -> Result<()> {
         if let Some(prev) = self.last_ms {
             if t_ms <= prev {
                 return Err(Error::FrameOrder {
@@ -108,6 +152,7 @@ impl VerificationSession {
 
     /// Frame count and time limits: ends the session when one is passed.
     fn check_limits(&mut self, first: u64, t_ms: u64) -> Option<Progress> {
+        let action_since = self.prompter.due_since();
         let (code, message) = if self.frames > self.options.max_frames {
             (
                 ReasonCode::FrameLimit,
@@ -118,14 +163,13 @@ impl VerificationSession {
                 ReasonCode::Timeout,
                 format!("the session took over {} ms", self.options.total_timeout_ms),
             )
-        } else if self.detector.is_some()
-            && t_ms - self.action_since_ms > self.options.action_timeout_ms
-        {
-            let a = self.actions[self.done()];
+        } else if let Some(a) = self.prompter.current().filter(|_| {
+            action_since.is_some_and(|s| t_ms.saturating_sub(s) > self.options.action_timeout_ms)
+        }) {
             (
                 ReasonCode::ActionTimeout,
                 format!(
-                    "`{}` not seen within {} ms",
+                    "`{}` not answered within {} ms of its first due prompt",
                     a.name(),
                     self.options.action_timeout_ms
                 ),
@@ -137,42 +181,17 @@ impl VerificationSession {
         Some(self.progress(0, None))
     }
 
-    fn process(&mut self, frame: &RgbImage, t_ms: u64) -> Result<Progress> {
-        let tracked = match self.tracker.next(&self.engine, frame)? {
-            TrackOutcome::Multiple(n) => {
-                self.fail(ReasonCode::MultipleFaces, format!("{n} faces in the frame"));
-                return Ok(self.progress(n, None));
-            }
-            TrackOutcome::NoFace => {
-                self.warmup_since_ms = None;
-                return Ok(self.progress(0, None));
-            }
-            TrackOutcome::Face(t) => *t,
-        };
-        let obs = self.observe(frame, t_ms, tracked)?;
-        let quality = obs.quality.score;
-        self.record(frame, t_ms, &obs);
-        if !self.same_face(obs.embedding.as_ref())? {
-            return Ok(self.progress(1, Some(quality)));
-        }
-        self.keep_best(frame, &obs);
-        if let Some(e) = &obs.embedding {
-            self.template.push(quality, e.clone());
-        }
-        self.advance_challenge(t_ms, &obs.measure.features);
-        if self.awaiting_verdict && self.pad.samples >= self.options.pad.min_samples {
-            self.awaiting_verdict = false;
-            if let Err(e) = self.conclude() {
-                // the verdict could not be built: it is a FAIL, never a retry
-                self.fail(ReasonCode::Internal, e.to_string());
-                return Err(e);
-            }
-        }
-        Ok(self.progress(1, Some(quality)))
+    /// Every model call of a frame; no session state changes here.
+    fn observe_frame(&mut self, frame: &RgbImage, t_ms: u64) -> Result<FrameObs> {
+        Ok(match self.tracker.next(&self.engine, frame)? {
+            TrackOutcome::Multiple(n) => FrameObs::Multiple(n),
+            TrackOutcome::NoFace => FrameObs::NoFace,
+            TrackOutcome::Face(t) => FrameObs::Face(Box::new(self.observe(frame, t_ms, *t)?)),
+        })
     }
 
     /// Every model call of a face frame; no session state changes here.
-    fn observe(&self, frame: &RgbImage, t_ms: u64, tracked: Tracked) -> Result<Observation> {
+    fn observe(&self, frame: &RgbImage, t_ms: u64, tracked: Tracked) -> Result<FaceObs> {
         let pad_due = self.pad.due(t_ms, self.options.pad.interval_ms);
         let measure = measure_face(
             &self.engine,
@@ -196,26 +215,110 @@ impl VerificationSession {
         } else {
             None
         };
-        Ok(Observation {
-            tracked,
-            measure,
+        let pixels = self
+            .flat
+            .pixel_step(frame, &tracked.mesh, &measure.features);
+        // a recording keeps the embedding of every frame that becomes the
+        // best, so that replays need no pixels
+        let best_embedding = if self.recording.is_some() && self.would_be_best(quality.score) {
+            match &embedding {
+                Some(e) => Some(e.clone()),
+                None => Some(self.engine.embed_face(frame, tracked.map)?),
+            }
+        } else {
+            None
+        };
+        Ok(FaceObs {
+            bbox: tracked.bbox,
+            map: tracked.map,
+            features: measure.features,
             quality,
+            pad: measure.pad,
             embedding,
+            pixels,
+            best_embedding,
         })
+    }
+
+    fn would_be_best(&self, score: f32) -> bool {
+        self.best.as_ref().is_none_or(|b| score > b.quality.score)
+    }
+
+    /// Applies one observation (`frame` is the pixels in a live session,
+    /// `None` in a replay).
+    pub(super) fn apply(
+        &mut self,
+        t_ms: u64,
+        obs: &FrameObs,
+        frame: Option<&RgbImage>,
+    ) -> Result<Progress> {
+        let o = match obs {
+            &FrameObs::Multiple(n) => {
+                self.fail(ReasonCode::MultipleFaces, format!("{n} faces in the frame"));
+                return Ok(self.progress(n, None));
+            }
+            FrameObs::NoFace => {
+                if self.recording.is_none() {
+                    let step = self.prompter.no_face(t_ms);
+                    self.prompt_step(t_ms, step);
+                    self.maybe_conclude()?;
+                }
+                return Ok(self.progress(0, None));
+            }
+            FrameObs::Refused => {
+                return Err(Error::invalid("frame", "refused when it was recorded"))
+            }
+            FrameObs::Fatal(reason) => {
+                self.fail(ReasonCode::Internal, reason.clone());
+                return Err(Error::Internal {
+                    reason: reason.clone(),
+                });
+            }
+            FrameObs::Face(o) => o,
+        };
+        let quality = o.quality.score;
+        self.record(t_ms, o);
+        if !self.same_face(o.embedding.as_ref())? {
+            return Ok(self.progress(1, Some(quality)));
+        }
+        self.keep_best(frame, o);
+        if let Some(e) = &o.embedding {
+            self.template.push(quality, e.clone());
+        }
+        if self.recording.is_none() {
+            let step = self.prompter.face(t_ms, &o.features, &self.history);
+            self.prompt_step(t_ms, step);
+            self.maybe_conclude()?;
+        }
+        Ok(self.progress(1, Some(quality)))
+    }
+
+    /// Every action answered and enough passive evidence: the verdict.
+    fn maybe_conclude(&mut self) -> Result<()> {
+        if self.result.is_none()
+            && self.prompter.is_done()
+            && self.pad.samples >= self.options.pad.min_samples
+        {
+            if let Err(e) = self.conclude() {
+                // the verdict could not be built: it is a FAIL, never a retry
+                self.fail(ReasonCode::Internal, e.to_string());
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Counts the face frame and feeds the histories (features, flat motion,
     /// passive evidence).
-    fn record(&mut self, frame: &RgbImage, t_ms: u64, obs: &Observation) {
+    fn record(&mut self, t_ms: u64, o: &FaceObs) {
         self.face_frames += 1;
-        self.last_center = Some(obs.tracked.bbox.center());
-        if let Some(p) = obs.measure.pad_real {
+        self.last_center = Some(o.bbox.center());
+        if let Some(p) = o.pad {
             self.pad.push(t_ms, p);
         }
-        self.history.push(t_ms, obs.measure.features);
-        self.flat.update(&obs.measure.features, &self.history);
-        self.flat
-            .update_pixels(frame, &obs.tracked.mesh, &obs.measure.features);
+        self.history.push(t_ms, o.features);
+        self.flat.update(&o.features, &self.history);
+        self.flat.apply_pixels(&o.pixels);
     }
 
     /// Same face throughout: the first embedding is the anchor; a later one
@@ -243,57 +346,40 @@ impl VerificationSession {
     }
 
     /// Keeps the frame of best quality for the verdict and the photo.
-    fn keep_best(&mut self, frame: &RgbImage, obs: &Observation) {
-        if self
-            .best
-            .as_ref()
-            .is_none_or(|b| obs.quality.score > b.quality.score)
-        {
+    fn keep_best(&mut self, frame: Option<&RgbImage>, o: &FaceObs) {
+        if self.would_be_best(o.quality.score) {
             self.best = Some(Best {
-                frame: frame.clone(),
-                bbox: obs.tracked.bbox,
-                map: obs.tracked.map,
-                quality: obs.quality,
+                frame: frame.cloned(),
+                bbox: o.bbox,
+                map: o.map,
+                quality: o.quality,
+                embedding: o.best_embedding.clone(),
             });
         }
     }
 
-    /// Warm-up, then one action after the other.
-    fn advance_challenge(&mut self, t_ms: u64, f: &FrameFeatures) {
-        let params = self.options.params;
-        let Some(d) = &mut self.detector else {
-            // warm-up: only before the first action (once every action
-            // was seen, the detector stays off while the verdict waits)
-            let since = *self.warmup_since_ms.get_or_insert(t_ms);
-            let warmed_up = t_ms - since >= self.options.warmup_ms;
-            if let Some(&first) = self
-                .actions
-                .first()
-                .filter(|_| warmed_up && self.done() == 0)
-            {
-                self.detector = Some(ActionDetector::new(first, params));
-                self.action_since_ms = t_ms;
+    /// What the prompt schedule did with a frame.
+    fn prompt_step(&mut self, t_ms: u64, step: PromptStep) {
+        let first = self.first_ms.unwrap_or(t_ms);
+        match step {
+            PromptStep::Nothing => {}
+            PromptStep::Shown => {
+                if let Some(o) = self.outcomes.iter_mut().find(|o| !o.passed) {
+                    o.prompt_ms = Some(t_ms.saturating_sub(first));
+                }
             }
-            return;
-        };
-        let Some(ev) = d.update(t_ms, f, &self.history) else {
-            return;
-        };
-        let i = self.done();
-        self.outcomes[i] = ActionOutcome {
-            action: ev.action,
-            passed: true,
-            at_ms: Some(t_ms - self.first_ms.unwrap_or(t_ms)),
-            strength: Some(ev.strength),
-        };
-        match self.actions.get(i + 1) {
-            Some(&next) => {
-                self.detector = Some(ActionDetector::new(next, params));
-                self.action_since_ms = t_ms;
-            }
-            None => {
-                self.detector = None;
-                self.awaiting_verdict = true;
+            PromptStep::Failed(code, message) => self.fail(code, message),
+            PromptStep::Answered(a) => {
+                if let Some(o) = self.outcomes.iter_mut().find(|o| !o.passed) {
+                    *o = ActionOutcome {
+                        action: a.event.action,
+                        passed: true,
+                        prompt_ms: Some(a.prompt_ms.saturating_sub(first)),
+                        onset_ms: Some(a.event.onset_ms.saturating_sub(first)),
+                        at_ms: Some(a.event.end_ms.saturating_sub(first)),
+                        strength: Some(a.event.strength),
+                    };
+                }
             }
         }
     }

@@ -7,6 +7,7 @@ use super::result::{AuthResult, AuthState, Reason, ReasonCode};
 use super::{Best, VerificationSession};
 use crate::compare::passes;
 use crate::error::Result;
+use crate::liveness::actions::Action;
 use crate::liveness::flat::FlatMotion;
 
 impl VerificationSession {
@@ -40,6 +41,16 @@ impl VerificationSession {
         60.0 + 40.0 * excess
     }
 
+    /// A turn or nod was answered, yet no turned or tilted frame showed a
+    /// head (a face lost at "profile" or a turn just below the planarity
+    /// test's angle must still be corroborated by the pixels).
+    fn turned_without_a_head(&self) -> bool {
+        let turned = self.outcomes.iter().any(|o| {
+            o.passed && matches!(o.action, Action::TurnLeft | Action::TurnRight | Action::Nod)
+        });
+        turned && !self.flat.head_seen()
+    }
+
     /// All actions seen: decide.
     pub(super) fn conclude(&mut self) -> Result<()> {
         let mut reasons = Vec::new();
@@ -57,18 +68,36 @@ impl VerificationSession {
                     FlatMotion::PLANAR_MIN
                 ),
             });
+        } else if self.turned_without_a_head() {
+            // every turn or nod must be corroborated by the pixels: some
+            // turned or tilted frame that one homography does not explain
+            reasons.push(Reason {
+                code: ReasonCode::FlatMotion,
+                message: format!(
+                    "no turned or tilted frame showed a head (planar residual {:.3} over {} frames, a head needs {})",
+                    self.flat.max_planar_residual,
+                    self.flat.planar_frames,
+                    FlatMotion::PLANAR_MIN
+                ),
+            });
         }
         if self.options.pad.enabled && self.pad.is_attack() {
             reasons.push(Reason {
                 code: ReasonCode::PresentationAttack,
                 message: format!(
-                    "passive model: median P(real) {} over {} frames is below {}",
+                    "passive models over {} frames: median P(real) fr_liveness {} (gate {}), MiniFASNet {} (gate {}), read: {:?}",
+                    self.pad.samples,
                     self.pad
                         .median_real
-                        .map(|m| format!("{m:.3}"))
+                        .map(|m| format!("{m:.4}"))
                         .unwrap_or_else(|| "none".into()),
-                    self.pad.samples,
-                    self.pad.threshold
+                    self.pad.threshold,
+                    self.pad
+                        .median_minifasnet
+                        .map(|m| format!("{m:.4}"))
+                        .unwrap_or_else(|| "none".into()),
+                    self.pad.minifasnet_threshold,
+                    self.pad.model
                 ),
             });
         }
@@ -76,7 +105,14 @@ impl VerificationSession {
             self.fail(ReasonCode::NoFaceCaptured, "no usable face frame".into());
             return Ok(());
         };
-        let e = self.engine.embed_face(&best.frame, best.map)?;
+        let e = match (&best.embedding, &best.frame) {
+            (Some(e), _) => e.clone(),
+            (None, Some(frame)) => self.engine.embed_face(frame, best.map)?,
+            (None, None) => {
+                self.fail(ReasonCode::Internal, "the best frame was not kept".into());
+                return Ok(());
+            }
+        };
         if let Some(a) = &self.anchor {
             let s = a.similarity(&e)?;
             if !passes(s, self.continuity_threshold) {
@@ -131,15 +167,17 @@ impl VerificationSession {
     }
 
     fn render_photo(&self, best: &Best, kind: PhotoKind) -> Result<Option<String>> {
+        // a replayed session keeps no pixels: it has no photo to give
+        let Some(frame) = &best.frame else {
+            return Ok(None);
+        };
         Ok(match kind {
             PhotoKind::None => None,
-            PhotoKind::Original => Some(photo::jpeg_base64(&best.frame)?),
+            PhotoKind::Original => Some(photo::jpeg_base64(frame)?),
             PhotoKind::Mosaic => {
-                let mask = self.engine.segmenter().run(&best.frame)?;
+                let mask = self.engine.segmenter().run(frame)?;
                 Some(photo::jpeg_base64(&crate::segment::mosaic_background(
-                    &best.frame,
-                    &mask,
-                    &best.bbox,
+                    frame, &mask, &best.bbox,
                 ))?)
             }
         })
@@ -185,6 +223,11 @@ impl VerificationSession {
             frames: self.frames,
             face_frames: self.face_frames,
             duration_ms: self.duration(),
+            schedule: if self.options.prompt.delays_ms.is_some() {
+                "fixed"
+            } else {
+                "nonce"
+            },
         }
     }
 

@@ -44,6 +44,19 @@ pub fn engine() -> &'static FaceEngine {
     })
 }
 
+/// One shared engine per test binary, for sessions (which take an `Arc`).
+pub fn shared_engine() -> std::sync::Arc<FaceEngine> {
+    static ENGINE: OnceLock<std::sync::Arc<FaceEngine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            std::sync::Arc::new(
+                FaceEngine::new(EngineConfig::default().with_sessions_per_model(2))
+                    .unwrap_or_else(|e| panic!("engine: {e} (run `bash scripts/setup.sh`)")),
+            )
+        })
+        .clone()
+}
+
 pub fn load(path: &Path) -> RgbImage {
     engine()
         .load(path)
@@ -80,4 +93,50 @@ pub fn try_ticket(id: &str) -> realface::Result<realface::CertifyTicket> {
 /// [`try_ticket`] for a valid id.
 pub fn ticket(id: &str) -> realface::CertifyTicket {
     try_ticket(id).expect("ticket")
+}
+
+/// The original video of an action clip, decoded at its own rate.
+pub fn clip_video(name: &str) -> Vec<realface::source::TimedFrame> {
+    let dir = data_dir().join("actions").join(name);
+    let video = std::fs::read_dir(&dir)
+        .expect("clip folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_stem().is_some_and(|s| s == "source"))
+        .unwrap_or_else(|| panic!("{}: no source video", dir.display()));
+    realface::source::video::read_video(
+        &video,
+        engine().config().limits,
+        realface::source::video::VideoLimits {
+            max_frames: 20_000,
+            max_duration_ms: 600_000,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", video.display()))
+}
+
+/// A person built from a clip's real frames: quiet frames from `rest`
+/// (ms range) while holding still, and the clip's recorded answers
+/// (action, onset ms, lead ms, after ms), each started `reaction_ms` after
+/// its prompt.
+pub fn puppet(
+    frames: &[realface::source::TimedFrame],
+    rest: (u64, u64),
+    answers: &[(realface::Action, u64, u64, u64)],
+    reaction_ms: u64,
+) -> realface::eval::puppet::Puppet {
+    use realface::eval::puppet::{Answer, Puppet};
+    let frame_ms = if frames.len() > 1 {
+        (frames[frames.len() - 1].t_ms - frames[0].t_ms) / (frames.len() as u64 - 1)
+    } else {
+        33
+    };
+    Puppet {
+        rest: Puppet::rest_from_clip(frames, rest.0, rest.1),
+        answers: answers
+            .iter()
+            .map(|&(a, onset, lead, after)| Answer::from_clip(a, frames, onset, lead, after))
+            .collect(),
+        frame_ms: frame_ms.max(1),
+        reaction_ms,
+    }
 }

@@ -10,7 +10,7 @@ use axum::Json;
 use base64::Engine as _;
 use realface::embed::Embedding;
 use realface::session::certify::{random_hex, CERTIFY_ID_TTL_MS};
-use realface::session::challenge;
+use realface::session::challenge::{self, ChallengeSpec};
 use serde_json::{json, Map, Value};
 
 use super::record::Rec;
@@ -220,5 +220,17 @@ async fn start_call(
     out.insert("expiresAt".into(), json!(row.expires_ms));
     out.insert("actionTimeoutMs".into(), json!(s.session.action_timeout_ms));
     out.insert("totalTimeoutMs".into(), json!(s.session.total_timeout_ms));
+    // the session options the server judges with (prompt timing, answer
+    // thresholds, passive gates) with this challenge: a device that runs its
+    // capture with them shows the prompts when the server will expect them
+    let mut device = s
+        .session
+        .clone()
+        .with_challenge(ChallengeSpec::Fixed(actions.clone()));
+    device.prompt.delays_ms = None;
+    out.insert(
+        "sessionOptions".into(),
+        serde_json::to_value(&device).map_err(|e| ApiError::internal("challenge", e))?,
+    );
     Ok(ok(out))
 }

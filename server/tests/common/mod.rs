@@ -407,3 +407,102 @@ impl Drop for Process {
         let _ = self.child.wait();
     }
 }
+
+/// Who answers a challenge in the tests: `lp_d9` blinks slowly (its eyes
+/// closed at 9.7 s), `apfol_real2` turns left (0.7 s) and right (3.6 s).
+pub fn person_for(action: realface::Action) -> &'static str {
+    match action {
+        realface::Action::Blink => "lp_d9",
+        _ => "apfol_real2",
+    }
+}
+
+/// The device side of a server's challenge: a capture session claimed with
+/// the id and nonce `start` answered, run with the server's own
+/// `sessionOptions`, fed by a person (real frames of `clip`) who answers
+/// each prompt 400 ms after it is shown; returns the evidence bundle.
+pub fn answered_bundle(id: &str, start: &Value, clip: &str) -> Vec<u8> {
+    use realface::eval::puppet::{Answer, Puppet};
+    use realface::session::{Reference, SessionOptions, VerificationSession};
+    use realface::{Action, CertifyRegistry, IssuedId};
+    let video = source_video(clip).0;
+    let frames = realface::source::video::read_video(
+        &video,
+        engine().config().limits,
+        realface::source::video::VideoLimits {
+            max_frames: 20_000,
+            max_duration_ms: 600_000,
+        },
+    )
+    .expect("clip video");
+    // (rest span, [(action, onset, lead, after)]) of the clip, in ms
+    type Script = ((u64, u64), Vec<(Action, u64, u64, u64)>);
+    let (rest, answers): Script = match clip {
+        "lp_d9" => ((2000, 3200), vec![(Action::Blink, 9700, 300, 900)]),
+        _ => (
+            (0, 600),
+            vec![
+                (Action::TurnLeft, 700, 200, 900),
+                (Action::TurnRight, 3600, 200, 700),
+            ],
+        ),
+    };
+    let frame_ms = (frames[frames.len() - 1].t_ms - frames[0].t_ms) / (frames.len() as u64 - 1);
+    let puppet = Puppet {
+        rest: Puppet::rest_from_clip(&frames, rest.0, rest.1),
+        answers: answers
+            .iter()
+            .map(|&(a, onset, lead, after)| Answer::from_clip(a, &frames, onset, lead, after))
+            .collect(),
+        frame_ms,
+        reaction_ms: 400,
+    };
+    let options: SessionOptions = serde_json::from_value(start["sessionOptions"].clone())
+        .expect("the server's session options");
+    let ticket = CertifyRegistry::new()
+        .claim_issued(
+            &IssuedId {
+                certify_id: id.to_string(),
+                challenge_nonce: start["challengeNonce"].as_str().expect("nonce").into(),
+                expires_ms: start["expiresAt"].as_u64().expect("expiry"),
+            },
+            realface::session::certify::unix_now_ms(),
+        )
+        .expect("ticket");
+    let mut session = VerificationSession::new(
+        engine(),
+        ticket,
+        Reference::Server,
+        options.with_record_evidence(true),
+    )
+    .expect("capture session");
+    let device = puppet.perform(&mut session, 0, 25_000);
+    assert_eq!(
+        device.client_code, 0,
+        "the device's capture: {:?}",
+        device.reasons
+    );
+    session.evidence().expect("evidence")
+}
+
+impl TestServer {
+    /// Uploads a bundle as the evidence of `id`.
+    pub fn upload_bundle(&self, id: &str, bundle: &[u8]) -> (u16, Value) {
+        self.call(
+            "POST",
+            &format!("/v1/certify/{id}/evidence"),
+            Some("application/json"),
+            bundle,
+        )
+    }
+
+    /// Certifies `clip`'s first frame, starts it and uploads a person's
+    /// answers to its prompts: the judged id.
+    pub fn answered(&self, clip: &str) -> (String, (u16, Value)) {
+        let id = self.certify(&clip_file(clip, "frame_0001.jpg"));
+        let start = self.start_id(&id);
+        let bundle = answered_bundle(&id, &start, clip);
+        let r = self.upload_bundle(&id, &bundle);
+        (id, r)
+    }
+}

@@ -8,7 +8,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use realface::align::aligned_image;
 use realface::landmarks::Roi;
-use realface::liveness::actions::{Action, ActionDetector, ActionParams, History};
+use realface::liveness::actions::{Action, ActionParams, History};
+use realface::liveness::answer::{AnswerDetector, Baseline};
 use realface::liveness::features::FrameFeatures;
 use realface::liveness::flat::FlatMotion;
 use realface::liveness::measure::measure_face;
@@ -97,7 +98,7 @@ struct Pipeline {
     tracker: Tracker,
     history: History,
     flat: FlatMotion,
-    action: ActionDetector,
+    action: Option<AnswerDetector>,
     pad: PadEvidence,
 }
 
@@ -107,8 +108,8 @@ impl Pipeline {
             tracker: Tracker::new(detect_every),
             history: History::default(),
             flat: FlatMotion::default(),
-            action: ActionDetector::new(Action::Blink, ActionParams::default()),
-            pad: PadEvidence::new(PadOptions::default().threshold),
+            action: None,
+            pad: PadEvidence::default(),
         }
     }
 
@@ -121,19 +122,36 @@ impl Pipeline {
         };
         let due = self.pad.due(t_ms, PadOptions::default().interval_ms);
         let m = measure_face(engine, img, &t.mesh, &t.map, &t.bbox, due)?;
-        if let Some(p) = m.pad_real {
+        if let Some(p) = m.pad {
             self.pad.push(t_ms, p);
         }
         let f = m.features;
         self.history.push(t_ms, f);
         self.flat.update(&f, &self.history);
-        if self.action.update(t_ms, &f, &self.history).is_some() {
-            self.action.reset();
-        }
+        step_answer(&mut self.action, &self.history, t_ms, &f);
         let base = self.history.stat(FrameFeatures::ear_norm, 0.75);
         std::hint::black_box(assess_aligned(&m.aligned, &f, base));
         Ok(true)
     }
+}
+
+/// One frame of a blink prompt's answer detector (a new prompt after each
+/// answer, baseline from the history), as a session runs it.
+fn step_answer(
+    det: &mut Option<AnswerDetector>,
+    history: &History,
+    t_ms: u64,
+    f: &FrameFeatures,
+) -> bool {
+    if det.is_none() {
+        *det = Baseline::at(history, t_ms.saturating_sub(400))
+            .map(|b| AnswerDetector::new(Action::Blink, ActionParams::default(), b));
+    }
+    let answered = det.as_mut().is_some_and(|d| d.update(t_ms, f).is_some());
+    if answered {
+        *det = None;
+    }
+    answered
 }
 
 pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
@@ -207,7 +225,7 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
     ];
     {
         let mut history = History::default();
-        let mut det = ActionDetector::new(Action::Blink, ActionParams::default());
+        let mut det: Option<AnswerDetector> = None;
         let feats: Vec<FrameFeatures> = faces
             .iter()
             .map(|f| FrameFeatures::from_mesh(&f.2))
@@ -219,7 +237,7 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         stages.push(time_stage("action_update", m, 2_000, |i| {
             t += 33;
             history.push(t, feats[i]);
-            Ok(det.update(t, &feats[i], &history))
+            Ok(step_answer(&mut det, &history, t, &feats[i]))
         })?);
     }
     stages.push(time_stage("segmentation", m, 20, |i| {

@@ -305,14 +305,21 @@ pub fn eval_pad(
     use realface::eval::pad::{det_curve, pad_report, PadScore};
     use realface::liveness::passive::PassiveCue;
 
-    // `model`: the passive model's P(real) per image (fr_liveness.onnx);
-    // else an image cue on the aligned face.
-    let cue = if detector == "model" {
-        None
-    } else {
-        Some(detector.parse::<PassiveCue>()?)
+    use realface::liveness::pad_model::PadChoice;
+
+    // `model` (fr_liveness.onnx), `minifasnet`, `both` (the lower of the two): a passive model's
+    // P(real) per image; else an image cue on the aligned face.
+    let model = match detector {
+        "model" | "fr_liveness" => Some(PadChoice::FrLiveness),
+        "minifasnet" => Some(PadChoice::Minifasnet),
+        "both" => Some(PadChoice::Both),
+        _ => None,
     };
-    let name = cue.map_or("model", PassiveCue::name);
+    let cue = match model {
+        Some(_) => None,
+        None => Some(detector.parse::<PassiveCue>()?),
+    };
+    let name: String = cue.map_or(detector.to_string(), |c| c.name().to_string());
     std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
     let root = root
         .map(Path::to_path_buf)
@@ -344,7 +351,11 @@ pub fn eval_pad(
                 let score = engine.load(root.join(&s.path)).ok().and_then(|img| {
                     let face = engine.select_face(engine.detect(&img).ok()?).ok()?;
                     match cue {
-                        None => engine.pad().real_probability(&img, &face.bbox).ok(),
+                        None => engine
+                            .pad()
+                            .scores(&img, &face.bbox)
+                            .ok()
+                            .map(|s| s.pick(model.unwrap_or(PadChoice::FrLiveness))),
                         Some(cue) => {
                             let map = engine.landmarks(&img, &face).ok()?.map;
                             Some(cue.score(&img, &map))
@@ -361,7 +372,7 @@ pub fn eval_pad(
             .collect()
     });
     bar.finish_and_clear();
-    let report = pad_report(name, &scores);
+    let report = pad_report(&name, &scores);
     let path = out.join("scores.csv");
     let mut f = std::fs::File::create(&path).map_err(|x| io_err(&path, x))?;
     writeln!(f, "path,label,score").map_err(|x| io_err(&path, x))?;

@@ -2,9 +2,10 @@
 //! in its own file (photo commands in `photo_cmd.rs`).
 
 mod bench_cmd;
+mod challenge_cmd;
+mod challenge_material;
 mod draw;
 mod eval_cmd;
-mod liveness_cmd;
 mod photo_cmd;
 mod plot;
 mod server_flow;
@@ -117,6 +118,13 @@ enum Command {
         /// The server's expiry for --certify-id (Unix ms).
         #[arg(long, requires = "certify_id")]
         expires_ms: Option<u64>,
+        /// Offline evaluation of recorded material: fixed prompt delays in ms
+        /// instead of the random ones, one per action (prompt 1 this long
+        /// after the first frame, prompt k this long after action k-1 was
+        /// detected). Not with --certify-id/--nonce: a real session's
+        /// schedule comes from its nonce.
+        #[arg(long, allow_hyphen_values = true)]
+        prompt_delays_ms: Option<String>,
         /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
         #[arg(long, default_value = "N")]
         photo: String,
@@ -183,19 +191,41 @@ enum Command {
 
 #[derive(Subcommand)]
 enum EvalCommand {
-    /// Liveness at native frame rate with leave-one-person-out thresholds:
-    /// action detection recall, genuine and attack challenge pass rates,
-    /// passive gate APCER/BPCER per session.
-    Liveness {
+    /// The prompted challenge at native frame rate, fitted leave-one-person-out:
+    /// genuine pass per action with prompts placed before labelled events,
+    /// attack pass probability per action and species under random
+    /// schedules (each clip replayed as a pre-recorded video, screen
+    /// replays, prints, synthetic animations, photo attacks), 2- and
+    /// 3-action challenges, passive gate APCER/BPCER per session.
+    Challenge {
         /// Folder of clip folders (labels.json + source.<ext> video).
         #[arg(long)]
         clips: PathBuf,
-        /// Spoof folder (labels.csv) for real print/replay attack sequences.
+        /// Spoof folder (labels.csv, apfol/videos) for prints and the phone replay.
         #[arg(long)]
         spoof: Option<PathBuf>,
-        /// Output folder (report.json).
+        /// Folder of synthetic animations (GIF).
+        #[arg(long)]
+        synthetic: Option<PathBuf>,
+        /// Output folder (report.json, window.png, window.svg).
         #[arg(long)]
         out: PathBuf,
+        /// Random schedules per action and attack sequence.
+        #[arg(long, default_value_t = 50)]
+        schedules: u32,
+        /// Random 2- and 3-action schedules per attack sequence.
+        #[arg(long, default_value_t = 200)]
+        multi_schedules: u32,
+        /// Only these clips (comma-separated names): a quick run.
+        #[arg(long)]
+        only: Option<String>,
+        /// Replay each clip as a pre-recorded video from its start only
+        /// (by default also from every 5 s into it).
+        #[arg(long)]
+        no_offsets: bool,
+        /// Leave out the photo attacks made from the clips' first frames.
+        #[arg(long)]
+        no_photo_attacks: bool,
     },
     /// Face-match evaluation: ROC, AUC, EER, TAR at FAR, FAR at the default threshold.
     Match {
@@ -371,6 +401,7 @@ fn run(cli: &Cli) -> CmdResult {
             certify_id,
             nonce,
             expires_ms,
+            prompt_delays_ms,
             photo,
             json,
             server,
@@ -379,6 +410,15 @@ fn run(cli: &Cli) -> CmdResult {
             id_card,
             name,
         } => {
+            if prompt_delays_ms.is_some() && (server.is_some() || certify_id.is_some()) {
+                return Err((
+                    "verify".to_string(),
+                    Error::invalid(
+                        "prompt_delays_ms",
+                        "not with --certify-id/--nonce or --server: a real session's schedule comes from its nonce",
+                    ),
+                ));
+            }
             if let (Some(url), Some(app), Some(key), Some(id_card)) = (server, app, key, id_card) {
                 let args = server_flow::FlowArgs {
                     server: url,
@@ -402,6 +442,7 @@ fn run(cli: &Cli) -> CmdResult {
                 fps: *fps,
                 actions: actions.as_deref(),
                 random: *random,
+                prompt_delays_ms: prompt_delays_ms.as_deref(),
                 issued: certify_id.as_ref().map(|id| realface::IssuedId {
                     certify_id: id.clone(),
                     challenge_nonce: nonce.clone().unwrap_or_default(),
@@ -438,9 +479,34 @@ fn run(cli: &Cli) -> CmdResult {
             template_cmd::eval_template(&args, clips, out, *window_ms)
                 .map_err(|e| ("eval template".to_string(), e))
         }
-        Command::Eval(EvalCommand::Liveness { clips, spoof, out }) => {
-            liveness_cmd::eval_liveness(clips, spoof.as_deref(), out, config(cli))
-                .map_err(|e| ("eval liveness".to_string(), e))
+        Command::Eval(EvalCommand::Challenge {
+            clips,
+            spoof,
+            synthetic,
+            out,
+            schedules,
+            multi_schedules,
+            only,
+            no_offsets,
+            no_photo_attacks,
+        }) => {
+            let args = challenge_cmd::ChallengeArgs {
+                sources: challenge_material::Sources {
+                    clips,
+                    spoof: spoof.as_deref(),
+                    synthetic: synthetic.as_deref(),
+                    only: only
+                        .as_ref()
+                        .map(|s| s.split(',').map(|x| x.trim().to_string()).collect()),
+                    offsets: !no_offsets,
+                    photo_attacks: !no_photo_attacks,
+                },
+                out,
+                schedules: *schedules,
+                multi_schedules: *multi_schedules,
+            };
+            challenge_cmd::eval_challenge(&args, config(cli))
+                .map_err(|e| ("eval challenge".to_string(), e))
         }
         Command::Calibrate { data, out, split } => {
             let args = data_args(cli, data, *split);

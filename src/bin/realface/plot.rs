@@ -115,3 +115,81 @@ pub fn write_pad_det(path: &Path, title: &str, pts: &[(f64, f64)]) -> Result<(),
         .map_err(err)?;
     root.present().map_err(err)
 }
+
+/// The reaction-window chart of `eval challenge`: per action, genuine pass
+/// rate against pre-recorded pass probability, one point per window
+/// (labelled in ms). PNG or SVG by the file's extension.
+pub fn window_curve(
+    curve: &std::collections::BTreeMap<String, Vec<(u64, f64, f64)>>,
+    path: &Path,
+) -> Result<(), String> {
+    let svg = path.extension().is_some_and(|x| x == "svg");
+    if svg {
+        window_chart(SVGBackend::new(path, (900, 650)).into_drawing_area(), curve)
+    } else {
+        window_chart(
+            BitMapBackend::new(path, (900, 650)).into_drawing_area(),
+            curve,
+        )
+    }
+}
+
+fn window_chart<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    curve: &std::collections::BTreeMap<String, Vec<(u64, f64, f64)>>,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let xmax = curve
+        .values()
+        .flatten()
+        .map(|p| p.2)
+        .filter(|v| v.is_finite())
+        .fold(0.1f64, f64::max)
+        .min(1.0)
+        * 1.1;
+    let mut builder = ChartBuilder::on(&root);
+    let mut c = builder
+        .caption(
+            "Reaction window: genuine pass vs pre-recorded video pass (one point per window, ms)",
+            ("sans-serif", 18),
+        )
+        .margin(14)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..xmax, 0.0..1.05f64)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc("pre-recorded video pass probability (single action)")
+        .y_desc("genuine prompted pass rate")
+        .draw()
+        .map_err(err)?;
+    let colours = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
+    for (i, (action, pts)) in curve.iter().enumerate() {
+        let colour = colours[i % colours.len()];
+        let ok: Vec<(f64, f64, u64)> = pts
+            .iter()
+            .filter(|p| p.1.is_finite() && p.2.is_finite())
+            .map(|p| (p.2, p.1, p.0))
+            .collect();
+        c.draw_series(LineSeries::new(ok.iter().map(|p| (p.0, p.1)), &colour))
+            .map_err(err)?
+            .label(action.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
+        c.draw_series(ok.iter().map(|p| {
+            EmptyElement::at((p.0, p.1))
+                + Circle::new((0, 0), 3, colour.filled())
+                + Text::new(format!("{}", p.2), (4, -12), ("sans-serif", 11))
+        }))
+        .map_err(err)?;
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}

@@ -156,7 +156,14 @@ pub fn run(args: &FlowArgs, cfg: EngineConfig) -> Result<()> {
         eprintln!("certifyId {id}; the server asks for: {}", names.join(", "));
     }
     let engine = Arc::new(FaceEngine::new(cfg)?);
-    let options = SessionOptions::default()
+    // the server's own timing and thresholds (its `start` hands them over),
+    // so the prompts show when the server will expect the answers
+    let base: SessionOptions = match start.get("sessionOptions") {
+        Some(o) => serde_json::from_value(o.clone())
+            .map_err(|e| Error::invalid("sessionOptions", e.to_string()))?,
+        None => SessionOptions::default(),
+    };
+    let options = base
         .with_challenge(ChallengeSpec::Fixed(actions))
         .with_record_evidence(args.video.is_none());
     let mut session = VerificationSession::new(engine.clone(), ticket, Reference::Server, options)?;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use indicatif::ProgressBar;
-use realface::eval::liveness::read_video_clips;
+use realface::eval::clips::read_video_clips;
 use realface::eval::template::{clip_probes, embed_clip, probe_figures, ClipProbes};
 use realface::{Error, Result, SessionOptions};
 use serde_json::json;

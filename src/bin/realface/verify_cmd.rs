@@ -19,6 +19,7 @@ pub struct VerifyArgs<'a> {
     pub fps: f64,
     pub actions: Option<&'a str>,
     pub random: Option<usize>,
+    pub prompt_delays_ms: Option<&'a str>,
     pub issued: Option<realface::IssuedId>,
     pub photo: &'a str,
     pub json: bool,
@@ -65,6 +66,20 @@ pub fn show(quiet: bool) -> impl FnMut(FrameEvent<'_>) -> ControlFlow<()> {
     }
 }
 
+/// `D1,D2,...`: non-negative whole milliseconds.
+fn parse_delays(list: &str) -> Result<Vec<u64>> {
+    list.split(',')
+        .map(|d| {
+            d.trim().parse::<u64>().map_err(|_| {
+                Error::invalid(
+                    "prompt_delays_ms",
+                    format!("`{d}` is not a whole number of milliseconds >= 0"),
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
     let challenge = match (args.actions, args.random) {
         (Some(_), Some(_)) => {
@@ -82,6 +97,7 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         (None, None) => ChallengeSpec::Random(2),
     };
     let photo = args.photo.parse::<PhotoKind>()?;
+    let delays = args.prompt_delays_ms.map(parse_delays).transpose()?;
     let engine = Arc::new(FaceEngine::new(cfg)?);
     let registry = CertifyRegistry::new();
     let ticket = match &args.issued {
@@ -94,9 +110,12 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         }
     };
     let reference = engine.load(args.reference)?;
-    let options = SessionOptions::default()
+    let mut options = SessionOptions::default()
         .with_challenge(challenge)
         .with_photo(photo);
+    if let Some(d) = delays {
+        options = options.with_prompt_delays_ms(d);
+    }
     let mut session =
         VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
     let mut source = open_source(args.video, args.frames, args.fps, engine.config().limits)?;

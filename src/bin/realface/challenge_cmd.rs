@@ -1,0 +1,479 @@
+//! `realface eval challenge`: the prompted evaluation (see
+//! `realface::eval::challenge` and `realface::eval::challenge_fit`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use realface::eval::challenge::{
+    placements, run, Placement, Rate, Recorded, Run, Schedule, Tuning, REACTION_TIMES_MS,
+};
+use realface::eval::challenge_fit::{
+    counts_for_fit, fit, fit_pad, tables, ChallengeFit, Tables, WINDOWS_MS,
+};
+use realface::liveness::actions::Action;
+use realface::liveness::pad_model::PadChoice;
+use realface::session::challenge::ChallengeSpec;
+use realface::session::SessionOptions;
+use realface::{EngineConfig, Error, FaceEngine, Result};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::challenge_material::{load, Material, Sources};
+
+pub struct ChallengeArgs<'a> {
+    pub sources: Sources<'a>,
+    pub out: &'a Path,
+    pub schedules: u32,
+    pub multi_schedules: u32,
+}
+
+fn write(path: &Path, text: String) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::Io {
+        path: path.into(),
+        source: e,
+    })
+}
+
+/// A fold: the fitted tuning that held `group` out.
+#[derive(Serialize, Clone)]
+struct Fold {
+    challenge: ChallengeFit,
+    pad_threshold: f32,
+    minifasnet_threshold: f32,
+    #[serde(skip)]
+    tuning: Tuning,
+}
+
+/// A genuine session's medians: (group, fr_liveness, MiniFASNet).
+type PadRow = (String, Option<f32>, Option<f32>);
+/// Every genuine session's medians.
+type PadGenuine = Vec<PadRow>;
+
+/// Both gates fitted on the groups `keep` accepts.
+fn gates(g: &PadGenuine, keep: &dyn Fn(&str) -> bool, base: &Tuning) -> (f32, f32) {
+    let of = |pick: fn(&PadRow) -> Option<f32>| -> Vec<f32> {
+        g.iter().filter(|x| keep(&x.0)).filter_map(pick).collect()
+    };
+    (
+        fit_pad(&of(|x| x.1), base.pad_threshold),
+        fit_pad(&of(|x| x.2), base.minifasnet_threshold),
+    )
+}
+
+/// One held-out run, for the report.
+#[derive(Serialize)]
+struct HeldOut<'a> {
+    sequence: &'a str,
+    species: &'a str,
+    group: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placement: Option<&'a Placement>,
+    schedule: Option<u64>,
+    run: Run,
+}
+
+/// The passive gate per session, held out, reading one model or both.
+#[derive(Serialize)]
+struct PadSessions {
+    /// Per held-out group: the gates (fr_liveness, MiniFASNet) its fold fitted.
+    gates: BTreeMap<String, (f32, f32)>,
+    /// The gates on everyone.
+    shipped_gates: (f32, f32),
+    /// BPCER over genuine sessions and APCER per species.
+    rates: BTreeMap<String, Rate>,
+}
+
+fn pad_sessions(
+    m: &Material,
+    pad_genuine: &PadGenuine,
+    groups: &[String],
+    choice: PadChoice,
+    base: &Tuning,
+) -> PadSessions {
+    let gates: BTreeMap<String, (f32, f32)> = groups
+        .iter()
+        .chain(m.live.iter().map(|r| &r.group))
+        .map(|g| (g.clone(), self::gates(pad_genuine, &|x| x != g, base)))
+        .collect();
+    let shipped = self::gates(pad_genuine, &|_| true, base);
+    let gate_of = |g: &str| gates.get(g).copied().unwrap_or(shipped);
+    // a session passes the gate when every model read reaches its gate
+    let passes = |r: &Recorded| {
+        let (fr, mf) = gate_of(&r.group);
+        let ok = |c: PadChoice, t: f32| r.pad_median(c).is_some_and(|v| v >= t);
+        match choice {
+            PadChoice::FrLiveness => ok(PadChoice::FrLiveness, fr),
+            PadChoice::Minifasnet => ok(PadChoice::Minifasnet, mf),
+            PadChoice::Both => ok(PadChoice::FrLiveness, fr) && ok(PadChoice::Minifasnet, mf),
+        }
+    };
+    let genuine: Vec<&Recorded> = m.clips.iter().chain(m.live.iter()).collect();
+    let rejected = genuine.iter().filter(|r| !passes(r)).count() as u64;
+    let mut rates = BTreeMap::new();
+    rates.insert(
+        "BPCER genuine sessions".to_string(),
+        Rate::new(rejected, genuine.len() as u64),
+    );
+    let mut species: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for q in m.attacks.iter() {
+        let e = species.entry(format!("APCER {}", q.species)).or_default();
+        e.1 += 1;
+        if passes(q) {
+            e.0 += 1;
+        }
+    }
+    for (k, (a, n)) in species {
+        rates.insert(k, Rate::new(a, n));
+    }
+    PadSessions {
+        gates,
+        shipped_gates: shipped,
+        rates,
+    }
+}
+
+fn fold_of<'a>(folds: &'a BTreeMap<String, Fold>, full: &'a Fold, group: &str) -> &'a Fold {
+    folds.get(group).unwrap_or(full)
+}
+
+fn make_fold(
+    t: &Tables,
+    m: &Material,
+    placed: &[Placement],
+    pad_genuine: &PadGenuine,
+    base: &Tuning,
+    keep: &dyn Fn(&str) -> bool,
+) -> Fold {
+    let challenge = fit(t, &m.clips, placed, &m.prerecorded, keep);
+    let (pad_threshold, minifasnet_threshold) = gates(pad_genuine, keep, base);
+    let mut tuning = challenge.tuning(base);
+    tuning.pad_threshold = pad_threshold;
+    tuning.minifasnet_threshold = minifasnet_threshold;
+    Fold {
+        challenge,
+        pad_threshold,
+        minifasnet_threshold,
+        tuning,
+    }
+}
+
+/// Rates keyed by "species/action" (and "species" alone).
+fn rates(runs: impl Iterator<Item = (String, String, bool)>) -> BTreeMap<String, Rate> {
+    let mut m: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (species, action, passed) in runs {
+        for k in [species.clone(), format!("{species}/{action}")] {
+            let e = m.entry(k).or_default();
+            e.1 += 1;
+            e.0 += passed as u64;
+        }
+    }
+    m.into_iter()
+        .map(|(k, (p, n))| (k, Rate::new(p, n)))
+        .collect()
+}
+
+pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
+    std::fs::create_dir_all(args.out).map_err(|e| Error::Io {
+        path: args.out.into(),
+        source: e,
+    })?;
+    let engine = Arc::new(FaceEngine::new(
+        cfg.with_sessions_per_model(2).with_intra_threads(1),
+    )?);
+    let options = SessionOptions::default();
+    let clock = std::time::Instant::now();
+    let stage = |what: &str| {
+        eprintln!(
+            "eval challenge: {what} after {:.0} s",
+            clock.elapsed().as_secs_f64()
+        )
+    };
+    let m = load(&engine, &options, &args.sources)?;
+    stage("observed");
+    let base = Tuning::default();
+    let (placed, excluded) = placements(&m.clips, &REACTION_TIMES_MS, base.prompt.rest_ms);
+
+    // the passive gate from genuine sessions only
+    let pad_genuine: PadGenuine = m
+        .clips
+        .iter()
+        .chain(m.live.iter())
+        .map(|r| {
+            (
+                r.group.clone(),
+                r.pad_median(PadChoice::FrLiveness),
+                r.pad_median(PadChoice::Minifasnet),
+            )
+        })
+        .collect();
+
+    // the grid, the prompts alone (passive gate off)
+    let mut off = base.clone();
+    off.pad_threshold = 0.0;
+    off.minifasnet_threshold = 0.0;
+    let cells = placed.len() + 5 * m.prerecorded.len();
+    let bar = ProgressBar::new(cells as u64);
+    bar.set_message("grid");
+    let t = tables(
+        &engine,
+        &m.clips,
+        &placed,
+        &m.prerecorded,
+        args.schedules,
+        &off,
+        &|| bar.inc(1),
+    );
+    bar.finish_and_clear();
+    stage("grid done");
+
+    let mut groups: Vec<String> = m.clips.iter().map(|c| c.group.clone()).collect();
+    groups.sort();
+    groups.dedup();
+    let folds: BTreeMap<String, Fold> = groups
+        .par_iter()
+        .map(|g| {
+            (
+                g.clone(),
+                make_fold(&t, &m, &placed, &pad_genuine, &base, &|x| x != g),
+            )
+        })
+        .collect();
+    let full = make_fold(&t, &m, &placed, &pad_genuine, &base, &|_| true);
+
+    // held out, end to end (passive gate on, each group's fold)
+    let attack_seqs: Vec<&Recorded> = m.prerecorded.iter().chain(m.attacks.iter()).collect();
+    let jobs = placed.len() + attack_seqs.len() * 7;
+    let bar = ProgressBar::new(jobs as u64);
+    bar.set_message("held-out sessions");
+    let genuine: Vec<HeldOut> = placed
+        .par_iter()
+        .map(|p| {
+            let c = &m.clips[p.clip];
+            let f = fold_of(&folds, &full, &c.group);
+            let r = run(
+                &engine,
+                c,
+                ChallengeSpec::Fixed(vec![p.action]),
+                &Schedule::Fixed(vec![p.delay_ms]),
+                &f.tuning,
+            );
+            bar.inc(1);
+            HeldOut {
+                sequence: &c.name,
+                species: "genuine",
+                group: &c.group,
+                placement: Some(p),
+                schedule: None,
+                run: r,
+            }
+        })
+        .collect();
+    let single: Vec<HeldOut> = attack_seqs
+        .par_iter()
+        .flat_map_iter(|q| {
+            let f = fold_of(&folds, &full, &q.group);
+            let out: Vec<HeldOut> = Action::ALL
+                .into_iter()
+                .flat_map(|a| (0..args.schedules as u64).map(move |k| (a, k)))
+                .map(|(a, k)| HeldOut {
+                    sequence: &q.name,
+                    species: &q.species,
+                    group: &q.group,
+                    placement: None,
+                    schedule: Some(k),
+                    run: run(
+                        &engine,
+                        q,
+                        ChallengeSpec::Fixed(vec![a]),
+                        &Schedule::Nonce(k),
+                        &f.tuning,
+                    ),
+                })
+                .collect();
+            bar.inc(5);
+            out
+        })
+        .collect();
+    let multi: BTreeMap<usize, Vec<HeldOut>> = [2usize, 3]
+        .into_iter()
+        .map(|n| {
+            let runs: Vec<HeldOut> = attack_seqs
+                .par_iter()
+                .flat_map_iter(|q| {
+                    let f = fold_of(&folds, &full, &q.group);
+                    let out: Vec<HeldOut> = (0..args.multi_schedules as u64)
+                        .map(|k| HeldOut {
+                            sequence: &q.name,
+                            species: &q.species,
+                            group: &q.group,
+                            placement: None,
+                            schedule: Some(1_000_000 + k),
+                            run: run(
+                                &engine,
+                                q,
+                                ChallengeSpec::Random(n),
+                                &Schedule::Nonce(1_000_000 + k),
+                                &f.tuning,
+                            ),
+                        })
+                        .collect();
+                    bar.inc(1);
+                    out
+                })
+                .collect();
+            (n, runs)
+        })
+        .collect();
+    bar.finish_and_clear();
+    stage("held-out sessions done");
+
+    // summaries
+    let action_of = |h: &HeldOut| {
+        h.placement
+            .map(|p| p.action)
+            .or_else(|| h.run.actions.first().copied())
+    };
+    let genuine_headline = rates(
+        genuine
+            .iter()
+            .filter(|h| {
+                h.placement
+                    .is_some_and(|p| counts_for_fit(p.action, &p.label))
+            })
+            .map(|h| {
+                (
+                    "genuine".to_string(),
+                    action_of(h).map_or("?".into(), |a| a.name().to_string()),
+                    h.run.passed,
+                )
+            }),
+    );
+    let genuine_by_label = rates(genuine.iter().filter_map(|h| {
+        let p = h.placement?;
+        Some((
+            format!("{}@{}ms", p.label, p.reaction_ms),
+            p.action.name().to_string(),
+            h.run.passed,
+        ))
+    }));
+    let attack_single = rates(single.iter().map(|h| {
+        (
+            h.species.to_string(),
+            action_of(h).map_or("?".into(), |a| a.name().to_string()),
+            h.run.passed,
+        )
+    }));
+    let attack_multi: BTreeMap<String, BTreeMap<String, Rate>> = multi
+        .iter()
+        .map(|(n, runs)| {
+            (
+                format!("{n}-action"),
+                rates(
+                    runs.iter()
+                        .map(|h| (h.species.to_string(), "any".to_string(), h.run.passed)),
+                ),
+            )
+        })
+        .collect();
+    let genuine_failures: Vec<&HeldOut> = genuine.iter().filter(|h| !h.run.passed).collect();
+    let attack_passes: Vec<&HeldOut> = single
+        .iter()
+        .chain(multi.values().flatten())
+        .filter(|h| h.run.passed)
+        .collect();
+
+    // the passive gate per session, held out, for every passive model
+    let pad_sessions: BTreeMap<String, PadSessions> = [
+        PadChoice::FrLiveness,
+        PadChoice::Minifasnet,
+        PadChoice::Both,
+    ]
+    .into_iter()
+    .map(|c| {
+        (
+            format!("{c:?}"),
+            pad_sessions(&m, &pad_genuine, &groups, c, &base),
+        )
+    })
+    .collect();
+
+    // the window curve (all people, prompts alone): per action, genuine pass
+    // against pre-recorded pass as the window varies, shapes as the full fit
+    let mut curve: BTreeMap<String, Vec<(u64, f64, f64)>> = BTreeMap::new();
+    for a in Action::ALL {
+        let (_, s) = full.challenge.indices(a);
+        let pts = (0..WINDOWS_MS.len())
+            .map(|w| {
+                let (mut gp, mut gn) = (0u32, 0u32);
+                for (i, p) in placed.iter().enumerate() {
+                    if p.action == a && counts_for_fit(a, &p.label) {
+                        gn += 1;
+                        gp += t.genuine[i][w][s] as u32;
+                    }
+                }
+                let ai = realface::eval::challenge_fit::action_index(a);
+                let (ap, an) = t.attack.iter().fold((0u64, 0u64), |(p, n), row| {
+                    (p + row[ai][w][s] as u64, n + t.schedules as u64)
+                });
+                let g = if gn == 0 {
+                    f64::NAN
+                } else {
+                    gp as f64 / gn as f64
+                };
+                let atk = if an == 0 {
+                    f64::NAN
+                } else {
+                    ap as f64 / an as f64
+                };
+                (WINDOWS_MS[w], g, atk)
+            })
+            .collect();
+        curve.insert(a.name().to_string(), pts);
+    }
+    crate::plot::window_curve(&curve, &args.out.join("window.png"))
+        .and_then(|()| crate::plot::window_curve(&curve, &args.out.join("window.svg")))
+        .map_err(|e| Error::invalid("plot", e))?;
+
+    let sequences: Vec<_> = m
+        .clips
+        .iter()
+        .chain(m.prerecorded.iter())
+        .chain(m.attacks.iter())
+        .chain(m.live.iter())
+        .map(|r| json!({"name": r.name, "species": r.species, "group": r.group, "frames": r.log.len(), "face_frames": r.face_frames(), "duration_ms": r.end_ms - r.first_ms,
+            "pad_median": {"fr_liveness": r.pad_median(PadChoice::FrLiveness), "minifasnet": r.pad_median(PadChoice::Minifasnet)}}))
+        .collect();
+    let summary = json!({
+        "genuine_pass_held_out": genuine_headline,
+        "attack_pass_held_out": attack_single,
+        "multi_action_attack_pass_held_out": attack_multi,
+        "pad_sessions_held_out": pad_sessions,
+        "shipped_fit": {"challenge": full.challenge, "pad_threshold": full.pad_threshold, "minifasnet_threshold": full.minifasnet_threshold, "pad_model": base.pad_model},
+        "schedules_per_action": args.schedules,
+        "multi_schedules_per_sequence": args.multi_schedules,
+    });
+    let report = json!({
+        "summary": summary,
+        "genuine_by_label_and_reaction_time": genuine_by_label,
+        "window_curve_all_people_prompts_alone": curve,
+        "folds": folds,
+        "placements": placed.len(),
+        "excluded_events": excluded,
+        "genuine_failures": genuine_failures,
+        "attack_passes": attack_passes,
+        "genuine_runs": genuine,
+        "sequences": sequences,
+        "tuning_base": base,
+    });
+    let text = serde_json::to_string_pretty(&report)
+        .map_err(|e| Error::invalid("report", e.to_string()))?;
+    write(&args.out.join("report.json"), text + "\n")?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).unwrap_or_default()
+    );
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! A simulated person who answers prompts: frames of a quiet stretch of a
+//! real clip while the session says "Hold still", and a real recorded answer
+//! (a slow blink, a turn, an opening of the mouth) started a reaction time
+//! after each prompt. Tests and demos use it to drive sessions whose prompt
+//! schedule is drawn from a nonce (a server's capture, the C ABI, the
+//! desktop app), which a plain recording cannot answer.
+//!
+//! Every frame is a real camera frame of one person; only the order in time
+//! is arranged, exactly as a live person arranges it by answering.
+
+use image::RgbImage;
+
+use crate::liveness::actions::Action;
+use crate::session::result::AuthResult;
+use crate::session::VerificationSession;
+use crate::source::TimedFrame;
+
+/// A recorded answer: its frames and where in them the action starts.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The action it answers.
+    pub action: Action,
+    /// Its frames, from a little before the action to after it.
+    pub frames: Vec<RgbImage>,
+    /// Index of the frame where the action starts.
+    pub onset: usize,
+}
+
+impl Answer {
+    /// The frames of `clip` (timestamps on its clock) from `lead_ms` before
+    /// `onset_ms` to `after_ms` after it.
+    pub fn from_clip(
+        action: Action,
+        clip: &[TimedFrame],
+        onset_ms: u64,
+        lead_ms: u64,
+        after_ms: u64,
+    ) -> Self {
+        let from = onset_ms.saturating_sub(lead_ms);
+        let frames: Vec<&TimedFrame> = clip
+            .iter()
+            .filter(|f| f.t_ms >= from && f.t_ms <= onset_ms + after_ms)
+            .collect();
+        let onset = frames.iter().position(|f| f.t_ms >= onset_ms).unwrap_or(0);
+        Self {
+            action,
+            frames: frames.into_iter().map(|f| f.image.clone()).collect(),
+            onset,
+        }
+    }
+}
+
+/// The person.
+#[derive(Debug, Clone)]
+pub struct Puppet {
+    /// Quiet frames, played forwards and backwards while holding still.
+    pub rest: Vec<RgbImage>,
+    /// The recorded answers, one per action it can perform.
+    pub answers: Vec<Answer>,
+    /// Frame interval (ms).
+    pub frame_ms: u64,
+    /// The answer's onset comes this long after the prompt (ms).
+    pub reaction_ms: u64,
+}
+
+impl Puppet {
+    /// The rest frames of `clip` between `from_ms` and `to_ms`.
+    pub fn rest_from_clip(clip: &[TimedFrame], from_ms: u64, to_ms: u64) -> Vec<RgbImage> {
+        clip.iter()
+            .filter(|f| f.t_ms >= from_ms && f.t_ms <= to_ms)
+            .map(|f| f.image.clone())
+            .collect()
+    }
+
+    fn rest_frame(&self, k: usize) -> Option<&RgbImage> {
+        let n = self.rest.len();
+        if n < 2 {
+            return self.rest.first();
+        }
+        let period = 2 * (n - 1);
+        let i = k % period;
+        self.rest.get(if i < n { i } else { period - i })
+    }
+
+    /// Feeds `session` frames from `t0_ms` until it finishes or `max_ms` of
+    /// frames were given; every prompt the session shows is answered with
+    /// the recorded answer of its action, its onset `reaction_ms` after the
+    /// prompt. Returns the result ([`VerificationSession::finish`]).
+    pub fn perform(
+        &self,
+        session: &mut VerificationSession,
+        t0_ms: u64,
+        max_ms: u64,
+    ) -> AuthResult {
+        let mut t = t0_ms;
+        let mut k = 0usize;
+        // the answer being played and when it started
+        let mut playing: Option<(&Answer, u64)> = None;
+        let mut answered_prompt: Option<u64> = None;
+        let mut pending: Option<(&Answer, u64)> = None;
+        while !session.is_finished() && t <= t0_ms + max_ms {
+            let frame = match playing {
+                Some((a, start)) => {
+                    let i = ((t - start) / self.frame_ms.max(1)) as usize;
+                    match a.frames.get(i) {
+                        Some(f) => Some(f),
+                        None => {
+                            playing = None;
+                            self.rest_frame(k)
+                        }
+                    }
+                }
+                None => self.rest_frame(k),
+            };
+            let Some(frame) = frame else { break };
+            let progress = session.push_frame(frame, t);
+            if let Ok(p) = progress {
+                if let (Some(action), Some(at)) = (p.action, p.prompt_at_ms) {
+                    if answered_prompt != Some(at) && playing.is_none() {
+                        if let Some(a) = self.answers.iter().find(|a| a.action == action) {
+                            answered_prompt = Some(at);
+                            // the answer's onset frame lands reaction_ms after the prompt
+                            let prompt_abs = t0_ms + at;
+                            let lead = a.onset as u64 * self.frame_ms;
+                            let onset_at = prompt_abs + self.reaction_ms;
+                            let start = onset_at.saturating_sub(lead).max(t + 1);
+                            pending = Some((a, start));
+                        }
+                    }
+                }
+            }
+            t += self.frame_ms.max(1);
+            k += 1;
+            if let Some((a, start)) = pending {
+                if t >= start {
+                    playing = Some((a, t));
+                    pending = None;
+                }
+            }
+        }
+        session.finish()
+    }
+}

@@ -1,0 +1,530 @@
+//! The prompt schedule: every action is the answer to a prompt whose time
+//! the person in front of the camera cannot know in advance.
+//!
+//! - **Prompt 1** is due a random delay after the face has been in view for
+//!   the warm-up; **prompt k** a random delay after answer k-1 was detected.
+//!   The delays are drawn from the challenge's generator (seeded by the
+//!   certifyId and its nonce), so a server that holds the nonce recomputes
+//!   the same schedule from the uploaded frames' timestamps.
+//! - At its due time the face must be **at rest** for the action
+//!   ([`crate::liveness::answer::rest_problem`]). If it is not, the prompt is
+//!   postponed by a new random delay ("Hold still"), at most
+//!   [`PromptOptions::max_postpones`] times in a session; then the session
+//!   fails (NOT_AT_REST).
+//! - An answer counts only when its **onset** lies in the reaction window,
+//!   [`PromptOptions::reaction_min_ms`] to [`PromptOptions::reaction_max_ms`]
+//!   after the prompt, and its shape is a deliberate answer (see
+//!   [`crate::liveness::answer`]). Answers that start earlier (already under
+//!   way, or quicker than a person reacts) or later are ignored; without an
+//!   answer by the window's end plus [`PromptOptions::answer_ms`] the
+//!   session fails (ACTION_TIMEOUT).
+//!
+//! Offline evaluation of recorded material replaces the random delays with
+//! [`PromptOptions::delays_ms`]: prompt 1 is due D1 ms after the first
+//! frame, prompt k Dk ms after answer k-1; a prompt whose face is not at
+//! rest then fails at once (there is no draw to postpone it with).
+
+use serde::{Deserialize, Serialize};
+
+use super::result::ReasonCode;
+use crate::error::{Error, Result};
+use crate::liveness::actions::{Action, ActionEvent, ActionParams, History};
+use crate::liveness::answer::{rest_problem, AnswerDetector, Baseline};
+use crate::liveness::features::FrameFeatures;
+use crate::rng::SplitMix;
+
+/// Timing of prompts and answers (`SessionOptions::prompt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PromptOptions {
+    /// Shortest random delay before a prompt (ms).
+    pub delay_min_ms: u64,
+    /// Longest random delay before a prompt (ms).
+    pub delay_max_ms: u64,
+    /// How long the face must have been at rest before a prompt (ms).
+    pub rest_ms: u64,
+    /// An answer starting sooner than this after its prompt is no answer:
+    /// nobody reacts that fast, so it was under way already (ms).
+    pub reaction_min_ms: u64,
+    /// An answer must start within this long after its prompt (ms).
+    pub reaction_max_ms: u64,
+    /// Longest time from an answer's onset to its completion (ms): the
+    /// session waits `reaction_max_ms + answer_ms` after a prompt.
+    pub answer_ms: u64,
+    /// Most postponed prompts per session (the face not at rest when one
+    /// was due).
+    pub max_postpones: usize,
+    /// Offline evaluation only: fixed delays instead of the random ones,
+    /// one per action (prompt 1: ms after the first frame; prompt k: ms after
+    /// answer k-1). A real session's schedule comes from its nonce; a
+    /// server never takes this from a device.
+    pub delays_ms: Option<Vec<u64>>,
+}
+
+impl Default for PromptOptions {
+    fn default() -> Self {
+        Self {
+            delay_min_ms: 500,
+            delay_max_ms: 2500,
+            rest_ms: 400,
+            reaction_min_ms: 150,
+            reaction_max_ms: 1200,
+            answer_ms: 2000,
+            max_postpones: 3,
+            delays_ms: None,
+        }
+    }
+}
+
+/// Longest delay or window accepted (ms).
+const MAX_MS: u64 = 60_000;
+
+impl PromptOptions {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if self.delay_min_ms > self.delay_max_ms || self.delay_max_ms > MAX_MS {
+            return Err(Error::invalid(
+                "prompt.delay_ms",
+                format!(
+                    "delays {}..{} ms: need min <= max <= {MAX_MS}",
+                    self.delay_min_ms, self.delay_max_ms
+                ),
+            ));
+        }
+        if !(100..=10_000).contains(&self.rest_ms) {
+            return Err(Error::invalid(
+                "prompt.rest_ms",
+                format!("{} is outside 100..=10000", self.rest_ms),
+            ));
+        }
+        if self.reaction_min_ms < 100 {
+            return Err(Error::invalid(
+                "prompt.reaction_min_ms",
+                format!(
+                    "{} ms is quicker than a person reacts (at least 100)",
+                    self.reaction_min_ms
+                ),
+            ));
+        }
+        if self.reaction_max_ms <= self.reaction_min_ms || self.reaction_max_ms > MAX_MS {
+            return Err(Error::invalid(
+                "prompt.reaction_max_ms",
+                format!(
+                    "the reaction window ends at {} ms, not after its start at {} ms",
+                    self.reaction_max_ms, self.reaction_min_ms
+                ),
+            ));
+        }
+        if !(100..=MAX_MS).contains(&self.answer_ms) {
+            return Err(Error::invalid(
+                "prompt.answer_ms",
+                format!("{} is outside 100..={MAX_MS}", self.answer_ms),
+            ));
+        }
+        if let Some(d) = &self.delays_ms {
+            if d.is_empty() || d.iter().any(|&x| x > MAX_MS) {
+                return Err(Error::invalid(
+                    "prompt.delays_ms",
+                    format!("one delay per action, each 0..={MAX_MS} ms"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the fixed delays against the challenge's actions.
+    pub fn check_actions(&self, actions: usize) -> Result<()> {
+        match &self.delays_ms {
+            Some(d) if d.len() != actions => Err(Error::invalid(
+                "prompt.delays_ms",
+                format!("{} delays for {actions} actions", d.len()),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The delays of a schedule.
+#[derive(Debug, Clone)]
+enum Delays {
+    Random(SplitMix),
+    Fixed(Vec<u64>),
+}
+
+/// Seed of the prompt delays from the challenge seed: a stream of its own,
+/// so the actions and the delays do not share draws.
+fn delay_seed(challenge_seed: u64) -> u64 {
+    challenge_seed ^ 0x7072_6f6d_7074_7321
+}
+
+/// The first `n` random delays of a schedule seeded by `challenge_seed`
+/// ([`super::challenge::seed`] of the certifyId and its nonce), in the
+/// order a session draws them: prompt 1's after the warm-up, then one after
+/// each answer (a postponed prompt draws the next one, shifting the rest).
+pub fn random_delays(challenge_seed: u64, options: &PromptOptions, n: usize) -> Vec<u64> {
+    let mut rng = SplitMix::new(delay_seed(challenge_seed));
+    (0..n).map(|_| draw_delay(&mut rng, options)).collect()
+}
+
+fn draw_delay(rng: &mut SplitMix, o: &PromptOptions) -> u64 {
+    let span = o.delay_max_ms.saturating_sub(o.delay_min_ms) + 1;
+    o.delay_min_ms + rng.next_u64() % span
+}
+
+/// Where the challenge is.
+#[derive(Debug, Clone)]
+enum Stage {
+    /// Random schedule: waiting for the face to be in view for the warm-up.
+    Warmup { since: Option<u64> },
+    /// "Hold still": the current prompt is due at `due_ms`.
+    Due { due_ms: u64 },
+    /// The prompt was shown at `at_ms`; waiting for its answer.
+    Prompted {
+        at_ms: u64,
+        detector: Box<AnswerDetector>,
+    },
+    /// Every action answered.
+    Done,
+}
+
+/// What one frame did to the challenge.
+#[derive(Debug, Clone)]
+pub(crate) enum PromptStep {
+    /// Nothing new.
+    Nothing,
+    /// The current prompt is shown from this frame.
+    Shown,
+    /// The current action was answered.
+    Answered(Answered),
+    /// The challenge failed.
+    Failed(ReasonCode, String),
+}
+
+/// An answered prompt (times on the session's clock).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answered {
+    pub prompt_ms: u64,
+    pub event: ActionEvent,
+}
+
+/// The prompt schedule and the answers of one session.
+#[derive(Debug, Clone)]
+pub(crate) struct Prompter {
+    options: PromptOptions,
+    params: ActionParams,
+    warmup_ms: u64,
+    actions: Vec<Action>,
+    index: usize,
+    delays: Delays,
+    stage: Stage,
+    /// When the current action's prompt was first due (action timeout).
+    due_since_ms: Option<u64>,
+    postponed: usize,
+    /// Why the last answer-like movement was not taken (for the timeout message).
+    ignored: Option<String>,
+}
+
+impl Prompter {
+    /// A schedule for `actions`, seeded by the challenge seed.
+    pub fn new(
+        options: PromptOptions,
+        params: ActionParams,
+        warmup_ms: u64,
+        actions: Vec<Action>,
+        seed: u64,
+    ) -> Self {
+        let (delays, stage) = match &options.delays_ms {
+            Some(d) => (Delays::Fixed(d.clone()), Stage::Due { due_ms: u64::MAX }),
+            None => (
+                Delays::Random(SplitMix::new(delay_seed(seed))),
+                Stage::Warmup { since: None },
+            ),
+        };
+        Self {
+            options,
+            params,
+            warmup_ms,
+            actions,
+            index: 0,
+            delays,
+            stage,
+            due_since_ms: None,
+            postponed: 0,
+            ignored: None,
+        }
+    }
+
+    /// The next delay: drawn, or the fixed one of the current action.
+    fn delay(&mut self) -> u64 {
+        match &mut self.delays {
+            Delays::Random(rng) => draw_delay(rng, &self.options),
+            Delays::Fixed(d) => d.get(self.index).copied().unwrap_or(0),
+        }
+    }
+
+    /// The session's first frame (at `t_ms`): a fixed schedule starts here.
+    pub fn start(&mut self, t_ms: u64) {
+        if matches!(self.delays, Delays::Fixed(_)) {
+            let due_ms = t_ms.saturating_add(self.delay());
+            self.stage = Stage::Due { due_ms };
+        }
+    }
+
+    /// The action prompted now, and since when.
+    pub fn prompted(&self) -> Option<(Action, u64)> {
+        match &self.stage {
+            Stage::Prompted { at_ms, detector } => Some((detector.action(), *at_ms)),
+            _ => None,
+        }
+    }
+
+    /// Whether every action was answered.
+    pub fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+
+    /// Whether the challenge is past its warm-up (a prompt is due or shown).
+    pub fn started(&self) -> bool {
+        !matches!(self.stage, Stage::Warmup { .. })
+    }
+
+    /// When the current action's prompt was first due.
+    pub fn due_since(&self) -> Option<u64> {
+        self.due_since_ms
+    }
+
+    /// The current action.
+    pub fn current(&self) -> Option<Action> {
+        self.actions.get(self.index).copied()
+    }
+
+    /// The reaction window of the shown prompt (absolute ms).
+    pub fn window(&self) -> Option<(u64, u64)> {
+        self.prompted().map(|(_, at)| {
+            (
+                at + self.options.reaction_min_ms,
+                at + self.options.reaction_max_ms,
+            )
+        })
+    }
+
+    fn schedule_next(&mut self, t_ms: u64) {
+        self.index += 1;
+        self.due_since_ms = None;
+        self.stage = if self.index >= self.actions.len() {
+            Stage::Done
+        } else {
+            let due_ms = t_ms.saturating_add(self.delay());
+            self.due_since_ms = Some(due_ms);
+            Stage::Due { due_ms }
+        };
+    }
+
+    /// The deadline of the shown prompt.
+    fn deadline(&self, at_ms: u64) -> u64 {
+        at_ms + self.options.reaction_max_ms + self.options.answer_ms
+    }
+
+    fn timed_out(&mut self, t_ms: u64) -> Option<PromptStep> {
+        let Stage::Prompted { at_ms, detector } = &self.stage else {
+            return None;
+        };
+        if t_ms <= self.deadline(*at_ms) {
+            return None;
+        }
+        let why = self
+            .ignored
+            .take()
+            .map(|w| format!("; {w}"))
+            .unwrap_or_default();
+        Some(PromptStep::Failed(
+            ReasonCode::ActionTimeout,
+            format!(
+                "no answer to `{}` starting {}-{} ms after its prompt{why}",
+                detector.action().name(),
+                self.options.reaction_min_ms,
+                self.options.reaction_max_ms
+            ),
+        ))
+    }
+
+    /// Holds an answer against the reaction window.
+    fn judge(&mut self, at_ms: u64, ev: ActionEvent) -> PromptStep {
+        let after = ev.onset_ms.saturating_sub(at_ms);
+        if ev.onset_ms < at_ms + self.options.reaction_min_ms {
+            self.ignored = Some(format!(
+                "a `{}` started {} ms {} the prompt, sooner than a person reacts",
+                ev.action.name(),
+                if ev.onset_ms < at_ms {
+                    at_ms - ev.onset_ms
+                } else {
+                    after
+                },
+                if ev.onset_ms < at_ms {
+                    "before"
+                } else {
+                    "after"
+                }
+            ));
+            return PromptStep::Nothing;
+        }
+        if after > self.options.reaction_max_ms {
+            self.ignored = Some(format!(
+                "a `{}` started {after} ms after the prompt, after the window",
+                ev.action.name()
+            ));
+            return PromptStep::Nothing;
+        }
+        self.ignored = None;
+        self.schedule_next(ev.end_ms);
+        PromptStep::Answered(Answered {
+            prompt_ms: at_ms,
+            event: ev,
+        })
+    }
+
+    /// A frame with one face (already in `history`).
+    pub fn face(&mut self, t_ms: u64, f: &FrameFeatures, history: &History) -> PromptStep {
+        if let Some(step) = self.timed_out(t_ms) {
+            return step;
+        }
+        match &mut self.stage {
+            Stage::Warmup { since } => {
+                let s = *since.get_or_insert(t_ms);
+                if t_ms - s >= self.warmup_ms {
+                    let due_ms = t_ms.saturating_add(self.delay());
+                    self.due_since_ms = Some(due_ms);
+                    self.stage = Stage::Due { due_ms };
+                }
+                PromptStep::Nothing
+            }
+            Stage::Due { due_ms } => {
+                let due = *due_ms;
+                self.due_since_ms.get_or_insert(due);
+                if t_ms < due {
+                    return PromptStep::Nothing;
+                }
+                self.show(t_ms, history)
+            }
+            Stage::Prompted { at_ms, detector } => {
+                let at = *at_ms;
+                match detector.update(t_ms, f) {
+                    Some(ev) => self.judge(at, ev),
+                    None => PromptStep::Nothing,
+                }
+            }
+            Stage::Done => PromptStep::Nothing,
+        }
+    }
+
+    /// The prompt is due at a face frame: shown when the face is at rest,
+    /// else postponed (random schedule) or failed (fixed schedule).
+    fn show(&mut self, t_ms: u64, history: &History) -> PromptStep {
+        let Some(action) = self.current() else {
+            return PromptStep::Nothing;
+        };
+        let rest_from = t_ms.saturating_sub(self.options.rest_ms);
+        let problem = rest_problem(action, &self.params, history, t_ms, self.options.rest_ms);
+        let base = Baseline::at(history, rest_from);
+        match (problem, base) {
+            (None, Some(base)) => {
+                self.stage = Stage::Prompted {
+                    at_ms: t_ms,
+                    detector: Box::new(AnswerDetector::new(action, self.params, base)),
+                };
+                PromptStep::Shown
+            }
+            (problem, _) => {
+                let why = problem.unwrap_or_else(|| "no baseline before the prompt".into());
+                let fixed = matches!(self.delays, Delays::Fixed(_));
+                if fixed || self.postponed >= self.options.max_postpones {
+                    return PromptStep::Failed(
+                        ReasonCode::NotAtRest,
+                        format!("`{}` prompt: {why}", action.name()),
+                    );
+                }
+                self.postponed += 1;
+                let due_ms = t_ms.saturating_add(self.delay());
+                self.stage = Stage::Due { due_ms };
+                PromptStep::Nothing
+            }
+        }
+    }
+
+    /// A frame without a usable face.
+    pub fn no_face(&mut self, t_ms: u64) -> PromptStep {
+        if let Some(step) = self.timed_out(t_ms) {
+            return step;
+        }
+        match &mut self.stage {
+            Stage::Warmup { since } => {
+                *since = None;
+                PromptStep::Nothing
+            }
+            Stage::Prompted { at_ms, detector } => {
+                let at = *at_ms;
+                match detector.face_lost(t_ms) {
+                    Some(ev) => self.judge(at, ev),
+                    None => PromptStep::Nothing,
+                }
+            }
+            Stage::Due { .. } | Stage::Done => PromptStep::Nothing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_timings_are_refused() {
+        assert!(PromptOptions::default().validate().is_ok());
+        let short = PromptOptions {
+            reaction_max_ms: 150,
+            ..PromptOptions::default()
+        };
+        assert_eq!(
+            short.validate().unwrap_err().code(),
+            crate::ErrorCode::InvalidArgument
+        );
+        let quick = PromptOptions {
+            reaction_min_ms: 20,
+            ..PromptOptions::default()
+        };
+        assert!(quick.validate().is_err());
+        let inverted = PromptOptions {
+            delay_min_ms: 3000,
+            delay_max_ms: 1000,
+            ..PromptOptions::default()
+        };
+        assert!(inverted.validate().is_err());
+        let fixed = PromptOptions {
+            delays_ms: Some(vec![500, 800]),
+            ..PromptOptions::default()
+        };
+        assert!(fixed.validate().is_ok());
+        assert!(fixed.check_actions(1).is_err());
+        assert!(fixed.check_actions(2).is_ok());
+        // negative delays do not parse
+        assert!(serde_json::from_str::<PromptOptions>(r#"{"delays_ms": [-5]}"#).is_err());
+    }
+
+    #[test]
+    fn random_delays_come_from_the_seed_and_stay_in_range() {
+        let o = PromptOptions::default();
+        let p = ActionParams::default();
+        let draw = |seed| {
+            let mut s = Prompter::new(o.clone(), p, 500, vec![Action::Blink; 3], seed);
+            (0..3).map(|_| s.delay()).collect::<Vec<u64>>()
+        };
+        assert_eq!(draw(7), draw(7));
+        assert_eq!(draw(7), random_delays(7, &o, 3));
+        assert_ne!(draw(7), draw(8));
+        for seed in 0..200 {
+            assert!(draw(seed)
+                .iter()
+                .all(|d| (o.delay_min_ms..=o.delay_max_ms).contains(d)));
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! Prompted challenges on the shared clips' original videos: an answer counts
+//! only after its prompt, talking is no mouth-open answer, a turn to full
+//! profile is a turn, bad timings are typed errors, and the evaluation's
+//! replays give the verdicts of live sessions (`realface verify`).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{cli, clip_video, data_dir, ticket};
+use realface::eval::challenge::{run, Recorded, Schedule, Tuning};
+use realface::liveness::actions::Action;
+use realface::session::challenge::ChallengeSpec;
+use realface::session::prompt::PromptOptions;
+use realface::session::result::{AuthState, ReasonCode};
+use realface::session::{Reference, SessionOptions, VerificationSession};
+use realface::source::TimedFrame;
+use realface::{ErrorCode, FaceEngine};
+use serde_json::Value;
+
+fn engine() -> Arc<FaceEngine> {
+    common::shared_engine()
+}
+
+fn source(clip: &str) -> std::path::PathBuf {
+    let dir = data_dir().join("actions").join(clip);
+    std::fs::read_dir(&dir)
+        .expect("clip")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_stem().is_some_and(|s| s == "source"))
+        .expect("source video")
+}
+
+/// `realface verify --json` on a clip's video with fixed prompt delays.
+fn verify(clip: &str, actions: &str, delays: &str, extra: &[&str]) -> Value {
+    let dir = data_dir().join("actions").join(clip);
+    let out = cli()
+        .args(["verify", "--json", "--reference"])
+        .arg(dir.join("frame_0001.jpg"))
+        .arg("--video")
+        .arg(source(clip))
+        .args(["--actions", actions, "--prompt-delays-ms", delays])
+        .args(extra)
+        .output()
+        .expect("run realface");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// `lp_d9` closes its eyes from 9.7 s to 10.4 s (labels.json) and not again
+/// before 12.7 s.
+#[test]
+fn an_answer_counts_after_its_prompt_and_not_before() {
+    let before = verify("lp_d9", "blink", "9300", &[]);
+    assert_eq!(before["auth_state"], "SUCCESS", "{before}");
+    assert_eq!(before["schedule"], "fixed");
+    let a = &before["actions"][0];
+    let (prompt, onset) = (
+        a["prompt_ms"].as_u64().expect("prompt"),
+        a["onset_ms"].as_u64().expect("onset"),
+    );
+    assert!((9300..9400).contains(&prompt), "{a}");
+    assert!(onset >= prompt + 150 && onset <= prompt + 1000, "{a}");
+    // the same closure, prompted after it began: no answer
+    let after = verify("lp_d9", "blink", "9900", &[]);
+    assert_eq!(after["auth_state"], "FAIL", "{after}");
+    assert_eq!(after["actions"][0]["passed"], false);
+    assert_eq!(after["reasons"][0]["code"], "ACTION_TIMEOUT");
+    // prompted after it ended: no answer either
+    let late = verify("lp_d9", "blink", "10700", &[]);
+    assert_eq!(late["auth_state"], "FAIL", "{late}");
+    // the 10 fps frames of the same clip behave the same
+    let dir = data_dir().join("actions").join("lp_d9");
+    let out = cli()
+        .args(["verify", "--json", "--fps", "10", "--reference"])
+        .arg(dir.join("frame_0001.jpg"))
+        .arg("--frames")
+        .arg(&dir)
+        .args(["--actions", "blink", "--prompt-delays-ms", "9300"])
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["auth_state"], "SUCCESS", "{v}");
+}
+
+fn record(clip: &str) -> Recorded {
+    let frames = clip_video(clip);
+    let reference = engine().embed_image(&frames[0].image).expect("reference");
+    Recorded::new(
+        &engine(),
+        &SessionOptions::default(),
+        clip,
+        "genuine",
+        clip,
+        reference,
+        &frames,
+        Vec::new(),
+    )
+    .expect("record")
+}
+
+/// A clip that talks throughout (`sadtalker_aoc`, `grid_lbax4n`) never
+/// answers "open your mouth", wherever the prompt comes.
+#[test]
+fn talking_is_no_mouth_open_answer() {
+    for clip in ["sadtalker_aoc", "grid_lbax4n"] {
+        let rec = record(clip);
+        let spec = || ChallengeSpec::Fixed(vec![Action::MouthOpen]);
+        let end = rec.end_ms.saturating_sub(1500);
+        let mut tried = 0;
+        for d in (600..end).step_by(100) {
+            let r = run(
+                &engine(),
+                &rec,
+                spec(),
+                &Schedule::Fixed(vec![d]),
+                &Tuning::default(),
+            );
+            assert!(!r.passed, "{clip}: prompt at {d} ms passed");
+            tried += 1;
+        }
+        for k in 0..30 {
+            let r = run(
+                &engine(),
+                &rec,
+                spec(),
+                &Schedule::Nonce(k),
+                &Tuning::default(),
+            );
+            assert!(!r.passed, "{clip}: random schedule {k} passed");
+        }
+        assert!(tried >= 5, "{clip}: {tried} placements");
+    }
+}
+
+/// A turn to full profile: the face turns past the planarity test's angle,
+/// then the detector loses it for 0.4 s (here the frames of `apfol_real2`
+/// from its turn on are replaced by the face-less corner of the room), then
+/// it comes back. Losing the face there is the answer.
+#[test]
+fn a_turn_to_full_profile_is_a_turn() {
+    let frames = clip_video("apfol_real2");
+    let blank = {
+        let f = &frames[0].image;
+        let corner = image::imageops::crop_imm(f, 0, 0, f.width() / 5, f.height() / 5).to_image();
+        image::imageops::resize(
+            &corner,
+            f.width(),
+            f.height(),
+            image::imageops::FilterType::Triangle,
+        )
+    };
+    // yaw passes 26 degrees at about 0.97 s: the face is "lost" from 1.0 s to 1.4 s
+    let seq: Vec<TimedFrame> = frames
+        .iter()
+        .filter(|f| f.t_ms < 2500)
+        .map(|f| TimedFrame {
+            image: if (1000..1400).contains(&f.t_ms) {
+                blank.clone()
+            } else if f.t_ms >= 1400 {
+                frames[(f.t_ms as usize / 50) % 15].image.clone()
+            } else {
+                f.image.clone()
+            },
+            t_ms: f.t_ms,
+        })
+        .collect();
+    let options = SessionOptions::default()
+        .with_challenge(ChallengeSpec::Fixed(vec![Action::TurnLeft]))
+        .with_prompt_delays_ms(vec![450]);
+    let mut s = VerificationSession::new(
+        engine(),
+        ticket("profile"),
+        Reference::Photo(frames[0].image.clone()),
+        options.clone(),
+    )
+    .expect("session");
+    let mut lost = 0;
+    for f in &seq {
+        if let Ok(p) = s.push_frame(&f.image, f.t_ms) {
+            lost += (p.faces == 0) as usize;
+        }
+        if s.is_finished() {
+            break;
+        }
+    }
+    let r = s.finish();
+    assert!(lost > 0, "the face was never lost");
+    assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
+    assert!(
+        r.flat_motion.max_planar_residual >= 0.14,
+        "a head was seen turning"
+    );
+    // the same loss with no turn before it is no answer
+    let still: Vec<TimedFrame> = seq
+        .iter()
+        .map(|f| TimedFrame {
+            image: if (1000..1400).contains(&f.t_ms) {
+                blank.clone()
+            } else {
+                frames[(f.t_ms as usize / 50) % 15].image.clone()
+            },
+            t_ms: f.t_ms,
+        })
+        .collect();
+    let mut s = VerificationSession::new(
+        engine(),
+        ticket("no-profile"),
+        Reference::Photo(frames[0].image.clone()),
+        options,
+    )
+    .expect("session");
+    for f in &still {
+        let _ = s.push_frame(&f.image, f.t_ms);
+        if s.is_finished() {
+            break;
+        }
+    }
+    assert_eq!(s.finish().auth_state, AuthState::Fail);
+}
+
+#[test]
+fn bad_prompt_timings_are_typed_errors() {
+    let bad = [
+        r#"{"prompt": {"reaction_min_ms": 400, "reaction_max_ms": 300}}"#,
+        r#"{"prompt": {"reaction_min_ms": 10}}"#,
+        r#"{"prompt": {"delay_min_ms": 3000, "delay_max_ms": 500}}"#,
+        r#"{"prompt": {"rest_ms": 0}}"#,
+        r#"{"prompt": {"delays_ms": []}}"#,
+    ];
+    for json in bad {
+        let o: SessionOptions = serde_json::from_str(json).expect("parses");
+        assert_eq!(
+            o.validate().unwrap_err().code(),
+            ErrorCode::InvalidArgument,
+            "{json}"
+        );
+    }
+    assert!(
+        serde_json::from_str::<SessionOptions>(r#"{"prompt": {"delays_ms": [-100]}}"#).is_err()
+    );
+    let wrong_count = SessionOptions::default()
+        .with_challenge(ChallengeSpec::Fixed(vec![Action::Blink, Action::Nod]))
+        .with_prompt_delays_ms(vec![500]);
+    let e = VerificationSession::new(
+        engine(),
+        ticket("bad"),
+        Reference::Photo(clip_video("lp_d9")[0].image.clone()),
+        wrong_count,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    // the CLI: negative delays, a wrong count, and with a server's nonce
+    for (delays, extra) in [
+        ("-300", vec![]),
+        ("300,abc", vec![]),
+        ("300,400", vec![]),
+        (
+            "300",
+            vec![
+                "--certify-id",
+                "id1",
+                "--nonce",
+                "5f2b8c1e9a7d4e3f8b6a0c2d1e4f7a9b",
+                "--expires-ms",
+                "99999999999999",
+            ],
+        ),
+    ] {
+        let v = verify("lp_d9", "blink", delays, &extra);
+        assert_eq!(v["error"]["code"], 400, "{delays} {extra:?}: {v}");
+        assert_eq!(v["error"]["name"], "INVALID_ARGUMENT");
+    }
+    assert!(PromptOptions::default().validate().is_ok());
+}
+
+/// The evaluation replays recorded observations; a live session over the
+/// same frames (here `realface verify`, with the same fixed or nonce-drawn
+/// schedule) must reach the same verdict for the same reason.
+#[test]
+fn evaluation_replays_match_live_sessions() {
+    let rec = record("lp_d9");
+    let tuning = Tuning::default();
+    for d in [9300u64, 9900, 12400, 15000] {
+        let replay = run(
+            &engine(),
+            &rec,
+            ChallengeSpec::Fixed(vec![Action::Blink]),
+            &Schedule::Fixed(vec![d]),
+            &tuning,
+        );
+        let live = verify("lp_d9", "blink", &d.to_string(), &[]);
+        assert_eq!(
+            replay.passed,
+            live["auth_state"] == "SUCCESS",
+            "delay {d}: {replay:?} vs {live}"
+        );
+        let code = live["reasons"][0]["code"].as_str().map(str::to_string);
+        assert_eq!(
+            replay.reason.and_then(|c| serde_json::to_value(c)
+                .expect("code")
+                .as_str()
+                .map(str::to_string)),
+            code,
+            "delay {d}"
+        );
+    }
+    // nonce-drawn schedules: the replay and a live session claimed with the
+    // same certifyId and nonce draw the same prompt times
+    for k in 0..4u64 {
+        let replay = run(
+            &engine(),
+            &rec,
+            ChallengeSpec::Random(2),
+            &Schedule::Nonce(k),
+            &tuning,
+        );
+        let id = format!("eval-{}-{k}", rec.name);
+        let nonce = realface::eval::challenge::nonce(&rec.name, k);
+        let mut s = VerificationSession::new(
+            engine(),
+            realface::CertifyRegistry::new()
+                .claim_issued(
+                    &realface::IssuedId {
+                        certify_id: id,
+                        challenge_nonce: nonce,
+                        expires_ms: 60_000,
+                    },
+                    0,
+                )
+                .expect("ticket"),
+            Reference::Embedding(rec.reference.clone()),
+            realface::eval::challenge::options(
+                ChallengeSpec::Random(2),
+                &Schedule::Nonce(k),
+                &tuning,
+            ),
+        )
+        .expect("session");
+        for f in &clip_video("lp_d9") {
+            let _ = s.push_frame(&f.image, f.t_ms);
+            if s.is_finished() {
+                break;
+            }
+        }
+        let live = s.finish();
+        assert_eq!(
+            replay.actions,
+            live.actions.iter().map(|a| a.action).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            replay.passed,
+            live.auth_state == AuthState::Success,
+            "schedule {k}"
+        );
+        assert_eq!(
+            replay.reason,
+            live.reasons.first().map(|r| r.code),
+            "schedule {k}: {:?}",
+            live.reasons
+        );
+    }
+    assert_ne!(ReasonCode::NotAtRest, ReasonCode::ActionTimeout);
+}
+
+/// A small `eval challenge` run (the full sweep is a documented command):
+/// the report, its held-out figures and the window plot.
+#[test]
+fn eval_challenge_runs_small() {
+    let out = std::env::temp_dir().join(format!("realface-challenge-{}", std::process::id()));
+    let data = data_dir();
+    let status = cli()
+        .args(["eval", "challenge", "--clips"])
+        .arg(data.join("actions"))
+        .arg("--spoof")
+        .arg(data.join("spoof"))
+        .args([
+            "--only",
+            "lp_d9,apfol_real2",
+            "--schedules",
+            "4",
+            "--multi-schedules",
+            "4",
+            "--no-offsets",
+            "--no-photo-attacks",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .expect("run");
+    assert!(status.success());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report"))
+            .expect("json");
+    let s = &report["summary"];
+    assert!(
+        s["genuine_pass_held_out"]["genuine/blink"]["runs"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 3,
+        "{s}"
+    );
+    assert!(
+        s["attack_pass_held_out"]["pre-recorded/blink"]["runs"].as_u64() == Some(8),
+        "{s}"
+    );
+    assert!(
+        s["attack_pass_held_out"]["replay"]["runs"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "{s}"
+    );
+    assert!(
+        s["multi_action_attack_pass_held_out"]["2-action"]["pre-recorded"]["runs"].as_u64()
+            == Some(8)
+    );
+    assert!(report["folds"]["lp_d9"]["challenge"]["reaction_max_ms"].is_u64());
+    assert!(
+        s["pad_sessions_held_out"]["Minifasnet"]["rates"]["BPCER genuine sessions"]["runs"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 2
+    );
+    for f in ["window.png", "window.svg"] {
+        assert!(
+            std::fs::metadata(out.join(f))
+                .map(|m| m.len() > 1000)
+                .unwrap_or(false),
+            "{f}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
