@@ -491,13 +491,18 @@ pub unsafe extern "C" fn rf_session_new_embedding(
     }
 }
 
-/// A capture-only session for a certifyId issued by `realface-server`: pass
-/// the `certifyId`, the `challengeNonce` and `deadlineMs`/expiry that the
-/// server's `start` answered, and `options_json` with the server's actions
-/// (`{"challenge": {"fixed": ["blink"]}}`). The server keeps the reference;
+/// A capture-only session for a certifyId issued by `realface-server`. The
+/// app's backend calls `certify` with its app key and hands the device the
+/// `certifyId` and its `deviceToken`; the device calls `start` and
+/// `evidence` with that token (`X-Realface-Device-Token`) and never holds
+/// the app key. Pass the `certifyId`, the `challengeNonce` and `expiresAt`
+/// that `start` answered, and `options_json` with `start`'s
+/// `sessionOptions` (or at least the server's actions:
+/// `{"challenge": {"fixed": ["blink"]}}`). The server keeps the reference;
 /// no face match runs on the device, and a completed capture finishes as
-/// PROCESSING with client code 0 (the verdict comes from getAuthResult).
-/// Frames are recorded for upload: see [`rf_session_evidence`].
+/// PROCESSING with client code 0 (the backend reads the verdict with
+/// getAuthResult). Frames are recorded for upload: see
+/// [`rf_session_evidence`].
 ///
 /// # Safety
 /// As [`rf_session_new`], without the reference.

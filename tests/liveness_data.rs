@@ -243,6 +243,7 @@ fn verify_cli_refuses_bad_arguments_with_codes() {
             ],
             "INVALID_ARGUMENT",
         ),
+        (vec!["--certify-id", "srv"], "INVALID_ARGUMENT"),
         (vec!["--actions", "blink,wink"], "INVALID_ARGUMENT"),
         (vec!["--random", "9"], "INVALID_ARGUMENT"),
         (vec!["--photo", "Y_X"], "INVALID_ARGUMENT"),

@@ -73,9 +73,13 @@ int main(int argc, char **argv) {
     }
     RfEngine *engine = NULL;
     if (rf_engine_new(NULL, NULL, &engine) != RF_OK) return fail("rf_engine_new");
-    /* The certifyId, its challenge nonce and expiry come from the server
-     * (POST /v1/certify); this example stands in for it with fixed values
-     * valid for one minute. The registry refuses an expired or reused id. */
+    /* With realface-server, the app's backend calls POST /v1/certify with
+     * its app key and hands the device (certifyId, deviceToken); the device
+     * calls start with the token (X-Realface-Device-Token, never the app
+     * key) and gets the challenge nonce and expiry, then uploads evidence
+     * with the same token; the backend reads the verdict. This example
+     * stands in for start with fixed values valid for one minute. The
+     * registry refuses an expired or reused id. */
     RfRegistry *registry = NULL;
     if (rf_registry_new(&registry) != RF_OK) return fail("rf_registry_new");
     uint64_t expires_ms = (uint64_t)time(NULL) * 1000u + 60000u;

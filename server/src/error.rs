@@ -20,8 +20,12 @@ pub enum Code {
     NotAllowed,
     /// 54020: no such certifyId for this app, or it expired.
     UnknownCertifyId,
-    /// 54021: the call credential is missing or wrong.
+    /// 54021: the call credential is missing or wrong (or the wrong kind:
+    /// an app key on a device route, a device token on a backend route).
     MissingCredential,
+    /// 54030: the identity is locked after repeated failed verdicts, until
+    /// its cool-down ends or an admin lifts it (realface's own code).
+    LockedOut,
     /// 55000: an internal error (store, model).
     Internal,
     /// 60000: the service is overloaded; try again later.
@@ -38,6 +42,7 @@ impl Code {
             Self::NotAllowed => 54004,
             Self::UnknownCertifyId => 54020,
             Self::MissingCredential => 54021,
+            Self::LockedOut => 54030,
             Self::Internal => 55000,
             Self::Unavailable => 60000,
         }
@@ -49,6 +54,7 @@ impl Code {
             Self::MissingParameter | Self::BadParameter => StatusCode::BAD_REQUEST,
             Self::UnknownApp | Self::MissingCredential => StatusCode::UNAUTHORIZED,
             Self::NotAllowed => StatusCode::FORBIDDEN,
+            Self::LockedOut => StatusCode::TOO_MANY_REQUESTS,
             Self::UnknownCertifyId => StatusCode::NOT_FOUND,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -63,6 +69,7 @@ impl Code {
             Self::NotAllowed => "caller not in whitelist",
             Self::UnknownCertifyId => "request record does not exist, certifyId invalid",
             Self::MissingCredential => "missing call credential",
+            Self::LockedOut => "identity locked after repeated failures",
             Self::Internal => "internal error",
             Self::Unavailable => "service unavailable",
         }

@@ -24,6 +24,8 @@ pub mod error;
 pub mod evidence;
 pub mod idcard;
 pub mod judge;
+pub mod lockout;
+pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod verdict;

@@ -40,6 +40,18 @@ enum Command {
         /// Evidence waiting for a worker before calls get 60000.
         #[arg(long)]
         queue: Option<usize>,
+        /// Failed verdicts for one identity that lock it (0: no lockout).
+        #[arg(long, default_value_t = 5)]
+        lockout_failures: u32,
+        /// The window those failures must fall in, hours.
+        #[arg(long, default_value_t = 24)]
+        lockout_window_hours: u64,
+        /// How long a lock lasts after the failure that made it, hours.
+        #[arg(long, default_value_t = 24)]
+        lockout_cooldown_hours: u64,
+        /// Count failures over every app together (default: per app).
+        #[arg(long)]
+        lockout_all_apps: bool,
     },
     /// Manage the apps that call the API.
     App {
@@ -125,9 +137,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             challenge_count,
             workers,
             queue,
+            lockout_failures,
+            lockout_window_hours,
+            lockout_cooldown_hours,
+            lockout_all_apps,
         } => {
             let mut settings = Settings {
                 challenge_count,
+                lockout: realface_server::lockout::LockoutSettings {
+                    failures: lockout_failures,
+                    window_ms: lockout_window_hours.saturating_mul(3_600_000),
+                    cooldown_ms: lockout_cooldown_hours.saturating_mul(3_600_000),
+                    all_apps: lockout_all_apps,
+                },
                 ..Settings::default()
             };
             if let Some(a) = actions {

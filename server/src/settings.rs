@@ -4,6 +4,8 @@
 use realface::liveness::actions::Action;
 use realface::session::SessionOptions;
 
+use crate::lockout::LockoutSettings;
+
 /// Limits on one evidence upload; over any of them the upload is refused
 /// with 50002 and nothing is stored.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +53,8 @@ pub struct Settings {
     pub retain_ms: u64,
     /// How often the sweeper runs, ms.
     pub sweep_every_ms: u64,
+    /// Lockout after repeated failed verdicts.
+    pub lockout: LockoutSettings,
 }
 
 impl Default for Settings {
@@ -66,6 +70,7 @@ impl Default for Settings {
             grace_ms: 30_000,
             retain_ms: 30 * 86_400_000,
             sweep_every_ms: 60_000,
+            lockout: LockoutSettings::default(),
         }
     }
 }

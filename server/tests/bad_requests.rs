@@ -87,6 +87,7 @@ fn run(db: Db) {
         .block_on(store.revoke_app(&revoked.app_id, 0))
         .expect("revoke"));
     let good = creds(&s.app.app_id, &s.app.key);
+    let dev = |id: &str| vec![("X-Realface-Device-Token".to_string(), s.token(id))];
     let photo = b64(&clip_file("blinkdet_video", "frame_0001.jpg"));
     let certify = |v: Value| v.to_string().into_bytes();
     let valid = |name: Value, id: Value, reference: Value| {
@@ -539,27 +540,67 @@ fn run(db: Db) {
         "start an unknown id",
         "POST",
         "/v1/certify/00112233445566778899aabbccddeeff/start".into(),
-        good.clone(),
+        dev(&fresh),
         None,
         vec![],
         404,
         54020,
     );
     add(
-        "start another app's id",
+        "start with another id's device token",
+        "POST",
+        format!("/v1/certify/{fresh}/start"),
+        dev(&started),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "start another server's id",
         "POST",
         format!("/v1/certify/{foreign}/start"),
-        good.clone(),
+        vec![("X-Realface-Device-Token".into(), other.token(&foreign))],
         None,
         vec![],
         404,
         54020,
+    );
+    add(
+        "start with the app key",
+        "POST",
+        format!("/v1/certify/{fresh}/start"),
+        good.clone(),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "start with the app key and the device token",
+        "POST",
+        format!("/v1/certify/{fresh}/start"),
+        [good.clone(), dev(&fresh)].concat(),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "start with a wrong device token",
+        "POST",
+        format!("/v1/certify/{fresh}/start"),
+        vec![("X-Realface-Device-Token".into(), "0".repeat(64))],
+        None,
+        vec![],
+        401,
+        54021,
     );
     add(
         "start twice",
         "POST",
         format!("/v1/certify/{started}/start"),
-        good.clone(),
+        dev(&started),
         None,
         vec![],
         400,
@@ -583,7 +624,7 @@ fn run(db: Db) {
         "evidence before start",
         "POST",
         ev(&fresh),
-        good.clone(),
+        dev(&fresh),
         Some(vtype),
         video.clone(),
         400,
@@ -593,17 +634,47 @@ fn run(db: Db) {
         "evidence for an unknown id",
         "POST",
         ev("00112233445566778899aabbccddeeff"),
-        good.clone(),
+        dev(&started),
         Some(vtype),
         video.clone(),
         404,
         54020,
     );
     add(
-        "evidence without Content-Type",
+        "evidence with the app key",
         "POST",
         ev(&started),
         good.clone(),
+        Some(vtype),
+        video.clone(),
+        401,
+        54021,
+    );
+    add(
+        "evidence without credential",
+        "POST",
+        ev(&started),
+        vec![],
+        Some(vtype),
+        video.clone(),
+        401,
+        54021,
+    );
+    add(
+        "evidence with another id's device token",
+        "POST",
+        ev(&started),
+        dev(&fresh),
+        Some(vtype),
+        video.clone(),
+        401,
+        54021,
+    );
+    add(
+        "evidence without Content-Type",
+        "POST",
+        ev(&started),
+        dev(&started),
         None,
         video.clone(),
         400,
@@ -613,7 +684,7 @@ fn run(db: Db) {
         "evidence as text/plain",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         Some("text/plain"),
         video.clone(),
         400,
@@ -623,7 +694,7 @@ fn run(db: Db) {
         "evidence empty",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         Some(vtype),
         vec![],
         400,
@@ -636,7 +707,7 @@ fn run(db: Db) {
         "corrupt video",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         Some("video/webm"),
         noise,
         400,
@@ -646,7 +717,7 @@ fn run(db: Db) {
         "truncated video",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         Some(vtype),
         video[..4096].to_vec(),
         400,
@@ -656,7 +727,7 @@ fn run(db: Db) {
         "evidence over the limit",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         Some(vtype),
         vec![0u8; (4 << 20) + 10],
         413,
@@ -666,7 +737,7 @@ fn run(db: Db) {
         "bundle without frames",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         b"{}".to_vec(),
         400,
@@ -676,7 +747,7 @@ fn run(db: Db) {
         "bundle frames not a list",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         br#"{"frames": 3}"#.to_vec(),
         400,
@@ -686,7 +757,7 @@ fn run(db: Db) {
         "bundle with no frame",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         br#"{"frames": []}"#.to_vec(),
         400,
@@ -696,7 +767,7 @@ fn run(db: Db) {
         "bundle frame without tMs",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         format!(r#"{{"frames": [{{"jpeg": "{photo}"}}]}}"#).into_bytes(),
         400,
@@ -706,7 +777,7 @@ fn run(db: Db) {
         "bundle frame negative tMs",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         format!(r#"{{"frames": [{{"tMs": -5, "jpeg": "{photo}"}}]}}"#).into_bytes(),
         400,
@@ -716,7 +787,7 @@ fn run(db: Db) {
         "bundle frame not base64",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         br#"{"frames": [{"tMs": 0, "jpeg": "***"}]}"#.to_vec(),
         400,
@@ -726,7 +797,7 @@ fn run(db: Db) {
         "bundle frame not a JPEG",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         br#"{"frames": [{"tMs": 0, "jpeg": "aGVsbG8="}]}"#.to_vec(),
         400,
@@ -736,7 +807,7 @@ fn run(db: Db) {
         "bundle timestamps going back",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         format!(
             r#"{{"frames": [{{"tMs": 100, "jpeg": "{photo}"}}, {{"tMs": 50, "jpeg": "{photo}"}}]}}"#
@@ -749,7 +820,7 @@ fn run(db: Db) {
         "bundle deviceResult not an object",
         "POST",
         ev(&started),
-        good.clone(),
+        dev(&started),
         j,
         format!(r#"{{"frames": [{{"tMs": 0, "jpeg": "{photo}"}}], "deviceResult": 3}}"#)
             .into_bytes(),
@@ -787,6 +858,36 @@ fn run(db: Db) {
         vec![],
         400,
         50002,
+    );
+    add(
+        "result with the device token",
+        "GET",
+        res(&started, ""),
+        dev(&started),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "result with the app key and the device token",
+        "GET",
+        res(&started, ""),
+        [good.clone(), dev(&started)].concat(),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "certify with a device token",
+        "POST",
+        c.clone(),
+        dev(&started),
+        j,
+        ok_body.clone(),
+        401,
+        54021,
     );
     add(
         "result without credential",
@@ -844,6 +945,6 @@ fn the_store_is_the_same_on_both() {
         let s = TestServer::start(db, Settings::default());
         let v = s.block_on(s.state.store.schema_version()).expect("version");
         assert_eq!(v, realface_server::store::SCHEMA_VERSION, "{db:?}");
-        assert_eq!(v, 2);
+        assert_eq!(v, 3);
     }
 }

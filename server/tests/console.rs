@@ -1,7 +1,7 @@
 //! The operator's console in a real headless Chromium (Debian `chromium` and
 //! `chromium-driver`), driven over WebDriver by fantoccini: the page opens
 //! with the admin key, shows the figures the API returns, pages through the
-//! day's records, and a screenshot is written to
+//! day's records, lifts a lockout, and a screenshot is written to
 //! target/console/console-{sqlite,postgres}.png.
 
 mod common;
@@ -68,6 +68,11 @@ fn check_console(db: Db) {
         Settings {
             actions: vec![Action::Blink],
             challenge_count: 1,
+            // the recorded clip's FAIL locks its identity: the console lifts it
+            lockout: realface_server::lockout::LockoutSettings {
+                failures: 1,
+                ..Default::default()
+            },
             ..Settings::default()
         },
     );
@@ -156,10 +161,31 @@ fn check_console(db: Db) {
         let page2 = c.find_all(Locator::Css("#records tbody tr")).await.expect("rows");
         assert_eq!(page2.len(), 20);
         assert!(page2[0].text().await.expect("row").contains("result"));
+        // the locked identity, masked, with its lift button
+        let locked = wait("#lockouts tbody tr").await.text().await.expect("row");
+        assert!(locked.contains(&realface_server::idcard::mask(common::ID_CARD)), "{locked}");
+        assert!(!locked.contains(common::ID_CARD), "{locked}");
         let png = c.screenshot().await.expect("screenshot");
         std::fs::write(shot.join(&file), &png).expect("write the screenshot");
         assert!(png.len() > 10_000, "a real screenshot");
+        c.find(Locator::Css("#lockouts button.lift")).await.expect("lift").click().await.expect("click");
+        let t = Instant::now();
+        while !c.find_all(Locator::Css("#lockouts tbody tr")).await.expect("rows").is_empty() {
+            assert!(t.elapsed() < Duration::from_secs(30), "the lift did not clear the row");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         c.close().await.expect("close");
     });
+    assert_eq!(
+        admin_get(&s, "/v1/admin/lockouts")["lockouts"],
+        json!([]),
+        "lifted in the console"
+    );
+    let (status, v) = s.post_json(
+        "/v1/certify",
+        &json!({"realName": "Test", "idCard": common::ID_CARD,
+                "reference": {"photo": common::b64(&clip_file("blinkdet_video", "frame_0001.jpg"))}}),
+    );
+    assert_eq!(status, 200, "certify after the lift: {v}");
     eprintln!("screenshot: {}", shot.join(&file).display());
 }

@@ -1,7 +1,8 @@
 //! The binary as operators and devices use it (`app add --json`, `serve`),
 //! and crash safety: `kill -9` during a bounded load run, restart on the
 //! same store, and every acknowledged certifyId is there in the state its
-//! acknowledged calls left it.
+//! acknowledged calls left it, with its verdict, bill and call record in
+//! agreement (`Store::audit`).
 
 mod common;
 
@@ -18,7 +19,15 @@ fn crash_run(db: Db) {
         ("X-Realface-App", app.app_id.as_str()),
         ("X-Realface-Key", app.key.as_str()),
     ];
-    let args = ["--actions", "blink", "--challenge-count", "1"];
+    // no lockout: the devices below fail the same identity many times
+    let args = [
+        "--actions",
+        "blink",
+        "--challenge-count",
+        "1",
+        "--lockout-failures",
+        "0",
+    ];
     let server = Process::serve(&url, &args);
     // one judged id before the crash
     let photo = common::b64(&clip_file("lp_d9", "frame_0001.jpg"));
@@ -34,11 +43,13 @@ fn crash_run(db: Db) {
     );
     assert_eq!(s, 200, "{v}");
     let judged = v["certifyId"].as_str().expect("id").to_string();
+    let token = v["deviceToken"].as_str().expect("deviceToken").to_string();
+    let device = [("X-Realface-Device-Token", token.as_str())];
     let (s, v) = request(
         &server.url,
         "POST",
         &format!("/v1/certify/{judged}/start"),
-        &hs,
+        &device,
         None,
         b"",
     );
@@ -49,7 +60,7 @@ fn crash_run(db: Db) {
         &server.url,
         "POST",
         &format!("/v1/certify/{judged}/evidence"),
-        &hs,
+        &device,
         Some("application/json"),
         &bundle,
     );
@@ -58,7 +69,7 @@ fn crash_run(db: Db) {
     // load: 8 clients issue and start ids until the server dies
     let body = common::certify_body_with_embedding("blinkdet_video");
     let issued = Arc::new(Mutex::new(Vec::<String>::new()));
-    let started = Arc::new(Mutex::new(Vec::<String>::new()));
+    let started = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let deadline = Instant::now() + Duration::from_secs(20);
     let clients: Vec<_> = (0..8)
         .map(|_| {
@@ -86,16 +97,17 @@ fn crash_run(db: Db) {
                         return;
                     };
                     let id = v["certifyId"].as_str().unwrap_or_default().to_string();
+                    let token = v["deviceToken"].as_str().unwrap_or_default().to_string();
                     issued.lock().expect("lock").push(id.clone());
                     match try_request(
                         &base,
                         "POST",
                         &format!("/v1/certify/{id}/start"),
-                        &hs,
+                        &[("X-Realface-Device-Token", token.as_str())],
                         None,
                         b"",
                     ) {
-                        Ok((200, _)) => started.lock().expect("lock").push(id),
+                        Ok((200, _)) => started.lock().expect("lock").push((id, token)),
                         Ok((s, v)) => panic!("start answered {s} {v}"),
                         Err(_) => return,
                     }
@@ -103,11 +115,72 @@ fn crash_run(db: Db) {
             })
         })
         .collect();
+    // and 2 devices upload evidence that is judged FAIL, so the kill also
+    // lands while verdicts, bills and records are being written
+    let jpeg = common::b64(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let frames: Vec<serde_json::Value> = (0..3)
+        .map(|i| json!({"tMs": i * 100, "jpeg": jpeg}))
+        .collect();
+    let failing = json!({ "frames": frames }).to_string();
+    let uploads = Arc::new(Mutex::new(Vec::<(String, bool)>::new()));
+    let devices: Vec<_> = (0..2)
+        .map(|_| {
+            let (base, body, failing, uploads) = (
+                server.url.clone(),
+                body.clone(),
+                failing.clone(),
+                uploads.clone(),
+            );
+            let (a, k) = (app.app_id.clone(), app.key.clone());
+            std::thread::spawn(move || {
+                let hs = [
+                    ("X-Realface-App", a.as_str()),
+                    ("X-Realface-Key", k.as_str()),
+                ];
+                while Instant::now() < deadline {
+                    let Ok((200, v)) = try_request(
+                        &base,
+                        "POST",
+                        "/v1/certify",
+                        &hs,
+                        Some("application/json"),
+                        body.as_bytes(),
+                    ) else {
+                        return;
+                    };
+                    let id = v["certifyId"].as_str().unwrap_or_default().to_string();
+                    let token = v["deviceToken"].as_str().unwrap_or_default().to_string();
+                    let dev = [("X-Realface-Device-Token", token.as_str())];
+                    let path = format!("/v1/certify/{id}");
+                    if !matches!(
+                        try_request(&base, "POST", &format!("{path}/start"), &dev, None, b""),
+                        Ok((200, _))
+                    ) {
+                        return;
+                    }
+                    let r = try_request(
+                        &base,
+                        "POST",
+                        &format!("{path}/evidence"),
+                        &dev,
+                        Some("application/json"),
+                        failing.as_bytes(),
+                    );
+                    let acknowledged = matches!(r, Ok((200, _)));
+                    uploads.lock().expect("lock").push((id, acknowledged));
+                    if !acknowledged {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
     std::thread::sleep(Duration::from_secs(3));
     server.kill();
-    for c in clients {
+    for c in clients.into_iter().chain(devices) {
         c.join().expect("client");
     }
+    let uploads = uploads.lock().expect("lock").clone();
     let issued = issued.lock().expect("lock").clone();
     let started = started.lock().expect("lock").clone();
     assert!(
@@ -117,6 +190,40 @@ fn crash_run(db: Db) {
     );
 
     let server = Process::serve(&url, &args);
+    // verdict, ledger and record agree for every id, whatever the kill cut
+    let problems = common::runtime().block_on(async {
+        let store = realface_server::Store::open(&url, 2).await.expect("store");
+        let p = store.audit().await.expect("audit");
+        store.close().await;
+        p
+    });
+    assert!(problems.is_empty(), "{db:?}: {problems:?}");
+    for (id, acknowledged) in &uploads {
+        let (s, v) = request(
+            &server.url,
+            "GET",
+            &format!("/v1/certify/{id}/result"),
+            &hs,
+            None,
+            b"",
+        );
+        assert_eq!(s, 200, "{v}");
+        if *acknowledged {
+            assert_eq!(
+                v["authState"], "FAIL",
+                "an acknowledged verdict is kept: {v}"
+            );
+        } else {
+            assert!(
+                v["authState"] == "FAIL" || v["authState"] == "PROCESSING",
+                "{v}"
+            );
+        }
+    }
+    assert!(
+        uploads.iter().filter(|u| u.1).count() > 0,
+        "no verdict before the kill"
+    );
     for id in &issued {
         let (s, v) = request(
             &server.url,
@@ -132,12 +239,12 @@ fn crash_run(db: Db) {
             "{id}: {v}"
         );
     }
-    for id in &started {
+    for (id, token) in &started {
         let (s, v) = request(
             &server.url,
             "POST",
             &format!("/v1/certify/{id}/start"),
-            &hs,
+            &[("X-Realface-Device-Token", token.as_str())],
             None,
             b"",
         );
@@ -157,9 +264,11 @@ fn crash_run(db: Db) {
     );
     assert_eq!((s, &v["authState"]), (200, &json!("SUCCESS")), "{v}");
     eprintln!(
-        "{db:?}: killed -9 after {} acknowledged ids ({} started); all there after restart",
+        "{db:?}: killed -9 after {} acknowledged ids ({} started) and {} uploads ({} acknowledged); all there after restart, verdicts, bills and records agreeing",
         issued.len(),
-        started.len()
+        started.len(),
+        uploads.len(),
+        uploads.iter().filter(|u| u.1).count()
     );
 }
 

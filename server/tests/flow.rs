@@ -125,17 +125,26 @@ fn evidence_answering_another_schedule_fails() {
     };
     for db in BOTH {
         let s = TestServer::start(db, settings(&[Action::Blink]));
-        let a = s.certify(&clip_file("lp_d9", "frame_0001.jpg"));
-        let start_a = s.start_id(&a);
-        let bundle = common::answered_bundle(&a, &start_a, "lp_d9");
-        // an id whose first prompt comes at least 1.2 s apart from a's
-        let (b, start_b) = loop {
-            let b = s.certify(&clip_file("lp_d9", "frame_0001.jpg"));
-            let start_b = s.start_id(&b);
-            if first_delay(&b, &start_b).abs_diff(first_delay(&a, &start_a)) >= 1200 {
-                break (b, start_b);
+        // two ids whose first prompts come at least 1.2 s apart (ids are
+        // drawn until two such are found: with delays of 0.5-2.5 s, an id
+        // whose delay is near the middle has no such partner)
+        let mut ids: Vec<(String, Value)> = Vec::new();
+        let ((a, start_a), (b, start_b)) = 'found: {
+            for _ in 0..200 {
+                let id = s.certify(&clip_file("lp_d9", "frame_0001.jpg"));
+                let start = s.start_id(&id);
+                let d = first_delay(&id, &start);
+                if let Some(i) = ids
+                    .iter()
+                    .position(|(x, sx)| first_delay(x, sx).abs_diff(d) >= 1200)
+                {
+                    break 'found (ids.swap_remove(i), (id, start));
+                }
+                ids.push((id, start));
             }
+            panic!("no two of 200 ids had first prompts 1.2 s apart");
         };
+        let bundle = common::answered_bundle(&a, &start_a, "lp_d9");
         assert_eq!(start_b["actions"], json!(["blink"]));
         let (status, v) = s.upload_bundle(&b, &bundle);
         assert_eq!(status, 200, "{v}");
@@ -270,13 +279,16 @@ fn a_device_capture_session_uploads_what_it_saw() {
     }
 }
 
-/// `realface verify --server`: the command-line device against this server,
-/// with a video file (uploaded as recorded) and with a folder of frames
-/// (uploaded as the capture session's bundle). A recorded clip cannot
-/// answer prompts drawn after it was made: the flow runs end to end and
-/// the server's verdict is FAIL, as the device's own capture says.
+/// The command line in both roles against this server: the backend
+/// (`realface backend certify`, with the app key) hands the certifyId and
+/// its device token to the device (`realface verify --server`, which never
+/// sees the key), which uploads a video file as recorded or a folder of
+/// frames as the capture session's bundle; the backend reads the verdict
+/// (`realface backend result`). A recorded clip cannot answer prompts drawn
+/// after it was made: the flow runs end to end and the server's verdict is
+/// FAIL, as the device's own capture says.
 #[test]
-fn the_cli_device_runs_the_whole_flow() {
+fn the_cli_backend_and_device_run_the_whole_flow() {
     let exe = std::env::current_exe().expect("exe");
     let realface = exe
         .parent()
@@ -288,51 +300,97 @@ fn the_cli_device_runs_the_whole_flow() {
         "{} is missing: cargo build --release (the workspace builds it)",
         realface.display()
     );
+    let run = |args: &[&std::ffi::OsStr]| -> Value {
+        let out = std::process::Command::new(&realface)
+            .args(args)
+            .env_remove("REALFACE_KEY")
+            .output()
+            .expect("realface");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
     for (action, clip, source) in [
         (Action::Blink, "blinkdet_video", "video"),
         (Action::TurnLeft, "apfol_real2", "frames"),
     ] {
         let s = TestServer::start(Db::Sqlite, settings(&[action]));
-        let mut cmd = std::process::Command::new(&realface);
-        cmd.args([
-            "verify",
-            "--server",
-            &s.url,
-            "--app",
-            &s.app.app_id,
-            "--key",
-            &s.app.key,
-        ])
-        .args([
-            "--id-card",
-            common::ID_CARD,
-            "--photo",
-            "Y_O",
-            "--json",
-            "--reference",
-        ])
-        .arg(clip_file(clip, "frame_0001.jpg"));
-        if source == "video" {
-            cmd.arg("--video").arg(common::source_video(clip).0);
+        let issued = run(&[
+            &os("backend"),
+            &os("certify"),
+            &os("--server"),
+            &os(&s.url),
+            &os("--app"),
+            &os(&s.app.app_id),
+            &os("--key"),
+            &os(&s.app.key),
+            &os("--id-card"),
+            &os(common::ID_CARD),
+            &os("--json"),
+            &os("--reference"),
+            clip_file(clip, "frame_0001.jpg").as_os_str(),
+        ]);
+        let id = issued["certifyId"].as_str().expect("certifyId").to_string();
+        let token = issued["deviceToken"]
+            .as_str()
+            .expect("deviceToken")
+            .to_string();
+        let input = if source == "video" {
+            (os("--video"), common::source_video(clip).0.into_os_string())
         } else {
-            cmd.arg("--frames")
-                .arg(common::data_dir().join("actions").join(clip));
-        }
-        let out = cmd.output().expect("realface verify --server");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            (
+                os("--frames"),
+                common::data_dir()
+                    .join("actions")
+                    .join(clip)
+                    .into_os_string(),
+            )
+        };
+        let v = run(&[
+            &os("verify"),
+            &os("--server"),
+            &os(&s.url),
+            &os("--certify-id"),
+            &os(&id),
+            &os("--device-token"),
+            &os(&token),
+            &os("--json"),
+            &input.0,
+            &input.1,
+        ]);
         assert_eq!(v["device"]["auth_state"], "FAIL", "{source}: {v}");
-        assert_eq!(v["server"]["authState"], "FAIL", "{source}: {v}");
-        let why = &v["server"]["reasons"][0]["code"];
+        assert_eq!(v["server"]["judged"], true, "{source}: {v}");
+        assert_ne!(v["server"]["clientCode"], 0, "{source}: {v}");
+        assert!(
+            v["server"].get("authState").is_none(),
+            "the verdict is the backend's: {v}"
+        );
+        let verdict = run(&[
+            &os("backend"),
+            &os("result"),
+            &os("--server"),
+            &os(&s.url),
+            &os("--app"),
+            &os(&s.app.app_id),
+            &os("--key"),
+            &os(&s.app.key),
+            &os("--certify-id"),
+            &os(&id),
+            &os("--photo"),
+            &os("Y_O"),
+            &os("--json"),
+        ]);
+        assert_eq!(verdict["authState"], "FAIL", "{source}: {verdict}");
+        let why = &verdict["reasons"][0]["code"];
         assert!(
             why == "ACTION_TIMEOUT" || why == "NOT_AT_REST",
-            "{source}: {v}"
+            "{source}: {verdict}"
         );
-        assert!(v["server"].get("base64Photo").is_none());
+        assert!(verdict.get("base64Photo").is_none());
     }
 }
 

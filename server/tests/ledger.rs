@@ -8,7 +8,7 @@ mod common;
 use common::{fresh_db, runtime, Db, BOTH};
 use realface::rng::SplitMix;
 use realface_server::billing::{contract_year_start, day_of, total_for, MAX_PRICE_FEN};
-use realface_server::store::{Judged, NewCertify};
+use realface_server::store::{Judged, NewCertify, Record};
 use realface_server::Store;
 
 const DAY: u64 = 86_400_000;
@@ -23,6 +23,7 @@ fn new_id(rng: &mut SplitMix, app: &str, now: u64) -> NewCertify {
         id_masked: "1101**********002X".into(),
         id_hash: "h".into(),
         reference: "[]".into(),
+        device_token_hash: realface_server::secret::hash("t"),
         created_ms: now,
         expires_ms: now + TTL,
     }
@@ -108,7 +109,10 @@ async fn sequence(db: Db, url: String, seed: u64) {
                     photo_m: None,
                     advisory: None,
                 };
-                let billed = store.judge(&id, &app, now, now, &j).await.expect("judge");
+                let billed = store
+                    .judge(&id, &app, now, now, &j, &mut Record::default())
+                    .await
+                    .expect("judge");
                 assert!(billed.is_some(), "{what}: judge");
                 let y = contract_year_start(contract, day_of(now));
                 if y != year {
@@ -121,7 +125,7 @@ async fn sequence(db: Db, url: String, seed: u64) {
                 open.remove(i);
                 // a second verdict on the same id bills nothing
                 assert!(store
-                    .judge(&id, &app, now, now, &j)
+                    .judge(&id, &app, now, now, &j, &mut Record::default())
                     .await
                     .expect("judge")
                     .is_none());

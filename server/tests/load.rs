@@ -92,7 +92,7 @@ fn verdicts_per_minute(server: &Process, hs: &[(&str, &str)], n: usize) -> f64 {
     let (path, ctype) = common::source_video("blinkdet_video");
     let video = std::fs::read(path).expect("video");
     let body = common::certify_body_with_embedding("blinkdet_video");
-    let ids: Vec<String> = (0..n)
+    let ids: Vec<(String, String)> = (0..n)
         .map(|_| {
             let (s, v) = request(
                 &server.url,
@@ -104,16 +104,17 @@ fn verdicts_per_minute(server: &Process, hs: &[(&str, &str)], n: usize) -> f64 {
             );
             assert_eq!(s, 200, "{v}");
             let id = v["certifyId"].as_str().expect("id").to_string();
+            let token = v["deviceToken"].as_str().expect("token").to_string();
             let (s, v) = request(
                 &server.url,
                 "POST",
                 &format!("/v1/certify/{id}/start"),
-                hs,
+                &[("X-Realface-Device-Token", token.as_str())],
                 None,
                 b"",
             );
             assert_eq!(s, 200, "{v}");
-            id
+            (id, token)
         })
         .collect();
     let t = Instant::now();
@@ -121,12 +122,12 @@ fn verdicts_per_minute(server: &Process, hs: &[(&str, &str)], n: usize) -> f64 {
         for chunk in ids.chunks(n.div_ceil(2)) {
             let video = &video;
             scope.spawn(move || {
-                for id in chunk {
+                for (id, token) in chunk {
                     let (s, v) = request(
                         &server.url,
                         "POST",
                         &format!("/v1/certify/{id}/evidence"),
-                        hs,
+                        &[("X-Realface-Device-Token", token.as_str())],
                         Some(ctype),
                         video,
                     );

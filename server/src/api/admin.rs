@@ -19,6 +19,9 @@ use crate::RECORD_DAYS;
 pub const MAX_PAGE_SIZE: i64 = 500;
 
 async fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    if header_value(headers, super::DEVICE_TOKEN).is_some() {
+        return Err(super::device_token_refused());
+    }
     let Some(key) = header_value(headers, "x-realface-admin") else {
         return Err(ApiError::new(
             Code::MissingCredential,
@@ -165,6 +168,7 @@ pub async fn stats(
                 "day": day_string(d.day),
                 "requests": d.requests,
                 "successful": d.successful,
+                "lockedOut": d.locked_out,
                 "billedFen": d.billed_fen,
                 "billed": yuan(d.billed_fen),
             })
@@ -172,6 +176,94 @@ pub async fn stats(
         .collect();
     let mut out = Map::new();
     out.insert("days".into(), Value::Array(days));
+    Ok(ok(out))
+}
+
+/// `GET /v1/admin/lockouts`: every identity locked now, by scope (an app,
+/// or `*` when failures count over every app), with its masked ID number,
+/// its identity key (for a lift), the failures counted and the lock's end.
+pub async fn lockouts(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    admin(&state, &headers).await?;
+    let now = state.clock.now_ms();
+    let lock = state.settings.lockout;
+    let mut seen = std::collections::BTreeMap::new();
+    for f in state.store.recent_failures(lock.since(now)).await? {
+        let scope = lock.scope(&f.app_id).to_string();
+        seen.entry((f.id_hash.clone(), scope))
+            .or_insert(f.id_masked);
+    }
+    let mut list = Vec::new();
+    for ((id_hash, scope), id_masked) in seen {
+        let failures = state
+            .store
+            .failures(&id_hash, &scope, lock.since(now))
+            .await?;
+        if let Some(until) = lock.locked_until(&failures, now) {
+            list.push(json!({
+                "identity": id_hash,
+                "scope": scope,
+                "idMasked": id_masked,
+                "failures": failures.len(),
+                "lockedUntil": until,
+            }));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("failuresToLock".into(), json!(lock.failures));
+    out.insert("windowMs".into(), json!(lock.window_ms));
+    out.insert("cooldownMs".into(), json!(lock.cooldown_ms));
+    out.insert("allApps".into(), json!(lock.all_apps));
+    out.insert("lockouts".into(), Value::Array(list));
+    Ok(ok(out))
+}
+
+/// `POST /v1/admin/lockouts/lift` with `{"identity": KEY, "scope": APP|"*"}`
+/// (the listing's fields) or `{"idCard": NUMBER, "scope": ...}`: the
+/// failures judged until now no longer count.
+pub async fn lift(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    admin(&state, &headers).await?;
+    let bytes = super::body(raw, 64 << 10)?;
+    let obj = super::json_object(&bytes)?;
+    let identity = match (obj.get("identity"), obj.get("idCard")) {
+        (Some(Value::String(h)), None)
+            if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            h.to_ascii_lowercase()
+        }
+        (None, Some(Value::String(id))) => {
+            crate::idcard::keyed_hash(state.store.secret(), id.trim())
+        }
+        (None, None) => return Err(ApiError::missing("identity")),
+        _ => {
+            return Err(ApiError::bad(
+                "identity",
+                "give `identity` (64 hex digits, from the listing) or `idCard`, not both",
+            ))
+        }
+    };
+    let scope = super::str_field(&obj, "scope", 64)?.to_string();
+    let lock = state.settings.lockout;
+    if lock.all_apps != (scope == crate::lockout::ALL_APPS) {
+        return Err(ApiError::bad(
+            "scope",
+            if lock.all_apps {
+                "failures count over every app here: the scope is `*`"
+            } else {
+                "failures count per app here: the scope is the app id"
+            },
+        ));
+    }
+    state
+        .store
+        .lift_lockout(&identity, &scope, state.clock.now_ms())
+        .await?;
+    let mut out = Map::new();
+    out.insert("lifted".into(), json!(true));
+    out.insert("scope".into(), json!(scope));
     Ok(ok(out))
 }
 

@@ -14,7 +14,7 @@ use realface::session::challenge::{self, ChallengeSpec};
 use serde_json::{json, Map, Value};
 
 use super::record::Rec;
-use super::{authenticate, body, field, json_object, ok, str_field, AppState};
+use super::{authenticate, authenticate_device, body, field, json_object, ok, str_field, AppState};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::idcard;
 use crate::judge::lib_error;
@@ -111,22 +111,27 @@ async fn certify_call(
     let now = state.clock.now_ms();
     idcard::validate(id_card, now)
         .map_err(|(cause, msg)| ApiError::new(Code::BadParameter, cause, msg))?;
+    let id_hash = idcard::keyed_hash(state.store.secret(), id_card);
+    rec.0.name_masked = Some(idcard::mask_name(name));
+    rec.0.id_masked = Some(idcard::mask(&id_card.to_ascii_uppercase()));
+    refuse_if_locked(&state, &id_hash, &app, now).await?;
     let reference = reference(&state, &obj).await?;
     let reference =
         serde_json::to_string(&reference).map_err(|e| ApiError::internal("reference", e))?;
+    // the device's credential for this one id: 256 random bits, shown once
+    let device_token = random(32)?;
     let row = NewCertify {
         certify_id: random(16)?,
         app_id: app,
         nonce: random(16)?,
         name_masked: idcard::mask_name(name),
         id_masked: idcard::mask(&id_card.to_ascii_uppercase()),
-        id_hash: idcard::keyed_hash(state.store.secret(), id_card),
+        id_hash,
         reference,
+        device_token_hash: crate::secret::hash(&device_token),
         created_ms: now,
         expires_ms: now + CERTIFY_ID_TTL_MS,
     };
-    rec.0.name_masked = Some(row.name_masked.clone());
-    rec.0.id_masked = Some(row.id_masked.clone());
     if !state.store.insert_certify(&row).await? {
         return Err(ApiError::new(
             Code::Unavailable,
@@ -138,13 +143,45 @@ async fn certify_call(
     rec.0.certify_id = Some(row.certify_id.clone());
     let mut out = Map::new();
     out.insert("certifyId".into(), json!(row.certify_id));
+    // the backend hands (certifyId, deviceToken) to the device: the token
+    // opens start and evidence of this id only, and expires with it
+    out.insert("deviceToken".into(), json!(device_token));
     out.insert("expiresAt".into(), json!(row.expires_ms));
     Ok(ok(out))
 }
 
+/// 54030 while the identity is locked in this app's scope.
+async fn refuse_if_locked(state: &AppState, id_hash: &str, app: &str, now: u64) -> ApiResult<()> {
+    let lock = state.settings.lockout;
+    if lock.failures == 0 {
+        return Ok(());
+    }
+    let failures = state
+        .store
+        .failures(id_hash, lock.scope(app), lock.since(now))
+        .await?;
+    match lock.locked_until(&failures, now) {
+        None => Ok(()),
+        Some(until) => Err(ApiError::new(
+            Code::LockedOut,
+            "identity.locked",
+            format!(
+                "{} failed verdicts for this identity within {} h: no new certifyId until {until} (Unix ms), unless an admin lifts the lock",
+                lock.failures,
+                lock.window_ms / 3_600_000
+            ),
+        )),
+    }
+}
+
 /// The app's unexpired certifyId, or 54020.
 pub async fn live_row(state: &AppState, id: &str, app: &str, now_ms: u64) -> ApiResult<CertifyRow> {
-    match state.store.certify(id, app).await? {
+    unexpired(state.store.certify(id, app).await?, now_ms)
+}
+
+/// The row if it is unexpired and not swept, else 54020.
+pub fn unexpired(row: Option<CertifyRow>, now_ms: u64) -> ApiResult<CertifyRow> {
+    match row {
         Some(r) if r.expires_ms > now_ms as i64 && r.reference.is_some() => Ok(r),
         Some(_) => Err(ApiError::new(
             Code::UnknownCertifyId,
@@ -175,22 +212,22 @@ pub async fn start(
     Path(id): Path<String>,
 ) -> Response {
     let mut rec = Rec::new("start", &headers, peer, Some(&id));
-    let r = start_call(&state, &headers, peer, &id, &mut rec).await;
+    let r = start_call(&state, &headers, &id, &mut rec).await;
     rec.answer(&state, r).await
 }
 
 async fn start_call(
     state: &AppState,
     headers: &HeaderMap,
-    peer: SocketAddr,
     id: &str,
     rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
     let state = state.clone();
     let id = id.to_string();
-    let app = authenticate(&state, headers, peer).await?;
+    let row = authenticate_device(&state, headers, &id).await?;
     let now = state.clock.now_ms();
-    let row = live_row(&state, &id, &app, now).await?;
+    let row = unexpired(Some(row), now)?;
+    let app = row.app_id.clone();
     rec.identity(&row);
     if row.started_ms.is_some() {
         return Err(started_twice());

@@ -12,9 +12,9 @@ use realface::embed::Embedding;
 use realface::liveness::actions::Action;
 use serde_json::{json, Map, Value};
 
-use super::certify::live_row;
+use super::certify::{live_row, unexpired};
 use super::record::Rec;
-use super::{authenticate, body, field, json_object, ok, AppState};
+use super::{authenticate_device, body, field, json_object, ok, AppState};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::evidence::{judge, Case, Evidence};
 use crate::store::{CertifyRow, Judged};
@@ -142,28 +142,54 @@ pub async fn evidence(
     raw: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
     let mut rec = Rec::new("evidence", &headers, peer, Some(&id));
-    let r = evidence_call(&state, &headers, peer, id, raw, &mut rec).await;
+    let r = evidence_call(&state, &headers, id, raw, &mut rec).await;
     rec.answer(&state, r).await
 }
 
 async fn evidence_call(
     state: &AppState,
     headers: &HeaderMap,
-    peer: SocketAddr,
     id: String,
     raw: Result<axum::body::Bytes, BytesRejection>,
     rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
     let state = state.clone();
     let arrived = state.clock.now_ms();
-    let app = authenticate(&state, headers, peer).await?;
-    let row = live_row(&state, &id, &app, arrived).await?;
+    let row = authenticate_device(&state, headers, &id).await?;
+    let row = unexpired(Some(row), arrived)?;
     rec.identity(&row);
     if let Some(e) = not_startable(&row, arrived) {
         return Err(e);
     }
     let bytes = body(raw, state.settings.limits.max_bytes)?;
     let (evidence, advisory) = parse(headers, bytes)?;
+    // the id's one upload: a second one (the same token again, at once or
+    // later) is refused while this one holds it or after its verdict
+    if !state.store.claim_evidence(&id, arrived).await? {
+        return Err(ApiError::new(
+            Code::BadParameter,
+            "evidence.repeated",
+            "this certifyId's evidence was already uploaded (a device token uploads once)",
+        ));
+    }
+    let judged = judge_claimed(&state, &row, evidence, advisory, arrived, rec).await;
+    if judged.is_err() {
+        // nothing was judged: the device may upload again
+        let _ = state.store.release_evidence(&id, arrived).await;
+    }
+    judged
+}
+
+async fn judge_claimed(
+    state: &AppState,
+    row: &CertifyRow,
+    evidence: Evidence,
+    advisory: Option<String>,
+    arrived: u64,
+    rec: &mut Rec,
+) -> ApiResult<Json<Value>> {
+    let id = row.certify_id.clone();
+    let app = row.app_id.clone();
     let reference: Embedding = serde_json::from_str(row.reference.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::internal("reference", e))?;
     let actions = serde_json::from_str::<Vec<String>>(row.actions.as_deref().unwrap_or(""))
@@ -187,6 +213,7 @@ async fn evidence_call(
         .await?;
     let verdict = Verdict::from(&judged.result);
     let text = serde_json::to_string(&verdict).map_err(|e| ApiError::internal("verdict", e))?;
+    // the verdict, its bill and this call's record in one transaction
     let stored = state
         .store
         .judge(
@@ -201,11 +228,12 @@ async fn evidence_call(
                 photo_m: judged.photo_m.as_deref(),
                 advisory: advisory.as_deref(),
             },
+            &mut rec.0,
         )
         .await?;
-    let Some(billed) = stored else {
+    if stored.is_none() {
         // another upload was judged first, or the id expired meanwhile
-        let row = live_row(&state, &id, &app, arrived).await?;
+        let row = live_row(state, &id, &app, arrived).await?;
         return Err(not_startable(&row, arrived).unwrap_or_else(|| {
             ApiError::new(
                 Code::Internal,
@@ -213,9 +241,8 @@ async fn evidence_call(
                 "the verdict could not be stored",
             )
         }));
-    };
-    rec.0.verdict = Some(verdict.auth_state.clone());
-    rec.0.billed_fen = billed;
+    }
+    rec.written();
     let mut out = Map::new();
     out.insert("certifyId".into(), json!(id));
     out.insert("judged".into(), json!(true));

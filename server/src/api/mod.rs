@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::judge::Judge;
 use crate::settings::Settings;
-use crate::store::{key_hash, Store};
+use crate::store::{CertifyRow, Store};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -53,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/accounts", get(admin::accounts))
         .route("/v1/records", get(admin::records))
         .route("/v1/stats", get(admin::stats))
+        .route("/v1/admin/lockouts", get(admin::lockouts))
+        .route("/v1/admin/lockouts/lift", post(admin::lift))
         .route("/console", get(admin::console))
         .route(
             "/healthz",
@@ -81,13 +83,73 @@ pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .filter(|v| !v.is_empty())
 }
 
+/// The header a device calls `start` and `evidence` with.
+pub const DEVICE_TOKEN: &str = "x-realface-device-token";
+
+/// 54021 for a device token on a backend route.
+pub(crate) fn device_token_refused() -> ApiError {
+    ApiError::new(
+        Code::MissingCredential,
+        "credential.device_token_not_here",
+        "a device token only opens start and evidence; this route takes the app key or the admin key",
+    )
+}
+
+/// Checks the device's credential for certifyId `id`: its device token
+/// (`X-Realface-Device-Token`) and nothing else. The app key is refused
+/// here: it never belongs on a device. Returns the id's row (expired or
+/// not: the caller checks).
+pub async fn authenticate_device(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> ApiResult<CertifyRow> {
+    if header(headers, "x-realface-app").is_some() || header(headers, "x-realface-key").is_some() {
+        return Err(ApiError::new(
+            Code::MissingCredential,
+            "credential.app_key_not_here",
+            "start and evidence take the certifyId's device token (X-Realface-Device-Token), never the app key",
+        ));
+    }
+    let Some(token) = header(headers, DEVICE_TOKEN) else {
+        return Err(ApiError::new(
+            Code::MissingCredential,
+            "deviceToken.missing",
+            "the header X-Realface-Device-Token is required (certify returned it with the certifyId)",
+        ));
+    };
+    let row = state.store.certify_by_id(id).await?;
+    let Some(row) = row else {
+        return Err(ApiError::new(
+            Code::UnknownCertifyId,
+            "certifyId.unknown",
+            "no such certifyId",
+        ));
+    };
+    let ok = row
+        .device_token_hash
+        .as_deref()
+        .is_some_and(|h| crate::secret::matches(token, h));
+    if !ok {
+        return Err(ApiError::new(
+            Code::MissingCredential,
+            "deviceToken.wrong",
+            "the device token does not belong to this certifyId",
+        ));
+    }
+    Ok(row)
+}
+
 /// Checks the caller's credential (`X-Realface-App`, `X-Realface-Key`) and
-/// address; returns the app id.
+/// address; returns the app id. A device token is refused.
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> ApiResult<String> {
+    if header(headers, DEVICE_TOKEN).is_some() {
+        return Err(device_token_refused());
+    }
     let (Some(app), Some(key)) = (
         header(headers, "x-realface-app"),
         header(headers, "x-realface-key"),
@@ -108,7 +170,7 @@ pub async fn authenticate(
             ))
         }
     };
-    if key_hash(key) != auth.key_hash {
+    if !crate::secret::matches(key, &auth.key_hash) {
         return Err(ApiError::new(
             Code::MissingCredential,
             "credential.wrong",

@@ -12,9 +12,10 @@ use super::AppState;
 use crate::error::ApiResult;
 use crate::store::{CertifyRow, Record};
 
-/// What a handler learns about its call, recorded when it answers.
+/// What a handler learns about its call, recorded when it answers (unless
+/// the call's own transaction wrote it already: [`Rec::written`]).
 #[derive(Debug, Clone)]
-pub struct Rec(pub Record);
+pub struct Rec(pub Record, bool);
 
 impl Rec {
     /// A record of a call at `step` from `peer`, about `certify_id`.
@@ -29,17 +30,30 @@ impl Rec {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(64).collect::<String>())
             .filter(|v| !v.is_empty());
-        Self(Record {
-            app_id: app,
-            caller: peer.ip().to_string(),
-            certify_id: certify_id.map(|id| id.chars().take(64).collect()),
-            step: step.to_string(),
-            ..Record::default()
-        })
+        Self(
+            Record {
+                app_id: app,
+                caller: peer.ip().to_string(),
+                certify_id: certify_id.map(|id| id.chars().take(64).collect()),
+                step: step.to_string(),
+                ..Record::default()
+            },
+            false,
+        )
+    }
+
+    /// The call's transaction wrote this record (with its verdict and
+    /// price): answering does not write it again.
+    pub fn written(&mut self) {
+        self.1 = true;
     }
 
     /// The masked identity of the certifyId's row.
     pub fn identity(&mut self, row: &CertifyRow) {
+        if self.0.app_id.is_none() {
+            // device routes name no app: the id's own
+            self.0.app_id = Some(row.app_id.clone());
+        }
         self.0.name_masked = Some(row.name_masked.clone());
         self.0.id_masked = Some(row.id_masked.clone());
     }
@@ -47,12 +61,14 @@ impl Rec {
     /// Writes the record (a record that cannot be written does not change
     /// the answer) and answers.
     pub async fn answer(mut self, state: &AppState, r: ApiResult<Json<Value>>) -> Response {
-        self.0.at_ms = state.clock.now_ms() as i64;
-        self.0.err_code = match &r {
-            Ok(_) => 0,
-            Err(e) => i64::from(e.code.number()),
-        };
-        let _ = state.store.insert_record(&self.0).await;
+        if !self.1 {
+            self.0.at_ms = state.clock.now_ms() as i64;
+            self.0.err_code = match &r {
+                Ok(_) => 0,
+                Err(e) => i64::from(e.code.number()),
+            };
+            let _ = state.store.insert_record(&self.0).await;
+        }
         r.into_response()
     }
 }

@@ -1,7 +1,6 @@
 //! Apps (callers of the API): their key, stored as a hash, and their
 //! allow-list of caller addresses.
 
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::Store;
@@ -32,12 +31,9 @@ pub struct NewApp {
     pub key: String,
 }
 
-/// The stored form of a key.
+/// The stored form of a key ([`crate::secret::hash`]).
 pub fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::secret::hash(key)
 }
 
 fn random(bytes: usize) -> Result<String, sqlx::Error> {

@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{accounts, Store};
+use super::{accounts, records, Record, Store};
 
 /// A certifyId as issued.
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct NewCertify {
     pub id_hash: String,
     /// The reference embedding, JSON.
     pub reference: String,
+    /// The device token's hash ([`crate::secret::hash`]).
+    pub device_token_hash: String,
     /// Issued at (Unix ms).
     pub created_ms: u64,
     /// Expires at (Unix ms).
@@ -34,6 +36,10 @@ pub struct NewCertify {
 pub struct CertifyRow {
     /// Its id.
     pub certify_id: String,
+    /// The app it belongs to.
+    pub app_id: String,
+    /// The device token's hash (None for ids issued before device tokens).
+    pub device_token_hash: Option<String>,
     /// The challenge nonce.
     pub nonce: String,
     /// The reference embedding (JSON); gone once swept.
@@ -62,9 +68,18 @@ pub struct CertifyRow {
     pub billed_fen: Option<i64>,
 }
 
+/// How long an evidence upload holds its certifyId while it is judged, ms;
+/// a claim older than this (its server died) can be taken again.
+pub const EVIDENCE_LEASE_MS: u64 = 10 * 60_000;
+
+const SELECT: &str = "SELECT certify_id, app_id, device_token_hash, nonce, reference, expires_ms, actions, \
+    started_ms, deadline_ms, auth_state, verdict, photo_o, photo_m, name_masked, id_masked, billed_fen FROM certify";
+
 fn row(r: &AnyRow) -> Result<CertifyRow, sqlx::Error> {
     Ok(CertifyRow {
         certify_id: r.try_get("certify_id")?,
+        app_id: r.try_get("app_id")?,
+        device_token_hash: r.try_get("device_token_hash")?,
         nonce: r.try_get("nonce")?,
         reference: r.try_get("reference")?,
         expires_ms: r.try_get("expires_ms")?,
@@ -107,8 +122,8 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO certify (certify_id, app_id, nonce, name_masked, id_masked, id_hash, reference, \
-             created_ms, expires_ms, auth_state, frozen_fen) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PROCESSING', $10)",
+             created_ms, expires_ms, auth_state, frozen_fen, device_token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PROCESSING', $10, $11)",
         )
         .bind(&c.certify_id)
         .bind(&c.app_id)
@@ -120,6 +135,7 @@ impl Store {
         .bind(c.created_ms as i64)
         .bind(c.expires_ms as i64)
         .bind(crate::billing::MAX_PRICE_FEN)
+        .bind(&c.device_token_hash)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -132,16 +148,58 @@ impl Store {
         certify_id: &str,
         app_id: &str,
     ) -> Result<Option<CertifyRow>, sqlx::Error> {
-        let r = sqlx::query(
-            "SELECT certify_id, nonce, reference, expires_ms, actions, started_ms, deadline_ms, auth_state, \
-             verdict, photo_o, photo_m, name_masked, id_masked, billed_fen FROM certify \
-             WHERE certify_id = $1 AND app_id = $2",
+        let r = sqlx::query(&format!("{SELECT} WHERE certify_id = $1 AND app_id = $2"))
+            .bind(certify_id)
+            .bind(app_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// A certifyId of any app (the device routes find it by id and check
+    /// its device token).
+    pub async fn certify_by_id(&self, certify_id: &str) -> Result<Option<CertifyRow>, sqlx::Error> {
+        let r = sqlx::query(&format!("{SELECT} WHERE certify_id = $1"))
+            .bind(certify_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// Claims the id's one evidence upload at `now_ms`: true if no upload
+    /// holds it (none yet, or one whose claim is older than
+    /// [`EVIDENCE_LEASE_MS`]: a server killed while judging frees it), and
+    /// it is not judged yet.
+    pub async fn claim_evidence(&self, certify_id: &str, now_ms: u64) -> Result<bool, sqlx::Error> {
+        let n = sqlx::query(
+            "UPDATE certify SET evidence_claim_ms = $2 WHERE certify_id = $1 AND auth_state = 'PROCESSING' \
+             AND (evidence_claim_ms IS NULL OR evidence_claim_ms < $3)",
         )
         .bind(certify_id)
-        .bind(app_id)
-        .fetch_optional(&self.pool)
+        .bind(now_ms as i64)
+        .bind(now_ms.saturating_sub(EVIDENCE_LEASE_MS) as i64)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Gives back the claim made at `claim_ms` (the upload was refused and
+    /// nothing was judged: the device may send it again).
+    pub async fn release_evidence(
+        &self,
+        certify_id: &str,
+        claim_ms: u64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE certify SET evidence_claim_ms = NULL WHERE certify_id = $1 AND evidence_claim_ms = $2 \
+             AND auth_state = 'PROCESSING'",
+        )
+        .bind(certify_id)
+        .bind(claim_ms as i64)
+        .execute(&self.pool)
         .await?;
-        r.as_ref().map(row).transpose()
+        Ok(())
     }
 
     /// Starts a certifyId: true if it was issued, unexpired and not started.
@@ -168,10 +226,12 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Stores a verdict for evidence that arrived at `arrived_ms` and bills
-    /// the check (its freeze settled at its call's tier price), in one
+    /// Stores a verdict for evidence that arrived at `arrived_ms`, bills the
+    /// check (its freeze settled at its call's tier price) and writes the
+    /// call's record with the verdict and the price, all in one
     /// transaction: `Some(price)` if the id was started, not judged yet,
-    /// still frozen, and the evidence arrived before its deadline and expiry.
+    /// still frozen, and the evidence arrived before its deadline and
+    /// expiry; otherwise nothing is written.
     pub async fn judge(
         &self,
         certify_id: &str,
@@ -179,6 +239,7 @@ impl Store {
         arrived_ms: u64,
         now_ms: u64,
         j: &Judged<'_>,
+        record: &mut Record,
     ) -> Result<Option<i64>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let frozen: Option<i64> = sqlx::query_scalar(
@@ -207,6 +268,11 @@ impl Store {
             .bind(price)
             .execute(&mut *tx)
             .await?;
+        record.verdict = Some(j.auth_state.to_string());
+        record.billed_fen = price;
+        record.at_ms = now_ms as i64;
+        record.err_code = 0;
+        records::insert_rows(&mut *tx, std::slice::from_ref(record)).await?;
         tx.commit().await?;
         Ok(Some(price))
     }

@@ -90,6 +90,20 @@ const MIGRATIONS: &[&[&str]] = &[
         // daily statistics read this index only
         "CREATE INDEX records_stats ON records (day, err_code, billed_fen)",
     ],
+    &[
+        // device tokens: one per certifyId, stored hashed; the evidence
+        // upload claims the id (a lease, so a crash mid-judging frees it)
+        "ALTER TABLE certify ADD COLUMN device_token_hash TEXT",
+        "ALTER TABLE certify ADD COLUMN evidence_claim_ms BIGINT",
+        // lockout: failed verdicts by identity (the ID number's keyed hash)
+        "CREATE INDEX certify_identity ON certify (id_hash, judged_ms)",
+        "CREATE TABLE lockout_lifts (
+        id_hash TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        lifted_ms BIGINT NOT NULL,
+        PRIMARY KEY (id_hash, scope)
+    )",
+    ],
 ];
 
 /// The latest schema version this build knows.

@@ -7,12 +7,14 @@
 mod accounts;
 mod apps;
 mod certify;
+mod lockout;
 mod migrations;
 mod records;
 
 pub use accounts::Account;
 pub use apps::{key_hash, App, AppAuth, NewApp};
-pub use certify::{CertifyRow, Judged, NewCertify};
+pub use certify::{CertifyRow, Judged, NewCertify, EVIDENCE_LEASE_MS};
+pub use lockout::Failure;
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use records::{DayStats, Record};
 

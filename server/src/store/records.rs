@@ -43,11 +43,13 @@ pub struct DayStats {
     pub successful: i64,
     /// Billed, fen.
     pub billed_fen: i64,
+    /// certify calls refused because the identity was locked (54030).
+    pub locked_out: i64,
 }
 
 /// One INSERT of `rows` (at most a few hundred: 12 parameters each). Ids
 /// are a random 80-bit prefix per statement and the row's index.
-async fn insert_rows<'e, E>(exec: E, rows: &[Record]) -> Result<(), sqlx::Error>
+pub(super) async fn insert_rows<'e, E>(exec: E, rows: &[Record]) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -142,7 +144,8 @@ impl Store {
     pub async fn stats(&self, from: i64, to: i64) -> Result<Vec<DayStats>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT day, COUNT(*) AS n, CAST(SUM(CASE WHEN err_code = 0 THEN 1 ELSE 0 END) AS BIGINT) AS ok, \
-             CAST(SUM(billed_fen) AS BIGINT) AS billed FROM records WHERE day >= $1 AND day <= $2 \
+             CAST(SUM(billed_fen) AS BIGINT) AS billed, \
+             CAST(SUM(CASE WHEN err_code = 54030 THEN 1 ELSE 0 END) AS BIGINT) AS locked FROM records WHERE day >= $1 AND day <= $2 \
              GROUP BY day ORDER BY day",
         )
         .bind(from)
@@ -155,6 +158,7 @@ impl Store {
                 requests: 0,
                 successful: 0,
                 billed_fen: 0,
+                locked_out: 0,
             })
             .collect();
         for r in rows {
@@ -166,6 +170,7 @@ impl Store {
                 s.requests = r.try_get("n")?;
                 s.successful = r.try_get("ok")?;
                 s.billed_fen = r.try_get("billed")?;
+                s.locked_out = r.try_get("locked")?;
             }
         }
         Ok(out)
@@ -198,6 +203,43 @@ impl Store {
             sqlx::query_scalar("SELECT value FROM settings WHERE name = 'admin_key_hash'")
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(v.is_some_and(|h| h == super::key_hash(key)))
+        Ok(v.is_some_and(|h| crate::secret::matches(key, &h)))
+    }
+}
+
+impl Store {
+    /// Where the verdicts, the bills and the call records disagree (empty
+    /// when they agree): a judged id must have exactly one settle row in the
+    /// ledger and one evidence record carrying its verdict, and neither may
+    /// exist for an id not judged. They are written in one transaction, so
+    /// this holds after a crash at any point.
+    pub async fn audit(&self) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT c.certify_id, c.auth_state, \
+             (SELECT COUNT(*) FROM ledger l WHERE l.certify_id = c.certify_id AND l.kind = 'settle') AS settles, \
+             (SELECT COUNT(*) FROM records r WHERE r.certify_id = c.certify_id AND r.step = 'evidence' \
+              AND r.verdict IS NOT NULL) AS verdicts, \
+             (SELECT COUNT(*) FROM records r WHERE r.certify_id = c.certify_id AND r.step = 'evidence' \
+              AND r.verdict = c.auth_state AND r.err_code = 0 AND r.billed_fen = c.billed_fen) AS agreeing \
+             FROM certify c",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let id: String = r.try_get("certify_id")?;
+            let state: String = r.try_get("auth_state")?;
+            let settles: i64 = r.try_get("settles")?;
+            let verdicts: i64 = r.try_get("verdicts")?;
+            let agreeing: i64 = r.try_get("agreeing")?;
+            let judged = state != "PROCESSING";
+            let want = i64::from(judged);
+            if settles != want || verdicts != want || agreeing != want {
+                out.push(format!(
+                    "{id}: {state}, {settles} settle rows, {verdicts} verdict records ({agreeing} agreeing)"
+                ));
+            }
+        }
+        Ok(out)
     }
 }

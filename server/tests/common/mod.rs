@@ -132,6 +132,8 @@ pub struct TestServer {
     pub db: String,
     pub state: AppState,
     pub app: NewApp,
+    /// The device token certify gave each id.
+    tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
     _dir: Option<tempfile::TempDir>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -167,6 +169,7 @@ impl TestServer {
             db: url,
             state: server.state().clone(),
             app,
+            tokens: Default::default(),
             _dir: dir,
             _stop: tx,
         }
@@ -182,13 +185,45 @@ impl TestServer {
         runtime().block_on(f)
     }
 
-    /// A request with this app's credential.
+    /// A request with the right credential: the id's device token on
+    /// `start` and `evidence` (the device's routes), this app's key
+    /// elsewhere. The device tokens certify answers are kept.
     pub fn call(&self, method: &str, path: &str, ctype: Option<&str>, body: &[u8]) -> (u16, Value) {
-        let hs = [
+        let r = match device_route(path) {
+            Some(id) => {
+                let token = self.token(id);
+                let hs = [("X-Realface-Device-Token", token.as_str())];
+                request(&self.url, method, path, &hs, ctype, body)
+            }
+            None => request(&self.url, method, path, &self.app_creds(), ctype, body),
+        };
+        if path == "/v1/certify" {
+            if let (Some(id), Some(t)) = (r.1["certifyId"].as_str(), r.1["deviceToken"].as_str()) {
+                self.tokens
+                    .lock()
+                    .expect("tokens")
+                    .insert(id.to_string(), t.to_string());
+            }
+        }
+        r
+    }
+
+    /// This app's credential headers.
+    pub fn app_creds(&self) -> [(&str, &str); 2] {
+        [
             ("X-Realface-App", self.app.app_id.as_str()),
             ("X-Realface-Key", self.app.key.as_str()),
-        ];
-        request(&self.url, method, path, &hs, ctype, body)
+        ]
+    }
+
+    /// The device token certify gave `id` (empty if it gave none).
+    pub fn token(&self, id: &str) -> String {
+        self.tokens
+            .lock()
+            .expect("tokens")
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
@@ -242,6 +277,13 @@ impl TestServer {
             &bytes,
         )
     }
+}
+
+/// The certifyId of a device route (`/v1/certify/{id}/start|evidence`).
+pub fn device_route(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/v1/certify/")?;
+    let (id, step) = rest.split_once('/')?;
+    matches!(step, "start" | "evidence").then_some(id)
 }
 
 /// A valid ID number (the standard's worked example).

@@ -90,9 +90,10 @@ enum Command {
     },
     /// Runs a liveness + face-match verification over a video file or a folder of frames.
     Verify {
-        /// Reference photo (ID or enrolment photo) with one face.
-        #[arg(long)]
-        reference: PathBuf,
+        /// Reference photo (ID or enrolment photo) with one face (with
+        /// --server the server holds the reference).
+        #[arg(long, required_unless_present = "server")]
+        reference: Option<PathBuf>,
         /// Folder of frames (sorted by name).
         #[arg(long, required_unless_present = "video", conflicts_with = "video")]
         frames: Option<PathBuf>,
@@ -109,8 +110,9 @@ enum Command {
         #[arg(long)]
         random: Option<usize>,
         /// certifyId issued by a server (default: a fresh local one); needs
-        /// the server's --nonce and --expires-ms.
-        #[arg(long, requires_all = ["nonce", "expires_ms"])]
+        /// the server's --nonce and --expires-ms, or --server and
+        /// --device-token.
+        #[arg(long)]
         certify_id: Option<String>,
         /// The server's challenge nonce for --certify-id (32+ hex digits).
         #[arg(long, requires = "certify_id")]
@@ -131,29 +133,29 @@ enum Command {
         /// Print the result as one JSON line.
         #[arg(long)]
         json: bool,
-        /// Run the whole flow against a realface-server (http://HOST:PORT):
-        /// certify with --reference, start, capture, upload, and print the
-        /// server's verdict. The challenge comes from the server.
-        #[arg(long, requires_all = ["app", "key", "id_card"], conflicts_with_all = ["actions", "random", "certify_id"])]
-        server: Option<String>,
-        /// The app id for --server (X-Realface-App).
-        #[arg(long, env = "REALFACE_APP", requires = "server")]
-        app: Option<String>,
-        /// The app key for --server (X-Realface-Key).
+        /// The device side of a realface-server's flow (http://HOST:PORT):
+        /// start --certify-id with its --device-token, capture, upload. The
+        /// backend made the id (`realface backend certify`) and reads the
+        /// verdict (`realface backend result`); no app key here.
         #[arg(
             long,
-            env = "REALFACE_KEY",
+            requires_all = ["certify_id", "device_token"],
+            conflicts_with_all = ["actions", "random", "nonce", "expires_ms", "reference"]
+        )]
+        server: Option<String>,
+        /// The certifyId's device token, from the backend (with --server).
+        #[arg(
+            long,
+            env = "REALFACE_DEVICE_TOKEN",
             requires = "server",
             hide_env_values = true
         )]
-        key: Option<String>,
-        /// The 18-character resident ID number sent with --server.
-        #[arg(long, requires = "server")]
-        id_card: Option<String>,
-        /// The real name sent with --server.
-        #[arg(long, default_value = "realface", requires = "server")]
-        name: String,
+        device_token: Option<String>,
     },
+    /// The business backend's calls to a realface-server (it holds the app
+    /// key; devices never do).
+    #[command(subcommand)]
+    Backend(BackendCommand),
     /// Offline evaluation on labelled data sets.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -186,6 +188,56 @@ enum Command {
         /// Identities to use.
         #[arg(long, value_enum, default_value_t = SplitArg::Calibration)]
         split: SplitArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackendCommand {
+    /// Issues a certifyId for a person: prints certifyId, deviceToken
+    /// (hand both to the device) and expiresAt.
+    Certify {
+        /// The server (http://HOST:PORT).
+        #[arg(long)]
+        server: String,
+        /// The app id (X-Realface-App).
+        #[arg(long, env = "REALFACE_APP")]
+        app: String,
+        /// The app key (X-Realface-Key).
+        #[arg(long, env = "REALFACE_KEY", hide_env_values = true)]
+        key: String,
+        /// The 18-character resident ID number.
+        #[arg(long)]
+        id_card: String,
+        /// The real name.
+        #[arg(long, default_value = "realface")]
+        name: String,
+        /// The reference photo (ID or enrolment photo) with one face.
+        #[arg(long)]
+        reference: PathBuf,
+        /// Print one JSON line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reads the server's verdict on a certifyId.
+    Result {
+        /// The server (http://HOST:PORT).
+        #[arg(long)]
+        server: String,
+        /// The app id (X-Realface-App).
+        #[arg(long, env = "REALFACE_APP")]
+        app: String,
+        /// The app key (X-Realface-Key).
+        #[arg(long, env = "REALFACE_KEY", hide_env_values = true)]
+        key: String,
+        /// The certifyId.
+        #[arg(long)]
+        certify_id: String,
+        /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
+        #[arg(long, default_value = "N")]
+        photo: String,
+        /// Print one JSON line.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -405,10 +457,7 @@ fn run(cli: &Cli) -> CmdResult {
             photo,
             json,
             server,
-            app,
-            key,
-            id_card,
-            name,
+            device_token,
         } => {
             if prompt_delays_ms.is_some() && (server.is_some() || certify_id.is_some()) {
                 return Err((
@@ -419,21 +468,33 @@ fn run(cli: &Cli) -> CmdResult {
                     ),
                 ));
             }
-            if let (Some(url), Some(app), Some(key), Some(id_card)) = (server, app, key, id_card) {
-                let args = server_flow::FlowArgs {
+            if let (Some(url), Some(id), Some(token)) = (server, certify_id, device_token) {
+                let args = server_flow::DeviceArgs {
                     server: url,
-                    app,
-                    key,
-                    id_card,
-                    name,
-                    reference,
+                    certify_id: id,
+                    device_token: token,
                     frames: frames.as_deref(),
                     video: video.as_deref(),
                     fps: *fps,
-                    photo,
                     json: *json,
                 };
-                return server_flow::run(&args, config(cli)).map_err(|e| ("verify".to_string(), e));
+                return server_flow::run_device(&args, config(cli))
+                    .map_err(|e| ("verify".to_string(), e));
+            }
+            let Some(reference) = reference else {
+                return Err((
+                    "verify".to_string(),
+                    Error::invalid("reference", "--reference is required without --server"),
+                ));
+            };
+            if certify_id.is_some() && (nonce.is_none() || expires_ms.is_none()) {
+                return Err((
+                    "verify".to_string(),
+                    Error::invalid(
+                        "certify_id",
+                        "--certify-id needs the server's --nonce and --expires-ms (or --server and --device-token)",
+                    ),
+                ));
             }
             let args = verify_cmd::VerifyArgs {
                 reference,
@@ -453,6 +514,33 @@ fn run(cli: &Cli) -> CmdResult {
             };
             verify_cmd::verify(&args, config(cli)).map_err(|e| ("verify".to_string(), e))
         }
+        Command::Backend(BackendCommand::Certify {
+            server,
+            app,
+            key,
+            id_card,
+            name,
+            reference,
+            json,
+        }) => server_flow::certify(&server_flow::CertifyArgs {
+            server,
+            app,
+            key,
+            id_card,
+            name,
+            reference,
+            json: *json,
+        })
+        .map_err(|e| ("backend certify".to_string(), e)),
+        Command::Backend(BackendCommand::Result {
+            server,
+            app,
+            key,
+            certify_id,
+            photo,
+            json,
+        }) => server_flow::result(server, app, key, certify_id, photo, *json)
+            .map_err(|e| ("backend result".to_string(), e)),
         Command::Bench {
             frames,
             threads,

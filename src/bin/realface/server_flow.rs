@@ -1,8 +1,12 @@
-//! `realface verify --server URL`: the device side of the server flow.
-//! certify (the reference photo goes to the server) → start (the server's
-//! challenge) → a capture-only session over the video or frames → upload
-//! (the video file as recorded, or the session's frame bundle) → the
-//! server's verdict.
+//! The command line against a realface-server, in its two roles:
+//! - the business backend (`realface backend certify|result`): it holds the
+//!   app key, issues a certifyId with the reference photo (the server hands
+//!   back the id's device token) and reads the verdict;
+//! - the device (`realface verify --server URL --certify-id ID
+//!   --device-token T`): it holds only that id and token, starts the
+//!   challenge, runs a capture-only session over the video or frames and
+//!   uploads what it saw (the video file as recorded, or the session's
+//!   frame bundle). It never sees the app key.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,28 +20,39 @@ use serde_json::{json, Value};
 
 use crate::verify_cmd::{open_source, show};
 
-pub struct FlowArgs<'a> {
-    pub server: &'a str,
-    pub app: &'a str,
-    pub key: &'a str,
-    pub id_card: &'a str,
-    pub name: &'a str,
-    pub reference: &'a PathBuf,
-    pub frames: Option<&'a Path>,
-    pub video: Option<&'a Path>,
-    pub fps: f64,
-    pub photo: &'a str,
-    pub json: bool,
+/// How a call authenticates.
+pub enum Credential<'a> {
+    /// The business backend: its app id and key.
+    App { app: &'a str, key: &'a str },
+    /// The device: one certifyId's device token.
+    Device { token: &'a str },
 }
 
 struct Client<'a> {
     base: &'a str,
-    app: &'a str,
-    key: &'a str,
+    credential: Credential<'a>,
     agent: ureq::Agent,
 }
 
-impl Client<'_> {
+impl<'a> Client<'a> {
+    fn new(base: &'a str, credential: Credential<'a>) -> Self {
+        Self {
+            base,
+            credential,
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into(),
+        }
+    }
+
+    fn headers(&self) -> Vec<(&'static str, &str)> {
+        match self.credential {
+            Credential::App { app, key } => vec![("X-Realface-App", app), ("X-Realface-Key", key)],
+            Credential::Device { token } => vec![("X-Realface-Device-Token", token)],
+        }
+    }
+
     /// One call; an answer with `errCode` != 0 is an error carrying its body.
     fn call(
         &self,
@@ -53,17 +68,16 @@ impl Client<'_> {
             source: std::io::Error::other(e.to_string()),
         };
         let resp = if method == "GET" {
-            self.agent
-                .get(&url)
-                .header("X-Realface-App", self.app)
-                .header("X-Realface-Key", self.key)
-                .call()
+            let mut r = self.agent.get(&url);
+            for (k, v) in self.headers() {
+                r = r.header(k, v);
+            }
+            r.call()
         } else {
-            let mut r = self
-                .agent
-                .post(&url)
-                .header("X-Realface-App", self.app)
-                .header("X-Realface-Key", self.key);
+            let mut r = self.agent.post(&url);
+            for (k, v) in self.headers() {
+                r = r.header(k, v);
+            }
             if let Some(c) = ctype {
                 r = r.header("Content-Type", c);
             }
@@ -88,6 +102,92 @@ impl Client<'_> {
     }
 }
 
+fn print(v: &Value, json: bool) {
+    if json {
+        println!("{v}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+}
+
+/// What `realface backend certify` sends.
+pub struct CertifyArgs<'a> {
+    pub server: &'a str,
+    pub app: &'a str,
+    pub key: &'a str,
+    pub id_card: &'a str,
+    pub name: &'a str,
+    pub reference: &'a Path,
+    pub json: bool,
+}
+
+/// The backend issues a certifyId: prints `certifyId`, `deviceToken` (hand
+/// both to the device) and `expiresAt`.
+pub fn certify(args: &CertifyArgs) -> Result<()> {
+    let client = Client::new(
+        args.server,
+        Credential::App {
+            app: args.app,
+            key: args.key,
+        },
+    );
+    let photo = std::fs::read(args.reference).map_err(|e| Error::Io {
+        path: args.reference.to_path_buf(),
+        source: e,
+    })?;
+    let body = json!({
+        "realName": args.name,
+        "idCard": args.id_card,
+        "reference": {"photo": base64::engine::general_purpose::STANDARD.encode(photo)},
+    });
+    let v = client.call(
+        "POST",
+        "/v1/certify",
+        Some("application/json"),
+        None,
+        body.to_string().as_bytes(),
+    )?;
+    let out = json!({
+        "certifyId": v["certifyId"],
+        "deviceToken": v["deviceToken"],
+        "expiresAt": v["expiresAt"],
+    });
+    print(&out, args.json);
+    Ok(())
+}
+
+/// The backend reads the verdict of `certify_id` (`photo`: Y_O, Y_M or N).
+pub fn result(
+    server: &str,
+    app: &str,
+    key: &str,
+    certify_id: &str,
+    photo: &str,
+    json: bool,
+) -> Result<()> {
+    let client = Client::new(server, Credential::App { app, key });
+    let v = client.call(
+        "GET",
+        &format!("/v1/certify/{certify_id}/result?needAlivePhoto={photo}"),
+        None,
+        None,
+        b"",
+    )?;
+    print(&v, json);
+    Ok(())
+}
+
+/// What the device side of `realface verify --server` runs with.
+pub struct DeviceArgs<'a> {
+    pub server: &'a str,
+    pub certify_id: &'a str,
+    pub device_token: &'a str,
+    pub frames: Option<&'a Path>,
+    pub video: Option<&'a Path>,
+    pub fps: f64,
+    pub json: bool,
+}
+
 fn video_type(path: &Path) -> &'static str {
     match path
         .extension()
@@ -101,36 +201,17 @@ fn video_type(path: &Path) -> &'static str {
     }
 }
 
-pub fn run(args: &FlowArgs, cfg: EngineConfig) -> Result<()> {
-    let client = Client {
-        base: args.server,
-        app: args.app,
-        key: args.key,
-        agent: ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into(),
-    };
-    let photo = std::fs::read(args.reference).map_err(|e| Error::Io {
-        path: args.reference.clone(),
-        source: e,
-    })?;
-    let body = json!({
-        "realName": args.name,
-        "idCard": args.id_card,
-        "reference": {"photo": base64::engine::general_purpose::STANDARD.encode(photo)},
-    });
-    let certified = client.call(
-        "POST",
-        "/v1/certify",
-        Some("application/json"),
-        None,
-        body.to_string().as_bytes(),
-    )?;
-    let id = certified["certifyId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+/// The device: start, capture, upload; prints the device's own result and
+/// the server's answer to the upload (`judged`, `clientCode`). The verdict
+/// itself is the backend's to read.
+pub fn run_device(args: &DeviceArgs, cfg: EngineConfig) -> Result<()> {
+    let client = Client::new(
+        args.server,
+        Credential::Device {
+            token: args.device_token,
+        },
+    );
+    let id = args.certify_id;
     let start = client.call("POST", &format!("/v1/certify/{id}/start"), None, None, b"")?;
     let actions = start["actions"]
         .as_array()
@@ -143,7 +224,7 @@ pub fn run(args: &FlowArgs, cfg: EngineConfig) -> Result<()> {
         .transpose()?
         .unwrap_or_default();
     let issued = IssuedId {
-        certify_id: id.clone(),
+        certify_id: id.to_string(),
         challenge_nonce: start["challengeNonce"]
             .as_str()
             .unwrap_or_default()
@@ -171,7 +252,7 @@ pub fn run(args: &FlowArgs, cfg: EngineConfig) -> Result<()> {
     let device = realface::source::run(&mut session, source.as_mut(), show(args.json));
     let device_json = serde_json::to_string(&device).unwrap_or_default();
     let path = format!("/v1/certify/{id}/evidence");
-    match args.video {
+    let answer = match args.video {
         // the recording as the camera made it
         Some(v) => {
             let bytes = std::fs::read(v).map_err(|e| Error::Io {
@@ -194,18 +275,9 @@ pub fn run(args: &FlowArgs, cfg: EngineConfig) -> Result<()> {
             &session.evidence()?,
         )?,
     };
-    let verdict = client.call(
-        "GET",
-        &format!("/v1/certify/{id}/result?needAlivePhoto={}", args.photo),
-        None,
-        None,
-        b"",
-    )?;
-    let out = json!({"certifyId": id, "device": device, "server": verdict});
-    if args.json {
-        println!("{out}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-    }
+    print(
+        &json!({"certifyId": id, "device": device, "server": answer}),
+        args.json,
+    );
     Ok(())
 }
