@@ -31,8 +31,9 @@ step "clippy -D warnings (all targets, features)" \
   cargo clippy --release --workspace --all-targets --all-features -- -D warnings
 # API docs build without a warning (broken intra-doc links included)
 export RUSTDOCFLAGS="-D warnings"
-step "cargo doc (library)" cargo doc --no-deps --features ffi
-step "cargo doc (server)" cargo doc --no-deps -p realface-server
+# one run for both crates: realface's documentation with the C ABI, the
+# server's beside it (one build of their dependencies' metadata)
+step "cargo doc (library, server)" cargo doc --no-deps --features realface/ffi -p realface -p realface-server
 unset RUSTDOCFLAGS
 # Everything the tests run is built with the `ci` profile (release without
 # link-time optimisation: the test binaries link in minutes, not a quarter

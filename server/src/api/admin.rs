@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use base64::Engine as _;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -112,7 +114,27 @@ pub async fn accounts(State(state): State<AppState>, headers: HeaderMap) -> ApiR
     Ok(ok(out))
 }
 
-/// `GET /v1/records?day=YYYY-MM-DD&page=N&pageSize=M`.
+/// The opaque form of a records position (`nextCursor`).
+fn cursor_text(at_ms: i64, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at_ms}.{id}"))
+}
+
+fn cursor_of(text: &str) -> ApiResult<(i64, String)> {
+    let bad = || ApiError::bad("cursor", "not a cursor this server gave (`nextCursor`)");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| bad())?;
+    let raw = String::from_utf8(raw).map_err(|_| bad())?;
+    let (at, id) = raw.split_once('.').ok_or_else(bad)?;
+    let at = at.parse::<i64>().map_err(|_| bad())?;
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    Ok((at, id.to_string()))
+}
+
+/// `GET /v1/records?day=YYYY-MM-DD&pageSize=M[&cursor=C]`: a page of the
+/// day's records, oldest first; `nextCursor` continues (null at the end).
 pub async fn records(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -120,11 +142,17 @@ pub async fn records(
 ) -> ApiResult<Json<Value>> {
     admin(&state, &headers).await?;
     let p = params(q)?;
+    if p.contains_key("page") {
+        return Err(ApiError::bad(
+            "page",
+            "records are paged with `cursor` (the previous page's `nextCursor`), not page numbers",
+        ));
+    }
     let today = day_of(state.clock.now_ms());
     let day = day_param(&p, "day", today)?;
-    let page = int_param(&p, "page", 1, 1_000_000)?;
     let size = int_param(&p, "pageSize", 50, MAX_PAGE_SIZE)?;
-    let (total, rows) = state.store.records_of_day(day, page, size).await?;
+    let after = p.get("cursor").map(|c| cursor_of(c)).transpose()?;
+    let (total, rows, next) = state.store.records_of_day(day, after, size).await?;
     let rows: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -135,11 +163,14 @@ pub async fn records(
         .collect();
     let mut out = Map::new();
     out.insert("day".into(), json!(day_string(day)));
-    out.insert("page".into(), json!(page));
     out.insert("pageSize".into(), json!(size));
     out.insert("total".into(), json!(total));
     out.insert("pages".into(), json!((total + size - 1) / size));
     out.insert("records".into(), Value::Array(rows));
+    out.insert(
+        "nextCursor".into(),
+        next.map_or(Value::Null, |(at, id)| json!(cursor_text(at, &id))),
+    );
     Ok(ok(out))
 }
 

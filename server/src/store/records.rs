@@ -101,28 +101,37 @@ impl Store {
         tx.commit().await
     }
 
-    /// One day's records, oldest first: (total that day, this page).
+    /// One day's records, oldest first, `page_size` of them after the
+    /// position `after` (the `(at_ms, id)` of the last record of the page
+    /// before; None for the first page): (total that day, this page, the
+    /// position to continue from if more may follow). Keyset paging: a
+    /// late page costs what the first one does.
     pub async fn records_of_day(
         &self,
         day: i64,
-        page: i64,
+        after: Option<(i64, String)>,
         page_size: i64,
-    ) -> Result<(i64, Vec<Record>), sqlx::Error> {
+    ) -> Result<(i64, Vec<Record>, Option<(i64, String)>), sqlx::Error> {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE day = $1")
             .bind(day)
             .fetch_one(&self.pool)
             .await?;
+        let (at, id) = after.unwrap_or((i64::MIN, String::new()));
         let rows = sqlx::query(
-            "SELECT at_ms, app_id, caller, certify_id, step, err_code, verdict, billed_fen, name_masked, id_masked \
-             FROM records WHERE day = $1 ORDER BY at_ms, id LIMIT $2 OFFSET $3",
+            "SELECT id, at_ms, app_id, caller, certify_id, step, err_code, verdict, billed_fen, name_masked, id_masked \
+             FROM records WHERE day = $1 AND (at_ms > $2 OR (at_ms = $2 AND id > $3)) \
+             ORDER BY at_ms, id LIMIT $4",
         )
         .bind(day)
+        .bind(at)
+        .bind(id)
         .bind(page_size)
-        .bind((page - 1).max(0) * page_size)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
+        let mut last = None;
+        for r in &rows {
+            last = Some((r.try_get::<i64, _>("at_ms")?, r.try_get::<String, _>("id")?));
             out.push(Record {
                 at_ms: r.try_get("at_ms")?,
                 app_id: r.try_get("app_id")?,
@@ -136,7 +145,12 @@ impl Store {
                 id_masked: r.try_get("id_masked")?,
             });
         }
-        Ok((total, out))
+        let next = if (out.len() as i64) < page_size {
+            None
+        } else {
+            last
+        };
+        Ok((total, out, next))
     }
 
     /// Figures per day from `from` to `to` (day numbers), days without calls
