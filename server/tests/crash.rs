@@ -79,25 +79,12 @@ fn crash_run(db: Db) {
                 issued.clone(),
                 started.clone(),
             );
-            let (a, k) = (app.app_id.clone(), app.key.clone());
+            let app = app.clone();
             std::thread::spawn(move || {
-                let hs = [
-                    ("X-Realface-App", a.as_str()),
-                    ("X-Realface-Key", k.as_str()),
-                ];
                 while Instant::now() < deadline {
-                    let Ok((200, v)) = try_request(
-                        &base,
-                        "POST",
-                        "/v1/certify",
-                        &hs,
-                        Some("application/json"),
-                        body.as_bytes(),
-                    ) else {
+                    let Some((id, token)) = common::issue(&base, &app, &body) else {
                         return;
                     };
-                    let id = v["certifyId"].as_str().unwrap_or_default().to_string();
-                    let token = v["deviceToken"].as_str().unwrap_or_default().to_string();
                     issued.lock().expect("lock").push(id.clone());
                     match try_request(
                         &base,
@@ -117,11 +104,7 @@ fn crash_run(db: Db) {
         .collect();
     // and 2 devices upload evidence that is judged FAIL, so the kill also
     // lands while verdicts, bills and records are being written
-    let jpeg = common::b64(&clip_file("blinkdet_video", "frame_0001.jpg"));
-    let frames: Vec<serde_json::Value> = (0..3)
-        .map(|i| json!({"tMs": i * 100, "jpeg": jpeg}))
-        .collect();
-    let failing = json!({ "frames": frames }).to_string();
+    let failing = common::failing_bundle();
     let uploads = Arc::new(Mutex::new(Vec::<(String, bool)>::new()));
     let devices: Vec<_> = (0..2)
         .map(|_| {
@@ -131,25 +114,12 @@ fn crash_run(db: Db) {
                 failing.clone(),
                 uploads.clone(),
             );
-            let (a, k) = (app.app_id.clone(), app.key.clone());
+            let app = app.clone();
             std::thread::spawn(move || {
-                let hs = [
-                    ("X-Realface-App", a.as_str()),
-                    ("X-Realface-Key", k.as_str()),
-                ];
                 while Instant::now() < deadline {
-                    let Ok((200, v)) = try_request(
-                        &base,
-                        "POST",
-                        "/v1/certify",
-                        &hs,
-                        Some("application/json"),
-                        body.as_bytes(),
-                    ) else {
+                    let Some((id, token)) = common::issue(&base, &app, &body) else {
                         return;
                     };
-                    let id = v["certifyId"].as_str().unwrap_or_default().to_string();
-                    let token = v["deviceToken"].as_str().unwrap_or_default().to_string();
                     let dev = [("X-Realface-Device-Token", token.as_str())];
                     let path = format!("/v1/certify/{id}");
                     if !matches!(
@@ -164,7 +134,7 @@ fn crash_run(db: Db) {
                         &format!("{path}/evidence"),
                         &dev,
                         Some("application/json"),
-                        failing.as_bytes(),
+                        &failing,
                     );
                     let acknowledged = matches!(r, Ok((200, _)));
                     uploads.lock().expect("lock").push((id, acknowledged));

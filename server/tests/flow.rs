@@ -300,7 +300,8 @@ fn the_cli_backend_and_device_run_the_whole_flow() {
         "{} is missing: cargo build --release (the workspace builds it)",
         realface.display()
     );
-    let run = |args: &[&std::ffi::OsStr]| -> Value {
+    use std::ffi::{OsStr, OsString};
+    let run = |args: &[&OsStr]| -> Value {
         let out = std::process::Command::new(&realface)
             .args(args)
             .env_remove("REALFACE_KEY")
@@ -313,54 +314,65 @@ fn the_cli_backend_and_device_run_the_whole_flow() {
         );
         serde_json::from_slice(&out.stdout).expect("JSON")
     };
-    let os = |s: &str| std::ffi::OsString::from(s);
+    // `realface backend CMD` with this server and its app's credential
+    let backend = |s: &TestServer, cmd: &str, rest: &[&OsStr]| -> Value {
+        let head = [
+            "backend",
+            cmd,
+            "--server",
+            &s.url,
+            "--app",
+            &s.app.app_id,
+            "--key",
+            &s.app.key,
+            "--json",
+        ]
+        .map(OsString::from);
+        let args: Vec<&OsStr> = head
+            .iter()
+            .map(OsString::as_os_str)
+            .chain(rest.iter().copied())
+            .collect();
+        run(&args)
+    };
+    let os = OsStr::new;
     for (action, clip, source) in [
         (Action::Blink, "blinkdet_video", "video"),
         (Action::TurnLeft, "apfol_real2", "frames"),
     ] {
         let s = TestServer::start(Db::Sqlite, settings(&[action]));
-        let issued = run(&[
-            &os("backend"),
-            &os("certify"),
-            &os("--server"),
-            &os(&s.url),
-            &os("--app"),
-            &os(&s.app.app_id),
-            &os("--key"),
-            &os(&s.app.key),
-            &os("--id-card"),
-            &os(common::ID_CARD),
-            &os("--json"),
-            &os("--reference"),
-            clip_file(clip, "frame_0001.jpg").as_os_str(),
-        ]);
+        let reference = clip_file(clip, "frame_0001.jpg");
+        let issued = backend(
+            &s,
+            "certify",
+            &[
+                os("--id-card"),
+                os(common::ID_CARD),
+                os("--reference"),
+                reference.as_os_str(),
+            ],
+        );
         let id = issued["certifyId"].as_str().expect("certifyId").to_string();
         let token = issued["deviceToken"]
             .as_str()
             .expect("deviceToken")
             .to_string();
         let input = if source == "video" {
-            (os("--video"), common::source_video(clip).0.into_os_string())
+            ("--video", common::source_video(clip).0)
         } else {
-            (
-                os("--frames"),
-                common::data_dir()
-                    .join("actions")
-                    .join(clip)
-                    .into_os_string(),
-            )
+            ("--frames", common::data_dir().join("actions").join(clip))
         };
         let v = run(&[
-            &os("verify"),
-            &os("--server"),
-            &os(&s.url),
-            &os("--certify-id"),
-            &os(&id),
-            &os("--device-token"),
-            &os(&token),
-            &os("--json"),
-            &input.0,
-            &input.1,
+            os("verify"),
+            os("--server"),
+            os(&s.url),
+            os("--certify-id"),
+            os(&id),
+            os("--device-token"),
+            os(&token),
+            os("--json"),
+            os(input.0),
+            input.1.as_os_str(),
         ]);
         assert_eq!(v["device"]["auth_state"], "FAIL", "{source}: {v}");
         assert_eq!(v["server"]["judged"], true, "{source}: {v}");
@@ -369,21 +381,11 @@ fn the_cli_backend_and_device_run_the_whole_flow() {
             v["server"].get("authState").is_none(),
             "the verdict is the backend's: {v}"
         );
-        let verdict = run(&[
-            &os("backend"),
-            &os("result"),
-            &os("--server"),
-            &os(&s.url),
-            &os("--app"),
-            &os(&s.app.app_id),
-            &os("--key"),
-            &os(&s.app.key),
-            &os("--certify-id"),
-            &os(&id),
-            &os("--photo"),
-            &os("Y_O"),
-            &os("--json"),
-        ]);
+        let verdict = backend(
+            &s,
+            "result",
+            &[os("--certify-id"), os(&id), os("--photo"), os("Y_O")],
+        );
         assert_eq!(verdict["authState"], "FAIL", "{source}: {verdict}");
         let why = &verdict["reasons"][0]["code"];
         assert!(

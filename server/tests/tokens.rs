@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{b64, clip_file, request, Db, TestServer, BOTH, ID_CARD};
+use common::{b64, clip_file, failing_bundle, request, Db, TestServer, BOTH, ID_CARD};
 use realface::liveness::actions::Action;
 use realface_server::lockout::LockoutSettings;
 use realface_server::Settings;
@@ -22,15 +22,6 @@ fn settings(lockout: LockoutSettings) -> Settings {
         lockout,
         ..Settings::default()
     }
-}
-
-/// Three frames and no answer: judged quickly, and FAIL.
-fn failing_bundle() -> Vec<u8> {
-    let jpeg = b64(&clip_file("blinkdet_video", "frame_0001.jpg"));
-    let frames: Vec<Value> = (0..3)
-        .map(|i| json!({"tMs": i * 100, "jpeg": jpeg}))
-        .collect();
-    json!({ "frames": frames }).to_string().into_bytes()
 }
 
 fn certify_body(id_card: &str) -> Value {
@@ -49,6 +40,26 @@ fn fail_once(s: &TestServer, id_card: &str) -> String {
     let (_, r) = s.get(&format!("/v1/certify/{id}/result"));
     assert_eq!(r["authState"], "FAIL", "{r}");
     id
+}
+
+/// certify of ID_CARD by a second app of the same server, with money.
+fn certify_for_another_app(s: &TestServer) -> (u16, Value) {
+    let other = s
+        .block_on(s.state.store.add_app("other", 0, None))
+        .expect("app");
+    s.block_on(s.state.store.deposit(&other.app_id, 100_000, 0))
+        .expect("deposit");
+    request(
+        &s.url,
+        "POST",
+        "/v1/certify",
+        &[
+            ("X-Realface-App", other.app_id.as_str()),
+            ("X-Realface-Key", other.key.as_str()),
+        ],
+        Some("application/json"),
+        certify_body(ID_CARD).to_string().as_bytes(),
+    )
 }
 
 fn answer(
@@ -293,22 +304,7 @@ fn lockout_run(db: Db) {
     let (status, v) = s.post_json("/v1/certify", &certify_body(&other_id));
     assert_eq!(status, 200, "{v}");
     // another app counts its own failures
-    let other = s
-        .block_on(s.state.store.add_app("other", 0, None))
-        .expect("app");
-    s.block_on(s.state.store.deposit(&other.app_id, 100_000, 0))
-        .expect("deposit");
-    let (status, v) = request(
-        &s.url,
-        "POST",
-        "/v1/certify",
-        &[
-            ("X-Realface-App", other.app_id.as_str()),
-            ("X-Realface-Key", other.key.as_str()),
-        ],
-        Some("application/json"),
-        certify_body(ID_CARD).to_string().as_bytes(),
-    );
+    let (status, v) = certify_for_another_app(&s);
     assert_eq!(status, 200, "per-app scope: {v}");
 
     // the lock shows in the listing, the records and the stats
@@ -387,21 +383,6 @@ fn lockout_over_every_app() {
     };
     let s = TestServer::start(Db::Sqlite, settings(lock));
     fail_once(&s, ID_CARD);
-    let other = s
-        .block_on(s.state.store.add_app("other", 0, None))
-        .expect("app");
-    s.block_on(s.state.store.deposit(&other.app_id, 100_000, 0))
-        .expect("deposit");
-    let (status, v) = request(
-        &s.url,
-        "POST",
-        "/v1/certify",
-        &[
-            ("X-Realface-App", other.app_id.as_str()),
-            ("X-Realface-Key", other.key.as_str()),
-        ],
-        Some("application/json"),
-        certify_body(ID_CARD).to_string().as_bytes(),
-    );
+    let (status, v) = certify_for_another_app(&s);
     assert_eq!((status, v["errCode"].as_u64()), (429, Some(54030)), "{v}");
 }

@@ -112,8 +112,10 @@ async fn certify_call(
     idcard::validate(id_card, now)
         .map_err(|(cause, msg)| ApiError::new(Code::BadParameter, cause, msg))?;
     let id_hash = idcard::keyed_hash(state.store.secret(), id_card);
-    rec.0.name_masked = Some(idcard::mask_name(name));
-    rec.0.id_masked = Some(idcard::mask(&id_card.to_ascii_uppercase()));
+    let name_masked = idcard::mask_name(name);
+    let id_masked = idcard::mask(&id_card.to_ascii_uppercase());
+    rec.0.name_masked = Some(name_masked.clone());
+    rec.0.id_masked = Some(id_masked.clone());
     refuse_if_locked(&state, &id_hash, &app, now).await?;
     let reference = reference(&state, &obj).await?;
     let reference =
@@ -124,8 +126,8 @@ async fn certify_call(
         certify_id: random(16)?,
         app_id: app,
         nonce: random(16)?,
-        name_masked: idcard::mask_name(name),
-        id_masked: idcard::mask(&id_card.to_ascii_uppercase()),
+        name_masked,
+        id_masked,
         id_hash,
         reference,
         device_token_hash: crate::secret::hash(&device_token),

@@ -131,9 +131,10 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         let mut last = None;
         for r in &rows {
-            last = Some((r.try_get::<i64, _>("at_ms")?, r.try_get::<String, _>("id")?));
+            let at_ms: i64 = r.try_get("at_ms")?;
+            last = Some((at_ms, r.try_get::<String, _>("id")?));
             out.push(Record {
-                at_ms: r.try_get("at_ms")?,
+                at_ms,
                 app_id: r.try_get("app_id")?,
                 caller: r.try_get("caller")?,
                 certify_id: r.try_get("certify_id")?,

@@ -347,6 +347,38 @@ pub fn try_request(
     Ok((status, v))
 }
 
+/// Evidence of three frames and no answer: judged quickly, and FAIL.
+pub fn failing_bundle() -> Vec<u8> {
+    let jpeg = b64(&clip_file("blinkdet_video", "frame_0001.jpg"));
+    let frames: Vec<Value> = (0..3)
+        .map(|i| serde_json::json!({"tMs": i * 100, "jpeg": jpeg}))
+        .collect();
+    serde_json::json!({ "frames": frames })
+        .to_string()
+        .into_bytes()
+}
+
+/// certify with the app's key on `base`: the certifyId and its device
+/// token, or None when the call fails (the server is down, or refused).
+pub fn issue(base: &str, app: &NewApp, body: &str) -> Option<(String, String)> {
+    let hs = [
+        ("X-Realface-App", app.app_id.as_str()),
+        ("X-Realface-Key", app.key.as_str()),
+    ];
+    let Ok((200, v)) = try_request(
+        base,
+        "POST",
+        "/v1/certify",
+        &hs,
+        Some("application/json"),
+        body.as_bytes(),
+    ) else {
+        return None;
+    };
+    let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+    Some((field("certifyId"), field("deviceToken")))
+}
+
 /// The reference embedding of a photo, as the API takes it.
 pub fn embedding_json(photo: &Path) -> Value {
     let e = engine();

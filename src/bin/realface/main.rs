@@ -191,20 +191,27 @@ enum Command {
     },
 }
 
+/// The server a backend command calls, and the app's credential.
+#[derive(clap::Args)]
+struct BackendServer {
+    /// The server (http://HOST:PORT).
+    #[arg(long)]
+    server: String,
+    /// The app id (X-Realface-App).
+    #[arg(long, env = "REALFACE_APP")]
+    app: String,
+    /// The app key (X-Realface-Key).
+    #[arg(long, env = "REALFACE_KEY", hide_env_values = true)]
+    key: String,
+}
+
 #[derive(Subcommand)]
 enum BackendCommand {
     /// Issues a certifyId for a person: prints certifyId, deviceToken
     /// (hand both to the device) and expiresAt.
     Certify {
-        /// The server (http://HOST:PORT).
-        #[arg(long)]
-        server: String,
-        /// The app id (X-Realface-App).
-        #[arg(long, env = "REALFACE_APP")]
-        app: String,
-        /// The app key (X-Realface-Key).
-        #[arg(long, env = "REALFACE_KEY", hide_env_values = true)]
-        key: String,
+        #[command(flatten)]
+        to: BackendServer,
         /// The 18-character resident ID number.
         #[arg(long)]
         id_card: String,
@@ -220,15 +227,8 @@ enum BackendCommand {
     },
     /// Reads the server's verdict on a certifyId.
     Result {
-        /// The server (http://HOST:PORT).
-        #[arg(long)]
-        server: String,
-        /// The app id (X-Realface-App).
-        #[arg(long, env = "REALFACE_APP")]
-        app: String,
-        /// The app key (X-Realface-Key).
-        #[arg(long, env = "REALFACE_KEY", hide_env_values = true)]
-        key: String,
+        #[command(flatten)]
+        to: BackendServer,
         /// The certifyId.
         #[arg(long)]
         certify_id: String,
@@ -515,17 +515,15 @@ fn run(cli: &Cli) -> CmdResult {
             verify_cmd::verify(&args, config(cli)).map_err(|e| ("verify".to_string(), e))
         }
         Command::Backend(BackendCommand::Certify {
-            server,
-            app,
-            key,
+            to,
             id_card,
             name,
             reference,
             json,
         }) => server_flow::certify(&server_flow::CertifyArgs {
-            server,
-            app,
-            key,
+            server: &to.server,
+            app: &to.app,
+            key: &to.key,
             id_card,
             name,
             reference,
@@ -533,13 +531,11 @@ fn run(cli: &Cli) -> CmdResult {
         })
         .map_err(|e| ("backend certify".to_string(), e)),
         Command::Backend(BackendCommand::Result {
-            server,
-            app,
-            key,
+            to,
             certify_id,
             photo,
             json,
-        }) => server_flow::result(server, app, key, certify_id, photo, *json)
+        }) => server_flow::result(&to.server, &to.app, &to.key, certify_id, photo, *json)
             .map_err(|e| ("backend result".to_string(), e)),
         Command::Bench {
             frames,
