@@ -156,8 +156,23 @@ impl IntoResponse for ApiError {
             err_msg: self.code.message(),
             cause: self.cause.as_ref(),
         };
-        (self.status.unwrap_or(self.code.status()), Json(body)).into_response()
+        let mut r = (self.status.unwrap_or(self.code.status()), Json(body)).into_response();
+        // the logs and metrics read the code and cause from here
+        r.extensions_mut().insert(Answered {
+            err_code: self.code.number(),
+            cause: self.cause.as_ref().map(|c| c.code.clone()),
+        });
+        r
     }
+}
+
+/// What an error answer carried, for the request log and the metrics.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// The errCode.
+    pub err_code: u32,
+    /// The cause's stable code (`deviceToken.wrong`...).
+    pub cause: Option<String>,
 }
 
 impl From<sqlx::Error> for ApiError {

@@ -20,15 +20,18 @@
 pub mod api;
 pub mod billing;
 pub mod clock;
+pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod idcard;
 pub mod judge;
 pub mod lockout;
+pub mod metrics;
 pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod verdict;
+pub mod webhook;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,8 +71,13 @@ impl Server {
     pub async fn open(db: &str, settings: Settings) -> Result<Self, ServerError> {
         let store = Store::open(db, 16).await?;
         let workers = settings.workers.max(1);
+        let matcher = settings.matcher;
         let engine = tokio::task::spawn_blocking(move || {
-            FaceEngine::new(EngineConfig::default().with_sessions_per_model(workers))
+            FaceEngine::new(
+                EngineConfig::default()
+                    .with_sessions_per_model(workers)
+                    .with_matcher(matcher),
+            )
         })
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
@@ -85,6 +93,8 @@ impl Server {
                 judge,
                 settings: Arc::new(settings),
                 clock: Arc::new(Clock::default()),
+                webhooks: Arc::new(tokio::sync::Notify::new()),
+                metrics: metrics::Metrics::new(),
             },
         }
     }
@@ -95,13 +105,15 @@ impl Server {
     }
 
     /// Serves the API on `listener` until `shutdown` resolves, sweeping
-    /// expired ids every [`Settings::sweep_every_ms`].
+    /// expired ids every [`Settings::sweep_every_ms`] and delivering
+    /// webhook events.
     pub async fn serve(
         &self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let sweeper = tokio::spawn(sweep_loop(self.state.clone()));
+        let courier = tokio::spawn(webhook::deliver::run(self.state.clone()));
         let app = api::router(self.state.clone());
         let served = axum::serve(
             listener,
@@ -110,6 +122,7 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
+        courier.abort();
         Ok(served?)
     }
 }

@@ -4,7 +4,8 @@
 //! that made the count. Counted per app, or over every app.
 
 /// The lockout's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LockoutSettings {
     /// Failed verdicts that lock an identity (0: never locked).
     pub failures: u32,

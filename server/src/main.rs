@@ -5,7 +5,31 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use realface::liveness::actions::Action;
 use realface::session::certify::unix_now_ms;
+use realface_server::config::{ConfigFile, LogFormat};
 use realface_server::{billing, Server, Settings, Store};
+
+/// Replaces `slot` with a flag's value when the flag was given.
+fn set<T>(slot: &mut T, flag: Option<T>) {
+    if let Some(v) = flag {
+        *slot = v;
+    }
+}
+
+/// Logs to stderr, as text or JSON lines, filtered by `level` (or
+/// `RUST_LOG` when set).
+fn init_logs(format: LogFormat, level: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let done = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+    };
+    done.map_err(|e| e.to_string().into())
+}
 
 #[derive(Parser)]
 #[command(
@@ -20,38 +44,57 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the HTTP API.
+    /// Serve the HTTP API. Settings come from the defaults, then the
+    /// `--config` file, then `REALFACE_...` variables, then these flags.
     Serve {
-        /// A SQLite file (created if missing) or a postgres:// URL.
-        #[arg(long, default_value = "realface.db")]
-        db: String,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
+        /// A settings file (TOML; `realface-server config --defaults` prints
+        /// every key with its default).
+        #[arg(long)]
+        config: Option<String>,
+        /// A SQLite file (created if missing) or a postgres:// URL
+        /// (default: realface.db).
+        #[arg(long)]
+        db: Option<String>,
+        /// Address to listen on (default: 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
         /// The actions challenges are drawn from (comma-separated).
         #[arg(long, value_delimiter = ',')]
         actions: Option<Vec<Action>>,
-        /// Actions per challenge.
-        #[arg(long, default_value_t = 2)]
-        challenge_count: usize,
+        /// Actions per challenge (default 2).
+        #[arg(long)]
+        challenge_count: Option<usize>,
         /// Evidence judged at once (default: the machine's cores).
         #[arg(long)]
         workers: Option<usize>,
         /// Evidence waiting for a worker before calls get 60000.
         #[arg(long)]
         queue: Option<usize>,
-        /// Failed verdicts for one identity that lock it (0: no lockout).
-        #[arg(long, default_value_t = 5)]
-        lockout_failures: u32,
-        /// The window those failures must fall in, hours.
-        #[arg(long, default_value_t = 24)]
-        lockout_window_hours: u64,
-        /// How long a lock lasts after the failure that made it, hours.
-        #[arg(long, default_value_t = 24)]
-        lockout_cooldown_hours: u64,
+        /// Failed verdicts for one identity that lock it (0: no lockout; default 5).
+        #[arg(long)]
+        lockout_failures: Option<u32>,
+        /// The window those failures must fall in, hours (default 24).
+        #[arg(long)]
+        lockout_window_hours: Option<u64>,
+        /// How long a lock lasts after the failure that made it, hours (default 24).
+        #[arg(long)]
+        lockout_cooldown_hours: Option<u64>,
         /// Count failures over every app together (default: per app).
         #[arg(long)]
         lockout_all_apps: bool,
+        /// Log format: text or json.
+        #[arg(long)]
+        log_format: Option<LogFormat>,
+    },
+    /// Print the settings file with every key at its default (`--defaults`),
+    /// or check a file and print what it resolves to (`--check FILE`).
+    Config {
+        /// Print the defaults.
+        #[arg(long, conflicts_with = "check")]
+        defaults: bool,
+        /// Check this file (with the REALFACE_... variables applied).
+        #[arg(long)]
+        check: Option<String>,
     },
     /// Manage the apps that call the API.
     App {
@@ -119,6 +162,17 @@ enum AppCommand {
         #[arg(long)]
         caller: std::net::IpAddr,
     },
+    /// Set an app's webhook URL (or remove it with `--url none`); prints
+    /// the URL and the signing secret.
+    Webhook {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        app: String,
+        /// An http:// URL, or `none`.
+        #[arg(long)]
+        url: String,
+    },
     /// Revoke an app: its calls are refused from now on (54003).
     Revoke {
         #[arg(long)]
@@ -131,6 +185,7 @@ enum AppCommand {
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve {
+            config,
             db,
             listen,
             actions,
@@ -141,27 +196,37 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             lockout_window_hours,
             lockout_cooldown_hours,
             lockout_all_apps,
+            log_format,
         } => {
-            let mut settings = Settings {
-                challenge_count,
-                lockout: realface_server::lockout::LockoutSettings {
-                    failures: lockout_failures,
-                    window_ms: lockout_window_hours.saturating_mul(3_600_000),
-                    cooldown_ms: lockout_cooldown_hours.saturating_mul(3_600_000),
-                    all_apps: lockout_all_apps,
-                },
-                ..Settings::default()
-            };
-            if let Some(a) = actions {
-                settings.actions = a;
-            }
+            let mut file = ConfigFile::load(config.as_deref(), std::env::vars())?;
+            let server = &mut file.server;
+            let settings = &mut file.settings;
+            set(&mut server.db, db);
+            set(&mut server.listen, listen);
+            set(&mut server.log_format, log_format);
+            set(&mut settings.actions, actions);
+            set(&mut settings.challenge_count, challenge_count);
             if let Some(w) = workers {
                 settings.workers = w.max(1);
+                // the queue follows the workers unless it is set too
+                settings.queue = 4 * settings.workers;
             }
-            settings.queue = queue.unwrap_or(4 * settings.workers);
-            realface::session::challenge::draw(&settings.actions, challenge_count, 0)?;
-            let server = Server::open(&db, settings).await?;
-            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            set(&mut settings.queue, queue);
+            set(&mut settings.lockout.failures, lockout_failures);
+            set(
+                &mut settings.lockout.window_ms,
+                lockout_window_hours.map(|h| h.saturating_mul(3_600_000)),
+            );
+            set(
+                &mut settings.lockout.cooldown_ms,
+                lockout_cooldown_hours.map(|h| h.saturating_mul(3_600_000)),
+            );
+            settings.lockout.all_apps |= lockout_all_apps;
+            realface::session::challenge::draw(&settings.actions, settings.challenge_count, 0)?;
+            init_logs(file.server.log_format, &file.server.log_level)?;
+            let server = Server::open(&file.server.db, file.settings).await?;
+            let listener = tokio::net::TcpListener::bind(&file.server.listen).await?;
+            tracing::info!(listen = %listener.local_addr()?, "listening");
             eprintln!("realface-server: listening on {}", listener.local_addr()?);
             server
                 .serve(listener, async {
@@ -169,6 +234,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .await?;
         }
+        Command::Config { defaults, check } => match check {
+            Some(path) => {
+                let file = ConfigFile::load(Some(&path), std::env::vars())?;
+                print!("{}", file.to_toml()?);
+            }
+            None if defaults => print!("{}", ConfigFile::defaults_toml()?),
+            None => return Err("say --defaults or --check FILE".into()),
+        },
         Command::App { command } => match command {
             AppCommand::Add {
                 db,
@@ -206,6 +279,20 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 if !store.allow_caller(&app, &caller.to_string()).await? {
                     return Err(format!("no app `{app}`").into());
                 }
+            }
+            AppCommand::Webhook { db, app, url } => {
+                let url = (url != "none").then_some(url);
+                if let Some(u) = &url {
+                    realface_server::webhook::check_url(u)?;
+                }
+                let store = Store::open(&db, 1).await?;
+                let Some(w) = store
+                    .set_webhook(&app, url.as_deref(), unix_now_ms())
+                    .await?
+                else {
+                    return Err(format!("no app `{app}`").into());
+                };
+                println!("{}", serde_json::to_string(&w)?);
             }
             AppCommand::Revoke { db, app } => {
                 let store = Store::open(&db, 1).await?;

@@ -1,14 +1,20 @@
-//! What an operator sets: the challenge pool and length, the evidence
-//! limits, the judging pool, the windows and the retention.
+//! What an operator sets: the challenge pool and length, the matcher, the
+//! evidence limits, the judging pool, the windows, the retention, the
+//! lockout and the webhook retries. The settings file ([`crate::config`])
+//! is this struct in TOML.
 
 use realface::liveness::actions::Action;
 use realface::session::SessionOptions;
+use realface::Matcher;
+use serde::{Deserialize, Serialize};
 
 use crate::lockout::LockoutSettings;
+use crate::webhook::WebhookSettings;
 
 /// Limits on one evidence upload; over any of them the upload is refused
 /// with 50002 and nothing is stored.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EvidenceLimits {
     /// Largest evidence body (video or frame bundle), bytes.
     pub max_bytes: usize,
@@ -32,12 +38,15 @@ impl Default for EvidenceLimits {
 }
 
 /// The server's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// The actions a challenge is drawn from.
     pub actions: Vec<Action>,
     /// How many actions a challenge asks for.
     pub challenge_count: usize,
+    /// The face matcher references and evidence are compared with.
+    pub matcher: Matcher,
     /// Evidence judged at once (inference threads).
     pub workers: usize,
     /// Evidence waiting for a worker; beyond it calls get 60000 at once.
@@ -55,6 +64,8 @@ pub struct Settings {
     pub sweep_every_ms: u64,
     /// Lockout after repeated failed verdicts.
     pub lockout: LockoutSettings,
+    /// Webhook delivery and retries.
+    pub webhook: WebhookSettings,
 }
 
 impl Default for Settings {
@@ -63,6 +74,7 @@ impl Default for Settings {
         Self {
             actions: Action::ALL.to_vec(),
             challenge_count: 2,
+            matcher: Matcher::default(),
             workers,
             queue: 4 * workers,
             limits: EvidenceLimits::default(),
@@ -71,6 +83,7 @@ impl Default for Settings {
             retain_ms: 30 * 86_400_000,
             sweep_every_ms: 60_000,
             lockout: LockoutSettings::default(),
+            webhook: WebhookSettings::default(),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The binary as operators and devices use it (`app add --json`, `serve`),
 //! and crash safety: `kill -9` during a bounded load run, restart on the
 //! same store, and every acknowledged certifyId is there in the state its
-//! acknowledged calls left it, with its verdict, bill and call record in
-//! agreement (`Store::audit`).
+//! acknowledged calls left it, with its verdict, bill, call record and
+//! webhook event in agreement (`Store::audit`).
 
 mod common;
 
@@ -15,6 +15,9 @@ use serde_json::json;
 fn crash_run(db: Db) {
     let (url, _dir) = fresh_db(db);
     let app = app_add(&url, "crash");
+    // every verdict also queues a webhook event, in the same transaction
+    let hook = common::receiver::Receiver::start(common::receiver::OK);
+    common::webhook_add(&url, &app.app_id, &hook.url);
     let hs = [
         ("X-Realface-App", app.app_id.as_str()),
         ("X-Realface-Key", app.key.as_str()),
@@ -168,6 +171,7 @@ fn crash_run(db: Db) {
         p
     });
     assert!(problems.is_empty(), "{db:?}: {problems:?}");
+    drop(hook);
     for (id, acknowledged) in &uploads {
         let (s, v) = request(
             &server.url,

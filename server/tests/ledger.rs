@@ -102,12 +102,14 @@ async fn sequence(db: Db, url: String, seed: u64) {
                 } else {
                     "FAIL"
                 };
+                let event = format!("evt_{id}");
                 let j = Judged {
                     auth_state: state,
                     verdict: "{}",
                     photo_o: None,
                     photo_m: None,
                     advisory: None,
+                    event: (&event, "{}"),
                 };
                 let billed = store
                     .judge(&id, &app, now, now, &j, &mut Record::default())

@@ -20,7 +20,7 @@ use crate::RECORD_DAYS;
 /// Largest page of records.
 pub const MAX_PAGE_SIZE: i64 = 500;
 
-async fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+pub(super) async fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     if header_value(headers, super::DEVICE_TOKEN).is_some() {
         return Err(super::device_token_refused());
     }
@@ -41,9 +41,9 @@ async fn admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     Ok(())
 }
 
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+pub(super) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
-fn params(q: Params) -> ApiResult<HashMap<String, String>> {
+pub(super) fn params(q: Params) -> ApiResult<HashMap<String, String>> {
     q.map(|Query(m)| m)
         .map_err(|e| ApiError::bad("query", e.to_string()))
 }
@@ -67,7 +67,12 @@ fn day_param(p: &HashMap<String, String>, name: &str, today: i64) -> ApiResult<i
     Ok(day)
 }
 
-fn int_param(p: &HashMap<String, String>, name: &str, default: i64, max: i64) -> ApiResult<i64> {
+pub(super) fn int_param(
+    p: &HashMap<String, String>,
+    name: &str,
+    default: i64,
+    max: i64,
+) -> ApiResult<i64> {
     match p.get(name) {
         None => Ok(default),
         Some(v) => v

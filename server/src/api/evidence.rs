@@ -19,6 +19,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::evidence::{judge, Case, Evidence};
 use crate::store::{CertifyRow, Judged};
 use crate::verdict::Verdict;
+use crate::webhook::{new_event_id, VerdictEvent};
 
 /// Largest device-side result kept as advisory, bytes.
 const MAX_ADVISORY: usize = 64 << 10;
@@ -207,26 +208,41 @@ async fn judge_claimed(
     };
     let options = state.settings.session.clone();
     let limits = state.settings.limits;
+    let t0 = std::time::Instant::now();
+    state.metrics.judge_queue.inc();
     let judged = state
         .judge
         .run(move |engine| judge(engine, case, evidence, options, limits, arrived))
-        .await?;
+        .await;
+    state.metrics.judge_queue.dec();
+    let judged = judged?;
+    state.metrics.judged(t0.elapsed().as_secs_f64());
     let verdict = Verdict::from(&judged.result);
     let text = serde_json::to_string(&verdict).map_err(|e| ApiError::internal("verdict", e))?;
-    // the verdict, its bill and this call's record in one transaction
+    let now = state.clock.now_ms();
+    let event = VerdictEvent::new(
+        new_event_id().map_err(|e| ApiError::internal("event", e))?,
+        &id,
+        &verdict,
+        now,
+    );
+    let event_body = serde_json::to_string(&event).map_err(|e| ApiError::internal("event", e))?;
+    // the verdict, its bill, this call's record and the webhook event in
+    // one transaction
     let stored = state
         .store
         .judge(
             &id,
             &app,
             arrived,
-            state.clock.now_ms(),
+            now,
             &Judged {
                 auth_state: &verdict.auth_state,
                 verdict: &text,
                 photo_o: judged.photo_o.as_deref(),
                 photo_m: judged.photo_m.as_deref(),
                 advisory: advisory.as_deref(),
+                event: (&event.event_id, &event_body),
             },
             &mut rec.0,
         )
@@ -243,6 +259,12 @@ async fn judge_claimed(
         }));
     }
     rec.written();
+    state.webhooks.notify_one();
+    state.metrics.verdict(
+        &verdict.auth_state,
+        verdict.reasons.first().map_or("none", |r| r.code.as_str()),
+    );
+    tracing::info!(certify_id = %id, auth_state = %verdict.auth_state, client_code = verdict.client_code, "verdict");
     let mut out = Map::new();
     out.insert("certifyId".into(), json!(id));
     out.insert("judged".into(), json!(true));

@@ -4,6 +4,8 @@
 mod admin;
 mod certify;
 mod evidence;
+mod hooks;
+mod observe;
 mod record;
 mod result;
 
@@ -20,6 +22,7 @@ use serde_json::Value;
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::judge::Judge;
+use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::{CertifyRow, Store};
 
@@ -34,6 +37,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The clock.
     pub clock: Arc<Clock>,
+    /// Wakes the webhook courier when a verdict queued an event.
+    pub webhooks: Arc<tokio::sync::Notify>,
+    /// The counters `/metrics` shows.
+    pub metrics: Metrics,
 }
 
 /// The API's routes.
@@ -55,6 +62,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/stats", get(admin::stats))
         .route("/v1/admin/lockouts", get(admin::lockouts))
         .route("/v1/admin/lockouts/lift", post(admin::lift))
+        .route("/v1/admin/webhooks", get(hooks::outbox))
+        .route("/v1/admin/webhooks/redeliver", post(hooks::redeliver))
+        .route(
+            "/v1/webhook",
+            get(hooks::get_webhook).put(hooks::put_webhook),
+        )
+        .route("/v1/webhook/rotate", post(hooks::rotate))
+        .route("/metrics", get(hooks::metrics))
         .route("/console", get(admin::console))
         .route(
             "/healthz",
@@ -72,6 +87,10 @@ pub fn router(state: AppState) -> Router {
             )
             .with_status(StatusCode::METHOD_NOT_ALLOWED)
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
         .with_state(state)
 }
 

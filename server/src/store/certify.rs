@@ -4,7 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{accounts, records, Record, Store};
+use super::{accounts, outbox, records, Record, Store};
 
 /// A certifyId as issued.
 #[derive(Debug, Clone)]
@@ -109,6 +109,9 @@ pub struct Judged<'a> {
     pub photo_m: Option<&'a str>,
     /// The device's own result, kept as advisory.
     pub advisory: Option<&'a str>,
+    /// The verdict's webhook event: its id and JSON body, queued in the
+    /// outbox if the app has a webhook.
+    pub event: (&'a str, &'a str),
 }
 
 impl Store {
@@ -227,8 +230,9 @@ impl Store {
     }
 
     /// Stores a verdict for evidence that arrived at `arrived_ms`, bills the
-    /// check (its freeze settled at its call's tier price) and writes the
-    /// call's record with the verdict and the price, all in one
+    /// check (its freeze settled at its call's tier price), writes the
+    /// call's record with the verdict and the price and queues the
+    /// verdict's webhook event (if the app has a webhook), all in one
     /// transaction: `Some(price)` if the id was started, not judged yet,
     /// still frozen, and the evidence arrived before its deadline and
     /// expiry; otherwise nothing is written.
@@ -273,6 +277,7 @@ impl Store {
         record.at_ms = now_ms as i64;
         record.err_code = 0;
         records::insert_rows(&mut *tx, std::slice::from_ref(record)).await?;
+        outbox::enqueue(&mut tx, app_id, certify_id, j.event.0, j.event.1, now_ms).await?;
         tx.commit().await?;
         Ok(Some(price))
     }

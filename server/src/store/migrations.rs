@@ -104,6 +104,31 @@ const MIGRATIONS: &[&[&str]] = &[
         PRIMARY KEY (id_hash, scope)
     )",
     ],
+    &[
+        // verdict webhooks: an app's callback URL and signing secrets (the
+        // previous one stays valid until `webhook_old_until_ms` after a
+        // rotation); an outbox row per verdict, written with it
+        "ALTER TABLE apps ADD COLUMN webhook_url TEXT",
+        "ALTER TABLE apps ADD COLUMN webhook_secret TEXT",
+        "ALTER TABLE apps ADD COLUMN webhook_old_secret TEXT",
+        "ALTER TABLE apps ADD COLUMN webhook_old_until_ms BIGINT",
+        "ALTER TABLE apps ADD COLUMN webhook_set_ms BIGINT",
+        "CREATE TABLE outbox (
+        event_id TEXT PRIMARY KEY,
+        app_id TEXT NOT NULL REFERENCES apps (app_id),
+        certify_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        next_ms BIGINT NOT NULL,
+        delivered_ms BIGINT,
+        failed_ms BIGINT,
+        last_error TEXT
+    )",
+        "CREATE INDEX outbox_due ON outbox (next_ms) WHERE delivered_ms IS NULL AND failed_ms IS NULL",
+        "CREATE INDEX outbox_certify ON outbox (certify_id)",
+    ],
 ];
 
 /// The latest schema version this build knows.

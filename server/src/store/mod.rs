@@ -9,6 +9,7 @@ mod apps;
 mod certify;
 mod lockout;
 mod migrations;
+mod outbox;
 mod records;
 
 pub use accounts::Account;
@@ -16,6 +17,7 @@ pub use apps::{key_hash, App, AppAuth, NewApp};
 pub use certify::{CertifyRow, Judged, NewCertify, EVIDENCE_LEASE_MS};
 pub use lockout::Failure;
 pub use migrations::LATEST as SCHEMA_VERSION;
+pub use outbox::{OutboxEvent, OutboxState, Webhook};
 pub use records::{DayStats, Record};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -223,10 +223,11 @@ impl Store {
 }
 
 impl Store {
-    /// Where the verdicts, the bills and the call records disagree (empty
-    /// when they agree): a judged id must have exactly one settle row in the
-    /// ledger and one evidence record carrying its verdict, and neither may
-    /// exist for an id not judged. They are written in one transaction, so
+    /// Where the verdicts, the bills, the call records and the webhook
+    /// outbox disagree (empty when they agree): a judged id must have
+    /// exactly one settle row in the ledger, one evidence record carrying its
+    /// verdict and, if its app had a webhook when it was judged, one outbox
+    /// event; none of them may exist for an id not judged. They are written in one transaction, so
     /// this holds after a crash at any point.
     pub async fn audit(&self) -> Result<Vec<String>, sqlx::Error> {
         let rows = sqlx::query(
@@ -235,7 +236,10 @@ impl Store {
              (SELECT COUNT(*) FROM records r WHERE r.certify_id = c.certify_id AND r.step = 'evidence' \
               AND r.verdict IS NOT NULL) AS verdicts, \
              (SELECT COUNT(*) FROM records r WHERE r.certify_id = c.certify_id AND r.step = 'evidence' \
-              AND r.verdict = c.auth_state AND r.err_code = 0 AND r.billed_fen = c.billed_fen) AS agreeing \
+              AND r.verdict = c.auth_state AND r.err_code = 0 AND r.billed_fen = c.billed_fen) AS agreeing, \
+             (SELECT COUNT(*) FROM outbox o WHERE o.certify_id = c.certify_id) AS events, \
+             (SELECT COUNT(*) FROM apps a WHERE a.app_id = c.app_id AND a.webhook_url IS NOT NULL \
+              AND a.webhook_set_ms <= c.judged_ms) AS hooked \
              FROM certify c",
         )
         .fetch_all(&self.pool)
@@ -247,11 +251,19 @@ impl Store {
             let settles: i64 = r.try_get("settles")?;
             let verdicts: i64 = r.try_get("verdicts")?;
             let agreeing: i64 = r.try_get("agreeing")?;
+            let events: i64 = r.try_get("events")?;
+            let hooked: i64 = r.try_get("hooked")?;
             let judged = state != "PROCESSING";
             let want = i64::from(judged);
-            if settles != want || verdicts != want || agreeing != want {
+            // a judged id of an app that had a webhook then has its event
+            let events_ok = if judged && hooked == 1 {
+                events == 1
+            } else {
+                events <= want
+            };
+            if settles != want || verdicts != want || agreeing != want || !events_ok {
                 out.push(format!(
-                    "{id}: {state}, {settles} settle rows, {verdicts} verdict records ({agreeing} agreeing)"
+                    "{id}: {state}, {settles} settle rows, {verdicts} verdict records ({agreeing} agreeing), {events} webhook events"
                 ));
             }
         }

@@ -327,7 +327,11 @@ pub fn try_request(
         }
         r.call()
     } else {
-        let mut r = agent.post(&url);
+        let mut r = if method == "PUT" {
+            agent.put(&url)
+        } else {
+            agent.post(&url)
+        };
         for (k, v) in headers {
             r = r.header(*k, *v);
         }
@@ -440,10 +444,30 @@ pub fn app_add(db: &str, name: &str) -> NewApp {
     app
 }
 
+/// `realface-server app webhook --db DB --app APP --url URL`: the secret.
+pub fn webhook_add(db: &str, app: &str, url: &str) -> String {
+    let out = server_bin()
+        .args(["app", "webhook", "--db", db, "--app", app, "--url", url])
+        .output()
+        .expect("realface-server app webhook");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    v["secret"].as_str().expect("secret").to_string()
+}
+
 impl Process {
     /// `realface-server serve --db DB --listen 127.0.0.1:PORT ARGS...`, once
     /// it answers /healthz.
     pub fn serve(db: &str, args: &[&str]) -> Self {
+        Self::serve_to(db, args, std::process::Stdio::null())
+    }
+
+    /// [`Process::serve`] with its stderr (the logs) going to `stderr`.
+    pub fn serve_to(db: &str, args: &[&str], stderr: std::process::Stdio) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -452,7 +476,7 @@ impl Process {
         let child = server_bin()
             .args(["serve", "--db", db, "--listen", &listen])
             .args(args)
-            .stderr(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("realface-server serve");
         let p = Self {
@@ -578,5 +602,165 @@ impl TestServer {
         let bundle = answered_bundle(&id, &start, clip);
         let r = self.upload_bundle(&id, &bundle);
         (id, r)
+    }
+}
+
+/// A webhook receiver on 127.0.0.1: it keeps every delivery and answers
+/// as told (200, 500, or holds the request unanswered until told
+/// otherwise, then closes it).
+pub mod receiver {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    /// How the receiver answers.
+    pub const OK: u8 = 0;
+    pub const FAIL: u8 = 1;
+    pub const HOLD: u8 = 2;
+
+    /// One delivery as received.
+    #[derive(Debug, Clone)]
+    pub struct Delivery {
+        pub signature: String,
+        pub event_id_header: String,
+        pub body: Vec<u8>,
+        /// The status it was answered with (0: held, never answered).
+        pub answered: u16,
+    }
+
+    impl Delivery {
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).expect("delivery JSON")
+        }
+        pub fn event_id(&self) -> String {
+            self.json()["eventId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    }
+
+    pub struct Receiver {
+        pub url: String,
+        pub mode: Arc<AtomicU8>,
+        pub got: Arc<Mutex<Vec<Delivery>>>,
+    }
+
+    /// A request's headers (lower-case names) and body.
+    type Request = (Vec<(String, String)>, Vec<u8>);
+
+    fn read_request(s: &mut std::net::TcpStream) -> Option<Request> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            let n = s.read(&mut chunk).ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let headers: Vec<(String, String)> = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = buf[head_end + 4..].to_vec();
+        while body.len() < len {
+            let n = s.read(&mut chunk).ok()?;
+            if n == 0 {
+                return None;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        Some((headers, body))
+    }
+
+    impl Receiver {
+        pub fn start(mode: u8) -> Self {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+            let mode = Arc::new(AtomicU8::new(mode));
+            let got = Arc::new(Mutex::new(Vec::new()));
+            let (m, g) = (mode.clone(), got.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    let Ok(mut s) = conn else { continue };
+                    let (m, g) = (m.clone(), g.clone());
+                    std::thread::spawn(move || {
+                        let Some((headers, body)) = read_request(&mut s) else {
+                            return;
+                        };
+                        let h = |name: &str| {
+                            headers
+                                .iter()
+                                .find(|(k, _)| k == name)
+                                .map(|(_, v)| v.clone())
+                                .unwrap_or_default()
+                        };
+                        let index = {
+                            let mut got = g.lock().expect("lock");
+                            got.push(Delivery {
+                                signature: h("realface-signature"),
+                                event_id_header: h("realface-event-id"),
+                                body,
+                                answered: 0,
+                            });
+                            got.len() - 1
+                        };
+                        // bounded: a held request is let go after 60 s
+                        let mut waited = 0;
+                        while m.load(Ordering::SeqCst) == HOLD && waited < 600 {
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                            waited += 1;
+                        }
+                        if waited > 0 {
+                            return; // was held: closed unanswered
+                        }
+                        let status = if m.load(Ordering::SeqCst) == OK {
+                            200
+                        } else {
+                            500
+                        };
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        );
+                        let _ = s.flush();
+                        g.lock().expect("lock")[index].answered = status;
+                    });
+                }
+            });
+            Self { url, mode, got }
+        }
+
+        pub fn set(&self, mode: u8) {
+            self.mode.store(mode, Ordering::SeqCst);
+        }
+
+        pub fn deliveries(&self) -> Vec<Delivery> {
+            self.got.lock().expect("lock").clone()
+        }
+
+        /// Waits (at most `secs`) until `done` holds for the deliveries.
+        pub fn wait_for(&self, secs: u64, done: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
+            let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+            loop {
+                let d = self.deliveries();
+                if done(&d) || std::time::Instant::now() > end {
+                    return d;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
     }
 }
