@@ -919,6 +919,198 @@ fn run(db: Db) {
         405,
         50002,
     );
+    // webhooks (backend routes) and the operator's outbox and metrics
+    let admin_key = "bad-requests-admin-key";
+    s.block_on(store.set_admin_key(admin_key))
+        .expect("admin key");
+    let admin = vec![("X-Realface-Admin".to_string(), admin_key.to_string())];
+    let w = "/v1/webhook".to_string();
+    let hook = |url: Value| json!({ "url": url }).to_string().into_bytes();
+    for (what, body, status, code) in [
+        (
+            "webhook: https URL",
+            hook(json!("https://example.test/h")),
+            400,
+            50002,
+        ),
+        (
+            "webhook: ftp URL",
+            hook(json!("ftp://example.test/h")),
+            400,
+            50002,
+        ),
+        (
+            "webhook: URL without a host",
+            hook(json!("http:///h")),
+            400,
+            50002,
+        ),
+        ("webhook: URL a number", hook(json!(42)), 400, 50002),
+        (
+            "webhook: URL not a URL",
+            hook(json!("not a url")),
+            400,
+            50002,
+        ),
+        ("webhook: URL blank", hook(json!("  ")), 400, 50001),
+        ("webhook: no url key", b"{}".to_vec(), 400, 50001),
+        ("webhook: empty body", vec![], 400, 50001),
+        ("webhook: not JSON", b"{url".to_vec(), 400, 50002),
+    ] {
+        add(what, "PUT", w.clone(), good.clone(), j, body, status, code);
+    }
+    let http = hook(json!("http://127.0.0.1:9/h"));
+    add(
+        "webhook: set with a device token",
+        "PUT",
+        w.clone(),
+        dev(&started),
+        j,
+        http.clone(),
+        401,
+        54021,
+    );
+    add(
+        "webhook: set without credential",
+        "PUT",
+        w.clone(),
+        vec![],
+        j,
+        http.clone(),
+        401,
+        54021,
+    );
+    add(
+        "webhook: set by a revoked app",
+        "PUT",
+        w.clone(),
+        creds(&revoked.app_id, &revoked.key),
+        j,
+        http.clone(),
+        401,
+        54003,
+    );
+    add(
+        "webhook: read with a device token",
+        "GET",
+        w.clone(),
+        dev(&started),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "webhook: rotate with a device token",
+        "POST",
+        "/v1/webhook/rotate".into(),
+        dev(&started),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "webhook: rotate with the admin key",
+        "POST",
+        "/v1/webhook/rotate".into(),
+        admin.clone(),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "outbox: without the admin key",
+        "GET",
+        "/v1/admin/webhooks".into(),
+        good.clone(),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "outbox: unknown state",
+        "GET",
+        "/v1/admin/webhooks?state=lost".into(),
+        admin.clone(),
+        None,
+        vec![],
+        400,
+        50002,
+    );
+    add(
+        "outbox: limit 0",
+        "GET",
+        "/v1/admin/webhooks?limit=0".into(),
+        admin.clone(),
+        None,
+        vec![],
+        400,
+        50002,
+    );
+    let redeliver = "/v1/admin/webhooks/redeliver".to_string();
+    add(
+        "redeliver: unknown event",
+        "POST",
+        redeliver.clone(),
+        admin.clone(),
+        j,
+        b"{\"eventId\":\"evt_none\"}".to_vec(),
+        400,
+        50002,
+    );
+    add(
+        "redeliver: no eventId",
+        "POST",
+        redeliver.clone(),
+        admin.clone(),
+        j,
+        b"{}".to_vec(),
+        400,
+        50001,
+    );
+    add(
+        "redeliver: with the app key",
+        "POST",
+        redeliver,
+        good.clone(),
+        j,
+        b"{\"eventId\":\"evt_none\"}".to_vec(),
+        401,
+        54021,
+    );
+    add(
+        "metrics: without the admin key",
+        "GET",
+        "/metrics".into(),
+        vec![],
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "metrics: with the app key",
+        "GET",
+        "/metrics".into(),
+        good.clone(),
+        None,
+        vec![],
+        401,
+        54021,
+    );
+    add(
+        "metrics: wrong bearer",
+        "GET",
+        "/metrics".into(),
+        vec![("Authorization".into(), "Bearer nope".into())],
+        None,
+        vec![],
+        401,
+        54021,
+    );
     assert!(cases.len() >= 40, "{} cases", cases.len());
     for c in &cases {
         check(&s, c);
@@ -945,6 +1137,6 @@ fn the_store_is_the_same_on_both() {
         let s = TestServer::start(db, Settings::default());
         let v = s.block_on(s.state.store.schema_version()).expect("version");
         assert_eq!(v, realface_server::store::SCHEMA_VERSION, "{db:?}");
-        assert_eq!(v, 3);
+        assert_eq!(v, 4);
     }
 }

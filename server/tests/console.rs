@@ -1,7 +1,8 @@
 //! The operator's console in a real headless Chromium (Debian `chromium` and
 //! `chromium-driver`), driven over WebDriver by fantoccini: the page opens
 //! with the admin key, shows the figures the API returns, pages through the
-//! day's records, lifts a lockout, and a screenshot is written to
+//! day's records, lifts a lockout, delivers a given-up webhook again, and a
+//! screenshot is written to
 //! target/console/console-{sqlite,postgres}.png.
 
 mod common;
@@ -73,11 +74,20 @@ fn check_console(db: Db) {
                 failures: 1,
                 ..Default::default()
             },
+            // the receiver is down: its one try fails and the event is given up
+            webhook: realface_server::webhook::WebhookSettings {
+                max_attempts: 1,
+                poll_ms: 50,
+                ..Default::default()
+            },
             ..Settings::default()
         },
     );
     s.block_on(s.state.store.set_admin_key(ADMIN))
         .expect("admin key");
+    let hook = common::receiver::Receiver::start(common::receiver::FAIL);
+    s.block_on(s.state.store.set_webhook(&s.app.app_id, Some(&hook.url), 0))
+        .expect("webhook");
     // a billed check and enough calls for three pages of 20 records
     let id = s.certify(&clip_file("blinkdet_video", "frame_0001.jpg"));
     s.start_id(&id);
@@ -92,6 +102,16 @@ fn check_console(db: Db) {
     let stats = admin_get(&s, &format!("/v1/stats?from={first}&to={today}"));
     let records = admin_get(&s, &format!("/v1/records?day={today}&pageSize=20"));
     let account = &accounts["accounts"][0];
+    hook.wait_for(30, |d| !d.is_empty());
+    let t = Instant::now();
+    let failed = loop {
+        let v = admin_get(&s, "/v1/admin/webhooks?state=failed");
+        if let Some(e) = v["events"].as_array().and_then(|a| a.first().cloned()) {
+            break e;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "no given-up event");
+        std::thread::sleep(Duration::from_millis(50));
+    };
 
     let (_driver, driver_url) = chromedriver();
     let console = format!("{}/console", s.url);
@@ -165,6 +185,10 @@ fn check_console(db: Db) {
         let locked = wait("#lockouts tbody tr").await.text().await.expect("row");
         assert!(locked.contains(&realface_server::idcard::mask(common::ID_CARD)), "{locked}");
         assert!(!locked.contains(common::ID_CARD), "{locked}");
+        // the given-up webhook, with its button
+        let given_up = wait("#webhooks tbody tr").await.text().await.expect("row");
+        let event = failed["eventId"].as_str().expect("eventId");
+        assert!(given_up.contains(event) && given_up.contains(&id), "{given_up}");
         let png = c.screenshot().await.expect("screenshot");
         std::fs::write(shot.join(&file), &png).expect("write the screenshot");
         assert!(png.len() > 10_000, "a real screenshot");
@@ -172,6 +196,13 @@ fn check_console(db: Db) {
         let t = Instant::now();
         while !c.find_all(Locator::Css("#lockouts tbody tr")).await.expect("rows").is_empty() {
             assert!(t.elapsed() < Duration::from_secs(30), "the lift did not clear the row");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        hook.set(common::receiver::OK);
+        c.find(Locator::Css("#webhooks button.redeliver")).await.expect("redeliver").click().await.expect("click");
+        let t = Instant::now();
+        while !c.find_all(Locator::Css("#webhooks tbody tr")).await.expect("rows").is_empty() {
+            assert!(t.elapsed() < Duration::from_secs(30), "the redelivery did not clear the row");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         c.close().await.expect("close");
@@ -187,5 +218,10 @@ fn check_console(db: Db) {
                 "reference": {"photo": common::b64(&clip_file("blinkdet_video", "frame_0001.jpg"))}}),
     );
     assert_eq!(status, 200, "certify after the lift: {v}");
+    let got = hook.wait_for(30, |d| d.iter().any(|x| x.answered == 200));
+    assert!(
+        got.iter().any(|x| x.answered == 200 && x.event_id() == failed["eventId"].as_str().unwrap_or("-")),
+        "delivered again from the console: {got:?}"
+    );
     eprintln!("screenshot: {}", shot.join(&file).display());
 }

@@ -192,7 +192,7 @@ impl Store {
         if fen <= 0 {
             return Ok(false);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let n = sqlx::query(
             "UPDATE accounts SET deposited = deposited + $2, available = available + $2 WHERE app_id = $1",
         )
@@ -224,7 +224,7 @@ impl Store {
         .bind(app_id)
         .bind(year_start_day)
         .bind(calls.max(0))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(n == 1)

@@ -65,7 +65,7 @@ impl Store {
             app_id: format!("app_{}", random(8)?),
             key: random(16)?,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO apps (app_id, name, key_hash, created_ms, contract_start_day) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -122,7 +122,7 @@ impl Store {
         )
         .bind(app_id)
         .bind(caller)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(n == 1 || self.app_auth(app_id).await?.is_some())
@@ -135,7 +135,7 @@ impl Store {
             sqlx::query("UPDATE apps SET revoked_ms = $2 WHERE app_id = $1 AND revoked_ms IS NULL")
                 .bind(app_id)
                 .bind(now_ms as i64)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected();
         Ok(n == 1 || self.app_auth(app_id).await?.is_some())

@@ -119,7 +119,7 @@ impl Store {
     /// app's balance, in one transaction. False (nothing stored) when the
     /// balance is short.
     pub async fn insert_certify(&self, c: &NewCertify) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         if !accounts::freeze(&mut tx, &c.app_id, &c.certify_id, c.created_ms).await? {
             return Ok(false);
         }
@@ -181,7 +181,7 @@ impl Store {
         .bind(certify_id)
         .bind(now_ms as i64)
         .bind(now_ms.saturating_sub(EVIDENCE_LEASE_MS) as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(n == 1)
@@ -200,7 +200,7 @@ impl Store {
         )
         .bind(certify_id)
         .bind(claim_ms as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -223,7 +223,7 @@ impl Store {
         .bind(now_ms as i64)
         .bind(deadline_ms as i64)
         .bind(actions)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(n == 1)
@@ -245,7 +245,7 @@ impl Store {
         j: &Judged<'_>,
         record: &mut Record,
     ) -> Result<Option<i64>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let frozen: Option<i64> = sqlx::query_scalar(
             "UPDATE certify SET auth_state = $4, verdict = $5, photo_o = $6, photo_m = $7, advisory = $8, \
              judged_ms = $9 WHERE certify_id = $1 AND app_id = $2 AND auth_state = 'PROCESSING' \
@@ -296,7 +296,7 @@ impl Store {
             let id: String = r.try_get("certify_id")?;
             let app: String = r.try_get("app_id")?;
             let amount: i64 = r.try_get("frozen_fen")?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.writer.begin().await?;
             // exactly once: another instance (or a verdict) may have got there first
             let n = sqlx::query(
                 "UPDATE certify SET frozen_fen = 0 WHERE certify_id = $1 AND frozen_fen = $2 AND expires_ms <= $3",
@@ -327,12 +327,12 @@ impl Store {
              swept_ms = $1 WHERE expires_ms <= $1 AND swept_ms IS NULL",
         )
         .bind(now_ms as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         let deleted = sqlx::query("DELETE FROM certify WHERE expires_ms <= $1")
             .bind(now_ms.saturating_sub(retain_ms) as i64)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         Ok((swept, deleted))
@@ -380,7 +380,15 @@ impl Store {
         let ledger: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger")
             .fetch_one(&self.pool)
             .await?;
-        out.push_str(&format!("ledger={ledger}"));
+        out.push_str(&format!("ledger={ledger};"));
+        let hooks: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT webhook_url FROM apps ORDER BY app_id")
+                .fetch_all(&self.pool)
+                .await?;
+        let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?;
+        out.push_str(&format!("hooks={hooks:?};outbox={outbox}"));
         Ok(out)
     }
 }

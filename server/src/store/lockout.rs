@@ -93,7 +93,7 @@ impl Store {
         .bind(id_hash)
         .bind(scope)
         .bind(now_ms as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -141,7 +141,7 @@ impl Store {
         .bind(url)
         .bind(now_ms as i64)
         .bind(&secret)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         if n != 1 {
@@ -166,7 +166,7 @@ impl Store {
         .bind(app_id)
         .bind(&secret)
         .bind(now_ms.saturating_add(overlap_ms) as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         if n != 1 {
@@ -255,7 +255,7 @@ impl Store {
         .bind(&e.event_id)
         .bind(e.next_ms)
         .bind(lease_until_ms as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(n == 1)
@@ -269,7 +269,7 @@ impl Store {
         )
         .bind(event_id)
         .bind(now_ms as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -297,7 +297,7 @@ impl Store {
             .bind(event_id)
             .bind(now_ms as i64),
         };
-        q.bind(error).execute(&self.pool).await?;
+        q.bind(error).execute(&self.writer).await?;
         Ok(())
     }
 
@@ -310,7 +310,7 @@ impl Store {
         )
         .bind(event_id)
         .bind(now_ms as i64)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(n == 1)

@@ -88,13 +88,13 @@ where
 impl Store {
     /// Appends a call record (autocommit: one statement on the call's path).
     pub async fn insert_record(&self, r: &Record) -> Result<(), sqlx::Error> {
-        insert_rows(&self.pool, std::slice::from_ref(r)).await
+        insert_rows(&self.writer, std::slice::from_ref(r)).await
     }
 
     /// Appends many records in one transaction, 500 rows per statement
     /// (imports, benchmarks).
     pub async fn insert_records(&self, rs: &[Record]) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for chunk in rs.chunks(500) {
             insert_rows(&mut *tx, chunk).await?;
         }
@@ -195,7 +195,7 @@ impl Store {
     pub async fn purge_records(&self, day: i64) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query("DELETE FROM records WHERE day < $1")
             .bind(day)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected())
     }
@@ -207,7 +207,7 @@ impl Store {
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(super::key_hash(key))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
