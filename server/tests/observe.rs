@@ -1,7 +1,7 @@
 //! What an operator reads: the settings file (a bad key is named), the
 //! JSON logs of a whole flow (request id, route, certifyId, code, latency;
 //! never the ID number, the name, an image, a key, a token or a secret),
-//! on the binary as operators run it.
+//! on the binary as operators run it, on SQLite and PostgreSQL.
 
 mod common;
 
@@ -72,7 +72,13 @@ fn a_bad_settings_file_is_refused_naming_the_key() {
 
 #[test]
 fn logs_of_a_whole_flow_hold_no_personal_data_or_secret() {
-    let (url, _dir) = fresh_db(Db::Sqlite);
+    for db in common::BOTH {
+        logged_flow(db);
+    }
+}
+
+fn logged_flow(db: Db) {
+    let (url, _dir) = fresh_db(db);
     let app = app_add(&url, "logged");
     let hook = common::receiver::Receiver::start(common::receiver::OK);
     let secret = common::webhook_add(&url, &app.app_id, &hook.url);

@@ -8,8 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::receiver::{Receiver, FAIL, HOLD, OK};
+use common::receiver::{Delivery, Receiver, FAIL, HOLD, OK};
 use common::{app_add, fresh_db, request, Db, Process, TestServer, BOTH};
+use realface_server::store::OutboxState;
 use realface_server::webhook::{verify, SignatureError, WebhookSettings, DEFAULT_TOLERANCE_S};
 use realface_server::Settings;
 use serde_json::{json, Value};
@@ -18,6 +19,17 @@ const ADMIN: &str = "admin-key-for-webhook-tests";
 
 fn now_s() -> u64 {
     realface::session::certify::unix_now_ms() / 1000
+}
+
+/// The delivery's signature checked now against `secret`.
+fn signed_by(d: &Delivery, secret: &str) -> Result<(), SignatureError> {
+    verify(
+        &d.signature,
+        &d.body,
+        &[secret],
+        now_s(),
+        DEFAULT_TOLERANCE_S,
+    )
 }
 
 fn fast_webhooks() -> Settings {
@@ -135,16 +147,7 @@ fn signed_flow(db: Db) {
     assert_eq!(r["reasons"][0]["code"], body["codes"][0]);
 
     // the signature: valid now, refused when tampered, stale or foreign
-    assert_eq!(
-        verify(
-            &d.signature,
-            &d.body,
-            &[&secret],
-            now_s(),
-            DEFAULT_TOLERANCE_S
-        ),
-        Ok(())
-    );
+    assert_eq!(signed_by(d, &secret), Ok(()));
     let mut tampered = d.body.clone();
     let at = tampered
         .iter()
@@ -171,16 +174,7 @@ fn signed_flow(db: Db) {
         ),
         Err(SignatureError::Stale { .. })
     ));
-    assert_eq!(
-        verify(
-            &d.signature,
-            &d.body,
-            &["whsec_other"],
-            now_s(),
-            DEFAULT_TOLERANCE_S
-        ),
-        Err(SignatureError::Mismatch)
-    );
+    assert_eq!(signed_by(d, "whsec_other"), Err(SignatureError::Mismatch));
 
     // rotation: the next delivery is signed by the new and the old secret
     let (st, v) = call(&s, "POST", "/v1/webhook/rotate", &json!({}));
@@ -198,10 +192,7 @@ fn signed_flow(db: Db) {
         .expect("the second verdict's delivery");
     assert_eq!(d.signature.matches("v1=").count(), 2, "{}", d.signature);
     for k in [&new, &secret] {
-        assert_eq!(
-            verify(&d.signature, &d.body, &[k], now_s(), DEFAULT_TOLERANCE_S),
-            Ok(())
-        );
+        assert_eq!(signed_by(d, k), Ok(()));
     }
     assert_ne!(d.event_id(), event_id);
 
@@ -262,6 +253,20 @@ fn signed_flow(db: Db) {
     assert_eq!(v["events"].as_array().map(Vec::len), Some(2), "{v}");
     let audit = s.block_on(s.state.store.audit()).expect("audit");
     assert!(audit.is_empty(), "{audit:?}");
+    // the sweeper deletes settled events with their ids' rows, not before
+    let store = &s.state.store;
+    let now = s.state.clock.now_ms();
+    s.block_on(store.sweep(now, 0)).expect("sweep");
+    let delivered = s
+        .block_on(store.outbox(OutboxState::Delivered, 10))
+        .expect("outbox");
+    assert_eq!(delivered.len(), 2, "swept before its id expired");
+    s.block_on(store.sweep(now + 2 * 86_400_000, 0))
+        .expect("sweep");
+    let delivered = s
+        .block_on(store.outbox(OutboxState::Delivered, 10))
+        .expect("outbox");
+    assert!(delivered.is_empty(), "{delivered:?}");
 }
 
 #[test]
@@ -347,16 +352,7 @@ fn kill_run(db: Db) {
             answered.len()
         );
         let d = answered[0];
-        assert_eq!(
-            verify(
-                &d.signature,
-                &d.body,
-                &[&secret],
-                now_s(),
-                DEFAULT_TOLERANCE_S
-            ),
-            Ok(())
-        );
+        assert_eq!(signed_by(d, &secret), Ok(()));
         // the held try before the kill carried the same event id
         assert!(got
             .iter()

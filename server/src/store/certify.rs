@@ -318,7 +318,8 @@ impl Store {
     }
 
     /// Deletes the reference, photos and device result of every id expired
-    /// at `now_ms`, and every row expired more than `retain_ms` ago. Safe on
+    /// at `now_ms`, and every row expired more than `retain_ms` ago (with
+    /// its delivered or given-up webhook event). Safe on
     /// every instance at once. Returns (ids swept, rows deleted).
     pub async fn sweep(&self, now_ms: u64, retain_ms: u64) -> Result<(u64, u64), sqlx::Error> {
         self.release_expired(now_ms).await?;
@@ -335,6 +336,13 @@ impl Store {
             .execute(&self.writer)
             .await?
             .rows_affected();
+        // webhook events go with their id's row, once they are settled
+        sqlx::query(
+            "DELETE FROM outbox WHERE created_ms <= $1              AND (delivered_ms IS NOT NULL OR failed_ms IS NOT NULL)              AND NOT EXISTS (SELECT 1 FROM certify c WHERE c.certify_id = outbox.certify_id)",
+        )
+        .bind(now_ms.saturating_sub(retain_ms) as i64)
+        .execute(&self.writer)
+        .await?;
         Ok((swept, deleted))
     }
 
