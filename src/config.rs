@@ -35,17 +35,32 @@ pub enum Matcher {
     /// at the shipped threshold from 0.768 to 0.806.
     #[default]
     Fused,
+    /// InsightFace's WebFace600K MobileFaceNet (`w600k_mbf.onnx`, 512-d)
+    /// alone. Its weights are for non-commercial research use only
+    /// (models/NOTICE.md), so it is opt-in, and only present after
+    /// `scripts/setup.sh` extracted it.
+    W600kMbf,
 }
 
 impl Matcher {
     /// Every matcher.
-    pub const ALL: [Matcher; 2] = [Matcher::MobileFaceNet, Matcher::Fused];
+    pub const ALL: [Matcher; 3] = [Matcher::MobileFaceNet, Matcher::Fused, Matcher::W600kMbf];
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Matcher::MobileFaceNet => "mobilefacenet",
             Matcher::Fused => "fused",
+            Matcher::W600kMbf => "w600k_mbf",
+        }
+    }
+
+    /// The one network of a single-network matcher (None for a fusion).
+    pub fn single_model(self) -> Option<crate::models::ModelSpec> {
+        match self {
+            Matcher::MobileFaceNet => Some(crate::models::MOBILEFACENET),
+            Matcher::W600kMbf => Some(crate::models::W600K_MBF),
+            Matcher::Fused => None,
         }
     }
 
@@ -54,6 +69,7 @@ impl Matcher {
         match self {
             Matcher::MobileFaceNet => crate::embed::EMBEDDING_DIM,
             Matcher::Fused => crate::embed::EMBEDDING_DIM + crate::embed::FR_FEATURE_DIM,
+            Matcher::W600kMbf => crate::embed::W600K_DIM,
         }
     }
 }
@@ -65,7 +81,10 @@ impl std::str::FromStr for Matcher {
             .into_iter()
             .find(|m| m.name() == s)
             .ok_or_else(|| {
-                Error::invalid("matcher", format!("`{s}`: expected mobilefacenet or fused"))
+                Error::invalid(
+                    "matcher",
+                    format!("`{s}`: expected mobilefacenet, fused or w600k_mbf"),
+                )
             })
     }
 }

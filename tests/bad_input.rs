@@ -255,6 +255,25 @@ fn tampered_model_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The opt-in w600k_mbf file, extracted at set-up, is checked like the
+/// committed ones: one changed byte and the engine refuses to start.
+#[test]
+fn tampered_w600k_model_is_refused() {
+    let dir = temp_models();
+    let path = dir.join(realface::models::W600K_MBF.file);
+    let mut bytes = std::fs::read(&path).expect("read");
+    let n = bytes.len();
+    bytes[n / 2] ^= 1;
+    std::fs::write(&path, bytes).expect("write");
+    let config = EngineConfig::default()
+        .with_model_dir(&dir)
+        .with_matcher(realface::Matcher::W600kMbf);
+    let err = FaceEngine::new(config).expect_err("tampered");
+    assert_eq!(err.code(), ErrorCode::ModelInvalid);
+    assert!(err.to_string().contains("sha256"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn swapped_model_file_is_refused() {
     let dir = temp_models();

@@ -262,6 +262,69 @@ fn fused_default_holds_far_and_pays_on_the_report_split() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// The opt-in `w600k_mbf` matcher (InsightFace's WebFace600K MobileFaceNet,
+/// extracted by scripts/setup.sh) at its shipped FAR 1e-4 threshold, fitted
+/// on the calibration split, on the whole report split: the FAR holds with
+/// 95% confidence; its TAR is reported beside the default's (docs/EVALUATION.md).
+#[test]
+fn w600k_matcher_holds_far_on_the_report_split() {
+    let ids = data_dir().join("faces/identities.csv");
+    let out = std::env::temp_dir().join(format!("realface-w600k-{}", std::process::id()));
+    let ids = ids.to_string_lossy().to_string();
+    let o = out.to_string_lossy().to_string();
+    let r = run_cli(&[
+        "--matcher",
+        "w600k_mbf",
+        "eval",
+        "match",
+        "--identities",
+        &ids,
+        "--out",
+        &o,
+    ]);
+    assert_eq!(r["matcher"], "w600k_mbf");
+    assert!(r["n_impostor"].as_u64().expect("impostors") > 500_000);
+    let upper = r["far_upper_95_at_default_threshold"]
+        .as_f64()
+        .expect("bound");
+    assert!(upper <= 1e-4, "FAR upper bound {upper}");
+    let tar = r["tar_at_default_threshold"].as_f64().expect("tar");
+    let curve = r["candidates"][0]["tar_at_1e_4"].as_f64().expect("tar");
+    eprintln!(
+        "w600k_mbf: TAR at the shipped threshold {tar:.4}, at FAR 1e-4 on the curve {curve:.4}"
+    );
+    assert!(tar > 0.5 && curve >= tar, "{r}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `realface --matcher w600k_mbf calibrate` on the calibration split writes
+/// the shipped table again, value for value (the table is data the command
+/// makes, not numbers typed in).
+#[test]
+fn the_w600k_table_is_what_calibrate_writes() {
+    let ids = data_dir().join("faces/identities.csv");
+    let tmp = std::env::temp_dir().join(format!("realface-w600k-cal-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let table = tmp.join("cal.json");
+    run_cli(&[
+        "--matcher",
+        "w600k_mbf",
+        "calibrate",
+        "--identities",
+        &ids.to_string_lossy(),
+        "--out",
+        &table.to_string_lossy(),
+    ]);
+    let made = realface::Calibration::from_json(&std::fs::read_to_string(&table).expect("table"))
+        .expect("valid table");
+    let shipped =
+        realface::Calibration::shipped(realface::Matcher::W600kMbf, false).expect("shipped");
+    assert_eq!(made.model, "w600k_mbf");
+    assert_eq!(made.points, shipped.points);
+    assert_eq!(made.model_sha256, realface::models::W600K_MBF.sha256);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// `realface calibrate --matcher fused` fits the fusion on the calibration
 /// split: weights from each network's impostor spread, summing to 1, and a
 /// measured table for the fused score.

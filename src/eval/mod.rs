@@ -371,6 +371,7 @@ pub fn match_report(
 /// confidence (so a threshold is never looser than the data can vouch for).
 pub fn calibrate(
     scores: &Scores,
+    matcher: crate::Matcher,
     flip_fusion: bool,
     source: String,
     fusion: Option<Fusion>,
@@ -387,12 +388,15 @@ pub fn calibrate(
             });
         }
     }
-    let (model, model_sha256) = match &fusion {
-        None => (
-            crate::models::MOBILEFACENET.name.to_string(),
-            crate::models::MOBILEFACENET.sha256.to_string(),
-        ),
-        Some(f) => (
+    let (model, model_sha256) = match (&fusion, matcher.single_model()) {
+        (None, Some(spec)) => (spec.name.to_string(), spec.sha256.to_string()),
+        (None, None) => {
+            return Err(crate::Error::invalid(
+                "calibration",
+                "a fused matcher's table needs its fitted fusion",
+            ))
+        }
+        (Some(f), _) => (
             crate::compare::FUSED_MODEL_NAME.to_string(),
             f.parts
                 .iter()

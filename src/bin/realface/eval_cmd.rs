@@ -268,7 +268,7 @@ pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
             eval::refuse(&mut e.outcomes, &f)?;
             Some(f)
         }
-        realface::Matcher::MobileFaceNet => None,
+        realface::Matcher::MobileFaceNet | realface::Matcher::W600kMbf => None,
     };
     let pairs = eval::score_all_vs_all(&e.images, &e.outcomes, &e.outcomes);
     let scores = eval::to_scores(&pairs);
@@ -284,7 +284,7 @@ pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
         scores.genuine.len(),
         scores.impostor.len()
     );
-    let cal = eval::calibrate(&scores, args.flip, source, fusion)?;
+    let cal = eval::calibrate(&scores, args.base.matcher, args.flip, source, fusion)?;
     let text = serde_json::to_string_pretty(&cal)
         .map_err(|x| Error::invalid("calibration", x.to_string()))?;
     std::fs::write(out_file, text.clone() + "\n").map_err(|x| io_err(out_file, x))?;
