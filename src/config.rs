@@ -27,6 +27,7 @@ pub enum DetectorChoice {
 #[serde(rename_all = "snake_case")]
 pub enum Matcher {
     /// MobileFaceNet alone (192-d).
+    #[serde(rename = "mobilefacenet")]
     MobileFaceNet,
     /// MobileFaceNet and `fr_feature.onnx` (512-d), fused at score level: the cosine of the fused embeddings is the
     /// weighted mean of the two models' cosines, with weights from the

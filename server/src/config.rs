@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn a_file_sets_keys_and_env_overrides_it() {
         let c = load(
-            "challenge_count = 3\nmatcher = \"mobile_face_net\"\n[lockout]\nfailures = 2\n[server]\nlisten = \"127.0.0.1:9\"\n",
+            "challenge_count = 3\nmatcher = \"mobilefacenet\"\n[lockout]\nfailures = 2\n[server]\nlisten = \"127.0.0.1:9\"\n",
             &[
                 ("REALFACE_LOCKOUT__FAILURES", "7"),
                 ("REALFACE_WEBHOOK__MAX_ATTEMPTS", "3"),
