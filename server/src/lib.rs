@@ -27,6 +27,7 @@ pub mod idcard;
 pub mod judge;
 pub mod lockout;
 pub mod metrics;
+pub mod reference;
 pub mod secret;
 pub mod settings;
 pub mod store;

@@ -491,6 +491,23 @@ fn run(db: Db) {
         400,
         50002,
     );
+    for (what, matcher) in [
+        ("embedding from another matcher", json!("mobilefacenet")),
+        ("embedding's matcher not a name", json!(5)),
+    ] {
+        let body = json!({"realName": "Test", "idCard": ID_CARD,
+            "reference": {"embedding": vec![0.1; dim], "matcher": matcher}});
+        add(
+            what,
+            "POST",
+            c.clone(),
+            good.clone(),
+            j,
+            body.to_string().into_bytes(),
+            400,
+            50002,
+        );
+    }
     let mut strings = vec![json!(0.1); dim];
     strings[3] = json!("x");
     add(

@@ -332,3 +332,83 @@ fn the_admin_commands_manage_apps() {
         .expect("serve");
     assert!(!out.status.success());
 }
+
+/// An id issued while the server compared with one matcher, judged after it
+/// moved to another: the stored reference is refused with its own cause
+/// (never compared across models), and nothing is written.
+#[test]
+fn a_reference_from_another_matcher_is_refused() {
+    let (url, _dir) = fresh_db(Db::Sqlite);
+    let app = app_add(&url, "matchers");
+    let server = Process::serve(&url, &["--actions", "blink", "--challenge-count", "1"]);
+    let photo = common::b64(&clip_file("lp_d9", "frame_0001.jpg"));
+    let body =
+        json!({"realName": "Test", "idCard": ID_CARD, "reference": {"photo": photo}}).to_string();
+    let (id, token) = common::issue(&server.url, &app, &body).expect("certify");
+    let dev = [("X-Realface-Device-Token", token.as_str())];
+    let (s, v) = request(
+        &server.url,
+        "POST",
+        &format!("/v1/certify/{id}/start"),
+        &dev,
+        None,
+        b"",
+    );
+    assert_eq!(s, 200, "{v}");
+    server.kill();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("w600k.toml");
+    std::fs::write(
+        &config,
+        "matcher = \"w600k_mbf\"\nactions = [\"blink\"]\nchallenge_count = 1\n",
+    )
+    .expect("config");
+    let server = Process::serve(&url, &["--config", &config.to_string_lossy()]);
+    let (s, v) = request(
+        &server.url,
+        "POST",
+        &format!("/v1/certify/{id}/evidence"),
+        &dev,
+        Some("application/json"),
+        &common::failing_bundle(),
+    );
+    assert_eq!(
+        (s, &v["errCode"], &v["cause"]["code"]),
+        (500, &json!(55000), &json!("reference.matcher_changed")),
+        "{v}"
+    );
+    let hs = [
+        ("X-Realface-App", app.app_id.as_str()),
+        ("X-Realface-Key", app.key.as_str()),
+    ];
+    let (s, v) = request(
+        &server.url,
+        "GET",
+        &format!("/v1/certify/{id}/result"),
+        &hs,
+        None,
+        b"",
+    );
+    assert_eq!((s, &v["authState"]), (200, &json!("PROCESSING")), "{v}");
+    // a new id under the new matcher is made and judged as usual
+    let (id2, token2) = common::issue(&server.url, &app, &body).expect("certify");
+    let dev2 = [("X-Realface-Device-Token", token2.as_str())];
+    let (s, _) = request(
+        &server.url,
+        "POST",
+        &format!("/v1/certify/{id2}/start"),
+        &dev2,
+        None,
+        b"",
+    );
+    assert_eq!(s, 200);
+    let (s, v) = request(
+        &server.url,
+        "POST",
+        &format!("/v1/certify/{id2}/evidence"),
+        &dev2,
+        Some("application/json"),
+        &common::failing_bundle(),
+    );
+    assert_eq!((s, &v["judged"]), (200, &json!(true)), "{v}");
+}

@@ -33,6 +33,23 @@ async fn reference(state: &AppState, obj: &Map<String, Value>) -> ApiResult<Embe
             "`reference` must be an object: {\"photo\": BASE64} or {\"embedding\": [...]}",
         )
     })?;
+    let matcher = state.judge.engine().config().matcher;
+    if let Some(m) = reference.get("matcher").filter(|v| !v.is_null()) {
+        let m = m
+            .as_str()
+            .ok_or_else(|| ApiError::bad("reference.matcher", "must be a matcher's name"))?;
+        if m != matcher.name() {
+            return Err(ApiError::new(
+                Code::BadParameter,
+                "reference.matcher",
+                format!(
+                    "an embedding made by `{m}` cannot be compared: this server's matcher is `{}` (send the photo, or an embedding from `{}`)",
+                    matcher.name(),
+                    matcher.name()
+                ),
+            ));
+        }
+    }
     let photo = reference.get("photo").filter(|v| !v.is_null());
     let embedding = reference.get("embedding").filter(|v| !v.is_null());
     match (photo, embedding) {
@@ -118,8 +135,7 @@ async fn certify_call(
     rec.0.id_masked = Some(id_masked.clone());
     refuse_if_locked(&state, &id_hash, &app, now).await?;
     let reference = reference(&state, &obj).await?;
-    let reference =
-        serde_json::to_string(&reference).map_err(|e| ApiError::internal("reference", e))?;
+    let reference = crate::reference::encode(state.judge.engine().config().matcher, reference)?;
     // the device's credential for this one id: 256 random bits, shown once
     let device_token = random(32)?;
     let row = NewCertify {

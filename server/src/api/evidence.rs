@@ -191,8 +191,10 @@ async fn judge_claimed(
 ) -> ApiResult<Json<Value>> {
     let id = row.certify_id.clone();
     let app = row.app_id.clone();
-    let reference: Embedding = serde_json::from_str(row.reference.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::internal("reference", e))?;
+    let reference: Embedding = crate::reference::decode(
+        row.reference.as_deref().unwrap_or(""),
+        state.judge.engine().config().matcher,
+    )?;
     let actions = serde_json::from_str::<Vec<String>>(row.actions.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::internal("challenge", e))?
         .iter()
