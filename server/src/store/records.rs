@@ -117,9 +117,13 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         let (at, id) = after.unwrap_or((i64::MIN, String::new()));
+        // a row-value comparison: both stores read it as a range of the
+        // (day, at_ms, id) index (PostgreSQL's generic plan filtered the
+        // `at_ms > $2 OR (at_ms = $2 AND id > $3)` form row by row: a late
+        // page of a 33k-record day took 138 ms, now the first page's time)
         let rows = sqlx::query(
             "SELECT id, at_ms, app_id, caller, certify_id, step, err_code, verdict, billed_fen, name_masked, id_masked \
-             FROM records WHERE day = $1 AND (at_ms > $2 OR (at_ms = $2 AND id > $3)) \
+             FROM records WHERE day = $1 AND (at_ms, id) > ($2, $3) \
              ORDER BY at_ms, id LIMIT $4",
         )
         .bind(day)
