@@ -39,7 +39,8 @@ pub struct Metrics {
     judge_latency: Histogram,
     /// Evidence admitted and not finished (waiting or being judged).
     pub judge_queue: Gauge<i64, AtomicI64>,
-    /// Webhook events neither delivered nor given up.
+    /// Webhook events neither delivered nor given up (counted by the store
+    /// when `/metrics` is scraped, its only reader).
     pub webhook_backlog: Gauge<i64, AtomicI64>,
 }
 

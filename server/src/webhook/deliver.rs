@@ -66,10 +66,6 @@ pub async fn round(state: &AppState, client: &HttpClient) -> Result<usize, sqlx:
         running.spawn(async move { try_once(&state, &client, e).await });
     }
     while running.join_next().await.is_some() {}
-    state
-        .metrics
-        .webhook_backlog
-        .set(state.store.outbox_backlog().await?);
     Ok(tried)
 }
 
