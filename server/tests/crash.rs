@@ -345,15 +345,7 @@ fn a_reference_from_another_matcher_is_refused() {
     let body =
         json!({"realName": "Test", "idCard": ID_CARD, "reference": {"photo": photo}}).to_string();
     let (id, token) = common::issue(&server.url, &app, &body).expect("certify");
-    let dev = [("X-Realface-Device-Token", token.as_str())];
-    let (s, v) = request(
-        &server.url,
-        "POST",
-        &format!("/v1/certify/{id}/start"),
-        &dev,
-        None,
-        b"",
-    );
+    let (s, v) = common::device_start(&server.url, &id, &token);
     assert_eq!(s, 200, "{v}");
     server.kill();
     let dir = tempfile::tempdir().expect("dir");
@@ -364,14 +356,7 @@ fn a_reference_from_another_matcher_is_refused() {
     )
     .expect("config");
     let server = Process::serve(&url, &["--config", &config.to_string_lossy()]);
-    let (s, v) = request(
-        &server.url,
-        "POST",
-        &format!("/v1/certify/{id}/evidence"),
-        &dev,
-        Some("application/json"),
-        &common::failing_bundle(),
-    );
+    let (s, v) = common::device_upload(&server.url, &id, &token, &common::failing_bundle());
     assert_eq!(
         (s, &v["errCode"], &v["cause"]["code"]),
         (500, &json!(55000), &json!("reference.matcher_changed")),
@@ -392,23 +377,8 @@ fn a_reference_from_another_matcher_is_refused() {
     assert_eq!((s, &v["authState"]), (200, &json!("PROCESSING")), "{v}");
     // a new id under the new matcher is made and judged as usual
     let (id2, token2) = common::issue(&server.url, &app, &body).expect("certify");
-    let dev2 = [("X-Realface-Device-Token", token2.as_str())];
-    let (s, _) = request(
-        &server.url,
-        "POST",
-        &format!("/v1/certify/{id2}/start"),
-        &dev2,
-        None,
-        b"",
-    );
+    let (s, _) = common::device_start(&server.url, &id2, &token2);
     assert_eq!(s, 200);
-    let (s, v) = request(
-        &server.url,
-        "POST",
-        &format!("/v1/certify/{id2}/evidence"),
-        &dev2,
-        Some("application/json"),
-        &common::failing_bundle(),
-    );
+    let (s, v) = common::device_upload(&server.url, &id2, &token2, &common::failing_bundle());
     assert_eq!((s, &v["judged"]), (200, &json!(true)), "{v}");
 }

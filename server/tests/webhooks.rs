@@ -300,24 +300,9 @@ fn kill_run(db: Db) {
     let mut ids = Vec::new();
     for _ in 0..3 {
         let (id, token) = common::issue(&server.url, &app, &body).expect("certify");
-        let dev = [("X-Realface-Device-Token", token.as_str())];
-        let (st, v) = request(
-            &server.url,
-            "POST",
-            &format!("/v1/certify/{id}/start"),
-            &dev,
-            None,
-            b"",
-        );
+        let (st, v) = common::device_start(&server.url, &id, &token);
         assert_eq!(st, 200, "{v}");
-        let (st, v) = request(
-            &server.url,
-            "POST",
-            &format!("/v1/certify/{id}/evidence"),
-            &dev,
-            Some("application/json"),
-            &common::failing_bundle(),
-        );
+        let (st, v) = common::device_upload(&server.url, &id, &token, &common::failing_bundle());
         assert_eq!(st, 200, "{v}");
         ids.push(id);
     }

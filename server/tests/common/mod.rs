@@ -383,6 +383,32 @@ pub fn issue(base: &str, app: &NewApp, body: &str) -> Option<(String, String)> {
     Some((field("certifyId"), field("deviceToken")))
 }
 
+/// The device's `start` of `id` on `base`, with its token.
+pub fn device_start(base: &str, id: &str, token: &str) -> (u16, Value) {
+    let dev = [("X-Realface-Device-Token", token)];
+    request(
+        base,
+        "POST",
+        &format!("/v1/certify/{id}/start"),
+        &dev,
+        None,
+        b"",
+    )
+}
+
+/// The device's `evidence` upload of a JSON `bundle` for `id`, with its token.
+pub fn device_upload(base: &str, id: &str, token: &str, bundle: &[u8]) -> (u16, Value) {
+    let dev = [("X-Realface-Device-Token", token)];
+    request(
+        base,
+        "POST",
+        &format!("/v1/certify/{id}/evidence"),
+        &dev,
+        Some("application/json"),
+        bundle,
+    )
+}
+
 /// The reference embedding of a photo, as the API takes it.
 pub fn embedding_json(photo: &Path) -> Value {
     let e = engine();
