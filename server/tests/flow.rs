@@ -284,9 +284,13 @@ fn a_device_capture_session_uploads_what_it_saw() {
 /// its device token to the device (`realface verify --server`, which never
 /// sees the key), which uploads a video file as recorded or a folder of
 /// frames as the capture session's bundle; the backend reads the verdict
-/// (`realface backend result`). A recorded clip cannot answer prompts drawn
-/// after it was made: the flow runs end to end and the server's verdict is
-/// FAIL, as the device's own capture says.
+/// (`realface backend result`). The clip is asked for a nod it never makes
+/// (checked offline at every prompt delay from 0.4 to 9 s, postponed prompts
+/// included), so the outcome does not hang on the nonce's draw: a recorded
+/// clip that happens to act inside a random prompt's window would pass now
+/// and then, which `eval challenge` measures and this test must not depend
+/// on. The flow runs end to end and the server's verdict is FAIL, as the
+/// device's own capture says.
 #[test]
 fn the_cli_backend_and_device_run_the_whole_flow() {
     let exe = std::env::current_exe().expect("exe");
@@ -336,11 +340,9 @@ fn the_cli_backend_and_device_run_the_whole_flow() {
         run(&args)
     };
     let os = OsStr::new;
-    for (action, clip, source) in [
-        (Action::Blink, "blinkdet_video", "video"),
-        (Action::TurnLeft, "apfol_real2", "frames"),
-    ] {
-        let s = TestServer::start(Db::Sqlite, settings(&[action]));
+    let clip = "blinkdet_video";
+    for source in ["video", "frames"] {
+        let s = TestServer::start(Db::Sqlite, settings(&[Action::Nod]));
         let reference = clip_file(clip, "frame_0001.jpg");
         let issued = backend(
             &s,
