@@ -26,6 +26,8 @@ step() { # name command...
 
 step "system packages" bash scripts/system-deps.sh
 step "setup (ONNX Runtime, samples)" bash scripts/setup.sh
+# onnxruntime in Python for tests/parity.rs (a venv in .venv-test/)
+step "Python venv (parity test)" bash scripts/pyenv.sh
 step "cargo fmt --check" cargo fmt --all -- --check
 step "clippy -D warnings (all targets, features)" \
   cargo clippy --release --workspace --all-targets --all-features -- -D warnings
