@@ -15,7 +15,7 @@
 /**
  * Which embedder (or fusion of embedders) compares faces. Each has its own
  * FAR -> threshold table, and embeddings of one cannot be compared with
- * another's (their lengths differ: 192 and 704).
+ * another's (a stored reference names its matcher).
  */
 typedef struct Matcher Matcher;
 

@@ -249,13 +249,19 @@ fn tampered_model_is_refused() {
     let n = bytes.len();
     bytes[n - 10] ^= 1;
     std::fs::write(&path, bytes).expect("write");
-    let err = FaceEngine::new(EngineConfig::default().with_model_dir(&dir)).expect_err("tampered");
+    // MobileFaceNet is one of the fused matcher's networks
+    let err = FaceEngine::new(
+        EngineConfig::default()
+            .with_matcher(realface::Matcher::Fused)
+            .with_model_dir(&dir),
+    )
+    .expect_err("tampered");
     assert_eq!(err.code(), ErrorCode::ModelInvalid);
     assert!(err.to_string().contains("sha256"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The opt-in w600k_mbf file, extracted at set-up, is checked like the
+/// The default matcher's w600k_mbf file, extracted at set-up, is checked like the
 /// committed ones: one changed byte and the engine refuses to start.
 #[test]
 fn tampered_w600k_model_is_refused() {
@@ -360,7 +366,9 @@ fn models_load_from_memory_and_are_checked() {
     let e = FaceEngine::new(cfg.clone()).expect("every model from memory");
     let a = e.analyze(&load(&sample("obama.jpg"))).expect("analyzes");
     assert_eq!(a.faces_in_image, 1);
-    let spec = realface::models::MOBILEFACENET;
+    // the default matcher's network
+    let spec = realface::models::W600K_MBF;
+    assert_eq!(cfg.matcher.single_model(), Some(spec));
     let mut bytes = cfg
         .runtime
         .bundled_models

@@ -219,7 +219,8 @@ fn reference_without_a_face() {
 
 #[test]
 fn reference_embedding_of_the_wrong_length() {
-    let v = realface::Embedding::from_raw(vec![0.5; 512]).expect("vector");
+    // 704 values: the fused matcher's length, not the default's (512)
+    let v = realface::Embedding::from_raw(vec![0.5; 704]).expect("vector");
     let e = VerificationSession::new(engine(), ticket(), Reference::Embedding(v), blink())
         .expect_err("length");
     assert_eq!(e.code(), ErrorCode::InvalidArgument);

@@ -67,13 +67,19 @@ fn embed_json_contract() {
     let (code, v) = run_json(&["embed", "--json"], &[sample("obama3.jpg")]);
     assert_eq!(code, Some(0));
     let e = v["embedding"].as_array().expect("embedding");
+    assert_eq!(e.len(), 512, "the default matcher, w600k_mbf");
+    assert_eq!(v["dim"], 512);
+    assert_eq!(v["matcher"], "w600k_mbf");
+    let (_, fused) = run_json(
+        &["embed", "--json", "--matcher", "fused"],
+        &[sample("obama3.jpg")],
+    );
     assert_eq!(
-        e.len(),
-        704,
+        fused["embedding"].as_array().map(Vec::len),
+        Some(704),
         "fused: 192 (MobileFaceNet) + 512 (fr_feature)"
     );
-    assert_eq!(v["dim"], 704);
-    assert_eq!(v["matcher"], "fused");
+    assert_eq!(fused["matcher"], "fused");
     let (_, single) = run_json(
         &["embed", "--json", "--matcher", "mobilefacenet"],
         &[sample("obama3.jpg")],

@@ -73,13 +73,15 @@ fn embedders_match_onnxruntime_in_python() {
     // realface's own networks, each crop given as an image with the
     // identity map (the warp then reads its pixels as they are)
     let faces: Vec<_> = crops.iter().map(|c| (c, Affine::IDENTITY)).collect();
-    let fused = eng
-        .embedder()
-        .embed_parts(&faces, false)
-        .expect("fused parts");
-    let w600k = FaceEngine::new(EngineConfig::default().with_matcher(Matcher::W600kMbf))
-        .expect("w600k_mbf engine (run `bash scripts/setup.sh`)");
-    let single = w600k.embedder().embed_parts(&faces, false).expect("w600k");
+    let parts = |matcher: Matcher| {
+        FaceEngine::new(EngineConfig::default().with_matcher(matcher))
+            .unwrap_or_else(|e| panic!("{matcher:?} engine: {e} (run `bash scripts/setup.sh`)"))
+            .embedder()
+            .embed_parts(&faces, false)
+            .expect("embeds")
+    };
+    let fused = parts(Matcher::Fused);
+    let single = parts(Matcher::W600kMbf);
     let ours = |net: &str, i: usize| match net {
         "mobilefacenet" => fused[i][0].as_slice().to_vec(),
         "fr_feature" => fused[i][1].as_slice().to_vec(),

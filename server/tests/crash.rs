@@ -349,10 +349,11 @@ fn a_reference_from_another_matcher_is_refused() {
     assert_eq!(s, 200, "{v}");
     server.kill();
     let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("w600k.toml");
+    // from the default (w600k_mbf) to the licence-clean fused matcher
+    let config = dir.path().join("fused.toml");
     std::fs::write(
         &config,
-        "matcher = \"w600k_mbf\"\nactions = [\"blink\"]\nchallenge_count = 1\n",
+        "matcher = \"fused\"\nactions = [\"blink\"]\nchallenge_count = 1\n",
     )
     .expect("config");
     let server = Process::serve(&url, &["--config", &config.to_string_lossy()]);

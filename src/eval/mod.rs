@@ -260,6 +260,9 @@ pub struct MatchReport {
     pub n_images: usize,
     /// Images that failed (excluded).
     pub n_failed: usize,
+    /// The failed images per reason: the error code's name (`NO_FACE`,
+    /// `FACE_TOO_SMALL`, `DECODE_ERROR`, ...) -> count.
+    pub failed_by_reason: std::collections::BTreeMap<String, usize>,
     /// Images with at least one detected face.
     pub n_detected: usize,
     /// Genuine pairs scored.
@@ -292,6 +295,17 @@ pub struct MatchReport {
     pub calibration_measured: bool,
     /// Flip fusion used.
     pub flip_fusion: bool,
+}
+
+/// The images that failed to embed, counted per error code name (an
+/// outcome without an embedding or an error counts as `UNKNOWN`).
+pub fn failed_by_reason(outcomes: &[ImageOutcome]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for o in outcomes.iter().filter(|o| o.embedding.is_none()) {
+        let name = o.error.clone().unwrap_or_else(|| "UNKNOWN".to_string());
+        *counts.entry(name).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// Label of a FAR level, e.g. "1e-4".
@@ -344,6 +358,7 @@ pub fn match_report(
         split,
         n_images: outcomes.len(),
         n_failed: outcomes.iter().filter(|o| o.embedding.is_none()).count(),
+        failed_by_reason: failed_by_reason(outcomes),
         n_detected: outcomes
             .iter()
             .filter(|o| o.faces.is_some_and(|n| n > 0))

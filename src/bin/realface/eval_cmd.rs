@@ -208,6 +208,7 @@ pub fn eval_match(
             "eye_distance_px": eval::degrade::REFERENCE_EYE_DISTANCE,
             "jpeg_quality": eval::degrade::REFERENCE_JPEG_QUALITY,
             "failed": r.iter().filter(|o| o.embedding.is_none()).count(),
+            "failed_by_reason": eval::failed_by_reason(r),
         }),
         None => json!({"degraded": false}),
     };

@@ -33,10 +33,10 @@ struct Cli {
     /// Fuse each embedding with that of the mirrored face.
     #[arg(long, global = true)]
     flip: bool,
-    /// Face matcher: mobilefacenet, fused (MobileFaceNet + fr_feature at
-    /// score level) or w600k_mbf (InsightFace's WebFace600K MobileFaceNet:
-    /// non-commercial research use only; extracted by scripts/setup.sh).
-    /// Default: the library's (EngineConfig::default()).
+    /// Face matcher: w600k_mbf (the default: InsightFace's WebFace600K
+    /// MobileFaceNet, non-commercial research use only; extracted by
+    /// scripts/setup.sh), fused (MobileFaceNet + fr_feature at score level,
+    /// Apache-2.0: the choice for commercial use) or mobilefacenet.
     #[arg(long, global = true)]
     matcher: Option<realface::Matcher>,
     /// Folder with the model files (default: the crate's models/).
