@@ -96,13 +96,32 @@ int32_t rf_last_error_code(void);
 const char *rf_last_error_message(void);
 
 /**
- * Creates an engine. `model_dir` and `ort_library` may be null (defaults:
- * see the README). Writes the handle to `*out`.
+ * Creates an engine with the default matcher (`w600k_mbf`: non-commercial
+ * research use only, see models/NOTICE.md; [`rf_engine_new_with`] picks
+ * another). `model_dir` and `ort_library` may be null (defaults: see the
+ * README). Writes the handle to `*out`.
  *
  * # Safety
  * Strings must be null or valid NUL-terminated; `out` must be writable.
  */
 int32_t rf_engine_new(const char *model_dir, const char *ort_library, struct RfEngine **out);
+
+/**
+ * Creates an engine with the named face matcher: `"w600k_mbf"` (the
+ * default, non-commercial research use only), `"fused"` (MobileFaceNet +
+ * fr_feature, Apache-2.0: the choice for commercial use) or
+ * `"mobilefacenet"`; null for the default. An unknown name is
+ * INVALID_ARGUMENT. Embeddings and thresholds belong to their matcher: a
+ * stored reference embedding only compares under the matcher that made it.
+ * `model_dir` and `ort_library` may be null. Writes the handle to `*out`.
+ *
+ * # Safety
+ * Strings must be null or valid NUL-terminated; `out` must be writable.
+ */
+int32_t rf_engine_new_with(const char *model_dir,
+                           const char *ort_library,
+                           const char *matcher,
+                           struct RfEngine **out);
 
 /**
  * Destroys an engine (null is a no-op). Sessions keep their own reference.

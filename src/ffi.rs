@@ -210,8 +210,10 @@ pub extern "C" fn rf_last_error_message() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().1.as_ptr())
 }
 
-/// Creates an engine. `model_dir` and `ort_library` may be null (defaults:
-/// see the README). Writes the handle to `*out`.
+/// Creates an engine with the default matcher (`w600k_mbf`: non-commercial
+/// research use only, see models/NOTICE.md; [`rf_engine_new_with`] picks
+/// another). `model_dir` and `ort_library` may be null (defaults: see the
+/// README). Writes the handle to `*out`.
 ///
 /// # Safety
 /// Strings must be null or valid NUL-terminated; `out` must be writable.
@@ -219,6 +221,27 @@ pub extern "C" fn rf_last_error_message() -> *const c_char {
 pub unsafe extern "C" fn rf_engine_new(
     model_dir: *const c_char,
     ort_library: *const c_char,
+    out: *mut *mut RfEngine,
+) -> i32 {
+    // SAFETY: forwarded caller guarantees.
+    unsafe { rf_engine_new_with(model_dir, ort_library, std::ptr::null(), out) }
+}
+
+/// Creates an engine with the named face matcher: `"w600k_mbf"` (the
+/// default, non-commercial research use only), `"fused"` (MobileFaceNet +
+/// fr_feature, Apache-2.0: the choice for commercial use) or
+/// `"mobilefacenet"`; null for the default. An unknown name is
+/// INVALID_ARGUMENT. Embeddings and thresholds belong to their matcher: a
+/// stored reference embedding only compares under the matcher that made it.
+/// `model_dir` and `ort_library` may be null. Writes the handle to `*out`.
+///
+/// # Safety
+/// Strings must be null or valid NUL-terminated; `out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn rf_engine_new_with(
+    model_dir: *const c_char,
+    ort_library: *const c_char,
+    matcher: *const c_char,
     out: *mut *mut RfEngine,
 ) -> i32 {
     // SAFETY: `out` null or writable by contract.
@@ -235,6 +258,10 @@ pub unsafe extern "C" fn rf_engine_new(
         // SAFETY: forwarded caller guarantees.
         if let Some(l) = unsafe { opt_str(ort_library, "ort_library") }? {
             cfg = cfg.with_runtime_library(l);
+        }
+        // SAFETY: forwarded caller guarantees.
+        if let Some(m) = unsafe { opt_str(matcher, "matcher") }? {
+            cfg = cfg.with_matcher(m.parse()?);
         }
         let engine = Box::new(RfEngine {
             engine: Arc::new(FaceEngine::new(cfg)?),

@@ -40,6 +40,7 @@ fn header_is_current() {
         "rf_engine_new",
         "rf_session_new",
         "rf_session_new_embedding",
+        "rf_engine_new_with",
         "rf_session_new_capture",
         "rf_session_evidence",
         "rf_registry_new",
@@ -357,6 +358,54 @@ fn bad_reference_embeddings_are_refused() {
         );
         assert_eq!(rc, RF_OK);
         rf_session_free(s);
+        rf_registry_free(reg);
+        rf_engine_free(e);
+    }
+}
+
+/// `rf_engine_new_with` picks the matcher by name: the fused one (the
+/// licence-clean choice) takes its own 704-value references and refuses the
+/// default's 512; an unknown name is INVALID_ARGUMENT with a null handle.
+#[test]
+fn the_matcher_is_chosen_by_name() {
+    // SAFETY: valid pointers and lengths throughout.
+    unsafe {
+        let mut e = poison();
+        let nope = CString::new("nope").expect("cstring");
+        let rc = rf_engine_new_with(ptr::null(), ptr::null(), nope.as_ptr(), &mut e);
+        assert_eq!(rc, 400);
+        assert!(e.is_null());
+        let msg = CStr::from_ptr(rf_last_error_message())
+            .to_string_lossy()
+            .to_string();
+        assert!(msg.contains("w600k_mbf"), "{msg}");
+        let fused = CString::new("fused").expect("cstring");
+        let mut e = ptr::null_mut();
+        let rc = rf_engine_new_with(ptr::null(), ptr::null(), fused.as_ptr(), &mut e);
+        assert_eq!(rc, RF_OK);
+        let reg = registry();
+        let nonce = CString::new(NONCE).expect("cstring");
+        for (i, (dim, code)) in [(realface::Matcher::default().dim(), 400), (704, RF_OK)]
+            .into_iter()
+            .enumerate()
+        {
+            let id = CString::new(format!("matcher{i}")).expect("cstring");
+            let v = vec![0.1f32; dim];
+            let mut s = ptr::null_mut();
+            let rc = rf_session_new_embedding(
+                e,
+                reg,
+                id.as_ptr(),
+                nonce.as_ptr(),
+                now_ms() + 60_000,
+                v.as_ptr(),
+                v.len(),
+                ptr::null(),
+                &mut s,
+            );
+            assert_eq!(rc, code, "{dim} values");
+            rf_session_free(s);
+        }
         rf_registry_free(reg);
         rf_engine_free(e);
     }
