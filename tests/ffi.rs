@@ -305,6 +305,37 @@ fn misuse_gets_typed_errors_not_crashes() {
     }
 }
 
+/// `rf_session_new_embedding` for id `id` with the fixed nonce and default
+/// options: its return code and the handle it wrote (null on an error).
+///
+/// # Safety
+/// `e` and `reg` are live handles.
+unsafe fn embedding_session(
+    e: *mut RfEngine,
+    reg: *mut RfRegistry,
+    id: &str,
+    v: &[f32],
+) -> (i32, *mut RfSession) {
+    let id = CString::new(id).expect("cstring");
+    let nonce = CString::new(NONCE).expect("cstring");
+    let mut s = poison();
+    // SAFETY: live handles by contract; the strings and `v` outlive the call.
+    let rc = unsafe {
+        rf_session_new_embedding(
+            e,
+            reg,
+            id.as_ptr(),
+            nonce.as_ptr(),
+            now_ms() + 60_000,
+            v.as_ptr(),
+            v.len(),
+            ptr::null(),
+            &mut s,
+        )
+    };
+    (rc, s)
+}
+
 /// A stored reference that is NaN, infinite, all zero or of the wrong length
 /// never starts a session through the C ABI; a valid one does.
 #[test]
@@ -324,38 +355,12 @@ fn bad_reference_embeddings_are_refused() {
     unsafe {
         let e = engine();
         let reg = registry();
-        let nonce = CString::new(NONCE).expect("cstring");
         for (i, (name, v, code)) in cases.iter().enumerate() {
-            let id = CString::new(format!("emb{i}")).expect("cstring");
-            let mut s = poison();
-            let rc = rf_session_new_embedding(
-                e,
-                reg,
-                id.as_ptr(),
-                nonce.as_ptr(),
-                now_ms() + 60_000,
-                v.as_ptr(),
-                v.len(),
-                ptr::null(),
-                &mut s,
-            );
+            let (rc, s) = embedding_session(e, reg, &format!("emb{i}"), v);
             assert_eq!(rc, *code, "{name}");
             assert!(s.is_null(), "{name}");
         }
-        let id = CString::new("emb-ok").expect("cstring");
-        let ok = vec![0.1f32; dim];
-        let mut s = ptr::null_mut();
-        let rc = rf_session_new_embedding(
-            e,
-            reg,
-            id.as_ptr(),
-            nonce.as_ptr(),
-            now_ms() + 60_000,
-            ok.as_ptr(),
-            ok.len(),
-            ptr::null(),
-            &mut s,
-        );
+        let (rc, s) = embedding_session(e, reg, "emb-ok", &vec![0.1f32; dim]);
         assert_eq!(rc, RF_OK);
         rf_session_free(s);
         rf_registry_free(reg);
@@ -384,25 +389,11 @@ fn the_matcher_is_chosen_by_name() {
         let rc = rf_engine_new_with(ptr::null(), ptr::null(), fused.as_ptr(), &mut e);
         assert_eq!(rc, RF_OK);
         let reg = registry();
-        let nonce = CString::new(NONCE).expect("cstring");
         for (i, (dim, code)) in [(realface::Matcher::default().dim(), 400), (704, RF_OK)]
             .into_iter()
             .enumerate()
         {
-            let id = CString::new(format!("matcher{i}")).expect("cstring");
-            let v = vec![0.1f32; dim];
-            let mut s = ptr::null_mut();
-            let rc = rf_session_new_embedding(
-                e,
-                reg,
-                id.as_ptr(),
-                nonce.as_ptr(),
-                now_ms() + 60_000,
-                v.as_ptr(),
-                v.len(),
-                ptr::null(),
-                &mut s,
-            );
+            let (rc, s) = embedding_session(e, reg, &format!("matcher{i}"), &vec![0.1f32; dim]);
             assert_eq!(rc, code, "{dim} values");
             rf_session_free(s);
         }
