@@ -66,7 +66,8 @@ fn embedders_match_onnxruntime_in_python() {
     );
     let theirs: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
-        theirs["onnxruntime"], "1.31.1",
+        theirs["onnxruntime"],
+        realface::runtime::ORT_VERSION,
         "the version the library links"
     );
 
