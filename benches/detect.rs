@@ -1,4 +1,5 @@
-//! Face detection: decode + BlazeFace short and full range on a sample photo.
+//! Face detection: decode + BlazeFace short and full range on a sample
+//! photo, beside SCRFD-500M as a whole-image detector (640 px).
 
 mod common;
 
@@ -21,6 +22,13 @@ fn detect(c: &mut Criterion) {
     });
     g.bench_function("full_range", |b| {
         b.iter(|| full.detect(&img).expect("detect"))
+    });
+    let scrfd = auto
+        .embedder()
+        .refiner()
+        .expect("the default matcher aligns with SCRFD");
+    g.bench_function("scrfd_500m_640", |b| {
+        b.iter(|| scrfd.detect_image(&img).expect("detect"))
     });
     g.finish();
 }

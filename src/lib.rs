@@ -79,6 +79,7 @@ pub mod models;
 pub mod quality;
 pub mod rng;
 pub mod runtime;
+pub mod scrfd;
 pub mod segment;
 pub mod session;
 pub mod sharpness;
@@ -88,7 +89,8 @@ pub(crate) mod warp;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};
 pub use config::{
-    DetectorChoice, EngineConfig, FacePolicy, Limits, Matcher, ModelBundle, RuntimeConfig,
+    Alignment, DetectorChoice, EngineConfig, FacePolicy, Limits, Matcher, ModelBundle,
+    RuntimeConfig,
 };
 pub use detect::{Face, FaceDetector};
 pub use embed::{Embedding, FaceEmbedder};

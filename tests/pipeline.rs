@@ -223,3 +223,51 @@ fn an_engine_for_calibration_matches_the_normal_one_when_the_table_fits() {
     let b = cal.embed_image(&img).expect("embeds");
     assert!(a.similarity(&b).expect("same length") > 0.9999);
 }
+
+/// The default matcher aligns with SCRFD's keypoints: on the sample photos
+/// they refine the mesh's alignment (the template points move, by less than
+/// 15% of the eye distance), and where SCRFD sees no face the mesh's
+/// alignment stands.
+#[test]
+fn scrfd_keypoints_refine_the_mesh_alignment() {
+    use realface::align::{alignment, ARCFACE_TEMPLATE};
+    let e = engine();
+    assert_eq!(e.embedder().alignment(), realface::Alignment::Scrfd);
+    for name in ["obama.jpg", "obama2.jpg", "biden.jpg"] {
+        let img = load(&sample(name));
+        let a = e.analyze(&img).expect("analyzes");
+        let mesh_map = alignment(&a.five_points).expect("aligns");
+        let refined = e.embedder().aligned_map(&img, mesh_map).expect("runs");
+        let eyes = a.five_points[0].dist(a.five_points[1]);
+        let moved: Vec<f32> = ARCFACE_TEMPLATE
+            .iter()
+            .map(|&t| mesh_map.apply(t).dist(refined.apply(t)) / eyes)
+            .collect();
+        assert!(moved.iter().all(|&m| m < 0.15), "{name}: {moved:?}");
+        assert!(moved.iter().any(|&m| m > 0.001), "{name}: not refined");
+    }
+    let blank = realface::RgbImage::new(300, 300);
+    let map = alignment(&ARCFACE_TEMPLATE.map(|p| realface::Point::new(p.x + 90.0, p.y + 90.0)))
+        .expect("aligns");
+    assert_eq!(e.embedder().aligned_map(&blank, map).expect("runs"), map);
+}
+
+/// Thresholds hold only for the alignment they were fitted with: an engine
+/// asked to align otherwise than its table is refused at start (with the
+/// command that makes a table for it), and a table of another alignment
+/// cannot be set.
+#[test]
+fn a_table_of_another_alignment_is_refused() {
+    let cfg = realface::EngineConfig::default().with_alignment(Some(realface::Alignment::Mesh));
+    let err = realface::FaceEngine::new(cfg.clone()).expect_err("no mesh table for w600k_mbf");
+    assert!(
+        err.to_string().contains("--alignment mesh calibrate"),
+        "{err}"
+    );
+    let mut e = realface::FaceEngine::for_calibration(cfg).expect("loads for calibrating");
+    assert_eq!(e.embedder().alignment(), realface::Alignment::Mesh);
+    let shipped =
+        realface::Calibration::shipped(realface::Matcher::W600kMbf, false).expect("ships");
+    assert_eq!(shipped.alignment, realface::Alignment::Scrfd);
+    assert!(e.set_calibration(shipped).is_err());
+}

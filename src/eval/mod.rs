@@ -388,6 +388,7 @@ pub fn calibrate(
     scores: &Scores,
     matcher: crate::Matcher,
     flip_fusion: bool,
+    alignment: crate::config::Alignment,
     source: String,
     fusion: Option<Fusion>,
 ) -> Result<Calibration> {
@@ -424,6 +425,7 @@ pub fn calibrate(
         model,
         model_sha256,
         flip_fusion,
+        alignment,
         calibrated: true,
         source,
         points,

@@ -18,6 +18,8 @@ pub struct DataArgs<'a> {
     pub threads: usize,
     pub flip: bool,
     pub base: EngineConfig,
+    /// A calibration table to evaluate with instead of the shipped one.
+    pub calibration: Option<&'a Path>,
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {
@@ -85,9 +87,15 @@ pub fn embed_dataset(args: &DataArgs, degrade: bool, purpose: Purpose) -> Result
         .with_flip_fusion(args.flip)
         .with_sessions_per_model(threads)
         .with_intra_threads(1);
-    let engine = match purpose {
-        Purpose::Evaluate => FaceEngine::new(cfg)?,
-        Purpose::Calibrate => FaceEngine::for_calibration(cfg)?,
+    let engine = match (purpose, args.calibration) {
+        (Purpose::Evaluate, None) => FaceEngine::new(cfg)?,
+        (Purpose::Evaluate, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|x| io_err(path, x))?;
+            let mut engine = FaceEngine::for_calibration(cfg)?;
+            engine.set_calibration(realface::Calibration::from_json(&text)?)?;
+            engine
+        }
+        (Purpose::Calibrate, _) => FaceEngine::for_calibration(cfg)?,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -285,7 +293,14 @@ pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
         scores.genuine.len(),
         scores.impostor.len()
     );
-    let cal = eval::calibrate(&scores, args.base.matcher, args.flip, source, fusion)?;
+    let cal = eval::calibrate(
+        &scores,
+        args.base.matcher,
+        args.flip,
+        args.base.effective_alignment(),
+        source,
+        fusion,
+    )?;
     let text = serde_json::to_string_pretty(&cal)
         .map_err(|x| Error::invalid("calibration", x.to_string()))?;
     std::fs::write(out_file, text.clone() + "\n").map_err(|x| io_err(out_file, x))?;

@@ -39,6 +39,14 @@ struct Cli {
     /// Apache-2.0: the choice for commercial use) or mobilefacenet.
     #[arg(long, global = true)]
     matcher: Option<realface::Matcher>,
+    /// Face alignment for the embedder: mesh (the face mesh's points) or
+    /// scrfd (SCRFD's keypoints; InsightFace weights, non-commercial
+    /// research use only). Default: the matcher's own (scrfd for
+    /// w600k_mbf, mesh for fused and mobilefacenet), the one its shipped
+    /// thresholds were fitted with; another needs its own table
+    /// (`calibrate`, then `eval match --calibration`).
+    #[arg(long, global = true)]
+    alignment: Option<realface::Alignment>,
     /// Folder with the model files (default: the crate's models/).
     #[arg(long, global = true)]
     models: Option<PathBuf>,
@@ -301,6 +309,10 @@ enum EvalCommand {
         /// Identities to use (the report split is disjoint from the calibration split).
         #[arg(long, value_enum, default_value_t = SplitArg::Report)]
         split: SplitArg,
+        /// A FAR -> threshold table written by `calibrate` (default: the
+        /// shipped one), for a matcher and alignment of its own.
+        #[arg(long)]
+        calibration: Option<PathBuf>,
     },
     /// Session templates on the shared clips: similarity to the clip's own
     /// reference and to other people's photos, best frame alone vs template.
@@ -384,6 +396,7 @@ fn config(cli: &Cli) -> EngineConfig {
     if let Some(m) = cli.matcher {
         cfg = cfg.with_matcher(m);
     }
+    cfg = cfg.with_alignment(cli.alignment);
     if let Some(m) = &cli.models {
         cfg = cfg.with_model_dir(m);
     }
@@ -401,6 +414,7 @@ fn data_args<'a>(cli: &Cli, d: &'a DataOpts, split: SplitArg) -> eval_cmd::DataA
         threads: d.threads,
         flip: cli.flip,
         base: config(cli),
+        calibration: None,
     }
 }
 
@@ -419,8 +433,10 @@ fn run(cli: &Cli) -> CmdResult {
             degrade_reference,
             out,
             split,
+            calibration,
         }) => {
-            let args = data_args(cli, data, *split);
+            let mut args = data_args(cli, data, *split);
+            args.calibration = calibration.as_deref();
             eval_cmd::eval_match(
                 &args,
                 pairs.as_deref(),
