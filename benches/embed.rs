@@ -1,5 +1,5 @@
 //! Embedding of an aligned face with each matcher (MobileFaceNet alone,
-//! fused with fr_feature, and the default w600k_mbf with its SCRFD
+//! fused with fr_feature, the permissive SFace fusion, and the default w600k_mbf with its SCRFD
 //! alignment and with the mesh's), with and without flip fusion, a batch of
 //! eight (offline evaluation), and the SCRFD keypoint stage alone.
 
@@ -43,6 +43,20 @@ fn embed(c: &mut Criterion) {
     g.bench_function("one_fused", |b| {
         b.iter(|| {
             fused
+                .embedder()
+                .embed(&[(&f.img, f.map)], false)
+                .expect("embed")
+        })
+    });
+    let permissive = FaceEngine::new(
+        EngineConfig::default()
+            .with_matcher(Matcher::Permissive)
+            .with_intra_threads(1),
+    )
+    .expect("engine");
+    g.bench_function("one_permissive", |b| {
+        b.iter(|| {
+            permissive
                 .embedder()
                 .embed(&[(&f.img, f.map)], false)
                 .expect("embed")

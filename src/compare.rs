@@ -28,9 +28,11 @@ pub(crate) fn passes(similarity: f32, threshold: f32) -> bool {
     similarity.is_finite() && similarity >= threshold
 }
 
-/// The `model` name a table for `matcher` carries.
-fn table_model(matcher: Matcher) -> &'static str {
-    matcher.single_model().map_or(FUSED_MODEL_NAME, |m| m.name)
+/// The `model` name a table for `matcher` carries: the network's, or the
+/// fused networks' joined by `+` (`FUSED_MODEL_NAME` for `fused`).
+pub fn table_model(matcher: Matcher) -> String {
+    let names: Vec<&str> = matcher.models().iter().map(|m| m.name).collect();
+    names.join("+")
 }
 
 /// The default decision FAR: 1e-4 (one false accept in ten thousand impostor attempts).
@@ -90,6 +92,8 @@ const SHIPPED_FUSED: &str = include_str!("../models/calibration_fused.json");
 const SHIPPED_FUSED_FLIP: &str = include_str!("../models/calibration_fused_flip.json");
 const SHIPPED_W600K: &str = include_str!("../models/calibration_w600k_mbf.json");
 const SHIPPED_W600K_FLIP: &str = include_str!("../models/calibration_w600k_mbf_flip.json");
+const SHIPPED_PERMISSIVE: &str = include_str!("../models/calibration_permissive.json");
+const SHIPPED_PERMISSIVE_FLIP: &str = include_str!("../models/calibration_permissive_flip.json");
 
 impl Calibration {
     /// The table shipped with the library for a matcher, with or without
@@ -102,6 +106,8 @@ impl Calibration {
             (Matcher::Fused, true) => SHIPPED_FUSED_FLIP,
             (Matcher::W600kMbf, false) => SHIPPED_W600K,
             (Matcher::W600kMbf, true) => SHIPPED_W600K_FLIP,
+            (Matcher::Permissive, false) => SHIPPED_PERMISSIVE,
+            (Matcher::Permissive, true) => SHIPPED_PERMISSIVE_FLIP,
         };
         let c = Self::from_json(text)?;
         if c.flip_fusion != flip_fusion {
@@ -138,7 +144,7 @@ impl Calibration {
     /// computed; see [`crate::FaceEngine::for_calibration`]).
     pub fn empty(matcher: Matcher, flip_fusion: bool, alignment: Alignment) -> Self {
         Self {
-            model: table_model(matcher).to_string(),
+            model: table_model(matcher),
             model_sha256: String::new(),
             flip_fusion,
             alignment,
@@ -152,12 +158,7 @@ impl Calibration {
     /// Whether this table belongs to `matcher`: a fused table carries its
     /// fusion weights, a single-model table none.
     pub fn check_matcher(&self, matcher: Matcher) -> Result<()> {
-        let ok = match matcher {
-            Matcher::MobileFaceNet | Matcher::W600kMbf => {
-                self.fusion.is_none() && self.model == table_model(matcher)
-            }
-            Matcher::Fused => self.fusion.is_some() && self.model == table_model(matcher),
-        };
+        let ok = self.fusion.is_some() == matcher.is_fusion() && self.model == table_model(matcher);
         if ok {
             Ok(())
         } else {
@@ -387,7 +388,7 @@ mod tests {
                 Calibration::shipped(Matcher::Fused, flip).expect("shipped fused table is valid");
             assert!(f.threshold_for(DEFAULT_FAR).is_ok());
             assert!(f.calibrated);
-            let fusion = f.fusion.expect("fused table has weights");
+            let fusion = f.fusion.clone().expect("fused table has weights");
             assert_eq!(fusion.parts[0].sha256, crate::models::MOBILEFACENET.sha256);
             assert_eq!(fusion.parts[1].sha256, crate::models::FR_FEATURE.sha256);
             assert!(c.check_matcher(Matcher::Fused).is_err());
@@ -397,6 +398,18 @@ mod tests {
             assert!(w.threshold_for(DEFAULT_FAR).is_ok());
             assert!(w.check_matcher(Matcher::MobileFaceNet).is_err());
             assert!(c.check_matcher(Matcher::W600kMbf).is_err());
+            let p = Calibration::shipped(Matcher::Permissive, flip).expect("permissive table");
+            assert!(p.calibrated && p.threshold_for(DEFAULT_FAR).is_ok());
+            assert_eq!(p.model, "sface+mobilefacenet+fr_feature");
+            let sums: Vec<&str> = p
+                .fusion
+                .iter()
+                .flat_map(|f| &f.parts)
+                .map(|x| x.sha256.as_str())
+                .collect();
+            assert_eq!(sums, crate::fusion::PERMISSIVE_MODELS.map(|m| m.sha256));
+            assert!(p.check_matcher(Matcher::Fused).is_err());
+            assert!(f.check_matcher(Matcher::Permissive).is_err());
         }
     }
 }

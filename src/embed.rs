@@ -47,6 +47,26 @@ pub const FR_FEATURE_DIM: usize = 512;
 /// Embedding length of `w600k_mbf.onnx`.
 pub const W600K_DIM: usize = 512;
 
+/// Embedding length of `sface_int8.onnx`.
+pub const SFACE_DIM: usize = 128;
+
+/// Embedding length of one of the embedders (0 for any other model).
+pub fn dim_of(spec: ModelSpec) -> usize {
+    match spec.name {
+        "mobilefacenet" => EMBEDDING_DIM,
+        "fr_feature" => FR_FEATURE_DIM,
+        "w600k_mbf" => W600K_DIM,
+        "sface" => SFACE_DIM,
+        _ => 0,
+    }
+}
+
+/// `sface_int8.onnx`: raw 0..255 (it normalises inside its graph).
+const RAW: Normalize = Normalize {
+    mean: 0.0,
+    scale: 1.0,
+};
+
 /// An L2-normalised face embedding. Every way in, deserialisation included,
 /// goes through [`Embedding::from_raw`]: no NaN, infinite, empty or zero
 /// vector can become one (a stored reference of infinities once compared as
@@ -161,6 +181,8 @@ impl Net {
             (Layout::NchwBgr, FR_FEATURE_NORM, FR_FEATURE_DIM, None)
         } else if spec == models::W600K_MBF {
             (Layout::NchwRgb, W600K_NORM, W600K_DIM, Some(1))
+        } else if spec == models::SFACE {
+            (Layout::NchwRgb, RAW, SFACE_DIM, Some(1))
         } else {
             return Err(Error::invalid(
                 "embedder",
@@ -292,24 +314,19 @@ impl FaceEmbedder {
         matcher: Matcher,
         fusion: Option<&Fusion>,
     ) -> Result<Self> {
-        let (nets, weights) = match matcher {
-            Matcher::Fused => {
-                let weights = match fusion {
-                    Some(f) => {
-                        check_fusion(f)?;
-                        f.weights()
-                    }
-                    None => Vec::new(),
-                };
-                let nets = crate::fusion::FUSED_MODELS
-                    .iter()
-                    .map(|spec| Net::load(*spec, dir, rt))
-                    .collect::<Result<Vec<_>>>()?;
-                (nets, weights)
+        let specs = matcher.models();
+        let weights = match (matcher.is_fusion(), fusion) {
+            (false, _) => vec![1.0],
+            (true, Some(f)) => {
+                check_fusion(f, specs)?;
+                f.weights()
             }
-            Matcher::MobileFaceNet => (vec![Net::load(models::MOBILEFACENET, dir, rt)?], vec![1.0]),
-            Matcher::W600kMbf => (vec![Net::load(models::W600K_MBF, dir, rt)?], vec![1.0]),
+            (true, None) => Vec::new(),
         };
+        let nets = specs
+            .iter()
+            .map(|spec| Net::load(*spec, dir, rt))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             matcher,
             nets,
@@ -359,10 +376,10 @@ impl FaceEmbedder {
 
     /// Replaces the fusion weights (a new fused calibration table).
     pub fn set_fusion(&mut self, fusion: &Fusion) -> Result<()> {
-        if self.matcher != Matcher::Fused {
+        if !self.matcher.is_fusion() {
             return Err(Error::invalid("fusion", "this embedder is not fused"));
         }
-        check_fusion(fusion)?;
+        check_fusion(fusion, self.matcher.models())?;
         self.weights = fusion.weights();
         Ok(())
     }
@@ -434,14 +451,13 @@ impl FaceEmbedder {
 }
 
 /// A fusion must be fitted for these very model files, in this order.
-fn check_fusion(fusion: &Fusion) -> Result<()> {
+fn check_fusion(fusion: &Fusion, want: &[ModelSpec]) -> Result<()> {
     fusion.validate()?;
-    let want = crate::fusion::FUSED_MODELS;
     let ok = fusion.parts.len() == want.len()
         && fusion
             .parts
             .iter()
-            .zip(&want)
+            .zip(want)
             .all(|(p, m)| p.model == m.name && p.sha256 == m.sha256);
     if ok {
         Ok(())

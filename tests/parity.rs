@@ -85,19 +85,20 @@ fn embedders_match_onnxruntime_in_python() {
             .embed_parts(&faces, false)
             .expect("embeds")
     };
-    let fused = parts(Matcher::Fused);
+    let fused = parts(Matcher::Permissive);
     let single = parts(Matcher::W600kMbf);
     let ours = |net: &str, i: usize| match net {
-        "mobilefacenet" => fused[i][0].as_slice().to_vec(),
-        "fr_feature" => fused[i][1].as_slice().to_vec(),
+        "sface" => fused[i][0].as_slice().to_vec(),
+        "mobilefacenet" => fused[i][1].as_slice().to_vec(),
+        "fr_feature" => fused[i][2].as_slice().to_vec(),
         _ => single[i][0].as_slice().to_vec(),
     };
     assert_eq!(
-        realface::fusion::FUSED_MODELS.map(|m| m.name),
-        ["mobilefacenet", "fr_feature"],
-        "the fused matcher's parts, in order"
+        realface::fusion::PERMISSIVE_MODELS.map(|m| m.name),
+        ["sface", "mobilefacenet", "fr_feature"],
+        "the permissive matcher's parts, in order"
     );
-    for net in ["mobilefacenet", "fr_feature", "w600k_mbf"] {
+    for net in ["mobilefacenet", "fr_feature", "w600k_mbf", "sface"] {
         let mut max = 0f32;
         for i in 0..crops.len() {
             let a = ours(net, i);

@@ -413,7 +413,7 @@ pub fn calibrate(
             ))
         }
         (Some(f), _) => (
-            crate::compare::FUSED_MODEL_NAME.to_string(),
+            crate::compare::table_model(matcher),
             f.parts
                 .iter()
                 .map(|p| p.sha256.as_str())
@@ -438,11 +438,15 @@ pub fn calibrate(
     )
 }
 
-/// Fits the fusion of a two-network matcher on these (calibration split)
-/// outcomes: each network's impostor cosines, all-vs-all within each source,
-/// give its z-normalisation.
-pub fn fit_fusion(images: &[LabelledImage], outcomes: &[ImageOutcome]) -> Result<Fusion> {
-    let specs = crate::fusion::FUSED_MODELS;
+/// Fits the fusion of a several-network matcher on these (calibration
+/// split) outcomes: each network's impostor cosines, all-vs-all within each
+/// source, give its z-normalisation.
+pub fn fit_fusion(
+    matcher: crate::Matcher,
+    images: &[LabelledImage],
+    outcomes: &[ImageOutcome],
+) -> Result<Fusion> {
+    let specs = matcher.models();
     let impostors: Vec<Vec<f32>> = (0..specs.len())
         .map(|i| {
             score_all_vs_all_by(images, outcomes, outcomes, Side::Part(i))
@@ -452,7 +456,7 @@ pub fn fit_fusion(images: &[LabelledImage], outcomes: &[ImageOutcome]) -> Result
                 .collect()
         })
         .collect();
-    Fusion::fit(&specs, &impostors)
+    Fusion::fit(specs, &impostors)
 }
 
 /// Re-fuses every outcome's parts with `fusion`'s weights (after fitting).

@@ -32,10 +32,17 @@ def w600k_mbf(crop):
     return ((crop - 127.5) / 127.5).transpose(2, 0, 1)[None]
 
 
+def sface(crop):
+    # NCHW, RGB, raw 0..255 (OpenCV's FaceRecognizerSF: blobFromImage with
+    # swapRB on its BGR crop; the graph normalises)
+    return crop.transpose(2, 0, 1)[None]
+
+
 NETWORKS = {
-    "mobilefacenet": mobilefacenet,
-    "fr_feature": fr_feature,
-    "w600k_mbf": w600k_mbf,
+    "mobilefacenet": ("mobilefacenet.onnx", mobilefacenet),
+    "fr_feature": ("fr_feature.onnx", fr_feature),
+    "w600k_mbf": ("w600k_mbf.onnx", w600k_mbf),
+    "sface": ("sface_int8.onnx", sface),
 }
 
 
@@ -50,9 +57,9 @@ def main():
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     out = {"onnxruntime": ort.__version__}
-    for name, prepare in NETWORKS.items():
+    for name, (file, prepare) in NETWORKS.items():
         session = ort.InferenceSession(
-            f"{models}/{name}.onnx", options, providers=["CPUExecutionProvider"]
+            f"{models}/{file}", options, providers=["CPUExecutionProvider"]
         )
         feed = session.get_inputs()[0].name
         rows = []

@@ -249,7 +249,14 @@ fn candidates(
         Some(p) => Some(read_pairs(p)?),
         None => None,
     };
-    let names = realface::fusion::FUSED_MODELS.map(|m| m.name);
+    let names: Vec<&str> = e
+        .engine
+        .config()
+        .matcher
+        .models()
+        .iter()
+        .map(|m| m.name)
+        .collect();
     let n_parts = e.outcomes.iter().map(|o| o.parts.len()).max().unwrap_or(0);
     let mut out = Vec::new();
     if n_parts > 1 {
@@ -271,13 +278,12 @@ fn candidates(
 
 pub fn calibrate(args: &DataArgs, out_file: &Path) -> Result<()> {
     let mut e = embed_dataset(args, false, Purpose::Calibrate)?;
-    let fusion = match args.base.matcher {
-        realface::Matcher::Fused => {
-            let f = eval::fit_fusion(&e.images, &e.outcomes)?;
-            eval::refuse(&mut e.outcomes, &f)?;
-            Some(f)
-        }
-        realface::Matcher::MobileFaceNet | realface::Matcher::W600kMbf => None,
+    let fusion = if args.base.matcher.is_fusion() {
+        let f = eval::fit_fusion(args.base.matcher, &e.images, &e.outcomes)?;
+        eval::refuse(&mut e.outcomes, &f)?;
+        Some(f)
+    } else {
+        None
     };
     let pairs = eval::score_all_vs_all(&e.images, &e.outcomes, &e.outcomes);
     let scores = eval::to_scores(&pairs);

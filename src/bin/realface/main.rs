@@ -35,14 +35,15 @@ struct Cli {
     flip: bool,
     /// Face matcher: w600k_mbf (the default: InsightFace's WebFace600K
     /// MobileFaceNet, non-commercial research use only; extracted by
-    /// scripts/setup.sh), fused (MobileFaceNet + fr_feature at score level,
-    /// Apache-2.0: the choice for commercial use) or mobilefacenet.
+    /// scripts/setup.sh), permissive (SFace + MobileFaceNet + fr_feature at
+    /// score level, all Apache-2.0: the choice for commercial use), fused
+    /// (MobileFaceNet + fr_feature) or mobilefacenet.
     #[arg(long, global = true)]
     matcher: Option<realface::Matcher>,
     /// Face alignment for the embedder: mesh (the face mesh's points) or
     /// scrfd (SCRFD's keypoints; InsightFace weights, non-commercial
     /// research use only). Default: the matcher's own (scrfd for
-    /// w600k_mbf, mesh for fused and mobilefacenet), the one its shipped
+    /// w600k_mbf, mesh for the others), the one its shipped
     /// thresholds were fitted with; another needs its own table
     /// (`calibrate`, then `eval match --calibration`).
     #[arg(long, global = true)]
