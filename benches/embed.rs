@@ -92,6 +92,16 @@ fn embed(c: &mut Criterion) {
                 .expect("embed")
         })
     });
+    let yunet = FaceEngine::for_calibration(
+        EngineConfig::default()
+            .with_matcher(Matcher::Permissive)
+            .with_alignment(Some(Alignment::Yunet))
+            .with_intra_threads(1),
+    )
+    .expect("engine");
+    g.bench_function("yunet_keypoints", |b| {
+        b.iter(|| yunet.embedder().aligned_map(&f.img, f.map).expect("yunet"))
+    });
     g.bench_function("scrfd_keypoints", |b| {
         b.iter(|| w600k.embedder().aligned_map(&f.img, f.map).expect("scrfd"))
     });

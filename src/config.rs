@@ -142,17 +142,22 @@ pub enum Alignment {
     /// ([`crate::scrfd`]; InsightFace weights, non-commercial research use
     /// only), falling back to the mesh's where SCRFD sees no face.
     Scrfd,
+    /// YuNet's landmarks on that region ([`crate::yunet`]; MIT), falling
+    /// back to the mesh's likewise. Offered, not any matcher's own: with the
+    /// permissive matcher it measured no gain at FAR 1e-4 (docs/EVALUATION.md).
+    Yunet,
 }
 
 impl Alignment {
     /// Every alignment.
-    pub const ALL: [Alignment; 2] = [Alignment::Mesh, Alignment::Scrfd];
+    pub const ALL: [Alignment; 3] = [Alignment::Mesh, Alignment::Scrfd, Alignment::Yunet];
 
     /// The name used on the command line and in tables.
     pub fn name(self) -> &'static str {
         match self {
             Alignment::Mesh => "mesh",
             Alignment::Scrfd => "scrfd",
+            Alignment::Yunet => "yunet",
         }
     }
 }
@@ -163,7 +168,9 @@ impl std::str::FromStr for Alignment {
         Alignment::ALL
             .into_iter()
             .find(|a| a.name() == s)
-            .ok_or_else(|| Error::invalid("alignment", format!("`{s}`: expected mesh or scrfd")))
+            .ok_or_else(|| {
+                Error::invalid("alignment", format!("`{s}`: expected mesh, scrfd or yunet"))
+            })
     }
 }
 

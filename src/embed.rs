@@ -37,6 +37,7 @@ use crate::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
 use crate::scrfd::KeypointRefiner;
 use crate::warp::{warp_into, Normalize};
+use crate::yunet::YunetRefiner;
 
 /// Embedding length of MobileFaceNet.
 pub const EMBEDDING_DIM: usize = 192;
@@ -295,8 +296,15 @@ pub struct FaceEmbedder {
     matcher: Matcher,
     nets: Vec<Net>,
     weights: Vec<f32>,
-    /// SCRFD's keypoints re-align each face ([`Alignment::Scrfd`]).
-    refiner: Option<KeypointRefiner>,
+    /// SCRFD's or YuNet's keypoints re-align each face.
+    refiner: Option<Refiner>,
+}
+
+/// The keypoint stage of an alignment other than the mesh's.
+#[derive(Debug)]
+enum Refiner {
+    Scrfd(KeypointRefiner),
+    Yunet(YunetRefiner),
 }
 
 impl FaceEmbedder {
@@ -335,9 +343,10 @@ impl FaceEmbedder {
         })
     }
 
-    /// Sets how faces are aligned: with [`Alignment::Scrfd`], the map each
-    /// caller passes (the mesh's alignment) is replaced by SCRFD's where
-    /// SCRFD finds the face (loads `scrfd_500m_bnkps.onnx` from `dir`).
+    /// Sets how faces are aligned: with [`Alignment::Scrfd`] (or
+    /// [`Alignment::Yunet`]), the map each caller passes (the mesh's
+    /// alignment) is replaced by SCRFD's (YuNet's) where it finds the face
+    /// (loads `scrfd_500m_bnkps.onnx` or `yunet_int8.onnx` from `dir`).
     pub fn with_alignment(
         mut self,
         alignment: Alignment,
@@ -346,32 +355,38 @@ impl FaceEmbedder {
     ) -> Result<Self> {
         self.refiner = match alignment {
             Alignment::Mesh => None,
-            Alignment::Scrfd => Some(KeypointRefiner::new(dir, rt)?),
+            Alignment::Scrfd => Some(Refiner::Scrfd(KeypointRefiner::new(dir, rt)?)),
+            Alignment::Yunet => Some(Refiner::Yunet(YunetRefiner::new(dir, rt)?)),
         };
         Ok(self)
     }
 
     /// The SCRFD keypoint stage, with [`Alignment::Scrfd`].
     pub fn refiner(&self) -> Option<&KeypointRefiner> {
-        self.refiner.as_ref()
+        match &self.refiner {
+            Some(Refiner::Scrfd(r)) => Some(r),
+            _ => None,
+        }
     }
 
     /// The alignment in use.
     pub fn alignment(&self) -> Alignment {
-        if self.refiner.is_some() {
-            Alignment::Scrfd
-        } else {
-            Alignment::Mesh
+        match self.refiner {
+            None => Alignment::Mesh,
+            Some(Refiner::Scrfd(_)) => Alignment::Scrfd,
+            Some(Refiner::Yunet(_)) => Alignment::Yunet,
         }
     }
 
     /// The map each face is embedded with: the caller's (the mesh's
     /// alignment), or SCRFD's keypoints in its region where they are found.
     pub fn aligned_map(&self, img: &RgbImage, map: Affine) -> Result<Affine> {
-        match &self.refiner {
-            Some(r) => Ok(r.refine(img, &map)?.unwrap_or(map)),
-            None => Ok(map),
-        }
+        let refined = match &self.refiner {
+            Some(Refiner::Scrfd(r)) => r.refine(img, &map)?,
+            Some(Refiner::Yunet(r)) => r.refine(img, &map)?,
+            None => None,
+        };
+        Ok(refined.unwrap_or(map))
     }
 
     /// Replaces the fusion weights (a new fused calibration table).

