@@ -10,6 +10,7 @@ use std::sync::Arc;
 use realface::embed::Embedding;
 use realface::liveness::actions::Action;
 use realface::session::challenge::ChallengeSpec;
+use realface::session::prompt::PromptMode;
 use realface::source::video::{VideoLimits, VideoSource};
 use realface::source::FrameEvent;
 use realface::{
@@ -43,6 +44,8 @@ pub struct Case {
     pub reference: Embedding,
     /// The challenge drawn at start.
     pub actions: Vec<Action>,
+    /// How its prompts were timed (the capture mode stored at start).
+    pub prompt_mode: PromptMode,
 }
 
 /// A judged upload.
@@ -84,6 +87,10 @@ pub fn judge(
     // the prompt schedule is the nonce's, always: fixed delays are for
     // offline evaluation and never judge a certifyId
     options.prompt.delays_ms = None;
+    // the capture mode chosen at start decides how prompts were timed: a
+    // web recording's schedule is recomputed from the nonce, never taken
+    // from the upload
+    options.prompt.mode = case.prompt_mode;
     let mut session = VerificationSession::new(
         engine.clone(),
         ticket,

@@ -88,6 +88,9 @@ impl Server {
     /// A server over an open store and a loaded engine.
     pub fn with_parts(store: Store, engine: Arc<FaceEngine>, settings: Settings) -> Self {
         let judge = judge::Judge::new(engine, settings.workers, settings.queue);
+        let seeded = settings
+            .test_seed
+            .map(|s| Arc::new(std::sync::Mutex::new(realface::rng::SplitMix::new(s))));
         Self {
             state: AppState {
                 store,
@@ -96,8 +99,21 @@ impl Server {
                 clock: Arc::new(Clock::default()),
                 webhooks: Arc::new(tokio::sync::Notify::new()),
                 metrics: metrics::Metrics::new(),
+                demo: None,
+                seeded,
             },
         }
+    }
+
+    /// Serves the demo (`/demo`): a new app named `demo` with a prepaid
+    /// balance, whose key stays in this process; the demo page plays its
+    /// backend. Returns the app's id.
+    pub async fn enable_demo(&mut self) -> Result<String, ServerError> {
+        let now = self.state.clock.now_ms();
+        let app = self.state.store.add_app("demo", now, None).await?;
+        self.state.store.deposit(&app.app_id, 100_000, now).await?;
+        self.state.demo = Some(Arc::from(app.app_id.as_str()));
+        Ok(app.app_id)
     }
 
     /// The shared state (tests move its clock).

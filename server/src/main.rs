@@ -85,6 +85,11 @@ enum Command {
         /// Log format: text or json.
         #[arg(long)]
         log_format: Option<LogFormat>,
+        /// Serve the web capture demo at /demo: a new app `demo` with a
+        /// prepaid balance, its backend played by this server (for a
+        /// demonstration on your own machine, never in production).
+        #[arg(long)]
+        demo: bool,
     },
     /// Print the settings file with every key at its default (`--defaults`),
     /// or check a file and print what it resolves to (`--check FILE`).
@@ -173,6 +178,21 @@ enum AppCommand {
         #[arg(long)]
         url: String,
     },
+    /// Set an app's browser settings: the origins whose pages may call
+    /// start and evidence (CORS), and the ones that may frame its hosted
+    /// capture page /capture/{appId} (no flag: none).
+    Web {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        app: String,
+        /// An origin (https://shop.example), repeatable.
+        #[arg(long)]
+        origin: Vec<String>,
+        /// An origin that may frame the capture page, repeatable.
+        #[arg(long)]
+        frame_ancestor: Vec<String>,
+    },
     /// Revoke an app: its calls are refused from now on (54003).
     Revoke {
         #[arg(long)]
@@ -197,6 +217,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             lockout_cooldown_hours,
             lockout_all_apps,
             log_format,
+            demo,
         } => {
             let mut file = ConfigFile::load(config.as_deref(), std::env::vars())?;
             let server = &mut file.server;
@@ -224,10 +245,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             settings.lockout.all_apps |= lockout_all_apps;
             realface::session::challenge::draw(&settings.actions, settings.challenge_count, 0)?;
             init_logs(file.server.log_format, &file.server.log_level)?;
-            let server = Server::open(&file.server.db, file.settings).await?;
+            let mut server = Server::open(&file.server.db, file.settings).await?;
             let listener = tokio::net::TcpListener::bind(&file.server.listen).await?;
             tracing::info!(listen = %listener.local_addr()?, "listening");
             eprintln!("realface-server: listening on {}", listener.local_addr()?);
+            if demo {
+                let app = server.enable_demo().await?;
+                tracing::info!(app = %app, "demo");
+                eprintln!(
+                    "realface-server: web capture demo at http://{}/demo (app {app})",
+                    listener.local_addr()?
+                );
+            }
             server
                 .serve(listener, async {
                     let _ = tokio::signal::ctrl_c().await;
@@ -293,6 +322,29 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     return Err(format!("no app `{app}`").into());
                 };
                 println!("{}", serde_json::to_string(&w)?);
+            }
+            AppCommand::Web {
+                db,
+                app,
+                origin,
+                frame_ancestor,
+            } => {
+                if let Some(bad) = origin
+                    .iter()
+                    .chain(&frame_ancestor)
+                    .find(|o| !realface_server::store::is_origin(o))
+                {
+                    return Err(format!("{bad}: an origin is http(s)://host[:port]").into());
+                }
+                let web = realface_server::store::WebSettings {
+                    origins: origin,
+                    frame_ancestors: frame_ancestor,
+                };
+                let store = Store::open(&db, 1).await?;
+                if !store.set_web(&app, &web).await? {
+                    return Err(format!("no app `{app}`").into());
+                }
+                println!("{}", serde_json::to_string(&web)?);
             }
             AppCommand::Revoke { db, app } => {
                 let store = Store::open(&db, 1).await?;

@@ -66,6 +66,12 @@ pub struct Settings {
     pub lockout: LockoutSettings,
     /// Webhook delivery and retries.
     pub webhook: WebhookSettings,
+    /// Tests only: certifyIds and nonces come from a generator seeded with
+    /// this, so a test knows its challenges and prompt schedules in advance
+    /// (device tokens stay random). Never read from the settings file, the
+    /// environment or a flag.
+    #[serde(skip)]
+    pub test_seed: Option<u64>,
 }
 
 impl Default for Settings {
@@ -84,6 +90,7 @@ impl Default for Settings {
             sweep_every_ms: 60_000,
             lockout: LockoutSettings::default(),
             webhook: WebhookSettings::default(),
+            test_seed: None,
         }
     }
 }

@@ -1154,6 +1154,6 @@ fn the_store_is_the_same_on_both() {
         let s = TestServer::start(db, Settings::default());
         let v = s.block_on(s.state.store.schema_version()).expect("version");
         assert_eq!(v, realface_server::store::SCHEMA_VERSION, "{db:?}");
-        assert_eq!(v, 4);
+        assert_eq!(v, 5);
     }
 }

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{clip_file, Db, TestServer, BOTH};
+use common::{chromedriver, clip_file, Db, TestServer, BOTH};
 use fantoccini::{ClientBuilder, Locator};
 use realface::liveness::actions::Action;
 use realface_server::billing::{day_of, day_string};
@@ -17,38 +17,6 @@ use realface_server::Settings;
 use serde_json::{json, Value};
 
 const ADMIN: &str = "fedcba9876543210fedcba9876543210";
-
-struct Driver(std::process::Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn chromedriver() -> (Driver, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let child = std::process::Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("chromedriver (Debian package chromium-driver; bash scripts/system-deps.sh)");
-    let url = format!("http://127.0.0.1:{port}");
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "chromedriver did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Driver(child), url)
-}
 
 fn admin_get(s: &TestServer, path: &str) -> Value {
     let (status, v) = s.admin_get(ADMIN, path);

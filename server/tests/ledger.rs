@@ -92,7 +92,7 @@ async fn sequence(db: Db, url: String, seed: u64) {
                 let id = open[i].0.clone();
                 if !open[i].1 {
                     assert!(store
-                        .start(&id, &app, now, now + 60_000, "[]")
+                        .start(&id, &app, now, now + 60_000, "[]", None)
                         .await
                         .expect("start"));
                     open[i].1 = true;

@@ -11,6 +11,7 @@
 use image::RgbImage;
 
 use crate::liveness::actions::Action;
+use crate::session::prompt::Schedule;
 use crate::session::result::AuthResult;
 use crate::session::VerificationSession;
 use crate::source::TimedFrame;
@@ -139,5 +140,47 @@ impl Puppet {
             }
         }
         session.finish()
+    }
+
+    /// A recording that answers a fixed [`Schedule`]: frames every
+    /// `frame_ms` from 0 to the schedule's end, resting, with each prompt's
+    /// recorded answer placed so that its onset comes `reaction_ms` after
+    /// the prompt (what a person in front of a browser's capture does).
+    /// Prompts whose action the puppet cannot perform are left unanswered.
+    pub fn script(&self, schedule: &Schedule) -> Vec<TimedFrame> {
+        let step = self.frame_ms.max(1);
+        // (answer, first frame time) in order
+        let plays: Vec<(&Answer, u64)> = schedule
+            .prompts
+            .iter()
+            .filter_map(|p| {
+                let a = self.answers.iter().find(|a| a.action == p.action)?;
+                let lead = a.onset as u64 * step;
+                Some((a, (p.at_ms + self.reaction_ms).saturating_sub(lead)))
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut k = 0usize;
+        let mut t = 0u64;
+        while t <= schedule.end_ms {
+            let playing = plays.iter().find_map(|&(a, start)| {
+                let i = (t.checked_sub(start)? / step) as usize;
+                a.frames.get(i)
+            });
+            let frame = match playing {
+                Some(f) => Some(f),
+                None => {
+                    k += 1;
+                    self.rest_frame(k)
+                }
+            };
+            let Some(frame) = frame else { break };
+            out.push(TimedFrame {
+                image: frame.clone(),
+                t_ms: t,
+            });
+            t += step;
+        }
+        out
     }
 }

@@ -23,6 +23,16 @@
 //! [`PromptOptions::delays_ms`]: prompt 1 is due D1 ms after the first
 //! frame, prompt k Dk ms after answer k-1; a prompt whose face is not at
 //! rest then fails at once (there is no draw to postpone it with).
+//!
+//! A **scheduled** session ([`PromptMode::Scheduled`], the browser's
+//! capture) cannot react to what the camera sees: it records, and the
+//! server judges afterwards. Its prompts come at offsets from the
+//! recording's first frame fixed in advance from the nonce
+//! ([`Schedule::of`]), spaced so that each answer window closes and the
+//! face can rest before the next prompt. The answer rules are the same
+//! (rest before the prompt, reaction window, answer shape); a prompt whose
+//! face is not at rest fails at once, and a prompt counts from its
+//! scheduled time, not from the first face frame after it.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +69,98 @@ pub struct PromptOptions {
     /// answer k-1). A real session's schedule comes from its nonce; a
     /// server never takes this from a device.
     pub delays_ms: Option<Vec<u64>>,
+    /// Whether prompts follow the answers (a device that runs the session
+    /// live) or come on a schedule fixed from the nonce (a recording judged
+    /// afterwards). A server sets this from what it stored at `start`,
+    /// never from what a client sends.
+    pub mode: PromptMode,
+}
+
+/// How a session's prompts are timed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptMode {
+    /// Prompt k a random delay after answer k-1 was detected (the device
+    /// runs the session as it captures).
+    #[default]
+    Device,
+    /// Prompt k at a fixed offset from the first frame ([`Schedule::of`]):
+    /// a recording made without the session (the browser's capture).
+    Scheduled,
+}
+
+/// One prompt of a [`Schedule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledPrompt {
+    /// The action asked for.
+    pub action: Action,
+    /// When the prompt is shown, ms after the recording's first frame.
+    pub at_ms: u64,
+}
+
+/// The prompts of a scheduled session, fixed in advance from the nonce: what
+/// a recording client shows and when, and the rules its answers are judged
+/// by. The judge recomputes it from the nonce; it never takes one from a
+/// client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schedule {
+    /// The prompts, in order.
+    pub prompts: Vec<ScheduledPrompt>,
+    /// The face must be at rest this long before each prompt (ms).
+    pub rest_ms: u64,
+    /// An answer starts at least this long after its prompt (ms).
+    pub reaction_min_ms: u64,
+    /// An answer starts at most this long after its prompt (ms).
+    pub reaction_max_ms: u64,
+    /// Longest time from an answer's onset to its completion (ms).
+    pub answer_ms: u64,
+    /// The recording may stop here: the last answer window has closed (ms
+    /// after the first frame).
+    pub end_ms: u64,
+}
+
+/// Time added after the last answer window before a scheduled recording
+/// stops (ms): the passive evidence of the last frames.
+pub const SCHEDULE_TAIL_MS: u64 = 500;
+
+impl Schedule {
+    /// The schedule of `actions` for the challenge seed
+    /// ([`super::challenge::seed`] of the certifyId and its nonce): prompt 1
+    /// at `warmup_ms` plus a random delay, prompt k after prompt k-1's
+    /// whole answer window, the rest time and a new random delay.
+    pub fn of(
+        challenge_seed: u64,
+        actions: &[Action],
+        options: &PromptOptions,
+        warmup_ms: u64,
+    ) -> Self {
+        let delays = random_delays(challenge_seed, options, actions.len());
+        let window = options.reaction_max_ms + options.answer_ms;
+        let mut at = warmup_ms;
+        let mut prompts = Vec::with_capacity(actions.len());
+        for (i, (&action, d)) in actions.iter().zip(delays).enumerate() {
+            if i > 0 {
+                at += window + options.rest_ms;
+            }
+            at += d;
+            prompts.push(ScheduledPrompt { action, at_ms: at });
+        }
+        Self {
+            prompts,
+            rest_ms: options.rest_ms,
+            reaction_min_ms: options.reaction_min_ms,
+            reaction_max_ms: options.reaction_max_ms,
+            answer_ms: options.answer_ms,
+            end_ms: at + window + SCHEDULE_TAIL_MS,
+        }
+    }
+
+    /// The prompt offsets (ms after the first frame).
+    pub fn offsets(&self) -> Vec<u64> {
+        self.prompts.iter().map(|p| p.at_ms).collect()
+    }
 }
 
 impl Default for PromptOptions {
@@ -72,6 +174,7 @@ impl Default for PromptOptions {
             answer_ms: 2000,
             max_postpones: 3,
             delays_ms: None,
+            mode: PromptMode::Device,
         }
     }
 }
@@ -149,6 +252,8 @@ impl PromptOptions {
 enum Delays {
     Random(SplitMix),
     Fixed(Vec<u64>),
+    /// Offsets from the first frame (a scheduled session), and that frame's time.
+    Offsets(Vec<u64>, u64),
 }
 
 /// Seed of the prompt delays from the challenge seed: a stream of its own,
@@ -235,6 +340,13 @@ impl Prompter {
     ) -> Self {
         let (delays, stage) = match &options.delays_ms {
             Some(d) => (Delays::Fixed(d.clone()), Stage::Due { due_ms: u64::MAX }),
+            None if options.mode == PromptMode::Scheduled => (
+                Delays::Offsets(
+                    Schedule::of(seed, &actions, &options, warmup_ms).offsets(),
+                    0,
+                ),
+                Stage::Due { due_ms: u64::MAX },
+            ),
             None => (
                 Delays::Random(SplitMix::new(delay_seed(seed))),
                 Stage::Warmup { since: None },
@@ -259,13 +371,38 @@ impl Prompter {
         match &mut self.delays {
             Delays::Random(rng) => draw_delay(rng, &self.options),
             Delays::Fixed(d) => d.get(self.index).copied().unwrap_or(0),
+            // not a delay: the next prompt's due time is absolute
+            Delays::Offsets(..) => 0,
         }
     }
 
-    /// The session's first frame (at `t_ms`): a fixed schedule starts here.
+    /// When the current action's prompt is due: `after_ms` plus the next
+    /// delay, or its scheduled offset from the first frame.
+    fn next_due(&mut self, after_ms: u64) -> u64 {
+        match &self.delays {
+            Delays::Offsets(o, first) => {
+                first.saturating_add(o.get(self.index).copied().unwrap_or(0))
+            }
+            _ => after_ms.saturating_add(self.delay()),
+        }
+    }
+
+    /// Whether a prompt not at rest fails at once (no draw to postpone it).
+    fn cannot_postpone(&self) -> bool {
+        !matches!(self.delays, Delays::Random(_))
+    }
+
+    /// The session's first frame (at `t_ms`): a fixed or scheduled
+    /// schedule starts here.
     pub fn start(&mut self, t_ms: u64) {
-        if matches!(self.delays, Delays::Fixed(_)) {
-            let due_ms = t_ms.saturating_add(self.delay());
+        if let Delays::Offsets(_, first) = &mut self.delays {
+            *first = t_ms;
+        }
+        if self.cannot_postpone() {
+            let due_ms = self.next_due(t_ms);
+            if matches!(self.delays, Delays::Offsets(..)) {
+                self.due_since_ms = Some(due_ms);
+            }
             self.stage = Stage::Due { due_ms };
         }
     }
@@ -314,7 +451,7 @@ impl Prompter {
         self.stage = if self.index >= self.actions.len() {
             Stage::Done
         } else {
-            let due_ms = t_ms.saturating_add(self.delay());
+            let due_ms = self.next_due(t_ms);
             self.due_since_ms = Some(due_ms);
             Stage::Due { due_ms }
         };
@@ -392,7 +529,7 @@ impl Prompter {
             Stage::Warmup { since } => {
                 let s = *since.get_or_insert(t_ms);
                 if t_ms - s >= self.warmup_ms {
-                    let due_ms = t_ms.saturating_add(self.delay());
+                    let due_ms = self.next_due(t_ms);
                     self.due_since_ms = Some(due_ms);
                     self.stage = Stage::Due { due_ms };
                 }
@@ -404,7 +541,7 @@ impl Prompter {
                 if t_ms < due {
                     return PromptStep::Nothing;
                 }
-                self.show(t_ms, history)
+                self.show(t_ms, due, history)
             }
             Stage::Prompted { at_ms, detector } => {
                 let at = *at_ms;
@@ -418,8 +555,10 @@ impl Prompter {
     }
 
     /// The prompt is due at a face frame: shown when the face is at rest,
-    /// else postponed (random schedule) or failed (fixed schedule).
-    fn show(&mut self, t_ms: u64, history: &History) -> PromptStep {
+    /// else postponed (random schedule) or failed (fixed schedule). A
+    /// scheduled prompt was shown at its due time, whatever frame comes
+    /// first after it.
+    fn show(&mut self, t_ms: u64, due_ms: u64, history: &History) -> PromptStep {
         let Some(action) = self.current() else {
             return PromptStep::Nothing;
         };
@@ -428,23 +567,23 @@ impl Prompter {
         let base = Baseline::at(history, rest_from);
         match (problem, base) {
             (None, Some(base)) => {
+                let scheduled = matches!(self.delays, Delays::Offsets(..));
                 self.stage = Stage::Prompted {
-                    at_ms: t_ms,
+                    at_ms: if scheduled { due_ms } else { t_ms },
                     detector: Box::new(AnswerDetector::new(action, self.params, base)),
                 };
                 PromptStep::Shown
             }
             (problem, _) => {
                 let why = problem.unwrap_or_else(|| "no baseline before the prompt".into());
-                let fixed = matches!(self.delays, Delays::Fixed(_));
-                if fixed || self.postponed >= self.options.max_postpones {
+                if self.cannot_postpone() || self.postponed >= self.options.max_postpones {
                     return PromptStep::Failed(
                         ReasonCode::NotAtRest,
                         format!("`{}` prompt: {why}", action.name()),
                     );
                 }
                 self.postponed += 1;
-                let due_ms = t_ms.saturating_add(self.delay());
+                let due_ms = self.next_due(t_ms);
                 self.stage = Stage::Due { due_ms };
                 PromptStep::Nothing
             }

@@ -364,8 +364,10 @@ impl VerificationSession {
         match step {
             PromptStep::Nothing => {}
             PromptStep::Shown => {
+                // the prompt's time (a scheduled one's is its due time)
+                let at = self.prompter.prompted().map_or(t_ms, |(_, at)| at);
                 if let Some(o) = self.outcomes.iter_mut().find(|o| !o.passed) {
-                    o.prompt_ms = Some(t_ms.saturating_sub(first));
+                    o.prompt_ms = Some(at.saturating_sub(first));
                 }
             }
             PromptStep::Failed(code, message) => self.fail(code, message),

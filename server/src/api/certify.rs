@@ -11,6 +11,7 @@ use base64::Engine as _;
 use realface::embed::Embedding;
 use realface::session::certify::{random_hex, CERTIFY_ID_TTL_MS};
 use realface::session::challenge::{self, ChallengeSpec};
+use realface::session::prompt::{PromptMode, Schedule};
 use serde_json::{json, Map, Value};
 
 use super::record::Rec;
@@ -22,6 +23,19 @@ use crate::store::{CertifyRow, NewCertify};
 
 fn random(bytes: usize) -> ApiResult<String> {
     random_hex(bytes).map_err(|e| ApiError::internal("random", e))
+}
+
+/// 128 random bits as hex, or the test seed's next draw.
+fn id_or_nonce(state: &AppState) -> ApiResult<String> {
+    match &state.seeded {
+        None => random(16),
+        Some(rng) => {
+            let mut rng = rng
+                .lock()
+                .map_err(|_| ApiError::internal("seeded", "poisoned"))?;
+            Ok(format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64()))
+        }
+    }
 }
 
 /// The reference of a certify request: an embedding, or a photo embedded
@@ -119,10 +133,21 @@ async fn certify_call(
     raw: Result<axum::body::Bytes, BytesRejection>,
     rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
-    let state = state.clone();
-    let app = authenticate(&state, headers, peer).await?;
+    let app = authenticate(state, headers, peer).await?;
     let bytes = body(raw, state.settings.limits.max_certify_bytes)?;
     let obj = json_object(&bytes)?;
+    issue(state, app, &obj, rec).await
+}
+
+/// Issues a certifyId for `app` (authenticated already) from a certify body.
+pub(super) async fn issue(
+    state: &AppState,
+    app: String,
+    obj: &Map<String, Value>,
+    rec: &mut Rec,
+) -> ApiResult<Json<Value>> {
+    let state = state.clone();
+    let obj = obj.clone();
     let name = str_field(&obj, "realName", 64)?;
     let id_card = str_field(&obj, "idCard", 64)?;
     let now = state.clock.now_ms();
@@ -139,9 +164,9 @@ async fn certify_call(
     // the device's credential for this one id: 256 random bits, shown once
     let device_token = random(32)?;
     let row = NewCertify {
-        certify_id: random(16)?,
+        certify_id: id_or_nonce(&state)?,
         app_id: app,
-        nonce: random(16)?,
+        nonce: id_or_nonce(&state)?,
         name_masked,
         id_masked,
         id_hash,
@@ -222,15 +247,39 @@ fn started_twice() -> ApiError {
     )
 }
 
-/// `POST /v1/certify/{id}/start`: draws the challenge (once).
+/// How the device captures: a session that runs as it records (`device`,
+/// the default) or a recording on the nonce's fixed schedule (`web`).
+fn capture_of(raw: Result<axum::body::Bytes, BytesRejection>) -> ApiResult<Option<&'static str>> {
+    let bytes = body(raw, 4096)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let obj = json_object(&bytes)?;
+    match obj.get("capture").map(|v| v.as_str()) {
+        None | Some(Some("device")) => Ok(None),
+        Some(Some("web")) => Ok(Some(WEB)),
+        _ => Err(ApiError::bad(
+            "capture",
+            "must be \"device\" (a session run as it records) or \"web\" (a recording on a fixed schedule)",
+        )),
+    }
+}
+
+/// The stored capture mode of a browser's recording.
+pub const WEB: &str = "web";
+
+/// `POST /v1/certify/{id}/start`: draws the challenge (once). The body may
+/// say `{"capture": "web"}`: the prompts then come on a schedule fixed from
+/// the nonce, returned as `schedule`.
 pub async fn start(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    raw: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
     let mut rec = Rec::new("start", &headers, peer, Some(&id));
-    let r = start_call(&state, &headers, &id, &mut rec).await;
+    let r = start_call(&state, &headers, &id, raw, &mut rec).await;
     rec.answer(&state, r).await
 }
 
@@ -238,11 +287,13 @@ async fn start_call(
     state: &AppState,
     headers: &HeaderMap,
     id: &str,
+    raw: Result<axum::body::Bytes, BytesRejection>,
     rec: &mut Rec,
 ) -> ApiResult<Json<Value>> {
     let state = state.clone();
     let id = id.to_string();
     let row = authenticate_device(&state, headers, &id).await?;
+    let capture = capture_of(raw)?;
     let now = state.clock.now_ms();
     let row = unexpired(Some(row), now)?;
     let app = row.app_id.clone();
@@ -251,16 +302,17 @@ async fn start_call(
         return Err(started_twice());
     }
     let s = &state.settings;
-    let actions = challenge::draw(
-        &s.actions,
-        s.challenge_count,
-        challenge::seed(&id, &row.nonce),
-    )
-    .map_err(|e| ApiError::internal("challenge", e))?;
+    let seed = challenge::seed(&id, &row.nonce);
+    let actions = challenge::draw(&s.actions, s.challenge_count, seed)
+        .map_err(|e| ApiError::internal("challenge", e))?;
     let names: Vec<&str> = actions.iter().map(|a| a.name()).collect();
     let deadline = now + s.window_ms();
     let stored = serde_json::to_string(&names).map_err(|e| ApiError::internal("challenge", e))?;
-    if !state.store.start(&id, &app, now, deadline, &stored).await? {
+    if !state
+        .store
+        .start(&id, &app, now, deadline, &stored, capture)
+        .await?
+    {
         // another start won the race, or the id expired meanwhile
         live_row(&state, &id, &app, now).await?;
         return Err(started_twice());
@@ -283,9 +335,26 @@ async fn start_call(
         .clone()
         .with_challenge(ChallengeSpec::Fixed(actions.clone()));
     device.prompt.delays_ms = None;
+    device.prompt.mode = prompt_mode(capture);
+    if capture.is_some() {
+        let schedule = Schedule::of(seed, &actions, &device.prompt, device.warmup_ms);
+        out.insert(
+            "schedule".into(),
+            serde_json::to_value(&schedule).map_err(|e| ApiError::internal("schedule", e))?,
+        );
+    }
+    out.insert("capture".into(), json!(capture.unwrap_or("device")));
     out.insert(
         "sessionOptions".into(),
         serde_json::to_value(&device).map_err(|e| ApiError::internal("challenge", e))?,
     );
     Ok(ok(out))
+}
+
+/// The prompt mode of a stored capture mode: the judge's and the device's.
+pub fn prompt_mode(capture: Option<&str>) -> PromptMode {
+    match capture {
+        Some(WEB) => PromptMode::Scheduled,
+        _ => PromptMode::Device,
+    }
 }

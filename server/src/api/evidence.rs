@@ -207,6 +207,7 @@ async fn judge_claimed(
         expires_ms: u64::try_from(row.expires_ms).unwrap_or(0),
         reference,
         actions,
+        prompt_mode: super::certify::prompt_mode(row.capture.as_deref()),
     };
     let options = state.settings.session.clone();
     let limits = state.settings.limits;

@@ -8,6 +8,7 @@ mod hooks;
 mod observe;
 mod record;
 mod result;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +42,11 @@ pub struct AppState {
     pub webhooks: Arc<tokio::sync::Notify>,
     /// The counters `/metrics` shows.
     pub metrics: Metrics,
+    /// The demo app (`--demo`): `/demo` and its backend calls are served
+    /// only when set.
+    pub demo: Option<Arc<str>>,
+    /// [`Settings::test_seed`]'s generator (tests only).
+    pub seeded: Option<Arc<std::sync::Mutex<realface::rng::SplitMix>>>,
 }
 
 /// The API's routes.
@@ -51,10 +57,21 @@ pub fn router(state: AppState) -> Router {
             "/v1/certify",
             post(certify::certify).layer(DefaultBodyLimit::max(limits.max_certify_bytes)),
         )
-        .route("/v1/certify/{id}/start", post(certify::start))
+        .route(
+            "/v1/certify/{id}/start",
+            post(certify::start).options(web::preflight).layer(
+                axum::middleware::from_fn_with_state(state.clone(), web::cors),
+            ),
+        )
         .route(
             "/v1/certify/{id}/evidence",
-            post(evidence::evidence).layer(DefaultBodyLimit::max(limits.max_bytes)),
+            post(evidence::evidence)
+                .options(web::preflight)
+                .layer(DefaultBodyLimit::max(limits.max_bytes))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    web::cors,
+                )),
         )
         .route("/v1/certify/{id}/result", get(result::result))
         .route("/v1/admin/accounts", get(admin::accounts))
@@ -71,6 +88,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/webhook/rotate", post(hooks::rotate))
         .route("/metrics", get(hooks::metrics))
         .route("/console", get(admin::console))
+        .route("/v1/web", get(web::get_web).put(web::put_web))
+        .route("/sdk/v1/realface-capture.js", get(web::capture_js))
+        .route("/sdk/v1/realface-capture.css", get(web::capture_css))
+        .route("/sdk/v1/capture-page.js", get(web::page_js))
+        .route("/capture/{app}", get(web::capture_page))
+        .route("/demo", get(web::demo_page))
+        .route("/demo/demo.js", get(web::demo_js))
+        .route("/demo/demo.css", get(web::demo_css))
+        .route("/demo/certify", post(web::demo_certify))
+        .route("/demo/result/{id}", get(web::demo_result))
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),

@@ -46,7 +46,18 @@ async fn result_call(
             .parse::<PhotoKind>()
             .map_err(|_| ApiError::bad("needAlivePhoto", format!("`{v}`: Y_O, Y_M or N")))?,
     };
-    let row = live_row(state, &id, &app, state.clock.now_ms()).await?;
+    read(state, &app, &id, kind, rec).await
+}
+
+/// The verdict of `app`'s certifyId `id` as getAuthResult answers it.
+pub(super) async fn read(
+    state: &AppState,
+    app: &str,
+    id: &str,
+    kind: PhotoKind,
+    rec: &mut Rec,
+) -> ApiResult<Json<Value>> {
+    let row = live_row(state, id, app, state.clock.now_ms()).await?;
     rec.identity(&row);
     let mut out = Map::new();
     out.insert("certifyId".into(), json!(id));

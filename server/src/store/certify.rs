@@ -50,6 +50,9 @@ pub struct CertifyRow {
     pub actions: Option<String>,
     /// Started at.
     pub started_ms: Option<i64>,
+    /// How the evidence is captured (`web`: a recording on the nonce's
+    /// fixed schedule; None: a device session), set at start.
+    pub capture: Option<String>,
     /// Evidence must arrive by then.
     pub deadline_ms: Option<i64>,
     /// PROCESSING, SUCCESS or FAIL.
@@ -73,7 +76,7 @@ pub struct CertifyRow {
 pub const EVIDENCE_LEASE_MS: u64 = 10 * 60_000;
 
 const SELECT: &str = "SELECT certify_id, app_id, device_token_hash, nonce, reference, expires_ms, actions, \
-    started_ms, deadline_ms, auth_state, verdict, photo_o, photo_m, name_masked, id_masked, billed_fen FROM certify";
+    started_ms, capture, deadline_ms, auth_state, verdict, photo_o, photo_m, name_masked, id_masked, billed_fen FROM certify";
 
 fn row(r: &AnyRow) -> Result<CertifyRow, sqlx::Error> {
     Ok(CertifyRow {
@@ -85,6 +88,7 @@ fn row(r: &AnyRow) -> Result<CertifyRow, sqlx::Error> {
         expires_ms: r.try_get("expires_ms")?,
         actions: r.try_get("actions")?,
         started_ms: r.try_get("started_ms")?,
+        capture: r.try_get("capture")?,
         deadline_ms: r.try_get("deadline_ms")?,
         auth_state: r.try_get("auth_state")?,
         verdict: r.try_get("verdict")?,
@@ -213,9 +217,10 @@ impl Store {
         now_ms: u64,
         deadline_ms: u64,
         actions: &str,
+        capture: Option<&str>,
     ) -> Result<bool, sqlx::Error> {
         let n = sqlx::query(
-            "UPDATE certify SET started_ms = $3, deadline_ms = $4, actions = $5 \
+            "UPDATE certify SET started_ms = $3, deadline_ms = $4, actions = $5, capture = $6 \
              WHERE certify_id = $1 AND app_id = $2 AND started_ms IS NULL AND expires_ms > $3",
         )
         .bind(certify_id)
@@ -223,6 +228,7 @@ impl Store {
         .bind(now_ms as i64)
         .bind(deadline_ms as i64)
         .bind(actions)
+        .bind(capture)
         .execute(&self.writer)
         .await?
         .rows_affected();

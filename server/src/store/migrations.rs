@@ -129,6 +129,16 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE INDEX outbox_due ON outbox (next_ms) WHERE delivered_ms IS NULL AND failed_ms IS NULL",
         "CREATE INDEX outbox_certify ON outbox (certify_id)",
     ],
+    &[
+        // web capture: how a certifyId's evidence is captured (NULL: a
+        // device session; `web`: a recording on the nonce's fixed
+        // schedule), chosen at start; an app's browser origins (CORS) and
+        // the pages that may frame its hosted capture page (CSP
+        // frame-ancestors), space-separated
+        "ALTER TABLE certify ADD COLUMN capture TEXT",
+        "ALTER TABLE apps ADD COLUMN web_origins TEXT",
+        "ALTER TABLE apps ADD COLUMN frame_ancestors TEXT",
+    ],
 ];
 
 /// The latest schema version this build knows.

@@ -11,6 +11,7 @@ mod lockout;
 mod migrations;
 mod outbox;
 mod records;
+mod web;
 
 pub use accounts::Account;
 pub use apps::{key_hash, App, AppAuth, NewApp};
@@ -19,6 +20,7 @@ pub use lockout::Failure;
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use outbox::{OutboxEvent, OutboxState, Webhook};
 pub use records::{DayStats, Record};
+pub use web::{is_origin, WebSettings};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

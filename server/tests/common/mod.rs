@@ -790,3 +790,77 @@ pub mod receiver {
         }
     }
 }
+
+/// A chromedriver process (Debian `chromium-driver`), killed on drop.
+pub struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts chromedriver on a free port: the process and its URL.
+pub fn chromedriver() -> (Driver, String) {
+    use std::time::{Duration, Instant};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let child = std::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver (Debian package chromium-driver; bash scripts/system-deps.sh)");
+    let url = format!("http://127.0.0.1:{port}");
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Driver(child), url)
+}
+
+/// `apfol_real2` (its frames at 30 fps) as a person who answers turn
+/// prompts: resting in its first 0.6 s, its recorded left (0.7 s) and
+/// right (3.6 s) turns started `reaction_ms` after each prompt.
+pub fn puppet_for_turns(
+    frames: &[realface::source::TimedFrame],
+    reaction_ms: u64,
+) -> realface::eval::puppet::Puppet {
+    use realface::eval::puppet::{Answer, Puppet};
+    use realface::Action;
+    let frame_ms = (frames[frames.len() - 1].t_ms - frames[0].t_ms) / (frames.len() as u64 - 1);
+    Puppet {
+        rest: Puppet::rest_from_clip(frames, 0, 600),
+        answers: vec![
+            Answer::from_clip(Action::TurnLeft, frames, 700, 200, 900),
+            Answer::from_clip(Action::TurnRight, frames, 3600, 200, 700),
+        ],
+        frame_ms,
+        reaction_ms,
+    }
+}
+
+/// A video decoded at its own rate.
+pub fn decode(path: &Path) -> Vec<realface::source::TimedFrame> {
+    realface::source::video::read_video(
+        path,
+        engine().config().limits,
+        realface::source::video::VideoLimits {
+            max_frames: 20_000,
+            max_duration_ms: 600_000,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A clip's original video, decoded.
+pub fn clip_video_frames(clip: &str) -> Vec<realface::source::TimedFrame> {
+    decode(&source_video(clip).0)
+}

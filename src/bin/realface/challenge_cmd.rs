@@ -28,6 +28,8 @@ pub struct ChallengeArgs<'a> {
     pub out: &'a Path,
     pub schedules: u32,
     pub multi_schedules: u32,
+    /// How prompts are timed in every replay.
+    pub prompt_mode: realface::session::prompt::PromptMode,
 }
 
 fn write(path: &Path, text: String) -> Result<()> {
@@ -193,7 +195,8 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     };
     let m = load(&engine, &options, &args.sources)?;
     stage("observed");
-    let base = Tuning::default();
+    let mut base = Tuning::default();
+    base.prompt.mode = args.prompt_mode;
     let (placed, excluded) = placements(&m.clips, &REACTION_TIMES_MS, base.prompt.rest_ms);
 
     // the passive gate from genuine sessions only

@@ -289,6 +289,11 @@ enum EvalCommand {
         /// Leave out the photo attacks made from the clips' first frames.
         #[arg(long)]
         no_photo_attacks: bool,
+        /// How attack sessions' prompts are timed: `device` (after each
+        /// answer, the device's capture) or `scheduled` (offsets from the
+        /// first frame fixed by the nonce, the browser's capture).
+        #[arg(long, default_value = "device")]
+        prompt_mode: String,
     },
     /// Face-match evaluation: ROC, AUC, EER, TAR at FAR, FAR at the default threshold.
     Match {
@@ -592,6 +597,7 @@ fn run(cli: &Cli) -> CmdResult {
             only,
             no_offsets,
             no_photo_attacks,
+            prompt_mode,
         }) => {
             let args = challenge_cmd::ChallengeArgs {
                 sources: challenge_material::Sources {
@@ -607,6 +613,19 @@ fn run(cli: &Cli) -> CmdResult {
                 out,
                 schedules: *schedules,
                 multi_schedules: *multi_schedules,
+                prompt_mode: match prompt_mode.as_str() {
+                    "device" => realface::session::prompt::PromptMode::Device,
+                    "scheduled" => realface::session::prompt::PromptMode::Scheduled,
+                    other => {
+                        return Err((
+                            "eval challenge".to_string(),
+                            realface::Error::invalid(
+                                "--prompt-mode",
+                                format!("`{other}`: device or scheduled"),
+                            ),
+                        ))
+                    }
+                },
             };
             challenge_cmd::eval_challenge(&args, config(cli))
                 .map_err(|e| ("eval challenge".to_string(), e))

@@ -1,0 +1,405 @@
+/*
+ * realface-capture.js: the browser side of a realface verification.
+ *
+ * A business page embeds it and calls
+ *
+ *   RealfaceCapture.start({ server, certifyId, deviceToken, container, ...options })
+ *
+ * with the certifyId and device token its backend got from
+ * POST /v1/certify. It opens the front camera, asks the server for the
+ * challenge (start, capture "web": prompts at offsets fixed from the
+ * certifyId's nonce), shows each prompt at its time while recording, uploads
+ * the recording as the evidence and shows the outcome of the server's verdict
+ * (its client code): "verified" or "try again", never a score. The server re-judges the recording against the
+ * schedule it recomputes itself; nothing the page says about timing counts.
+ *
+ * No build step, no framework: a classic script that defines
+ * window.RealfaceCapture. The device token is only ever sent in a header.
+ */
+(function (global) {
+  'use strict';
+
+  var PROMPTS = {
+    blink: 'Close your eyes for a moment',
+    mouth_open: 'Open your mouth',
+    turn_left: 'Turn your head to the left',
+    turn_right: 'Turn your head to the right',
+    nod: 'Nod your head'
+  };
+
+  var DEFAULTS = {
+    server: '',
+    title: 'Face verification',
+    progressBarColor: '#1677ff',
+    progressBarBackgroundColor: '#dde3ea',
+    activityIndicatorColor: '#1677ff',
+    quitAlertTitle: 'Quit the verification?',
+    quitAlertMessage: 'Your verification is not finished.',
+    timeoutAlertTitle: 'Time is up',
+    timeoutAlertMessage: 'The verification took too long. Please try again.',
+    failAlertTitle: 'Not verified',
+    failAlertMessage: 'We could not verify you. Please try again.',
+    successText: 'Verified',
+    holdText: 'Hold still',
+    readyText: 'Put your face inside the oval',
+    checkingText: 'Checking…',
+    prompts: PROMPTS,
+    success: null,
+    fail: null,
+    complete: null
+  };
+
+  /** Messages for what stops a capture before it starts (stable codes). */
+  var ERRORS = {
+    insecure_context: 'The camera needs a secure page (https). Open this page over https.',
+    no_camera: 'No camera was found. Connect a camera and try again.',
+    camera_denied: 'Camera access was denied. Allow the camera for this site and try again.',
+    camera_failed: 'The camera could not be started.',
+    recorder_unsupported: 'This browser cannot record video. Try a current browser.',
+    certify_expired: 'This verification link has expired. Start a new verification.',
+    certify_unknown: 'This verification is not known. Start a new verification.',
+    already_used: 'This verification was already used. Start a new verification.',
+    network: 'The verification service could not be reached. Check your connection and try again.',
+    server: 'The verification service refused the request.'
+  };
+
+  function el(tag, attrs, parent) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') {
+        e.textContent = attrs[k];
+      } else {
+        e.setAttribute(k, attrs[k]);
+      }
+    });
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  function svg(tag, attrs, parent) {
+    var e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    parent.appendChild(e);
+    return e;
+  }
+
+  function base(server) {
+    return String(server || '').replace(/\/+$/, '');
+  }
+
+  /** The stylesheet next to this script (CSP-friendly: no inline style). */
+  function addStyles(server) {
+    var href = base(server) + '/sdk/v1/realface-capture.css';
+    var links = document.querySelectorAll('link[data-realface]');
+    if (links.length) return;
+    el('link', { rel: 'stylesheet', href: href, 'data-realface': '1' }, document.head);
+  }
+
+  function View(container, o) {
+    var reduced = global.matchMedia && global.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    container.textContent = '';
+    var root = el('section', { class: 'rfc', 'data-state': 'idle', 'aria-label': o.title }, container);
+    if (reduced) root.classList.add('rfc-reduced');
+    el('h2', { class: 'rfc-title', text: o.title }, root);
+    var stage = el('div', { class: 'rfc-stage' }, root);
+    var video = el('video', { class: 'rfc-video', playsinline: '', muted: '', autoplay: '', 'aria-hidden': 'true' }, stage);
+    video.muted = true;
+    // a 3:4 overlay: the shade with an oval hole, the guide, and the ring
+    // (the same oval drawn from its top, clockwise)
+    var s = svg('svg', { class: 'rfc-overlay', viewBox: '0 0 75 100', 'aria-hidden': 'true' }, stage);
+    var mask = svg('mask', { id: 'rfc-mask' }, s);
+    svg('rect', { x: 0, y: 0, width: 75, height: 100, fill: 'white' }, mask);
+    svg('ellipse', { cx: 37.5, cy: 46, rx: 24, ry: 32, fill: 'black' }, mask);
+    svg('rect', { x: 0, y: 0, width: 75, height: 100, class: 'rfc-shade', mask: 'url(#rfc-mask)' }, s);
+    var track = svg('ellipse', { cx: 37.5, cy: 46, rx: 26, ry: 34, fill: 'none', 'stroke-width': 2 }, s);
+    track.style.stroke = o.progressBarBackgroundColor;
+    var ring = svg('ellipse', { cx: 37.5, cy: 46, rx: 34, ry: 26, fill: 'none', 'stroke-width': 2, class: 'rfc-ring', pathLength: 100, transform: 'rotate(-90 37.5 46)' }, s);
+    ring.style.stroke = o.progressBarColor;
+    ring.style.strokeDasharray = '100';
+    ring.style.strokeDashoffset = '100';
+    var mark = el('div', { class: 'rfc-mark', 'aria-hidden': 'true' }, stage);
+    var spinner = el('div', { class: 'rfc-spinner', 'aria-hidden': 'true' }, stage);
+    spinner.style.borderTopColor = o.activityIndicatorColor;
+    var prompt = el('p', { class: 'rfc-prompt', role: 'status', 'aria-live': 'assertive', 'aria-atomic': 'true' }, root);
+    var count = el('p', { class: 'rfc-count', 'aria-hidden': 'true' }, root);
+    var quit = el('button', { type: 'button', class: 'rfc-quit', text: 'Quit (Esc)' }, root);
+    var dialog = el('div', { class: 'rfc-dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'rfc-dialog-title', 'aria-describedby': 'rfc-dialog-message', hidden: '' }, root);
+    var dTitle = el('h3', { id: 'rfc-dialog-title' }, dialog);
+    var dMessage = el('p', { id: 'rfc-dialog-message' }, dialog);
+    var dButtons = el('div', { class: 'rfc-buttons' }, dialog);
+
+    return {
+      root: root,
+      video: video,
+      reduced: reduced,
+      quit: quit,
+      state: function (state, text) {
+        root.setAttribute('data-state', state);
+        spinner.hidden = state !== 'uploading';
+        mark.textContent = state === 'verified' ? '\u2713' : (state === 'failed' || state === 'error') ? '\u2715' : '';
+        if (text !== undefined && prompt.textContent !== text) prompt.textContent = text;
+      },
+      action: function (name) {
+        if (name) root.setAttribute('data-action', name); else root.removeAttribute('data-action');
+      },
+      ring: function (fraction) {
+        var f = Math.max(0, Math.min(1, fraction));
+        ring.style.strokeDashoffset = String(100 - 100 * f);
+      },
+      countdown: function (seconds) {
+        count.textContent = seconds > 0 ? String(seconds) : '';
+      },
+      dialog: function (title, message, buttons) {
+        dTitle.textContent = title;
+        dMessage.textContent = message;
+        dButtons.textContent = '';
+        buttons.forEach(function (b) {
+          var btn = el('button', { type: 'button', class: b.class || '', text: b.text }, dButtons);
+          btn.addEventListener('click', b.click);
+        });
+        dialog.hidden = false;
+        var first = dButtons.querySelector('button');
+        if (first) first.focus();
+      },
+      closeDialog: function () { dialog.hidden = true; },
+      error: function (code, message) {
+        root.setAttribute('data-error', code);
+        this.state('error', message);
+      }
+    };
+  }
+
+  function pickType() {
+    if (!global.MediaRecorder) return null;
+    var types = ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm', 'video/mp4'];
+    for (var i = 0; i < types.length; i++) {
+      if (!MediaRecorder.isTypeSupported || MediaRecorder.isTypeSupported(types[i])) return types[i];
+    }
+    return null;
+  }
+
+  function cameraError(e) {
+    var name = e && e.name;
+    if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return 'camera_denied';
+    if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') return 'no_camera';
+    return 'camera_failed';
+  }
+
+  /** The server's refusal as one of ERRORS' codes. */
+  function serverError(body) {
+    var cause = body && body.cause && body.cause.code;
+    if (cause === 'certifyId.expired') return 'certify_expired';
+    if (cause === 'certifyId.unknown' || cause === 'deviceToken.wrong' || cause === 'deviceToken.missing') return 'certify_unknown';
+    if (cause === 'start.repeated' || cause === 'evidence.repeated') return 'already_used';
+    return 'server';
+  }
+
+  function post(url, token, type, body) {
+    var headers = { 'X-Realface-Device-Token': token };
+    if (type) headers['Content-Type'] = type;
+    return fetch(url, { method: 'POST', headers: headers, body: body, credentials: 'omit', cache: 'no-store' })
+      .then(function (r) {
+        return r.json().then(function (j) { return { ok: r.ok, body: j }; }, function () { return { ok: false, body: null }; });
+      });
+  }
+
+  function start(options) {
+    var o = {};
+    Object.keys(DEFAULTS).forEach(function (k) { o[k] = DEFAULTS[k]; });
+    Object.keys(options || {}).forEach(function (k) { o[k] = options[k]; });
+    o.prompts = Object.assign({}, PROMPTS, (options && options.prompts) || {});
+    var container = typeof o.container === 'string' ? document.querySelector(o.container) : o.container;
+    if (!container) throw new Error('RealfaceCapture.start: container not found');
+    if (!o.certifyId || !o.deviceToken) throw new Error('RealfaceCapture.start: certifyId and deviceToken are required');
+    addStyles(o.server);
+    var view = View(container, o);
+    var api = base(o.server) + '/v1/certify/' + encodeURIComponent(o.certifyId);
+    var stream = null;
+    var recorder = null;
+    var timers = [];
+    var finished = false;
+    var resolveDone;
+    var done = new Promise(function (res) { resolveDone = res; });
+
+    function clearTimers() {
+      timers.forEach(function (t) { clearTimeout(t); clearInterval(t); });
+      timers = [];
+    }
+
+    function stopCamera() {
+      if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+      stream = null;
+    }
+
+    function call(fn, arg) {
+      if (typeof fn === 'function') {
+        try { fn(arg); } catch (e) { if (global.console) console.error(e); }
+      }
+    }
+
+    /** Ends the capture once: the callbacks and the returned promise. */
+    function end(outcome) {
+      if (finished) return;
+      finished = true;
+      clearTimers();
+      document.removeEventListener('keydown', onKey);
+      if (recorder && recorder.state !== 'inactive') {
+        recorder.ondataavailable = null;
+        recorder.onstop = null;
+        recorder.stop();
+      }
+      stopCamera();
+      view.quit.hidden = true;
+      call(outcome.authState === 'SUCCESS' ? o.success : o.fail, outcome);
+      call(o.complete, outcome);
+      resolveDone(outcome);
+    }
+
+    function fail(code, message, extra) {
+      view.error(code, message || ERRORS[code] || ERRORS.server);
+      end(Object.assign({ certifyId: o.certifyId, authState: 'FAIL', error: code }, extra || {}));
+    }
+
+    function quit() {
+      if (finished) return;
+      view.dialog(o.quitAlertTitle, o.quitAlertMessage, [
+        { text: 'Continue', click: function () { view.closeDialog(); } },
+        { text: 'Quit', class: 'rfc-danger', click: function () {
+          view.closeDialog();
+          view.state('quit', 'Verification cancelled');
+          end({ certifyId: o.certifyId, authState: 'FAIL', error: 'user_quit', clientCode: 10011 });
+        } }
+      ]);
+    }
+
+    function onKey(e) {
+      if (e.key === 'Escape') quit();
+    }
+    document.addEventListener('keydown', onKey);
+    view.quit.addEventListener('click', quit);
+
+    function verdict(r) {
+      if (!r.ok || !r.body || r.body.errCode !== 0) {
+        if (r.body && r.body.cause && r.body.cause.code === 'evidence.late') {
+          view.dialog(o.timeoutAlertTitle, o.timeoutAlertMessage, [{ text: 'Close', click: function () { view.closeDialog(); } }]);
+          return fail('timeout', o.timeoutAlertTitle, { errCode: r.body.errCode });
+        }
+        return fail(serverError(r.body), null, { errCode: r.body && r.body.errCode });
+      }
+      // client code 0: verified (the verdict itself, with its reasons and
+      // scores, is the backend's to read)
+      var ok = r.body.clientCode === 0;
+      view.ring(1);
+      view.countdown(0);
+      view.state(ok ? 'verified' : 'failed', ok ? o.successText : o.failAlertTitle);
+      // the person sees verified or not; why is for the business backend
+      // (getAuthResult), never a hint to whoever is in front of the camera
+      if (!ok) view.dialog(o.failAlertTitle, o.failAlertMessage, [{ text: 'Close', click: function () { view.closeDialog(); } }]);
+      end({ certifyId: o.certifyId, authState: ok ? 'SUCCESS' : 'FAIL', clientCode: r.body.clientCode });
+    }
+
+    function upload(chunks, type) {
+      view.action(null);
+      view.state('uploading', o.checkingText);
+      var blob = new Blob(chunks, { type: type.split(';')[0] });
+      return post(api + '/evidence', o.deviceToken, type.split(';')[0], blob)
+        .then(verdict, function () { fail('network'); });
+    }
+
+    /**
+     * Records from the moment the camera gives frames: resolves with the
+     * recorder's start time, the origin of the schedule's offsets (the
+     * recording's first frame).
+     */
+    function record(type) {
+      var chunks = [];
+      recorder = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 2500000 });
+      recorder.ondataavailable = function (e) { if (e.data && e.data.size) chunks.push(e.data); };
+      recorder.onstop = function () { if (!finished) upload(chunks, recorder.mimeType || type); };
+      return new Promise(function (resolve) {
+        recorder.onstart = function () { resolve(performance.now()); };
+        recorder.start(250);
+      });
+    }
+
+    /** Shows the schedule's prompts on the recording's clock (from t0). */
+    function prompt(schedule, t0) {
+      var prompts = schedule.prompts;
+      var answerWindow = schedule.reactionMaxMs + schedule.answerMs;
+      var at = function (ms, fn) {
+        timers.push(setTimeout(fn, Math.max(0, t0 + ms - performance.now())));
+      };
+      view.state('hold', o.holdText);
+      prompts.forEach(function (p, i) {
+        at(p.atMs, function () {
+          view.action(p.action);
+          view.state('prompt', o.prompts[p.action] || p.action);
+        });
+        at(p.atMs + answerWindow, function () {
+          view.action(null);
+          if (i + 1 < prompts.length) view.state('hold', o.holdText);
+        });
+      });
+      // the ring counts down to the next prompt, and shows how many are done
+      timers.push(setInterval(function () {
+        var t = performance.now() - t0;
+        var left = prompts.filter(function (p) { return p.atMs > t; });
+        var passed = prompts.length - left.length;
+        if (left.length) {
+          var prev = passed > 0 ? prompts[passed - 1].atMs + answerWindow : 0;
+          var span = Math.max(1, left[0].atMs - prev);
+          view.ring(view.reduced ? passed / prompts.length : Math.max(0, (t - prev) / span));
+          view.countdown(Math.ceil((left[0].atMs - t) / 1000));
+        } else {
+          view.ring(1);
+          view.countdown(0);
+        }
+      }, view.reduced ? 1000 : 100));
+      at(schedule.endMs, function () {
+        if (!finished && recorder.state !== 'inactive') recorder.stop();
+      });
+    }
+
+    (function begin() {
+      view.state('camera', o.readyText);
+      if (!global.isSecureContext) return fail('insecure_context');
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return fail('no_camera');
+      var type = pickType();
+      if (!type) return fail('recorder_unsupported');
+      navigator.mediaDevices.getUserMedia({
+        audio: false,
+        video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } }
+      }).then(function (s) {
+        if (finished) { s.getTracks().forEach(function (t) { t.stop(); }); return; }
+        stream = s;
+        view.video.srcObject = s;
+        var playing = view.video.play();
+        if (playing && playing.catch) playing.catch(function () {});
+        view.state('starting', o.readyText);
+        // the recording and the challenge start together; the prompts count
+        // from the recording's start
+        var started = post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
+        return Promise.all([record(type), started]).then(function (both) {
+          if (finished) return;
+          var r = both[1];
+          if (!r.ok || !r.body || r.body.errCode !== 0 || !r.body.schedule) {
+            return fail(serverError(r.body), null, { errCode: r.body && r.body.errCode });
+          }
+          prompt(r.body.schedule, both[0]);
+        }, function () { fail('network'); });
+      }, function (e) { fail(cameraError(e)); });
+    })();
+
+    return {
+      /** Resolves with {certifyId, authState, ...} when the capture ends. */
+      done: done,
+      /** Quits at once (as the user's quit, without the dialog). */
+      cancel: function () {
+        view.state('quit', 'Verification cancelled');
+        end({ certifyId: o.certifyId, authState: 'FAIL', error: 'user_quit', clientCode: 10011 });
+      }
+    };
+  }
+
+  global.RealfaceCapture = { start: start, errors: ERRORS, prompts: PROMPTS, version: '1' };
+})(window);
