@@ -306,14 +306,17 @@ fn evaluation_replays_match_live_sessions() {
         );
     }
     // nonce-drawn schedules: the replay and a live session claimed with the
-    // same certifyId and nonce draw the same prompt times
-    for k in 0..4u64 {
+    // same certifyId and nonce draw the same prompt times (prompts after
+    // answers; and one on the browser's fixed schedule)
+    let mut scheduled = tuning.clone();
+    scheduled.prompt.mode = realface::session::prompt::PromptMode::Scheduled;
+    for (k, tuning) in (0..4u64).map(|k| (k, &tuning)).chain([(4, &scheduled)]) {
         let replay = run(
             &engine(),
             &rec,
             ChallengeSpec::Random(2),
             &Schedule::Nonce(k),
-            &tuning,
+            tuning,
         );
         let id = format!("eval-{}-{k}", rec.name);
         let nonce = realface::eval::challenge::nonce(&rec.name, k);
@@ -333,7 +336,7 @@ fn evaluation_replays_match_live_sessions() {
             realface::eval::challenge::options(
                 ChallengeSpec::Random(2),
                 &Schedule::Nonce(k),
-                &tuning,
+                tuning,
             ),
         )
         .expect("session");
@@ -421,6 +424,38 @@ fn eval_challenge_runs_small() {
             .as_u64()
             .unwrap_or(0)
             >= 2
+    );
+    // the browser's prompt mode, one clip
+    let sched = out.join("scheduled");
+    let status = cli()
+        .args(["eval", "challenge", "--clips"])
+        .arg(data.join("actions"))
+        .args([
+            "--only",
+            "apfol_real2,lp_d9",
+            "--schedules",
+            "4",
+            "--multi-schedules",
+            "4",
+            "--no-offsets",
+            "--no-photo-attacks",
+            "--prompt-mode",
+            "scheduled",
+            "--out",
+        ])
+        .arg(&sched)
+        .status()
+        .expect("run");
+    assert!(status.success());
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(sched.join("report.json")).expect("report"))
+            .expect("json");
+    assert_eq!(r["tuning_base"]["prompt"]["mode"], "scheduled");
+    assert_eq!(
+        r["summary"]["attack_pass_held_out"]["pre-recorded/turn_left"]["runs"].as_u64(),
+        Some(8),
+        "{}",
+        r["summary"]
     );
     for f in ["window.png", "window.svg"] {
         assert!(
