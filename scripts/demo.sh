@@ -3,7 +3,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/system-deps.sh
+# the build's Debian packages only (the tests' browser, PostgreSQL and Xvfb are
+# scripts/test.sh's)
+bash scripts/system-deps.sh --build-only
 bash scripts/setup.sh
 cargo build --release --quiet
 rf=target/release/realface

@@ -5,10 +5,14 @@
 # Mesa's software OpenGL (the `gui` desktop example, run headless by the tests).
 # PostgreSQL (the server's second store), wrk (its load test) and Chromium with
 # its WebDriver (the console test).
+# `--build-only`: just what building the default features needs (the demo,
+# scripts/demo.sh), not what only the tests use.
 # Installs only what is missing; needs root or sudo. Debian's own archive only.
 set -euo pipefail
-pkgs=(libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 postgresql wrk chromium chromium-driver)
+pkgs=(libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev)
+if [ "${1:-}" != "--build-only" ]; then
+  pkgs+=(xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 postgresql wrk chromium chromium-driver)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -379,4 +379,42 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
         assert!(text.contains("expired"), "{text}");
         c.close().await.expect("close");
     });
+
+    // the keyboard quits: Esc opens the quit dialog, its Quit button ends
+    // the capture, nothing is uploaded
+    let (id, token) = certify(&s);
+    s.block_on(async {
+        let c = browser(&driver, Some(&raw)).await;
+        let url = format!(
+            "{}/capture/{}#certifyId={id}&deviceToken={token}",
+            s.url, s.app.app_id
+        );
+        c.goto(&url).await.expect("open the capture page");
+        let t = Instant::now();
+        while state_of(&c).await.0 != "hold" {
+            assert!(t.elapsed() < Duration::from_secs(60), "no hold state");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        c.active_element()
+            .await
+            .expect("focus")
+            .send_keys("\u{e00c}")
+            .await
+            .expect("Esc");
+        let dialog = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(".rfc-dialog:not([hidden]) button.rfc-danger"))
+            .await
+            .expect("the quit dialog");
+        dialog.click().await.expect("quit");
+        let (state, error, _) = state_of(&c).await;
+        assert_eq!((state.as_str(), error.as_str()), ("quit", ""));
+        c.close().await.expect("close");
+    });
+    assert_eq!(
+        verdict(&s, &id)["authState"],
+        "PROCESSING",
+        "nothing uploaded"
+    );
 }

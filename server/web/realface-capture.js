@@ -60,6 +60,8 @@
     certify_unknown: 'This verification is not known. Start a new verification.',
     already_used: 'This verification was already used. Start a new verification.',
     network: 'The verification service could not be reached. Check your connection and try again.',
+    interrupted: 'The verification was interrupted (the page was hidden). Please start again.',
+    timeout: 'The verification took too long. Please start again.',
     server: 'The verification service refused the request.'
   };
 
@@ -218,6 +220,7 @@
     var recorder = null;
     var timers = [];
     var finished = false;
+    var uploading = false;
     var resolveDone;
     var done = new Promise(function (res) { resolveDone = res; });
 
@@ -243,6 +246,7 @@
       finished = true;
       clearTimers();
       document.removeEventListener('keydown', onKey);
+      document.removeEventListener('visibilitychange', onHidden);
       if (recorder && recorder.state !== 'inactive') {
         recorder.ondataavailable = null;
         recorder.onstop = null;
@@ -256,12 +260,14 @@
     }
 
     function fail(code, message, extra) {
+      if (finished) return;
       view.error(code, message || ERRORS[code] || ERRORS.server);
       end(Object.assign({ certifyId: o.certifyId, authState: 'FAIL', error: code }, extra || {}));
     }
 
     function quit() {
-      if (finished) return;
+      // once the recording is sent, the verdict is on its way
+      if (finished || uploading) return;
       view.dialog(o.quitAlertTitle, o.quitAlertMessage, [
         { text: 'Continue', click: function () { view.closeDialog(); } },
         { text: 'Quit', class: 'rfc-danger', click: function () {
@@ -275,10 +281,16 @@
     function onKey(e) {
       if (e.key === 'Escape') quit();
     }
+    // a hidden page cannot show its prompts on time: the capture stops
+    function onHidden() {
+      if (document.hidden && recorder && !uploading && !finished) fail('interrupted');
+    }
     document.addEventListener('keydown', onKey);
+    document.addEventListener('visibilitychange', onHidden);
     view.quit.addEventListener('click', quit);
 
     function verdict(r) {
+      if (finished) return;
       if (!r.ok || !r.body || r.body.errCode !== 0) {
         if (r.body && r.body.cause && r.body.cause.code === 'evidence.late') {
           view.dialog(o.timeoutAlertTitle, o.timeoutAlertMessage, [{ text: 'Close', click: function () { view.closeDialog(); } }]);
@@ -299,6 +311,8 @@
     }
 
     function upload(chunks, type) {
+      uploading = true;
+      view.quit.hidden = true;
       view.action(null);
       view.state('uploading', o.checkingText);
       var blob = new Blob(chunks, { type: type.split(';')[0] });
