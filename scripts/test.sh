@@ -2,7 +2,8 @@
 # README command (2): set up, then build every feature (camera, ffi, gui, cli)
 # and the server, and run every test, lint and doc check (the server's tests
 # against SQLite and a PostgreSQL server this script starts and stops), then
-# a one-minute smoke run of every fuzz target. Prints a per-step timing
+# the Python package's tests in a fresh venv, then a one-minute smoke run
+# of every fuzz target. Prints a per-step timing
 # table at the end (and when a step fails), so the slowest step shows.
 # Needs the shared evaluation data at ../shared/data (or REALFACE_DATA).
 set -euo pipefail
@@ -53,6 +54,11 @@ log=$(mktemp)
 step "build tests" cargo test --profile ci --workspace --all-features --no-run
 tests() { cargo test --profile ci --workspace --all-features --no-fail-fast 2>&1 | tee "$log"; }
 step "cargo test (workspace)" tests
+# The Python package: its wheel, installed into a fresh venv, under pytest
+# and mypy --strict (scripts/python.sh).
+step "Python wheel (pip wheel ./python)" bash scripts/python.sh build
+pytests() { bash scripts/python.sh test 2>&1 | tee -a "$log"; }
+step "pytest + mypy (Python package)" pytests
 # Fuzz smoke: every fuzz target for a minute (REALFACE_FUZZ_SECONDS to change).
 step "fuzz smoke" bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-60}"
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')

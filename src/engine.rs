@@ -241,6 +241,22 @@ impl FaceEngine {
         })
     }
 
+    /// The capture quality of the one face in a photo (size, sharpness,
+    /// exposure, pose, open eyes; the same figure a session reports for its
+    /// best frame).
+    pub fn photo_quality(&self, img: &RgbImage) -> Result<crate::quality::Quality> {
+        let face = self.select_face(self.detect(img)?)?;
+        let lm = self.landmarks(img, &face)?;
+        let m = crate::liveness::measure::measure_face(
+            self, img, &lm.mesh, &lm.map, &face.bbox, false,
+        )?;
+        Ok(crate::quality::assess_aligned(
+            &m.aligned,
+            &m.features,
+            None,
+        ))
+    }
+
     /// The embedding of the one face in a photo.
     pub fn embed_image(&self, img: &RgbImage) -> Result<Embedding> {
         self.analyze(img).map(|a| a.embedding)

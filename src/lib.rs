@@ -86,6 +86,7 @@ pub mod sharpness;
 pub mod source;
 pub mod track;
 pub(crate) mod warp;
+pub mod webhook;
 pub mod yunet;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};

@@ -15,7 +15,10 @@ pub mod dataset;
 pub mod degrade;
 pub mod metrics;
 pub mod pad;
+pub mod pad_scorer;
 pub mod puppet;
+// templates are measured on video clips
+#[cfg(feature = "video")]
 pub mod template;
 
 use std::collections::HashMap;

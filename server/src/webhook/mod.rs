@@ -7,9 +7,11 @@
 //! deduplicate by `eventId`.
 
 pub mod deliver;
-pub mod signature;
 
-pub use signature::{sign, verify, SignatureError, DEFAULT_TOLERANCE_S, HEADER};
+/// The signature scheme lives in the library, so that a backend can check
+/// deliveries without the server crate.
+pub use realface::webhook as signature;
+pub use realface::webhook::{sign, verify, SignatureError, DEFAULT_TOLERANCE_S, HEADER};
 
 use serde::{Deserialize, Serialize};
 

@@ -325,23 +325,10 @@ pub fn eval_pad(
     use rayon::prelude::*;
     use realface::eval::dataset::read_pad_labels;
     use realface::eval::pad::{det_curve, pad_report, PadScore};
-    use realface::liveness::passive::PassiveCue;
+    use realface::eval::pad_scorer::PadScorer;
 
-    use realface::liveness::pad_model::PadChoice;
-
-    // `model` (fr_liveness.onnx), `minifasnet`, `both` (the lower of the two): a passive model's
-    // P(real) per image; else an image cue on the aligned face.
-    let model = match detector {
-        "model" | "fr_liveness" => Some(PadChoice::FrLiveness),
-        "minifasnet" => Some(PadChoice::Minifasnet),
-        "both" => Some(PadChoice::Both),
-        _ => None,
-    };
-    let cue = match model {
-        Some(_) => None,
-        None => Some(detector.parse::<PassiveCue>()?),
-    };
-    let name: String = cue.map_or(detector.to_string(), |c| c.name().to_string());
+    let scorer = detector.parse::<PadScorer>()?;
+    let name = scorer.name(detector);
     std::fs::create_dir_all(out).map_err(|x| io_err(out, x))?;
     let root = root
         .map(Path::to_path_buf)
@@ -370,20 +357,7 @@ pub fn eval_pad(
         samples
             .par_iter()
             .map(|s| {
-                let score = engine.load(root.join(&s.path)).ok().and_then(|img| {
-                    let face = engine.select_face(engine.detect(&img).ok()?).ok()?;
-                    match cue {
-                        None => engine
-                            .pad()
-                            .scores(&img, &face.bbox)
-                            .ok()
-                            .map(|s| s.pick(model.unwrap_or(PadChoice::FrLiveness))),
-                        Some(cue) => {
-                            let map = engine.landmarks(&img, &face).ok()?.map;
-                            Some(cue.score(&img, &map))
-                        }
-                    }
-                });
+                let score = scorer.score_file(&engine, &root.join(&s.path));
                 bar.inc(1);
                 PadScore {
                     label: s.label.clone(),

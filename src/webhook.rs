@@ -1,3 +1,6 @@
+//! Verdict webhook signatures, shared by `realface-server` (which signs its
+//! deliveries) and a business backend in Rust or Python (which checks them).
+//!
 //! `Realface-Signature: t=<unix s>,v1=<hex>[,v1=<hex>]`: an HMAC-SHA256 of
 //! `t + "." + body` under each of the app's valid webhook secrets (two
 //! while a rotation overlaps), in Stripe's scheme. A receiver checks it
@@ -75,7 +78,7 @@ pub fn sign(secrets: &[&str], t: u64, body: &[u8]) -> String {
 /// ([`DEFAULT_TOLERANCE_S`]). Comparisons are constant-time.
 ///
 /// ```
-/// use realface_server::webhook::{sign, verify, DEFAULT_TOLERANCE_S};
+/// use realface::webhook::{sign, verify, DEFAULT_TOLERANCE_S};
 /// let body = br#"{"eventId":"e1","certifyId":"c1","authState":"SUCCESS"}"#;
 /// let header = sign(&["whsec_test"], 1_700_000_000, body);
 /// // in the backend's handler: the raw body, the header, the secret, now
