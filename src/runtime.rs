@@ -276,6 +276,17 @@ impl OnnxModel {
         builder = builder
             .with_inter_threads(1)
             .map_err(|e| ort_err(stage)(e.into()))?;
+        if !cfg.arena {
+            // no arena, no memory-pattern plan: each run allocates what it
+            // needs and frees it (lower peak RSS, see RuntimeConfig::arena)
+            builder = builder
+                .with_memory_pattern(false)
+                .map_err(|e| ort_err(stage)(e.into()))?
+                .with_execution_providers([ort::ep::CPU::default()
+                    .with_arena_allocator(false)
+                    .build()])
+                .map_err(|e| ort_err(stage)(e.into()))?;
+        }
         builder.commit_from_memory(bytes).map_err(ort_err(stage))
     }
 

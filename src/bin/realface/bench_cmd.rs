@@ -52,6 +52,9 @@ struct Report {
     outside_models_share: f64,
     faces_found_share: f64,
     peak_rss_mb: Option<f64>,
+    /// The frames the bench holds decoded and encoded (part of the peak: a
+    /// session holds one frame at a time).
+    frames_held_mb: f64,
     rss_after_100_mb: Option<f64>,
     rss_after_all_mb: Option<f64>,
     rss_growth_mb: Option<f64>,
@@ -292,6 +295,9 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         outside_models_share: (wall - model_s).max(0.0) / wall,
         faces_found_share: found as f64 / args.iterations as f64,
         peak_rss_mb: proc_mb("VmHWM:"),
+        frames_held_mb: (frames.iter().map(|f| f.as_raw().len()).sum::<usize>()
+            + bytes.iter().map(Vec::len).sum::<usize>()) as f64
+            / (1024.0 * 1024.0),
         rss_after_100_mb: rss_100,
         rss_after_all_mb: rss_all,
         rss_growth_mb: rss_100.zip(rss_all).map(|(a, b)| b - a),
@@ -318,8 +324,9 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         100.0 * report.outside_models_share
     );
     println!(
-        "memory: peak RSS {}, RSS after 100 frames {}, after {} frames {} (growth {})",
+        "memory: peak RSS {} (of which {:.1} MB the frames the bench holds), RSS after 100 frames {}, after {} frames {} (growth {})",
         mb(report.peak_rss_mb),
+        report.frames_held_mb,
         mb(report.rss_after_100_mb),
         report.pipeline_frames,
         mb(report.rss_after_all_mb),
