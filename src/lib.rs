@@ -91,8 +91,8 @@ pub mod yunet;
 
 pub use compare::{Calibration, Decision, DEFAULT_FAR};
 pub use config::{
-    Alignment, DetectorChoice, EngineConfig, FacePolicy, Limits, Matcher, ModelBundle,
-    RuntimeConfig,
+    Alignment, DetectorChoice, EngineConfig, FacePolicy, GraphOptimization, Limits, Matcher,
+    ModelBundle, RuntimeConfig,
 };
 pub use detect::{Face, FaceDetector};
 pub use embed::{Embedding, FaceEmbedder};

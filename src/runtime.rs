@@ -22,7 +22,7 @@ use ort::session::Session;
 use ort::value::{TensorRef, ValueType};
 use sha2::{Digest, Sha256};
 
-use crate::config::RuntimeConfig;
+use crate::config::{GraphOptimization, RuntimeConfig};
 use crate::error::{Error, Result};
 use crate::models::ModelSpec;
 
@@ -266,7 +266,13 @@ impl OnnxModel {
         let stage = "session";
         let mut builder = Session::builder(&rt.env).map_err(ort_err(stage))?;
         builder = builder
-            .with_optimization_level(GraphOptimizationLevel::All)
+            .with_optimization_level(match cfg.optimization {
+                GraphOptimization::Disable => GraphOptimizationLevel::Disable,
+                GraphOptimization::Basic => GraphOptimizationLevel::Level1,
+                GraphOptimization::Extended => GraphOptimizationLevel::Level2,
+                GraphOptimization::Layout => GraphOptimizationLevel::Level3,
+                GraphOptimization::All => GraphOptimizationLevel::All,
+            })
             .map_err(|e| ort_err(stage)(e.into()))?;
         if cfg.intra_threads > 0 {
             builder = builder
@@ -274,8 +280,15 @@ impl OnnxModel {
                 .map_err(|e| ort_err(stage)(e.into()))?;
         }
         builder = builder
-            .with_inter_threads(1)
+            .with_inter_threads(cfg.inter_threads.max(1))
+            .map_err(|e| ort_err(stage)(e.into()))?
+            .with_parallel_execution(cfg.inter_threads > 1)
             .map_err(|e| ort_err(stage)(e.into()))?;
+        if cfg.deterministic {
+            builder = builder
+                .with_deterministic_compute(true)
+                .map_err(|e| ort_err(stage)(e.into()))?;
+        }
         if !cfg.arena {
             // no arena, no memory-pattern plan: each run allocates what it
             // needs and frees it (lower peak RSS, see RuntimeConfig::arena)

@@ -112,6 +112,9 @@ fn bench_reports_speed_and_memory() {
         "decode",
         "detect",
         "mesh",
+        "eye_state",
+        "passive",
+        "passive_fr_liveness",
         "align",
         "embed",
         "quality",
@@ -131,7 +134,20 @@ fn bench_reports_speed_and_memory() {
     assert!((0.0..1.0).contains(&share), "{share}");
     let model = v["model_ms_per_frame"].as_f64().expect("model ms");
     let total = v["pipeline_ms_per_frame"].as_f64().expect("ms");
-    assert!(model > 0.0 && model < total, "{model} of {total}");
+    // side by side (the default), the model time adds up both cores
+    let parallel = v["parallel_stages"].as_bool().expect("parallel_stages");
+    assert!(parallel, "stages run side by side by default");
+    assert!(model > 0.0 && model < 2.0 * total, "{model} of {total}");
+    let lat = &v["frame_latency_ms"];
+    let q: Vec<f64> = ["p50", "p95", "p99", "max"]
+        .iter()
+        .map(|k| lat[k].as_f64().expect("percentile"))
+        .collect();
+    assert!(q[0] > 0.0 && q.windows(2).all(|w| w[0] <= w[1]), "{lat}");
+    // the first pass's outputs: one entry per distinct frame, each with a face
+    let outs = v["frame_outputs"].as_array().expect("outputs");
+    assert_eq!(outs.len(), v["distinct_frames"].as_u64().expect("n") as usize);
+    assert!(outs.iter().all(|o| o.as_array().is_some_and(|a| a.len() == 9)));
     assert_eq!(v["faces_found_share"].as_f64(), Some(1.0));
     let peak = v["peak_rss_mb"].as_f64().expect("peak RSS on Linux");
     assert!(peak > 10.0 && peak >= v["rss_after_all_mb"].as_f64().expect("rss"));

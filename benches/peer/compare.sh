@@ -7,7 +7,11 @@
 #
 #   bash benches/peer/compare.sh [FRAMES_DIR]
 #   env: THREADS (ORT intra-op threads, default 1), ITERATIONS (default 3000),
-#        ROUNDS (default 3), DETECT_EVERY (realface only, default 1 = as sessions)
+#        ROUNDS (default 3), DETECT_EVERY (realface only, default 1 = as sessions),
+#        PEER_PAD (all = the session's three passive models, the default;
+#        fr = fr_liveness alone, as the peer was before the MiniFASNets),
+#        SEQUENTIAL (1 = realface runs a frame's model calls on one core,
+#        `--sequential-stages`; default: side by side, as shipped)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -16,6 +20,9 @@ threads=${THREADS:-1}
 iterations=${ITERATIONS:-3000}
 rounds=${ROUNDS:-3}
 detect_every=${DETECT_EVERY:-1}
+peer_pad=${PEER_PAD:-all}
+rf_flags=()
+if [ "${SEQUENTIAL:-0}" = 1 ]; then rf_flags+=(--sequential-stages); fi
 out=${OUT:-target/peer}
 mkdir -p "$out"
 bash scripts/setup.sh
@@ -27,10 +34,10 @@ cargo build --release --bin realface
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: realface" >&2
   target/release/realface bench --frames "$frames" --threads "$threads" \
-    --iterations "$iterations" --detect-every "$detect_every" --json > "$out/realface_$r.json"
+    --iterations "$iterations" --detect-every "$detect_every" "${rf_flags[@]}" --json > "$out/realface_$r.json"
   echo "round $r/$rounds: python peer" >&2
   .venv-peer/bin/python benches/peer/peer.py --frames "$frames" --threads "$threads" \
-    --iterations "$iterations" --json > "$out/peer_$r.json"
+    --iterations "$iterations" --pad-models "$peer_pad" --json > "$out/peer_$r.json"
 done
 .venv-peer/bin/python - "$out" "$rounds" <<'PY'
 import json, statistics, sys
@@ -57,12 +64,35 @@ summary = {
     "realface_peak_rss_mb": max(x["peak_rss_mb"] or 0 for x in rf),
 }
 summary["ratio_fps"] = summary["realface_fps"] / summary["peer_fps"]
+summary["peer_pad_models"] = py[0].get("pad_models", "fr")
+summary["realface_parallel_stages"] = rf[0].get("parallel_stages", False)
+# per-step medians (ms a call, the model with its pre/post-processing)
+def stage_meds(runs):
+    out = {}
+    for s in {x["stage"] for r in runs for x in r["stages"]}:
+        out[s] = statistics.median(x["median_ms"] for r in runs for x in r["stages"] if x["stage"] == s)
+    return out
+rf_st, py_st = stage_meds(rf), stage_meds(py)
+summary["stages_ms"] = {s: {"realface": rf_st.get(s), "peer": py_st.get(s)}
+                        for s in ("detect", "mesh", "eye_state", "passive", "embed", "quality")}
+def lat(runs, q):
+    return statistics.median(r["frame_latency_ms"][q] for r in runs)
+summary["frame_latency_ms"] = {q: {"realface": lat(rf, q), "peer": lat(py, q)} for q in ("p50", "p95", "p99", "max")}
+print("step        realface ms  peer ms  (median ms a call; passive every 100 ms, embed every 5th frame)")
+for s, v in summary["stages_ms"].items():
+    f = lambda x: f"{x:8.3f}" if x is not None else "     n/a"
+    print(f"{s:<11} {f(v['realface'])}    {f(v['peer'])}")
+print("frame time  realface ms  peer ms")
+for q, v in summary["frame_latency_ms"].items():
+    print(f"{q:<11} {v['realface']:8.3f}    {v['peer']:8.3f}")
 json.dump(summary, open(f"{out}/summary.json", "w"), indent=2)
 print(
     f"realface {summary['realface_fps']:.1f} frames/s ({summary['realface_ms_per_frame']:.2f} ms, "
     f"outside models {100 * summary['realface_outside_models_share']:.1f}%) vs python peer "
     f"{summary['peer_fps']:.1f} frames/s ({summary['peer_ms_per_frame']:.2f} ms, outside models "
     f"{100 * summary['peer_outside_models_share']:.1f}%): ratio {summary['ratio_fps']:.2f}x "
-    f"(median of {rounds} alternating rounds; {out}/summary.json)"
+    f"(median of {rounds} alternating rounds; realface stages "
+    f"{'side by side' if summary['realface_parallel_stages'] else 'one after the other'}, "
+    f"peer passive models: {summary['peer_pad_models']}; {out}/summary.json)"
 )
 PY

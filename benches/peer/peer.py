@@ -6,14 +6,18 @@ on every frame, and the same per-frame work as a realface session.
 Per frame: letterbox + BlazeFace short range (anchor decode, weighted NMS),
 mesh crop rotated to level the eyes + Face Mesh, eye/mouth ratios, both eyes'
 24x24 grey crops + the eye-state model, the aligned 112x112 face (Laplacian
-sharpness, exposure: the quality figure), and every 100 ms (frames stamped
-33 ms apart, as `realface bench` does) the passive model on a 128x128 BGR crop
-of 2.7x the face box.
+sharpness, exposure: the quality figure), the default matcher's embedding
+(w600k_mbf) of the first face frame and every 5th, and every 100 ms (frames
+stamped 33 ms apart, as `realface bench` does) the session's three passive models:
+fr_liveness on a 128x128 BGR crop of 2.7x the face box, MiniFASNetV2 (80x80,
+2.7x) and MiniFASNetV1SE (80x80, 4.0x). `--pad-models fr` runs fr_liveness
+alone (the peer before the MiniFASNets joined the session).
 
     python peer.py --frames DIR [--threads 1] [--iterations 2000] [--json]
 
 Prints frames/s and the share of time outside the models, measured like
-`realface bench` (after 100 warm-up frames).
+`realface bench` (after 100 warm-up frames), and each step's median time
+(`stages`, the model call with its pre- and post-processing).
 """
 
 import argparse
@@ -64,6 +68,9 @@ class Models:
         self.mesh = ort.InferenceSession(os.path.join(MODELS, "face_mesh.onnx"), so, providers=prov)
         self.eye = ort.InferenceSession(os.path.join(MODELS, "fr_eye.onnx"), so, providers=prov)
         self.pad = ort.InferenceSession(os.path.join(MODELS, "fr_liveness.onnx"), so, providers=prov)
+        self.mf_v2 = ort.InferenceSession(os.path.join(MODELS, "minifasnet_v2.onnx"), so, providers=prov)
+        self.mf_v1se = ort.InferenceSession(os.path.join(MODELS, "minifasnet_v1se.onnx"), so, providers=prov)
+        self.rec = ort.InferenceSession(os.path.join(MODELS, "w600k_mbf.onnx"), so, providers=prov)
         self.anchors = anchors_short()
         self.model_seconds = 0.0
 
@@ -180,21 +187,33 @@ def eyes_closed(m, grey, p):
     return min(probs)
 
 
-def pad_real(m, bgr, box):
+def pad_real(m, sess, bgr, box, scale=2.7, size=128, real=0):
+    """P(real) of one passive model: a `size`-pixel BGR crop of `scale` times
+    the face box (shrunk to fit, shifted inside the frame), raw 0..255 NCHW."""
     h, w = bgr.shape[:2]
     bw, bh = max(box[2] - box[0], 1.0), max(box[3] - box[1], 1.0)
-    scale = max(min(2.7, (h - 1) / bh, (w - 1) / bw), 0.0)
+    scale = max(min(scale, (h - 1) / bh, (w - 1) / bw), 0.0)
     nw, nh = bw * scale, bh * scale
     cx, cy = box[0] + bw / 2, box[1] + bh / 2
     x0 = max(min(cx - nw / 2, w - 1 - nw), 0.0)
     y0 = max(min(cy - nh / 2, h - 1 - nh), 0.0)
-    sx, sy = nw / 128, nh / 128
+    sx, sy = nw / size, nh / size
     mat = np.array([[sx, 0, x0 + 0.5 * sx - 0.5], [0, sy, y0 + 0.5 * sy - 0.5]])
-    patch = cv2.warpAffine(bgr, mat, (128, 128), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    patch = cv2.warpAffine(bgr, mat, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     x = np.ascontiguousarray(patch.transpose(2, 0, 1)[None], dtype=np.float32)
-    out = m.run(m.pad, x)[0].reshape(-1)
+    out = m.run(sess, x)[0].reshape(-1)
     e = np.exp(out - out.max())
-    return float(e[0] / e.sum())
+    return float(e[real] / e.sum())
+
+
+def passive(m, bgr, box, models):
+    """The session's passive scores: fr_liveness, and the MiniFASNets' mean."""
+    fr = pad_real(m, m.pad, bgr, box)
+    if models == "fr":
+        return fr, None
+    v2 = pad_real(m, m.mf_v2, bgr, box, 2.7, 80, 1)
+    v1se = pad_real(m, m.mf_v1se, bgr, box, 4.0, 80, 1)
+    return fr, 0.5 * (v2 + v1se)
 
 
 def features(p):
@@ -236,29 +255,52 @@ def quality(img, pts, width):
     clipped = float(((y < 8) | (y > 247)).mean())
     exposure = min(max(1 - abs(mean - 128) / 110 - 2 * clipped, 0.0), 1.0)
     size = min(max(width / 120.0, 0.0), 1.0)
-    return 100 * (0.2 * size + 0.25 * sharp + 0.3 * exposure + 0.25), sharp_raw
+    return 100 * (0.2 * size + 0.25 * sharp + 0.3 * exposure + 0.25), sharp_raw, face
+
+
+def embed(m, face):
+    """The default matcher's embedding (w600k_mbf) of the aligned 112x112 RGB
+    face, L2-normalised. realface also refines the alignment with SCRFD's
+    keypoints first (about 3 ms more): the peer skips that."""
+    x = (np.ascontiguousarray(face.transpose(2, 0, 1)[None], dtype=np.float32) - 127.5) / 127.5
+    v = m.run(m.rec, x)[0].reshape(-1)
+    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 class Frame:
-    """Per-frame state a session keeps: when the passive model last ran."""
+    """Per-frame state a session keeps: when the passive models last ran;
+    and each step's times."""
 
-    def __init__(self):
+    def __init__(self, pad_models):
+        self.pad_models = pad_models
         self.last_pad = None
         self.pads = []
+        self.times = {}
+        self.face_frames = 0
+
+    def timed(self, stage, f, *args):
+        t = time.perf_counter()
+        out = f(*args)
+        self.times.setdefault(stage, []).append((time.perf_counter() - t) * 1e3)
+        return out
 
     def __call__(self, m, img, bgr, grey, t_ms):
-        faces = detect(m, img)
+        faces = self.timed("detect", detect, m, img)
         if len(faces) != 1:
             return False
         box, _, kp = faces[0]
-        pts, presence = mesh(m, img, box, kp)
+        pts, presence = self.timed("mesh", mesh, m, img, box, kp)
         if presence < 0.5:
             return False
         ear, mar, width = features(pts)
-        closed = eyes_closed(m, grey, pts)
-        quality(img, pts, width)
+        closed = self.timed("eye_state", eyes_closed, m, grey, pts)
+        _, _, face = self.timed("quality", quality, img, pts, width)
+        # a session embeds its first face frame and every 5th
+        self.face_frames += 1
+        if self.face_frames == 1 or self.face_frames % 5 == 0:
+            self.timed("embed", embed, m, face)
         if self.last_pad is None or t_ms - self.last_pad >= 100:
-            self.pads.append(pad_real(m, bgr, box))
+            self.pads.append(self.timed("passive", passive, m, bgr, box, self.pad_models))
             self.last_pad = t_ms
         return closed is not None
 
@@ -269,6 +311,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--iterations", type=int, default=2000)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--pad-models", choices=["all", "fr"], default="all")
     args = ap.parse_args()
     names = sorted(f for f in os.listdir(args.frames) if f.lower().endswith((".jpg", ".jpeg", ".png", ".bmp")))
     if not names:
@@ -279,7 +322,7 @@ def main():
     rgbs = [cv2.cvtColor(b, cv2.COLOR_BGR2RGB) for b in bgrs]
     greys = [cv2.cvtColor(b, cv2.COLOR_BGR2GRAY) for b in bgrs]
     m = Models(args.threads)
-    frame = Frame()
+    frame = Frame(args.pad_models)
     warm = min(100, args.iterations)
     found = 0
     n_img = len(bgrs)
@@ -287,11 +330,17 @@ def main():
         j = i % n_img
         found += frame(m, rgbs[j], bgrs[j], greys[j], i * 33)
     m.model_seconds = 0.0
+    frame.times = {}
+    lat = []
     t0 = time.perf_counter()
     for i in range(warm, args.iterations):
         j = i % n_img
+        t1 = time.perf_counter()
         found += frame(m, rgbs[j], bgrs[j], greys[j], i * 33)
+        lat.append((time.perf_counter() - t1) * 1e3)
     wall = time.perf_counter() - t0
+    lat.sort()
+    q = lambda p: lat[round((len(lat) - 1) * p)]
     n = args.iterations - warm
     report = {
         "peer": "python",
@@ -304,6 +353,11 @@ def main():
         "model_ms_per_frame": m.model_seconds * 1e3 / n,
         "outside_models_share": max(wall - m.model_seconds, 0.0) / wall,
         "faces_found_share": found / args.iterations,
+        "pad_models": args.pad_models,
+        "frame_latency_ms": {"p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "max": q(1.0)},
+        "stages": [
+            {"stage": k, "median_ms": float(np.median(v)), "samples": len(v)} for k, v in frame.times.items()
+        ],
         "versions": {"onnxruntime": ort.__version__, "numpy": np.__version__, "opencv": cv2.__version__},
     }
     if args.json:

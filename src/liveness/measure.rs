@@ -9,6 +9,7 @@ use image::RgbImage;
 use super::features::FrameFeatures;
 use super::pad_model::PadScores;
 use crate::align::aligned_image;
+use crate::embed::Embedding;
 use crate::engine::FaceEngine;
 use crate::error::Result;
 use crate::geometry::{Affine, BBox};
@@ -50,4 +51,31 @@ pub fn measure_face(
         aligned,
         pad,
     })
+}
+
+/// [`measure_face`], and the face's embedding when `embed_due`: what a
+/// session observes on a face frame. With
+/// [`crate::RuntimeConfig::parallel_stages`] the embedding runs beside the
+/// measurements on rayon's pool; the results are the same either way, and a
+/// failed measurement is reported before a failed embedding.
+pub fn measure_and_embed(
+    engine: &FaceEngine,
+    frame: &RgbImage,
+    mesh: &Mesh,
+    map: &Affine,
+    bbox: &BBox,
+    pad_due: bool,
+    embed_due: bool,
+) -> Result<(FaceMeasure, Option<Embedding>)> {
+    let measure = || measure_face(engine, frame, mesh, map, bbox, pad_due);
+    if !embed_due {
+        return Ok((measure()?, None));
+    }
+    if engine.config().runtime.parallel_stages {
+        let (m, e) = rayon::join(measure, || engine.embed_face(frame, *map));
+        Ok((m?, Some(e?)))
+    } else {
+        let m = measure()?;
+        Ok((m, Some(engine.embed_face(frame, *map)?)))
+    }
 }

@@ -22,7 +22,7 @@ use crate::compare::passes;
 use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode, Result};
 use crate::liveness::features::FrameFeatures;
-use crate::liveness::measure::measure_face;
+use crate::liveness::measure::measure_and_embed;
 use crate::quality::assess_aligned;
 use crate::track::{TrackOutcome, Tracked};
 
@@ -193,16 +193,6 @@ impl VerificationSession {
     /// Every model call of a face frame; no session state changes here.
     fn observe(&self, frame: &RgbImage, t_ms: u64, tracked: Tracked) -> Result<FaceObs> {
         let pad_due = self.pad.due(t_ms, self.options.pad.interval_ms);
-        let measure = measure_face(
-            &self.engine,
-            frame,
-            &tracked.mesh,
-            &tracked.map,
-            &tracked.bbox,
-            pad_due,
-        )?;
-        let ear_base = self.history.stat(FrameFeatures::ear_norm, 0.75);
-        let quality = assess_aligned(&measure.aligned, &measure.features, ear_base);
         let center = tracked.bbox.center();
         let jumped = self
             .last_center
@@ -210,11 +200,17 @@ impl VerificationSession {
         let embed_due = self.anchor.is_none()
             || jumped
             || (self.face_frames + 1).is_multiple_of(self.options.embed_every);
-        let embedding = if embed_due {
-            Some(self.engine.embed_face(frame, tracked.map)?)
-        } else {
-            None
-        };
+        let (measure, embedding) = measure_and_embed(
+            &self.engine,
+            frame,
+            &tracked.mesh,
+            &tracked.map,
+            &tracked.bbox,
+            pad_due,
+            embed_due,
+        )?;
+        let ear_base = self.history.stat(FrameFeatures::ear_norm, 0.75);
+        let quality = assess_aligned(&measure.aligned, &measure.features, ear_base);
         let pixels = self
             .flat
             .pixel_step(frame, &tracked.mesh, &measure.features);

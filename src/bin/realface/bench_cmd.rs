@@ -12,11 +12,13 @@ use realface::liveness::actions::{Action, ActionParams, History};
 use realface::liveness::answer::{AnswerDetector, Baseline};
 use realface::liveness::features::FrameFeatures;
 use realface::liveness::flat::FlatMotion;
-use realface::liveness::measure::measure_face;
+use realface::liveness::measure::measure_and_embed;
 use realface::liveness::pad::{PadEvidence, PadOptions};
+use realface::liveness::pad_model::PadScores;
 use realface::quality::{assess, assess_aligned};
 use realface::runtime::model_time;
 use realface::segment::mosaic_background;
+use realface::session::SessionOptions;
 use realface::track::{TrackOutcome, Tracker};
 use realface::{EngineConfig, Error, FaceEngine, Result, RgbImage};
 use serde::Serialize;
@@ -44,6 +46,10 @@ struct Report {
     frame_size: [u32; 2],
     ort_intra_threads: usize,
     detect_every: usize,
+    /// Whether a frame's independent model calls ran side by side
+    /// (`--sequential-stages` off); then `model_ms_per_frame` adds up the
+    /// time of both cores and `outside_models_share` understates.
+    parallel_stages: bool,
     stages: Vec<StageTime>,
     pipeline_frames: usize,
     pipeline_fps: f64,
@@ -58,6 +64,55 @@ struct Report {
     rss_after_100_mb: Option<f64>,
     rss_after_all_mb: Option<f64>,
     rss_growth_mb: Option<f64>,
+    /// Per-frame time of the pipeline (ms): median, 95th and 99th
+    /// percentile, maximum. A camera at 30 fps leaves 33 ms a frame.
+    frame_latency_ms: Latency,
+    /// What the pipeline measured on each distinct frame (its first pass):
+    /// eye and mouth ratios, yaw, pitch, roll, P(eyes closed), sharpness,
+    /// and the passive models' P(real) where they ran; `null` without a
+    /// face. Compared across ONNX Runtime options by
+    /// `benches/peer/ort_options.sh`.
+    frame_outputs: Vec<Option<[Option<f32>; 9]>>,
+}
+
+#[derive(Serialize)]
+struct Latency {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Latency {
+    fn of(mut v: Vec<f64>) -> Self {
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            v.get(((v.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        Self {
+            p50: q(0.5),
+            p95: q(0.95),
+            p99: q(0.99),
+            max: q(1.0),
+        }
+    }
+}
+
+/// One frame's outputs (see [`Report::frame_outputs`]).
+fn outputs(f: &FrameFeatures, pad: Option<PadScores>) -> [Option<f32>; 9] {
+    [
+        Some(f.ear),
+        Some(f.mar),
+        Some(f.yaw),
+        Some(f.pitch),
+        Some(f.roll),
+        Some(f.eyes_closed),
+        Some(f.sharpness),
+        pad.map(|p| p.fr_liveness),
+        pad.map(|p| p.minifasnet),
+    ]
 }
 
 /// A `/proc/self/status` field in MB (Linux).
@@ -103,6 +158,7 @@ struct Pipeline {
     flat: FlatMotion,
     action: Option<AnswerDetector>,
     pad: PadEvidence,
+    face_frames: usize,
 }
 
 impl Pipeline {
@@ -113,18 +169,32 @@ impl Pipeline {
             flat: FlatMotion::default(),
             action: None,
             pad: PadEvidence::default(),
+            face_frames: 0,
         }
     }
 
     /// Detect (or track) + mesh + features + eye state + sharpness +
-    /// passive model every 100 ms + flat cue + action + quality: what a
-    /// session does with every frame. Returns whether a face was found.
-    fn frame(&mut self, engine: &FaceEngine, img: &RgbImage, t_ms: u64) -> Result<bool> {
+    /// passive models every 100 ms + the embedding every 5th face frame +
+    /// flat cue + action + quality: what a session does with every frame. Returns the frame's outputs, `None`
+    /// without a face.
+    fn frame(
+        &mut self,
+        engine: &FaceEngine,
+        img: &RgbImage,
+        t_ms: u64,
+    ) -> Result<Option<[Option<f32>; 9]>> {
         let TrackOutcome::Face(t) = self.tracker.next(engine, img)? else {
-            return Ok(false);
+            return Ok(None);
         };
         let due = self.pad.due(t_ms, PadOptions::default().interval_ms);
-        let m = measure_face(engine, img, &t.mesh, &t.map, &t.bbox, due)?;
+        // a session embeds its first face frame and every embed_every-th
+        self.face_frames += 1;
+        let embed_due = self.face_frames == 1
+            || self
+                .face_frames
+                .is_multiple_of(SessionOptions::default().embed_every);
+        let (m, e) = measure_and_embed(engine, img, &t.mesh, &t.map, &t.bbox, due, embed_due)?;
+        std::hint::black_box(e);
         if let Some(p) = m.pad {
             self.pad.push(t_ms, p);
         }
@@ -134,7 +204,7 @@ impl Pipeline {
         step_answer(&mut self.action, &self.history, t_ms, &f);
         let base = self.history.stat(FrameFeatures::ear_norm, 0.75);
         std::hint::black_box(assess_aligned(&m.aligned, &f, base));
-        Ok(true)
+        Ok(Some(outputs(&f, m.pad)))
     }
 }
 
@@ -164,6 +234,7 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
             "--threads and --detect-every must be at least 1, --iterations at least 200",
         ));
     }
+    let parallel_stages = cfg.runtime.parallel_stages;
     let engine = FaceEngine::new(
         cfg.with_intra_threads(args.threads)
             .with_sessions_per_model(1),
@@ -215,6 +286,15 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         time_stage("mesh", m, samples, |i| {
             engine.mesh().run(faces[i].0, Roi::from_face(&faces[i].1))
         })?,
+        time_stage("eye_state", m, samples, |i| {
+            engine.eye_state().run(faces[i].0, &faces[i].2)
+        })?,
+        time_stage("passive", m, samples, |i| {
+            engine.pad().scores(faces[i].0, &faces[i].1.bbox)
+        })?,
+        time_stage("passive_fr_liveness", m, samples, |i| {
+            engine.pad().real_probability(faces[i].0, &faces[i].1.bbox)
+        })?,
         time_stage("align", m, samples, |i| {
             Ok(aligned_image(faces[i].0, &faces[i].3))
         })?,
@@ -265,15 +345,27 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
     };
     let warm = 100.min(args.iterations);
     let mut found = 0usize;
+    let mut frame_outputs = Vec::with_capacity(n);
     for i in 0..warm {
-        found += usize::from(pipe.frame(&engine, &frames[i % n], i as u64 * 33)?);
+        let out = pipe.frame(&engine, &frames[i % n], i as u64 * 33)?;
+        found += usize::from(out.is_some());
+        if i < n {
+            frame_outputs.push(out);
+        }
         pb.inc(1);
     }
     let rss_100 = proc_mb("VmRSS:");
     let model0 = model_time();
     let started = Instant::now();
+    let mut latencies = Vec::with_capacity(args.iterations - warm);
     for i in warm..args.iterations {
-        found += usize::from(pipe.frame(&engine, &frames[i % n], i as u64 * 33)?);
+        let t0 = Instant::now();
+        let out = pipe.frame(&engine, &frames[i % n], i as u64 * 33)?;
+        latencies.push(t0.elapsed().as_secs_f64() * 1e3);
+        found += usize::from(out.is_some());
+        if i < n {
+            frame_outputs.push(out);
+        }
         pb.inc(1);
     }
     let wall = started.elapsed().as_secs_f64();
@@ -287,6 +379,7 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         frame_size,
         ort_intra_threads: args.threads,
         detect_every: args.detect_every,
+        parallel_stages,
         stages,
         pipeline_frames: args.iterations,
         pipeline_fps: timed / wall,
@@ -301,6 +394,8 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         rss_after_100_mb: rss_100,
         rss_after_all_mb: rss_all,
         rss_growth_mb: rss_100.zip(rss_all).map(|(a, b)| b - a),
+        frame_latency_ms: Latency::of(latencies),
+        frame_outputs,
     };
     if args.json {
         println!(
@@ -315,9 +410,14 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
     }
     let mb = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.1} MB"));
     println!(
-        "per-frame pipeline (detect every {} frame(s), {} ORT thread(s)): {:.1} frames/s, {:.2} ms/frame, models {:.2} ms, outside the models {:.1}%",
+        "per-frame pipeline (detect every {} frame(s), {} ORT thread(s), {}): {:.1} frames/s, {:.2} ms/frame, models {:.2} ms, outside the models {:.1}%",
         report.detect_every,
         report.ort_intra_threads,
+        if report.parallel_stages {
+            "stages side by side: model time of both cores, the share outside understates"
+        } else {
+            "stages one after the other"
+        },
         report.pipeline_fps,
         report.pipeline_ms_per_frame,
         report.model_ms_per_frame,
@@ -331,6 +431,11 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         report.pipeline_frames,
         mb(report.rss_after_all_mb),
         mb(report.rss_growth_mb)
+    );
+    let l = &report.frame_latency_ms;
+    println!(
+        "per-frame time: median {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        l.p50, l.p95, l.p99, l.max
     );
     Ok(())
 }

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use realface::{DetectorChoice, EngineConfig, Error, FaceEngine, FacePolicy, DEFAULT_FAR};
+use realface::{
+    DetectorChoice, EngineConfig, Error, FaceEngine, FacePolicy, GraphOptimization, DEFAULT_FAR,
+};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -58,6 +60,31 @@ struct Cli {
     /// a lower peak RSS for the same outputs).
     #[arg(long, global = true)]
     ort_arena: bool,
+    /// ONNX Runtime's graph optimisation level.
+    #[arg(long, global = true, value_enum, default_value_t = OptLevel::All)]
+    ort_opt_level: OptLevel,
+    /// ONNX Runtime inter-op threads per model (above 1: parallel execution
+    /// of independent graph branches).
+    #[arg(long, global = true, default_value_t = 1)]
+    ort_inter_threads: usize,
+    /// ONNX Runtime's deterministic compute.
+    #[arg(long, global = true)]
+    ort_deterministic: bool,
+    /// Run a frame's model calls one after the other on one core (by
+    /// default the passive models, and a session's embedding, run beside
+    /// the rest on a second core; the same results either way).
+    #[arg(long, global = true)]
+    sequential_stages: bool,
+}
+
+/// `--ort-opt-level`.
+#[derive(Clone, Copy, ValueEnum)]
+enum OptLevel {
+    Disable,
+    Basic,
+    Extended,
+    Layout,
+    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -414,6 +441,16 @@ fn config(cli: &Cli) -> EngineConfig {
         cfg = cfg.with_runtime_library(l);
     }
     cfg.with_arena(cli.ort_arena)
+        .with_graph_optimization(match cli.ort_opt_level {
+            OptLevel::Disable => GraphOptimization::Disable,
+            OptLevel::Basic => GraphOptimization::Basic,
+            OptLevel::Extended => GraphOptimization::Extended,
+            OptLevel::Layout => GraphOptimization::Layout,
+            OptLevel::All => GraphOptimization::All,
+        })
+        .with_inter_threads(cli.ort_inter_threads)
+        .with_deterministic(cli.ort_deterministic)
+        .with_parallel_stages(!cli.sequential_stages)
 }
 
 fn data_args<'a>(cli: &Cli, d: &'a DataOpts, split: SplitArg) -> eval_cmd::DataArgs<'a> {
