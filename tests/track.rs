@@ -146,8 +146,13 @@ fn bench_reports_speed_and_memory() {
     assert!(q[0] > 0.0 && q.windows(2).all(|w| w[0] <= w[1]), "{lat}");
     // the first pass's outputs: one entry per distinct frame, each with a face
     let outs = v["frame_outputs"].as_array().expect("outputs");
-    assert_eq!(outs.len(), v["distinct_frames"].as_u64().expect("n") as usize);
-    assert!(outs.iter().all(|o| o.as_array().is_some_and(|a| a.len() == 9)));
+    assert_eq!(
+        outs.len(),
+        v["distinct_frames"].as_u64().expect("n") as usize
+    );
+    assert!(outs
+        .iter()
+        .all(|o| o.as_array().is_some_and(|a| a.len() == 9)));
     assert_eq!(v["faces_found_share"].as_f64(), Some(1.0));
     let peak = v["peak_rss_mb"].as_f64().expect("peak RSS on Linux");
     assert!(peak > 10.0 && peak >= v["rss_after_all_mb"].as_f64().expect("rss"));
