@@ -57,9 +57,12 @@ struct Report {
     model_ms_per_frame: f64,
     outside_models_share: f64,
     faces_found_share: f64,
+    /// Peak RSS when the pipeline ends (the per-stage timings, which hold
+    /// every frame decoded, run after it).
     peak_rss_mb: Option<f64>,
-    /// The frames the bench holds decoded and encoded (part of the peak: a
-    /// session holds one frame at a time).
+    /// The frames' file bytes the bench holds during the pipeline (part of
+    /// the peak; each frame is decoded when its turn comes, as a session
+    /// holds one frame at a time).
     frames_held_mb: f64,
     rss_after_100_mb: Option<f64>,
     rss_after_all_mb: Option<f64>,
@@ -227,6 +230,74 @@ fn step_answer(
     answered
 }
 
+/// What the per-frame pipeline run measured.
+struct PipelineRun {
+    found: usize,
+    frame_outputs: Vec<Option<[Option<f32>; 9]>>,
+    /// Per-frame times after the warm-up (ms).
+    latencies: Vec<f64>,
+    /// Time inside ONNX Runtime after the warm-up (s, all threads).
+    model_s: f64,
+    rss_100: Option<f64>,
+    rss_all: Option<f64>,
+    peak: Option<f64>,
+}
+
+/// Runs the per-frame pipeline over `bytes` (cycled; each frame decoded
+/// outside its timing), after 100 warm-up frames.
+fn run_pipeline(
+    engine: &FaceEngine,
+    bytes: &[Vec<u8>],
+    args: &BenchArgs,
+    quiet: bool,
+) -> Result<PipelineRun> {
+    let n = bytes.len();
+    let mut pipe = Pipeline::new(args.detect_every);
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.iterations as u64).with_style(
+            ProgressStyle::with_template(
+                "per-frame pipeline {bar:40} {pos}/{len} {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    };
+    let warm = 100.min(args.iterations);
+    let mut found = 0usize;
+    let mut frame_outputs = Vec::with_capacity(n);
+    let mut latencies = Vec::with_capacity(args.iterations - warm);
+    let mut rss_100 = None;
+    let mut model0 = model_time();
+    for i in 0..args.iterations {
+        if i == warm {
+            rss_100 = proc_mb("VmRSS:");
+            model0 = model_time();
+        }
+        let img = engine.decode(&bytes[i % n])?;
+        let t0 = Instant::now();
+        let out = pipe.frame(engine, &img, i as u64 * 33)?;
+        if i >= warm {
+            latencies.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        found += usize::from(out.is_some());
+        if i < n {
+            frame_outputs.push(out);
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    Ok(PipelineRun {
+        found,
+        frame_outputs,
+        latencies,
+        model_s: (model_time().nanos - model0.nanos) as f64 / 1e9,
+        rss_100,
+        rss_all: proc_mb("VmRSS:"),
+        peak: proc_mb("VmHWM:"),
+    })
+}
+
 pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
     if args.threads == 0 || args.iterations < 200 || args.detect_every == 0 {
         return Err(Error::invalid(
@@ -241,23 +312,36 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
     )?;
     let files = realface::source::frame_files(args.frames)?;
     let mut bytes = Vec::new();
-    let mut frames = Vec::new();
     for f in &files {
-        let b = std::fs::read(f).map_err(|e| Error::Io {
+        bytes.push(std::fs::read(f).map_err(|e| Error::Io {
             path: f.clone(),
             source: e,
-        })?;
-        frames.push(engine.decode(&b)?);
-        bytes.push(b);
+        })?);
     }
-    let Some(first) = frames.first() else {
+    let Some(first) = bytes.first() else {
         return Err(Error::invalid(
             "frames",
             format!("no image files in {}", args.frames.display()),
         ));
     };
+    let first = engine.decode(first)?;
     let frame_size = [first.width(), first.height()];
-    let n = frames.len();
+    drop(first);
+    let n = bytes.len();
+    let quiet = args.json;
+    if !quiet {
+        eprintln!("realface bench: {n} frames from {}", args.frames.display());
+    }
+
+    // The per-frame pipeline first, with the leak check: like a session it
+    // holds one decoded frame at a time (each decoded from its file's bytes
+    // before the frame's clock starts), and its peak RSS is read before the
+    // per-stage timings below hold every frame decoded.
+    let run = run_pipeline(&engine, &bytes, args, quiet)?;
+    let mut frames = Vec::with_capacity(n);
+    for b in &bytes {
+        frames.push(engine.decode(b)?);
+    }
 
     // Per-stage inputs: the first face of each frame that has one.
     let mut faces = Vec::new();
@@ -272,13 +356,6 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         return Err(Error::NoFace);
     }
     let m = faces.len();
-    let quiet = args.json;
-    if !quiet {
-        eprintln!(
-            "realface bench: {n} frames ({m} with a face) from {}",
-            args.frames.display()
-        );
-    }
     let samples = 60;
     let mut stages = vec![
         time_stage("decode", n, samples, |i| engine.decode(&bytes[i]))?,
@@ -331,48 +408,8 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         Ok(mosaic_background(faces[0].0, &mask, &faces[0].1.bbox))
     })?);
 
-    // The per-frame pipeline, with the leak check.
-    let mut pipe = Pipeline::new(args.detect_every);
-    let pb = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(args.iterations as u64).with_style(
-            ProgressStyle::with_template(
-                "per-frame pipeline {bar:40} {pos}/{len} {per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
-    };
-    let warm = 100.min(args.iterations);
-    let mut found = 0usize;
-    let mut frame_outputs = Vec::with_capacity(n);
-    for i in 0..warm {
-        let out = pipe.frame(&engine, &frames[i % n], i as u64 * 33)?;
-        found += usize::from(out.is_some());
-        if i < n {
-            frame_outputs.push(out);
-        }
-        pb.inc(1);
-    }
-    let rss_100 = proc_mb("VmRSS:");
-    let model0 = model_time();
-    let started = Instant::now();
-    let mut latencies = Vec::with_capacity(args.iterations - warm);
-    for i in warm..args.iterations {
-        let t0 = Instant::now();
-        let out = pipe.frame(&engine, &frames[i % n], i as u64 * 33)?;
-        latencies.push(t0.elapsed().as_secs_f64() * 1e3);
-        found += usize::from(out.is_some());
-        if i < n {
-            frame_outputs.push(out);
-        }
-        pb.inc(1);
-    }
-    let wall = started.elapsed().as_secs_f64();
-    pb.finish_and_clear();
-    let model_s = (model_time().nanos - model0.nanos) as f64 / 1e9;
-    let timed = (args.iterations - warm) as f64;
-    let rss_all = proc_mb("VmRSS:");
+    let wall: f64 = run.latencies.iter().sum::<f64>() / 1e3;
+    let timed = run.latencies.len().max(1) as f64;
     let report = Report {
         frames_dir: args.frames.to_path_buf(),
         distinct_frames: n,
@@ -384,18 +421,16 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         pipeline_frames: args.iterations,
         pipeline_fps: timed / wall,
         pipeline_ms_per_frame: wall * 1e3 / timed,
-        model_ms_per_frame: model_s * 1e3 / timed,
-        outside_models_share: (wall - model_s).max(0.0) / wall,
-        faces_found_share: found as f64 / args.iterations as f64,
-        peak_rss_mb: proc_mb("VmHWM:"),
-        frames_held_mb: (frames.iter().map(|f| f.as_raw().len()).sum::<usize>()
-            + bytes.iter().map(Vec::len).sum::<usize>()) as f64
-            / (1024.0 * 1024.0),
-        rss_after_100_mb: rss_100,
-        rss_after_all_mb: rss_all,
-        rss_growth_mb: rss_100.zip(rss_all).map(|(a, b)| b - a),
-        frame_latency_ms: Latency::of(latencies),
-        frame_outputs,
+        model_ms_per_frame: run.model_s * 1e3 / timed,
+        outside_models_share: (wall - run.model_s).max(0.0) / wall,
+        faces_found_share: run.found as f64 / args.iterations as f64,
+        peak_rss_mb: run.peak,
+        frames_held_mb: bytes.iter().map(Vec::len).sum::<usize>() as f64 / (1024.0 * 1024.0),
+        rss_after_100_mb: run.rss_100,
+        rss_after_all_mb: run.rss_all,
+        rss_growth_mb: run.rss_100.zip(run.rss_all).map(|(a, b)| b - a),
+        frame_latency_ms: Latency::of(run.latencies),
+        frame_outputs: run.frame_outputs,
     };
     if args.json {
         println!(
@@ -404,9 +439,9 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         );
         return Ok(());
     }
-    println!("stage            median ms   samples");
+    println!("stage                median ms   samples");
     for s in &report.stages {
-        println!("{:<16} {:>9.3} {:>9}", s.stage, s.median_ms, s.samples);
+        println!("{:<20} {:>9.3} {:>9}", s.stage, s.median_ms, s.samples);
     }
     let mb = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.1} MB"));
     println!(
