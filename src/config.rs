@@ -240,8 +240,8 @@ pub struct RuntimeConfig {
     /// Run independent model calls of a frame side by side on rayon's pool:
     /// the passive models (`fr_liveness` beside the two MiniFASNets), and a
     /// session's embedding beside the frame's measurements. The same results
-    /// as one after the other; on by default (a session frame about 7%
-    /// faster on 2 cores, its peak RSS about 17 MB higher). Turn it off where
+    /// as one after the other; on by default (the per-frame pipeline about 6%
+    /// faster on 2 cores, a full session's peak RSS 15-20 MB higher). Turn it off where
     /// other work already fills the cores (a server judging several uploads
     /// at once) or to measure one core.
     pub parallel_stages: bool,
@@ -261,6 +261,43 @@ pub enum GraphOptimization {
     /// Everything ONNX Runtime offers (the default).
     #[default]
     All,
+}
+
+impl GraphOptimization {
+    /// Every level, lowest first.
+    pub const ALL: [GraphOptimization; 5] = [
+        GraphOptimization::Disable,
+        GraphOptimization::Basic,
+        GraphOptimization::Extended,
+        GraphOptimization::Layout,
+        GraphOptimization::All,
+    ];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            GraphOptimization::Disable => "disable",
+            GraphOptimization::Basic => "basic",
+            GraphOptimization::Extended => "extended",
+            GraphOptimization::Layout => "layout",
+            GraphOptimization::All => "all",
+        }
+    }
+}
+
+impl std::str::FromStr for GraphOptimization {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        GraphOptimization::ALL
+            .into_iter()
+            .find(|l| l.name() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "graph optimisation",
+                    format!("`{s}`: expected disable, basic, extended, layout or all"),
+                )
+            })
+    }
 }
 
 /// Model files in memory, by file name (e.g. `face_landmark.onnx`).

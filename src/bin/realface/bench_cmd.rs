@@ -178,8 +178,8 @@ impl Pipeline {
 
     /// Detect (or track) + mesh + features + eye state + sharpness +
     /// passive models every 100 ms + the embedding every 5th face frame +
-    /// flat cue + action + quality: what a session does with every frame. Returns the frame's outputs, `None`
-    /// without a face.
+    /// flat cue + action + quality: what a session does with every frame.
+    /// Returns the frame's outputs, `None` without a face.
     fn frame(
         &mut self,
         engine: &FaceEngine,

@@ -60,9 +60,10 @@ struct Cli {
     /// a lower peak RSS for the same outputs).
     #[arg(long, global = true)]
     ort_arena: bool,
-    /// ONNX Runtime's graph optimisation level.
-    #[arg(long, global = true, value_enum, default_value_t = OptLevel::All)]
-    ort_opt_level: OptLevel,
+    /// ONNX Runtime's graph optimisation level: disable, basic, extended,
+    /// layout or all.
+    #[arg(long, global = true, default_value = "all")]
+    ort_opt_level: GraphOptimization,
     /// ONNX Runtime inter-op threads per model (above 1: parallel execution
     /// of independent graph branches).
     #[arg(long, global = true, default_value_t = 1)]
@@ -75,16 +76,6 @@ struct Cli {
     /// the rest on a second core; the same results either way).
     #[arg(long, global = true)]
     sequential_stages: bool,
-}
-
-/// `--ort-opt-level`.
-#[derive(Clone, Copy, ValueEnum)]
-enum OptLevel {
-    Disable,
-    Basic,
-    Extended,
-    Layout,
-    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -441,13 +432,7 @@ fn config(cli: &Cli) -> EngineConfig {
         cfg = cfg.with_runtime_library(l);
     }
     cfg.with_arena(cli.ort_arena)
-        .with_graph_optimization(match cli.ort_opt_level {
-            OptLevel::Disable => GraphOptimization::Disable,
-            OptLevel::Basic => GraphOptimization::Basic,
-            OptLevel::Extended => GraphOptimization::Extended,
-            OptLevel::Layout => GraphOptimization::Layout,
-            OptLevel::All => GraphOptimization::All,
-        })
+        .with_graph_optimization(cli.ort_opt_level)
         .with_inter_threads(cli.ort_inter_threads)
         .with_deterministic(cli.ort_deterministic)
         .with_parallel_stages(!cli.sequential_stages)
