@@ -13,6 +13,11 @@
 #define RF_OK 0
 
 /**
+ * ONNX Runtime's graph optimisation levels.
+ */
+typedef struct GraphOptimization GraphOptimization;
+
+/**
  * Which embedder (or fusion of embedders) compares faces. Each has its own
  * FAR -> threshold table, and embeddings of one cannot be compared with
  * another's (a stored reference names its matcher).
