@@ -20,16 +20,15 @@ batch's. Prints a JSON report (also target/batch/report.json).
 
 import json
 import os
-import statistics
 import sys
-import time
+from functools import partial
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(__file__))
-from quantize_embedder import session  # noqa: E402
+from quantize_embedder import latency, session  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OUT = os.path.join(ROOT, "target", "batch")
@@ -84,7 +83,7 @@ def main():
         model, patched = free_batch(os.path.join(ROOT, "models", f"{name}.onnx"))
         sess = session(model.SerializeToString(), arena=ARENA)
         inp = sess.get_inputs()[0]
-        item = shape or [d for d in inp.shape[1:]]
+        item = shape or list(inp.shape[1:])
         items = rng.random([max(BATCHES)] + item, dtype=np.float32)
         single = [sess.run(None, {inp.name: items[i:i + 1]}) for i in range(len(items))]
         entry = {"reshapes_patched": patched, "input": item}
@@ -102,14 +101,8 @@ def main():
             entry.update(batchable=False, error=str(e).splitlines()[0][:160])
             print(f"{name}: no batch without a re-export ({entry['error'][:80]}...)",
                   file=sys.stderr)
-        times = {b: [] for b in sizes}
-        for _ in range(rounds):
-            for b in sizes:
-                feed = {inp.name: items[:b]}
-                t = time.perf_counter()
-                sess.run(None, feed)
-                times[b].append((time.perf_counter() - t) * 1e3 / b)
-        per_item = {b: round(statistics.median(v), 3) for b, v in times.items()}
+        ms = latency({b: partial(sess.run, None, {inp.name: items[:b]}) for b in sizes}, rounds)
+        per_item = {b: round(ms[b] / b, 3) for b in sizes}
         best = min(per_item, key=per_item.get)
         entry.update(ms_per_item=per_item, best_batch=best,
                      gain=round(per_item[1] / per_item[best], 3))

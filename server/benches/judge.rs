@@ -14,7 +14,6 @@
 //! cargo bench -p realface-server --bench judge
 //! ```
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,27 +24,17 @@ use realface::{EngineConfig, FaceEngine, SessionOptions};
 use realface_server::evidence::{judge, Case, Evidence};
 use realface_server::EvidenceLimits;
 
+// the tests' helpers: where the shared data is, and a clip's files
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 /// The upload: a phone selfie video with blinks, asked for a blink.
 const CLIP: &str = "blinkdet_video";
 /// A fixed nonce, so that every run judges the same prompt schedule.
 const NONCE: &str = "5eed5eed5eed5eed5eed5eed5eed5eed";
 
-fn clip_dir() -> PathBuf {
-    let data = std::env::var_os("REALFACE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    let dir = data.join("actions").join(CLIP);
-    assert!(
-        dir.is_dir(),
-        "{} not found (set REALFACE_DATA)",
-        dir.display()
-    );
-    dir
-}
-
 fn bench_judge(c: &mut Criterion) {
-    let dir = clip_dir();
-    let video = std::fs::read(dir.join("source.mp4")).expect("source.mp4");
+    let video = std::fs::read(common::clip_file(CLIP, "source.mp4")).expect("source.mp4");
     let video = axum::body::Bytes::from(video);
     let seconds = std::env::var("JUDGE_SECONDS")
         .ok()
@@ -61,7 +50,9 @@ fn bench_judge(c: &mut Criterion) {
             FaceEngine::new(EngineConfig::default().with_parallel_stages(side_by_side))
                 .expect("engine (run scripts/setup.sh)"),
         );
-        let img = engine.load(dir.join("frame_0001.jpg")).expect("frame");
+        let img = engine
+            .load(common::clip_file(CLIP, "frame_0001.jpg"))
+            .expect("frame");
         let reference = engine.embed_image(&img).expect("reference");
         let case = Case {
             certify_id: "bench".into(),
