@@ -57,6 +57,11 @@ struct Args {
     /// ones (as `realface verify --prompt-delays-ms`), one per action.
     #[arg(long)]
     prompt_delays_ms: Option<String>,
+    /// Replayed frames with fixed delays only: held answers' release cues at
+    /// these times (ms after the first frame, one per action; as `realface
+    /// verify --release-at-ms`).
+    #[arg(long, requires = "prompt_delays_ms")]
+    release_at_ms: Option<String>,
     /// The product's UI option object (JSON: progressBarColor, title, ...).
     #[arg(long)]
     ui_options: Option<PathBuf>,
@@ -127,18 +132,10 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
                     "fixed prompt delays are for replayed frames only: a camera session's schedule comes from its nonce",
                 ));
             }
-            let delays = list
-                .split(',')
-                .map(|d| {
-                    d.trim().parse::<u64>().map_err(|_| {
-                        Error::invalid(
-                            "prompt_delays_ms",
-                            format!("`{d}` is not a whole number of ms"),
-                        )
-                    })
-                })
-                .collect::<realface::Result<Vec<u64>>>()?;
-            options = options.with_prompt_delays_ms(delays);
+            options = options.with_prompt_delays_ms(ms_list(list, "prompt_delays_ms")?);
+            if let Some(list) = &args.release_at_ms {
+                options = options.with_release_at_ms(ms_list(list, "release_at_ms")?);
+            }
         }
         let session =
             VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
@@ -204,6 +201,17 @@ fn worker(args: Args, shared: Arc<Mutex<Shared>>, ctx: egui::Context) {
     });
     lock(&shared).result = Some(result);
     ctx.request_repaint();
+}
+
+/// `A,B,...`: whole milliseconds (`what` names the option).
+fn ms_list(list: &str, what: &'static str) -> realface::Result<Vec<u64>> {
+    list.split(',')
+        .map(|d| {
+            d.trim()
+                .parse::<u64>()
+                .map_err(|_| Error::invalid(what, format!("`{d}` is not a whole number of ms")))
+        })
+        .collect()
 }
 
 /// Background of the "Hold still" banner (between prompts).
@@ -471,9 +479,22 @@ impl eframe::App for App {
                         .corner_radius(8.0)
                         .inner_margin(egui::Margin::symmetric(28, 10))
                         .show(ui, |ui| {
-                            ui.label(RichText::new(&p.prompt).size(24.0).strong().color(Color32::WHITE));
+                            // the table's icon and short word, then the sentence
+                            if let Some(e) = realface::prompts::entry_of(p.prompt_key) {
+                                ui.label(RichText::new(format!("{}  {}", e.glyph, e.word_en)).size(30.0).strong().color(Color32::WHITE));
+                            }
+                            ui.label(RichText::new(&p.prompt).size(22.0).color(Color32::WHITE));
                         });
-                    ui.label(format!("action {} of {}", (p.actions_done + 1).min(p.actions_total), p.actions_total));
+                    if p.step > 0 {
+                        ui.label(realface::prompts::step_text(p.step, p.actions_total, realface::prompts::Lang::En));
+                    }
+                    if let Some(t) = p.timer {
+                        let what = match t.kind {
+                            realface::session::TimerKind::AnswerWindow => "start within",
+                            realface::session::TimerKind::Hold => "hold until the ring is full",
+                        };
+                        ui.label(RichText::new(format!("{what}: {} ms", t.to_ms.saturating_sub(t.from_ms))).small());
+                    }
                 } else {
                     ui.add(egui::Spinner::new().size(36.0).color(color(self.ui.activity_indicator_color)));
                 }

@@ -18,6 +18,11 @@
 typedef struct GraphOptimization GraphOptimization;
 
 /**
+ * A language of the prompt table.
+ */
+typedef struct Lang Lang;
+
+/**
  * Which embedder (or fusion of embedders) compares faces. Each has its own
  * FAR -> threshold table, and embeddings of one cannot be compared with
  * another's (a stored reference names its matcher).
@@ -83,6 +88,35 @@ typedef struct RfProgress {
    * See `window_start_ms`.
    */
   int64_t window_end_ms;
+  /**
+   * The text and icon to show: its number in the prompt table (read the
+   * text with `rf_prompt_text`; 0 face in the circle, 1 hold still, 2-6
+   * the actions in `action`'s order, 7 done, 8 "step k of n", 9 relax
+   * (after a release cue), 10 hold until the ring is full).
+   */
+  int32_t prompt;
+  /**
+   * Step k of `actions_total` (1-based): the action prompted now or
+   * next; 0 before the challenge starts.
+   */
+  uint32_t step;
+  /**
+   * The timer ring: 0 none, 1 the answer window, 2 the hold until the
+   * release cue.
+   */
+  uint32_t timer_kind;
+  /**
+   * When the timer started (ms since the first frame); -1 without one.
+   */
+  int64_t timer_from_ms;
+  /**
+   * When it is full: the window's end or the release cue; -1 without one.
+   */
+  int64_t timer_to_ms;
+  /**
+   * 1: play a sound or a vibration at `timer_to_ms` (the eyes are closed).
+   */
+  uint32_t timer_sound;
 } RfProgress;
 
 #ifdef __cplusplus
@@ -285,6 +319,13 @@ int32_t rf_session_cancel(struct RfSession *session);
  * `session` null or a live handle, freed once.
  */
 void rf_session_free(struct RfSession *session);
+
+/**
+ * The text of prompt number `prompt` (`RfProgress::prompt`) in `lang` (0
+ * English, 1 Simplified Chinese), UTF-8, owned by the library (never
+ * free it); null (and INVALID_ARGUMENT) for an unknown number or language.
+ */
+const char *rf_prompt_text(int32_t prompt, uint32_t lang);
 
 /**
  * Frees a string returned by the library (null is a no-op).

@@ -34,7 +34,7 @@ use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode};
 use crate::frame::{frame_from_buffer, PixelFormat};
 use crate::session::certify::{unix_now_ms as now_ms, CertifyRegistry, CertifyTicket, IssuedId};
-use crate::session::{Reference, SessionOptions, SessionState, VerificationSession};
+use crate::session::{Reference, SessionOptions, SessionState, TimerKind, VerificationSession};
 use crate::{EngineConfig, FaceEngine};
 
 /// Success.
@@ -82,6 +82,23 @@ pub struct RfProgress {
     pub window_start_ms: i64,
     /// See `window_start_ms`.
     pub window_end_ms: i64,
+    /// The text and icon to show: its number in the prompt table (read the
+    /// text with `rf_prompt_text`; 0 face in the circle, 1 hold still, 2-6
+    /// the actions in `action`'s order, 7 done, 8 "step k of n", 9 relax
+    /// (after a release cue), 10 hold until the ring is full).
+    pub prompt: i32,
+    /// Step k of `actions_total` (1-based): the action prompted now or
+    /// next; 0 before the challenge starts.
+    pub step: u32,
+    /// The timer ring: 0 none, 1 the answer window, 2 the hold until the
+    /// release cue.
+    pub timer_kind: u32,
+    /// When the timer started (ms since the first frame); -1 without one.
+    pub timer_from_ms: i64,
+    /// When it is full: the window's end or the release cue; -1 without one.
+    pub timer_to_ms: i64,
+    /// 1: play a sound or a vibration at `timer_to_ms` (the eyes are closed).
+    pub timer_sound: u32,
 }
 
 thread_local! {
@@ -641,6 +658,15 @@ pub unsafe extern "C" fn rf_session_push_frame(
                 prompt_at_ms: p.prompt_at_ms.map_or(-1, |t| t as i64),
                 window_start_ms: p.answer_window_ms.map_or(-1, |w| w[0] as i64),
                 window_end_ms: p.answer_window_ms.map_or(-1, |w| w[1] as i64),
+                prompt: crate::prompts::index_of(p.prompt_key).map_or(-1, |i| i as i32),
+                step: p.step as u32,
+                timer_kind: p.timer.map_or(0, |t| match t.kind {
+                    TimerKind::AnswerWindow => 1,
+                    TimerKind::Hold => 2,
+                }),
+                timer_from_ms: p.timer.map_or(-1, |t| t.from_ms as i64),
+                timer_to_ms: p.timer.map_or(-1, |t| t.to_ms as i64),
+                timer_sound: p.timer.map_or(0, |t| u32::from(t.sound)),
             };
             // SAFETY: non-null and writable by contract.
             unsafe { *progress = out };
@@ -691,6 +717,43 @@ pub unsafe extern "C" fn rf_session_cancel(session: *mut RfSession) -> i32 {
 pub unsafe extern "C" fn rf_session_free(session: *mut RfSession) {
     // SAFETY: a live handle from rf_session_new, freed once.
     unsafe { free_box(session) }
+}
+
+/// The prompt table's texts as C strings: `[prompt][language]`.
+fn prompt_texts() -> &'static [[CString; 2]] {
+    static TEXTS: std::sync::OnceLock<Vec<[CString; 2]>> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(|| {
+        crate::prompts::PROMPTS
+            .iter()
+            .map(|p| crate::prompts::Lang::ALL.map(|l| CString::new(p.text(l)).unwrap_or_default()))
+            .collect()
+    })
+}
+
+/// The text of prompt number `prompt` (`RfProgress::prompt`) in `lang` (0
+/// English, 1 Simplified Chinese), UTF-8, owned by the library (never
+/// free it); null (and INVALID_ARGUMENT) for an unknown number or language.
+#[no_mangle]
+pub extern "C" fn rf_prompt_text(prompt: i32, lang: u32) -> *const c_char {
+    let found = catch_unwind(|| {
+        usize::try_from(prompt)
+            .ok()
+            .and_then(|i| prompt_texts().get(i))
+            .and_then(|t| t.get(lang as usize))
+            .map(|t| t.as_ptr())
+    })
+    .ok()
+    .flatten();
+    match found {
+        Some(t) => t,
+        None => {
+            set_error(
+                ErrorCode::InvalidArgument.as_u32() as i32,
+                &format!("no prompt {prompt} in language {lang}"),
+            );
+            std::ptr::null()
+        }
+    }
 }
 
 /// Frees a string returned by the library (null is a no-op).

@@ -40,7 +40,9 @@
 //! ## Layout
 //! One module per stage: [`detect`], [`landmarks`], [`align`], [`embed`],
 //! [`compare`]; liveness measurements and detectors in [`liveness`]; the
-//! session state machine, its options and its verdict in [`session`]; image
+//! session state machine, its options and its verdict in [`session`]; the
+//! texts and icons a client shows, in English and Simplified Chinese, in
+//! [`prompts`]; image
 //! detail in [`sharpness`] (shared by [`quality`] and liveness); pure maths in
 //! [`geometry`] and `warp`; ONNX Runtime only in [`runtime`]; the model
 //! table in [`models`]. The evaluation harness ([`eval`]: data sets,
@@ -76,6 +78,7 @@ pub(crate) mod image_io;
 pub mod landmarks;
 pub mod liveness;
 pub mod models;
+pub mod prompts;
 pub mod quality;
 pub mod rng;
 pub mod runtime;

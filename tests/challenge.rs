@@ -22,36 +22,18 @@ fn engine() -> Arc<FaceEngine> {
     common::shared_engine()
 }
 
-fn source(clip: &str) -> std::path::PathBuf {
-    let dir = data_dir().join("actions").join(clip);
-    std::fs::read_dir(&dir)
-        .expect("clip")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.file_stem().is_some_and(|s| s == "source"))
-        .expect("source video")
-}
-
 /// `realface verify --json` on a clip's video with fixed prompt delays.
 fn verify(clip: &str, actions: &str, delays: &str, extra: &[&str]) -> Value {
-    let dir = data_dir().join("actions").join(clip);
-    let out = cli()
-        .args(["verify", "--json", "--reference"])
-        .arg(dir.join("frame_0001.jpg"))
-        .arg("--video")
-        .arg(source(clip))
-        .args(["--actions", actions, "--prompt-delays-ms", delays])
-        .args(extra)
-        .output()
-        .expect("run realface");
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    common::verify_clip(clip, actions, delays, extra)
 }
 
 /// `lp_d9` closes its eyes from 9.7 s to 10.4 s (labels.json) and not again
-/// before 12.7 s.
+/// before 12.7 s. A closure is held until its release cue: placed at 10.0 s,
+/// 0.4 s before the eyes open.
 #[test]
 fn an_answer_counts_after_its_prompt_and_not_before() {
-    let before = verify("lp_d9", "blink", "9300", &[]);
+    let cue = ["--release-at-ms", "10000"];
+    let before = verify("lp_d9", "blink", "9300", &cue);
     assert_eq!(before["auth_state"], "SUCCESS", "{before}");
     assert_eq!(before["schedule"], "fixed");
     let a = &before["actions"][0];
@@ -62,12 +44,12 @@ fn an_answer_counts_after_its_prompt_and_not_before() {
     assert!((9300..9400).contains(&prompt), "{a}");
     assert!(onset >= prompt + 150 && onset <= prompt + 1000, "{a}");
     // the same closure, prompted after it began: no answer
-    let after = verify("lp_d9", "blink", "9900", &[]);
+    let after = verify("lp_d9", "blink", "9900", &cue);
     assert_eq!(after["auth_state"], "FAIL", "{after}");
     assert_eq!(after["actions"][0]["passed"], false);
     assert_eq!(after["reasons"][0]["code"], "ACTION_TIMEOUT");
     // prompted after it ended: no answer either
-    let late = verify("lp_d9", "blink", "10700", &[]);
+    let late = verify("lp_d9", "blink", "10700", &cue);
     assert_eq!(late["auth_state"], "FAIL", "{late}");
     // the 10 fps frames of the same clip behave the same
     let dir = data_dir().join("actions").join("lp_d9");
@@ -77,6 +59,7 @@ fn an_answer_counts_after_its_prompt_and_not_before() {
         .arg("--frames")
         .arg(&dir)
         .args(["--actions", "blink", "--prompt-delays-ms", "9300"])
+        .args(cue)
         .output()
         .expect("run");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -150,7 +133,8 @@ fn a_turn_to_full_profile_is_a_turn() {
             image::imageops::FilterType::Triangle,
         )
     };
-    // yaw passes 26 degrees at about 0.97 s: the face is "lost" from 1.0 s to 1.4 s
+    // yaw passes 26 degrees at about 0.97 s: the face is "lost" from 1.0 s
+    // to 1.4 s, held there until the release cue (1.1 s), back at 1.4 s
     let seq: Vec<TimedFrame> = frames
         .iter()
         .filter(|f| f.t_ms < 2500)
@@ -167,7 +151,8 @@ fn a_turn_to_full_profile_is_a_turn() {
         .collect();
     let options = SessionOptions::default()
         .with_challenge(ChallengeSpec::Fixed(vec![Action::TurnLeft]))
-        .with_prompt_delays_ms(vec![450]);
+        .with_prompt_delays_ms(vec![450])
+        .with_release_at_ms(vec![1100]);
     let mut s = VerificationSession::new(
         engine(),
         ticket("profile"),

@@ -26,7 +26,8 @@ fn desktop_exe() -> PathBuf {
 }
 
 /// Runs the app on `apfol_real2`'s frames with a turn-left challenge
-/// prompted 500 ms after the first frame (the turn starts at about 0.7 s):
+/// prompted 500 ms after the first frame (the turn starts at about 0.7 s)
+/// and its release cue at 1.3 s:
 /// exit code, the AuthResult JSON, and what it logged on stderr.
 fn run(tmp: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let clip = data_dir().join("actions/apfol_real2");
@@ -50,6 +51,9 @@ fn run(tmp: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value, String
             "turn_left",
             "--prompt-delays-ms",
             "500",
+            // the turn is held from 1.0 s and let go at 1.6 s
+            "--release-at-ms",
+            "1300",
             "--close-after",
             "0.5",
         ])
@@ -116,7 +120,7 @@ fn desktop_app_follows_the_prompt_schedule_under_xvfb() {
         .expect("a prompt was shown");
     assert_eq!(first_prompt.0, prompt_at, "{shown:?}");
     assert!(
-        first_prompt.1.contains("turn your head to the left"),
+        first_prompt.1.contains("Turn your head to the left"),
         "{shown:?}"
     );
     assert!(

@@ -59,6 +59,8 @@ fn genuine_clips_decide_the_same_with_and_without_parallel_stages() {
             "turn_left",
             "--prompt-delays-ms",
             "500",
+            "--release-at-ms",
+            "1300",
             "--photo",
             "Y_M",
         ],
@@ -75,7 +77,14 @@ fn genuine_clips_decide_the_same_with_and_without_parallel_stages() {
     // at the video's own rate (23.9 fps), every passive and embedding frame
     let blink = data_dir().join("actions/blinkdet_video");
     let v = same_both_ways(
-        &["--actions", "blink", "--prompt-delays-ms", "5400"],
+        &[
+            "--actions",
+            "blink",
+            "--prompt-delays-ms",
+            "5400",
+            "--release-at-ms",
+            "7700",
+        ],
         ("--video", blink.join("source.mp4")),
         blink.join("frame_0001.jpg"),
     );

@@ -405,6 +405,9 @@ fn the_matcher_is_chosen_by_name() {
 /// Default session options with a fixed challenge, as the C side passes
 /// them; recorded frames answer prompts at fixed delays (`apfol_real2`'s
 /// left turn starts at about 0.7 s: prompted at 0.5 s).
+/// Options for `apfol_real2` at 10 fps: each action prompted 500 ms after
+/// the previous one, its release cue at 1.3 s (the clip's turn to the left
+/// is held from 1.0 s and let go at 1.6 s).
 fn options_json(actions: &[&str]) -> String {
     let list = actions
         .iter()
@@ -415,7 +418,8 @@ fn options_json(actions: &[&str]) -> String {
         .collect();
     let o = realface::SessionOptions::default()
         .with_challenge(realface::ChallengeSpec::Fixed(list))
-        .with_prompt_delays_ms(vec![500; actions.len()]);
+        .with_prompt_delays_ms(vec![500; actions.len()])
+        .with_release_at_ms(vec![1300; actions.len()]);
     serde_json::to_string(&o).expect("options JSON")
 }
 
@@ -707,8 +711,32 @@ fn c_example_compiles_and_runs() {
     let log = String::from_utf8_lossy(&out.stderr);
     let hold = log.find("0 ms: Hold still").expect("hold still shown");
     let prompt = log
-        .find("500 ms: Please turn your head to the left")
+        .find("500 ms: Turn your head to the left (step 1 of 1")
         .unwrap_or_else(|| panic!("prompt not shown at 500 ms: {log}"));
     assert!(hold < prompt, "{log}");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The prompt table reaches C: every entry in both languages by the number
+/// `RfProgress::prompt` carries; an unknown number or language is null with
+/// INVALID_ARGUMENT.
+#[test]
+fn prompt_texts_reach_c_in_both_languages() {
+    for (i, p) in realface::prompts::PROMPTS.iter().enumerate() {
+        for (lang, want) in [(0, p.en), (1, p.zh_hans)] {
+            let s = rf_prompt_text(i as i32, lang);
+            assert!(!s.is_null(), "{} {lang}", p.key);
+            // SAFETY: a NUL-terminated string owned by the library.
+            let got = unsafe { CStr::from_ptr(s) }.to_str().expect("utf-8");
+            assert_eq!(got, want);
+        }
+    }
+    let n = realface::prompts::PROMPTS.len() as i32;
+    for (i, lang) in [(-1, 0), (n, 0), (0, 2)] {
+        assert!(rf_prompt_text(i, lang).is_null());
+        assert_eq!(
+            rf_last_error_code(),
+            realface::ErrorCode::InvalidArgument.as_u32() as i32
+        );
+    }
 }

@@ -184,7 +184,8 @@ fn real_print_attacks_never_pass() {
 #[test]
 fn verify_cli_passes_a_genuine_clip_and_reports_json() {
     let clip = data_dir().join("actions/apfol_real2");
-    // the user's left turn starts at about 0.7 s: prompted at 0.5 s
+    // the user's left turn starts at about 0.7 s: prompted at 0.5 s; held
+    // from 1.0 s to 1.6 s: its release cue at 1.3 s
     let out = cli()
         .args([
             "verify",
@@ -193,6 +194,8 @@ fn verify_cli_passes_a_genuine_clip_and_reports_json() {
             "turn_left",
             "--prompt-delays-ms",
             "500",
+            "--release-at-ms",
+            "1300",
             "--photo",
             "Y_M",
             "--reference",
@@ -292,6 +295,8 @@ fn phone_replay_video_never_passes_and_the_passive_gate_says_why() {
 }
 
 /// `realface verify --json` on `blinkdet_video` with a blink prompted `delay` ms in.
+/// `blinkdet_video` prompted for a blink after `delay` ms, its release cue
+/// at 7.7 s (0.5 s before the long closure from 5.8 s ends).
 fn verify_blinkdet(delay: &str) -> serde_json::Value {
     let clip = data_dir().join("actions/blinkdet_video");
     let out = cli()
@@ -302,6 +307,8 @@ fn verify_blinkdet(delay: &str) -> serde_json::Value {
             "blink",
             "--prompt-delays-ms",
             delay,
+            "--release-at-ms",
+            "7700",
             "--reference",
         ])
         .arg(clip.join("frame_0001.jpg"))

@@ -36,8 +36,12 @@ fn opts(actions: &[Action]) -> SessionOptions {
 
 /// `apfol_real2` at 10 fps: the user's left turn starts at about 0.7 s; a
 /// prompt at 0.5 s (the head still before it) is answered 200-300 ms later.
+/// The turn is held from 1.0 s and let go at 1.6 s: its release cue is
+/// placed at 1.3 s.
 fn turn_left_at_half_a_second() -> SessionOptions {
-    opts(&[Action::TurnLeft]).with_prompt_delays_ms(vec![500])
+    opts(&[Action::TurnLeft])
+        .with_prompt_delays_ms(vec![500])
+        .with_release_at_ms(vec![1300])
 }
 
 /// A person answering both turns of `apfol_real2` (native 30 fps frames)
@@ -120,10 +124,11 @@ fn mirrored_frames_need_the_mirrored_option() {
         .map(image::imageops::flip_horizontal)
         .collect();
     let mut o = turn_left_at_half_a_second();
-    // the first turn only (1.6 s): later the head swings back the other way
+    // the first turn and its return only (to 1.6 s): later the head swings
+    // back the other way
     let unmirrored = run(
         Reference::Photo(frames[0].clone()),
-        &frames[..16],
+        &frames[..17],
         o.clone(),
     );
     assert_eq!(
@@ -133,7 +138,7 @@ fn mirrored_frames_need_the_mirrored_option() {
         unmirrored.actions
     );
     o.params.mirrored = true;
-    let r = run(Reference::Photo(frames[0].clone()), &frames[..16], o);
+    let r = run(Reference::Photo(frames[0].clone()), &frames[..17], o);
     assert_eq!(r.auth_state, AuthState::Success, "{:?}", r.reasons);
 }
 

@@ -20,10 +20,12 @@ fn session(engine: &Arc<FaceEngine>, actions: &[Action]) -> VerificationSession 
     let reference = engine.load(dir.join("frame_0001.jpg")).expect("reference");
     let ticket = common::ticket("src");
     // recorded frames answer prompts at fixed delays: apfol_real2 turns to
-    // the user's left from about 0.7 s, prompted at 0.5 s
+    // the user's left from about 0.7 s, prompted at 0.5 s, holds the turn
+    // from 1.0 s and lets go at 1.6 s (its release cue placed at 1.3 s)
     let options = SessionOptions::default()
         .with_challenge(ChallengeSpec::Fixed(actions.to_vec()))
-        .with_prompt_delays_ms(vec![500; actions.len()]);
+        .with_prompt_delays_ms(vec![500; actions.len()])
+        .with_release_at_ms(vec![1300; actions.len()]);
     VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)
         .expect("session")
 }

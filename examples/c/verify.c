@@ -88,10 +88,7 @@ int main(int argc, char **argv) {
     if (rf_session_new(engine, registry, "c-example", nonce, expires_ms, ref, ref_len, options, &session) != RF_OK)
         return fail("rf_session_new");
     free(ref);
-    static const char *const prompts[] = {"Please close your eyes for a moment", "Please open your mouth",
-                                          "Please turn your head to the left",
-                                          "Please turn your head to the right", "Please nod"};
-    uint32_t shown = 99;
+    int32_t shown = -1;
     for (int i = 1; i <= count; i++) {
         char path[4096];
         snprintf(path, sizeof path, argv[2], i);
@@ -109,14 +106,19 @@ int main(int argc, char **argv) {
             fprintf(stderr, "frame %d: error %d: %s\n", i, rc, rf_last_error_message());
             continue;
         }
-        /* what the app shows: the prompt when the schedule says, else "Hold still" */
-        if (p.state != shown) {
-            if (p.state == 2 && p.action >= 0 && p.action < 5)
-                fprintf(stderr, "%llu ms: %s (answer from %lld to %lld ms)\n", (unsigned long long)t,
-                        prompts[p.action], (long long)p.window_start_ms, (long long)p.window_end_ms);
-            else if (p.state == 1 || p.state == 4)
-                fprintf(stderr, "%llu ms: Hold still\n", (unsigned long long)t);
-            shown = p.state;
+        /* what the app shows: the library's prompt text (rf_prompt_text:
+         * 0 English, 1 Simplified Chinese) whenever it changes, with the
+         * step and the timer ring (the answer window, or the hold until
+         * the release cue: play a tone then when timer_sound is 1) */
+        if (p.prompt != shown && p.prompt >= 0) {
+            const char *text = rf_prompt_text(p.prompt, 0);
+            if (p.state == 2)
+                fprintf(stderr, "%llu ms: %s (step %u of %u; ring %u from %lld to %lld ms%s)\n",
+                        (unsigned long long)t, text ? text : "?", p.step, p.actions_total, p.timer_kind,
+                        (long long)p.timer_from_ms, (long long)p.timer_to_ms, p.timer_sound ? ", tone" : "");
+            else
+                fprintf(stderr, "%llu ms: %s\n", (unsigned long long)t, text ? text : "?");
+            shown = p.prompt;
         }
         if (p.state == 3) break;
     }

@@ -26,7 +26,7 @@ from . import _realface
 from ._errors import *  # noqa: F401,F403  (the exception classes)
 from ._errors import Error, InvalidArgumentError
 from ._runtime import ort_library
-from ._types import ActionOutcome, AuthResult, Face, Match, Progress, Quality, Reason
+from ._types import ActionOutcome, AuthResult, Face, Match, Progress, Quality, Reason, Timer
 
 __version__: str = _realface.__version__
 ORT_VERSION: str = _realface.ORT_VERSION
@@ -166,10 +166,18 @@ class Session:
         return bytes(self._inner.evidence())
 
 
+def prompts() -> List[Dict[str, str]]:
+    """The texts and icons a client shows (``Progress.prompt_key`` names
+    one): each entry's ``key``, ``icon``, ``glyph``, short words
+    ``wordEn``/``wordZhHans`` and sentences ``en``/``zhHans``."""
+    table: List[Dict[str, str]] = json.loads(_realface.prompts_json())
+    return table
+
+
 from . import eval, server  # noqa: E402  (submodules use the names above)
 
 __all__ = [
     "Engine", "Session", "Face", "Match", "Quality", "Progress", "AuthResult", "Reason",
-    "ActionOutcome", "Error", "eval", "server", "ORT_VERSION",
+    "ActionOutcome", "Error", "eval", "server", "ORT_VERSION", "prompts", "Timer",
 ]
 __all__ += [n for n in dir() if n.endswith("Error") and n not in __all__]

@@ -77,10 +77,24 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Timer:
+    """A ring the client fills: the answer window (``answer_window``) or the
+    hold until the release cue (``hold``), from ``from_ms`` to ``to_ms`` (ms
+    since the session's first frame); ``sound``: play a tone or a vibration
+    at ``to_ms`` (the eyes are closed)."""
+
+    kind: str
+    from_ms: int
+    to_ms: int
+    sound: bool
+
+
+@dataclass(frozen=True)
 class Progress:
-    """What to show after a frame: the state, the prompt text, the ring, and
-    the prompted action with when it was shown and its answer window (ms
-    since the session's first frame)."""
+    """What to show after a frame: the state, the prompt text and its key in
+    the prompt table (``realface.prompts()``), the ring, the step (k of
+    ``actions_total``), the prompted action with when it was shown and its
+    answer window, and the timer ring (ms since the session's first frame)."""
 
     state: str
     prompt: str
@@ -92,20 +106,27 @@ class Progress:
     actions_total: int
     faces: int
     quality: Optional[float]
+    prompt_key: str = ""
+    step: int = 0
+    timer: Optional[Timer] = None
 
     @classmethod
     def _of(cls, d: Json) -> "Progress":
         w = d.get("answer_window_ms")
+        t = d.get("timer")
         return cls(
             d["state"], d["prompt"], d["ring"], d.get("action"), d.get("prompt_at_ms"),
             (w[0], w[1]) if w else None, d["actions_done"], d["actions_total"], d["faces"],
-            d.get("quality"),
+            d.get("quality"), d.get("prompt_key", ""), d.get("step", 0),
+            Timer(t["kind"], t["from_ms"], t["to_ms"], t["sound"]) if t else None,
         )
 
     def to_dict(self) -> Json:
         d = dict(self.__dict__)
         if self.answer_window_ms is not None:
             d["answer_window_ms"] = list(self.answer_window_ms)
+        if self.timer is not None:
+            d["timer"] = dict(self.timer.__dict__)
         return d
 
 

@@ -14,6 +14,12 @@ mod models;
 mod session;
 mod webhook;
 
+/// The prompt table (`realface::prompts::PROMPTS`) as JSON.
+#[pyfunction]
+fn prompts_json() -> String {
+    realface::prompts::to_json()
+}
+
 #[pymodule]
 fn _realface(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
@@ -23,6 +29,7 @@ fn _realface(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(webhook::verify_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(webhook::sign_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(errors::error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(prompts_json, m)?)?;
     m.add("ORT_VERSION", realface::runtime::ORT_VERSION)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

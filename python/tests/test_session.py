@@ -16,9 +16,15 @@ def frames(clip: Path) -> List[Path]:
     return sorted(clip.glob("frame_*.jpg"))
 
 
+# apfol_real2 holds its turn to the left from 1.0 s and lets go at 1.6 s:
+# the release cue of a held answer is placed at 1.3 s
+RELEASE_MS = 1300
+
+
 def cli_verify(cli: Path, clip: Path, action: str, delay: int) -> Dict[str, Any]:
     out: Dict[str, Any] = run_cli(cli, [
         "verify", "--json", "--actions", action, "--prompt-delays-ms", str(delay),
+        "--release-at-ms", str(RELEASE_MS),
         "--photo", "Y_M", "--reference", str(clip / "frame_0001.jpg"), "--frames", str(clip),
     ])
     return out
@@ -28,7 +34,8 @@ def py_verify(engine: realface.Engine, clip: Path, action: str, delay: int,
               ) -> "tuple[realface.AuthResult, List[realface.Progress]]":
     s = realface.Session(
         engine, clip / "frame_0001.jpg", actions=[action], nonce=NONCE,
-        options={"photo": "Y_M", "prompt": {"delays_ms": [delay]}},
+        options={"photo": "Y_M",
+                 "prompt": {"delays_ms": [delay], "release_at_ms": [RELEASE_MS]}},
     )
     assert s.actions == [action]
     seen = []
@@ -66,6 +73,13 @@ def test_a_genuine_clip_passes_as_with_the_cli(engine: realface.Engine, data: Pa
     assert prompted and prompted[0].prompt_at_ms == 500 and prompted[0].state == "action"
     assert prompted[0].answer_window_ms is not None
     assert prompted[0].answer_window_ms[0] >= 500
+    # the prompt table's key, the step and the answer-window ring
+    assert prompted[0].prompt_key == "action.turn_left" and prompted[0].step == 1
+    assert prompted[0].timer is not None and prompted[0].timer.kind == "answer_window"
+    assert prompted[0].timer.from_ms == 500
+    table = {e["key"]: e for e in realface.prompts()}
+    assert table["action.turn_left"]["zhHans"] == "请向左转头"
+    assert table[prompted[0].prompt_key]["en"] == prompted[0].prompt
 
 
 def test_an_unanswered_prompt_fails_as_with_the_cli(engine: realface.Engine, data: Path,

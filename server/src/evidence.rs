@@ -87,6 +87,7 @@ pub fn judge(
     // the prompt schedule is the nonce's, always: fixed delays are for
     // offline evaluation and never judge a certifyId
     options.prompt.delays_ms = None;
+    options.prompt.release_at_ms = None;
     // the capture mode chosen at start decides how prompts were timed: a
     // web recording's schedule is recomputed from the nonce, never taken
     // from the upload

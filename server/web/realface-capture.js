@@ -19,13 +19,37 @@
 (function (global) {
   'use strict';
 
-  var PROMPTS = {
-    blink: 'Close your eyes for a moment',
-    mouth_open: 'Open your mouth',
-    turn_left: 'Turn your head to the left',
-    turn_right: 'Turn your head to the right',
-    nod: 'Nod your head'
-  };
+  // The library's prompt table (realface::prompts: key, glyph, short
+  // words and sentences in English and Simplified Chinese), filled in by
+  // the server that serves this file.
+  var TABLE = /*REALFACE_PROMPTS*/[]/*END_REALFACE_PROMPTS*/;
+
+  /** Whether a BCP 47 tag asks for Simplified Chinese. */
+  function isZhHans(tag) {
+    var t = String(tag || '').toLowerCase();
+    return t === 'zh' || t.indexOf('zh-hans') === 0 || t === 'zh-cn' || t === 'zh-sg';
+  }
+
+  /** The table's sentence for `key` in `lang`, with its glyph before it. */
+  function said(key, lang, fallback) {
+    var e = TABLE.filter(function (x) { return x.key === key; })[0];
+    if (!e) return fallback;
+    return (e.glyph ? e.glyph + '  ' : '') + (isZhHans(lang) ? e.zhHans : e.en);
+  }
+
+  /** The action prompts in `lang`, keyed by action name. */
+  function promptsIn(lang) {
+    return {
+      blink: said('action.blink', lang, 'Close your eyes for a second, then open them'),
+      mouth_open: said('action.mouth_open', lang, 'Open your mouth wide'),
+      turn_left: said('action.turn_left', lang, 'Turn your head to the left'),
+      turn_right: said('action.turn_right', lang, 'Turn your head to the right'),
+      nod: said('action.nod', lang, 'Nod: look down, then back up')
+    };
+  }
+
+  var LANG = (global.navigator && global.navigator.language) || 'en';
+  var PROMPTS = promptsIn(LANG);
 
   var DEFAULTS = {
     server: '',
@@ -40,7 +64,7 @@
     failAlertTitle: 'Not verified',
     failAlertMessage: 'We could not verify you. Please try again.',
     successText: 'Verified',
-    holdText: 'Hold still',
+    holdText: said('hold_still', LANG, 'Hold still'),
     readyText: 'Put your face inside the oval',
     checkingText: 'Checking…',
     prompts: PROMPTS,

@@ -34,8 +34,21 @@ use crate::session::result::{AuthState, ReasonCode};
 use crate::session::{Reference, SessionOptions};
 use crate::source::TimedFrame;
 
-/// Reaction times at which genuine prompts are placed before each event (ms).
-pub const REACTION_TIMES_MS: [u64; 3] = [300, 500, 800];
+/// Reaction times at which genuine prompts are placed before each event
+/// (ms): the 500-1,000 ms, and 1,200 ms for people who read the
+/// prompt slowly (a commercial SDK's screen recording shows 0.7-1.2 s).
+pub const REACTION_TIMES_MS: [u64; 4] = [500, 800, 1000, 1200];
+
+/// The longest reaction time the headline genuine figures count (ms);
+/// slower placements are reported apart.
+pub const HEADLINE_REACTION_MS: u64 = 1000;
+
+/// Species of a labelled clip replayed as a video of its person, as
+/// recorded (nobody asked to do anything).
+pub const PRERECORDED: &str = "pre-recorded";
+/// Species of a clip of actions performed on purpose replayed as a video
+/// of its person: footage of the victim doing what a challenge asks.
+pub const DELIBERATE: &str = "deliberate-recording";
 
 /// A recorded sequence: its observations, its reference and what it is.
 #[derive(Debug, Clone)]
@@ -140,8 +153,21 @@ impl Default for Tuning {
 pub enum Schedule {
     /// Fixed delays (offline placement of genuine prompts).
     Fixed(Vec<u64>),
+    /// One prompt at a fixed delay and, when answers are held until a
+    /// release cue, its cue at a fixed offset from the first frame (a
+    /// recorded answer's release placed before its labelled end).
+    Placed {
+        /// The prompt's delay after the first frame (ms).
+        delay_ms: u64,
+        /// The release cue's offset from the first frame (ms).
+        release_ms: u64,
+    },
     /// The `i`-th seeded random nonce: the live session's own draws.
     Nonce(u64),
+    /// The best-timed attacker: the first prompt at a fixed delay after the
+    /// first frame (the video started so that its first action answers
+    /// it), the later ones drawn from the `i`-th nonce.
+    Timed(u64, u64),
 }
 
 /// The nonce of a seeded random schedule (32 hex digits).
@@ -166,6 +192,8 @@ pub struct Run {
     pub actions: Vec<Action>,
     /// The first action's reaction: its answer's onset after its prompt (ms).
     pub reaction_ms: Option<u64>,
+    /// Actions answered, in order.
+    pub answered: usize,
 }
 
 /// The session options of a replay.
@@ -173,8 +201,15 @@ pub fn options(spec: ChallengeSpec, schedule: &Schedule, tuning: &Tuning) -> Ses
     let mut prompt = tuning.prompt.clone();
     prompt.delays_ms = match schedule {
         Schedule::Fixed(d) => Some(d.clone()),
-        Schedule::Nonce(_) => None,
+        Schedule::Placed { delay_ms, .. } => Some(vec![*delay_ms]),
+        Schedule::Nonce(_) | Schedule::Timed(..) => None,
     };
+    if let Schedule::Placed { release_ms, .. } = schedule {
+        prompt = prompt.with_release_at_ms(vec![*release_ms]);
+    }
+    if let Schedule::Timed(first, _) = schedule {
+        prompt = prompt.with_first_due_ms(*first);
+    }
     SessionOptions::default()
         .with_challenge(spec)
         .with_params(tuning.params)
@@ -196,8 +231,10 @@ pub fn run(
     tuning: &Tuning,
 ) -> Run {
     let (id, n) = match schedule {
-        Schedule::Fixed(_) => ("eval-fixed".to_string(), "0".repeat(32)),
-        Schedule::Nonce(i) => (format!("eval-{}-{i}", rec.name), nonce(&rec.name, *i)),
+        Schedule::Fixed(_) | Schedule::Placed { .. } => ("eval-fixed".to_string(), "0".repeat(32)),
+        Schedule::Nonce(i) | Schedule::Timed(_, i) => {
+            (format!("eval-{}-{i}", rec.name), nonce(&rec.name, *i))
+        }
     };
     let o = options(spec, schedule, tuning);
     match rec.log.replay(
@@ -216,6 +253,7 @@ pub fn run(
                 .actions
                 .first()
                 .and_then(|a| Some(a.onset_ms?.saturating_sub(a.prompt_ms?))),
+            answered: r.actions.iter().take_while(|a| a.passed).count(),
         },
         Err(e) => Run {
             passed: false,
@@ -223,6 +261,7 @@ pub fn run(
             detail: Some(e.to_string()),
             actions: Vec::new(),
             reaction_ms: None,
+            answered: 0,
         },
     }
 }
@@ -250,8 +289,12 @@ pub struct Placement {
     pub action: Action,
     /// The event's label (`blink`, `eyes_closed`, `mouth_open`, ...).
     pub label: String,
+    /// Performed on purpose (labelled `deliberate`).
+    pub deliberate: bool,
     /// Labelled start (ms, video clock).
     pub event_start_ms: u64,
+    /// Labelled end (ms, video clock): back at rest.
+    pub event_end_ms: u64,
     /// Reaction time before it (ms).
     pub reaction_ms: u64,
     /// The prompt's delay after the first frame (ms).
@@ -279,35 +322,68 @@ pub const ROOM_BEFORE_MS: u64 = 200;
 /// Room after a labelled event's start for the answer to complete and the
 /// passive evidence to gather (ms).
 pub const ROOM_AFTER_MS: u64 = 1500;
-/// Margin before the rest window in which no event of the family may lie (ms).
-pub const QUIET_MARGIN_MS: u64 = 0;
 
-/// Genuine prompt placements: every labelled event of every action, at each
-/// reaction time, with room for a prompt and a quiet moment before it.
+/// When answers are held until a release cue, a placed prompt's cue comes
+/// this long before its event's labelled end (back at rest): the reaction
+/// to the cue, as prompts are placed a reaction time before onsets.
+pub const RELEASE_REACTION_MS: u64 = 500;
+
+impl Placement {
+    /// The schedule that replays this placement under `tuning`: its prompt,
+    /// and its release cue when answers are held until one.
+    pub fn schedule(&self, clip_first_ms: u64, tuning: &Tuning) -> Schedule {
+        if tuning.prompt.release.is_some() {
+            Schedule::Placed {
+                delay_ms: self.delay_ms,
+                release_ms: self
+                    .event_end_ms
+                    .saturating_sub(RELEASE_REACTION_MS)
+                    .saturating_sub(clip_first_ms),
+            }
+        } else {
+            Schedule::Fixed(vec![self.delay_ms])
+        }
+    }
+}
+
+/// Genuine prompt placements: every labelled event of every action (but
+/// doubtful ones), at each reaction time, with room for a prompt before it
+/// and the person back at rest from any earlier event of its family (by
+/// its label) when the prompt comes. Whether the face is at rest then is
+/// the session's to judge (it postpones a prompt that is not), as for a
+/// person in front of a camera. `session_ms` is a session's longest run: a
+/// prompt later than that in a long clip cannot be placed.
 pub fn placements(
     clips: &[Recorded],
     reaction_times: &[u64],
     rest_ms: u64,
+    session_ms: u64,
 ) -> (Vec<Placement>, Vec<Excluded>) {
     let mut out = Vec::new();
     let mut excluded = Vec::new();
     for (ci, c) in clips.iter().enumerate() {
         for action in Action::ALL {
-            for e in c.events.iter().filter(|e| event_matches(action, e)) {
+            for e in c
+                .events
+                .iter()
+                .filter(|e| event_matches(action, e) && !e.doubtful)
+            {
                 for &rt in reaction_times {
                     let why = if e.start_ms < c.first_ms + rest_ms + ROOM_BEFORE_MS + rt {
                         Some("no room for a prompt before it")
                     } else if e.start_ms + ROOM_AFTER_MS > c.end_ms {
                         Some("no room after it")
+                    } else if e.start_ms + ROOM_AFTER_MS > c.first_ms + session_ms {
+                        Some("later than a session lasts")
                     } else {
-                        let quiet_from = e.start_ms - rt - rest_ms - QUIET_MARGIN_MS;
+                        let prompt = e.start_ms - rt;
                         let busy = c.events.iter().any(|o| {
                             o != e
                                 && family(action).contains(&o.action.as_str())
-                                && o.end_ms >= quiet_from
+                                && o.end_ms > prompt
                                 && o.start_ms < e.start_ms
                         });
-                        busy.then_some("not quiet before the prompt")
+                        busy.then_some("another event of its family under way at the prompt")
                     };
                     match why {
                         Some(why) => excluded.push(Excluded {
@@ -322,7 +398,9 @@ pub fn placements(
                             clip_name: c.name.clone(),
                             action,
                             label: e.action.clone(),
+                            deliberate: e.deliberate,
                             event_start_ms: e.start_ms,
+                            event_end_ms: e.end_ms,
                             reaction_ms: rt,
                             delay_ms: e.start_ms - rt - c.first_ms,
                         }),

@@ -7,11 +7,14 @@
 //!   closure; mouth: hold; turns: angle; nod: depth);
 //! - the rule: the window is the shortest grid value that covers
 //!   [`REACTION_QUANTILE`] of the training people's measured reaction times
-//!   (answer onset after the prompt, at the loosest setting), one grid step
-//!   looser as a margin; then each action takes the loosest shape value
-//!   whose pre-recorded pass rate on the training people is at most
-//!   [`ATTACK_TARGET`] in that window (the strictest if none is). Shapes
-//!   are never looser than their security floors.
+//!   (answer onset after the prompt, at the loosest setting) on events
+//!   performed on purpose (every event when the training people have none),
+//!   one grid step looser as a margin; then each action takes the loosest
+//!   shape value whose pre-recorded pass rate (clips as recorded, nobody
+//!   asked to act) on the training people is at most [`ATTACK_TARGET`] in
+//!   that window (the strictest if none is). Shapes are never looser than
+//!   their security floors. Deliberate recordings are reported, never
+//!   fitted to.
 //! - the **passive gate**: a tenth of the lowest genuine session median
 //!   P(real) of the training people (a decade of margin below the genuine
 //!   distribution; no attack data is used, so every attack species is held
@@ -27,13 +30,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::challenge::{run, Placement, Recorded, Schedule, Tuning};
+use super::challenge::{run, Placement, Recorded, Schedule, Tuning, PRERECORDED};
 use crate::engine::FaceEngine;
 use crate::liveness::actions::{Action, ActionParams};
 use crate::session::challenge::ChallengeSpec;
 
 /// Reaction windows tried (ms after the prompt by which an answer must start).
-pub const WINDOWS_MS: [u64; 8] = [500, 600, 700, 800, 1000, 1200, 1500, 2000];
+pub const WINDOWS_MS: [u64; 9] = [500, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000];
 /// Highest training pre-recorded pass rate a shape may allow per action.
 pub const ATTACK_TARGET: f64 = 0.05;
 /// Share of the training reaction times the window must cover.
@@ -42,6 +45,16 @@ pub const REACTION_QUANTILE: f64 = 0.95;
 pub const DEFAULT_WINDOW_MS: u64 = 1000;
 /// Margin of the passive gate below the lowest genuine session (factor).
 pub const PAD_MARGIN: f32 = 10.0;
+
+/// The value of `action`'s shape knob in `p`.
+fn knob_value(p: &ActionParams, action: Action) -> f32 {
+    match action {
+        Action::Blink => p.blink_min_closed_ms as f32,
+        Action::MouthOpen => p.mouth_hold_ms as f32,
+        Action::TurnLeft | Action::TurnRight => p.turn_deg,
+        Action::Nod => p.nod_down_deg,
+    }
+}
 
 /// One action's shape knob: its grid from loose to strict and its floor.
 #[derive(Debug, Clone, Copy)]
@@ -138,13 +151,15 @@ pub fn tables(
         .map(|p| {
             let mut cells = vec![vec![false; shape(p.action).grid.len()]; WINDOWS_MS.len()];
             let mut reaction = None;
+            let clip = &clips[p.clip];
             for (w, s) in grid(p.action) {
+                let t = tuned(base, p.action, w, s);
                 let r = run(
                     engine,
-                    &clips[p.clip],
+                    clip,
                     ChallengeSpec::Fixed(vec![p.action]),
-                    &Schedule::Fixed(vec![p.delay_ms]),
-                    &tuned(base, p.action, w, s),
+                    &p.schedule(clip.first_ms, &t),
+                    &t,
                 );
                 cells[w][s] = r.passed;
                 if w + 1 == WINDOWS_MS.len() && s == 0 && r.passed {
@@ -270,7 +285,7 @@ fn attack_rate(
 ) -> f64 {
     let (mut p, mut n) = (0u64, 0u64);
     for (i, seq) in attacks.iter().enumerate() {
-        if !keep(&seq.group) {
+        if !keep(&seq.group) || seq.species != PRERECORDED {
             continue;
         }
         for &a in actions {
@@ -298,13 +313,29 @@ fn knob_actions() -> [&'static [Action]; 4] {
 }
 
 /// Fits the window and the shapes on the people `keep` accepts.
+///
+/// An action held until a release cue (`base.prompt.release`) completes by
+/// the release, not by its shape knob: the knob keeps `base`'s value
+/// (reported as such) and is not fitted.
 pub fn fit(
     t: &Tables,
     clips: &[Recorded],
     placements: &[Placement],
     attacks: &[Recorded],
     keep: &dyn Fn(&str) -> bool,
+    base: &Tuning,
 ) -> ChallengeFit {
+    let held = |a: Action| base.prompt.release.as_ref().is_some_and(|r| r.applies(a));
+    // the grid index of `base`'s value of a knob (the nearest one)
+    let base_index = |a: Action| {
+        let k = shape(a);
+        let current = knob_value(&base.params, a);
+        k.grid
+            .iter()
+            .enumerate()
+            .min_by(|x, y| (x.1 - current).abs().total_cmp(&(y.1 - current).abs()))
+            .map_or(k.floor_index, |(i, _)| i)
+    };
     struct Choice {
         shape: [usize; 5],
         training: BTreeMap<String, (f64, f64)>,
@@ -315,9 +346,13 @@ pub fn fit(
         for acts in knob_actions() {
             let k = shape(acts[0]);
             let n = k.grid.len();
-            let s = (k.floor_index..n)
-                .find(|&s| attack_rate(t, attacks, keep, acts, w, s) <= ATTACK_TARGET)
-                .unwrap_or(n - 1);
+            let s = if acts.iter().all(|&a| held(a)) {
+                base_index(acts[0])
+            } else {
+                (k.floor_index..n)
+                    .find(|&s| attack_rate(t, attacks, keep, acts, w, s) <= ATTACK_TARGET)
+                    .unwrap_or(n - 1)
+            };
             for &a in acts {
                 shape_index[action_index(a)] = s;
                 let g = genuine_rate(t, placements, clips, keep, &[a], w, s);
@@ -330,10 +365,12 @@ pub fn fit(
             training,
         }
     };
+    let training = |p: &Placement| counts_for_fit(p.action, &p.label) && keep(&clips[p.clip].group);
+    let any_deliberate = placements.iter().any(|p| training(p) && p.deliberate);
     let mut reactions: Vec<u64> = placements
         .iter()
         .zip(&t.reactions)
-        .filter(|(p, _)| counts_for_fit(p.action, &p.label) && keep(&clips[p.clip].group))
+        .filter(|(p, _)| training(p) && (p.deliberate || !any_deliberate))
         .filter_map(|(_, r)| *r)
         .collect();
     reactions.sort_unstable();
@@ -359,8 +396,9 @@ pub fn fit(
         (
             w,
             format!(
-                "{} training reactions, {:.0}% within {q} ms: window {} ms, one step looser: {} ms",
+                "{} training reactions{}, {:.0}% within {q} ms: window {} ms, one step looser: {} ms",
                 reactions.len(),
+                if any_deliberate { " to deliberate events" } else { "" },
                 100.0 * REACTION_QUANTILE,
                 WINDOWS_MS[cover],
                 WINDOWS_MS[w]
@@ -375,9 +413,14 @@ pub fn fit(
             .iter()
             .map(|&a| {
                 let k = shape(a);
+                let name = if held(a) {
+                    format!("{} (not fitted: held until the release cue)", k.name)
+                } else {
+                    k.name.to_string()
+                };
                 (
                     a.name().to_string(),
-                    (k.name.to_string(), k.grid[c.shape[action_index(a)]]),
+                    (name, k.grid[c.shape[action_index(a)]]),
                 )
             })
             .collect(),

@@ -35,6 +35,11 @@ pub struct TimedEvent {
     pub end_ms: u64,
     /// `image_left` / `image_right` for head turns.
     pub direction: Option<String>,
+    /// Performed on purpose, as an answer would be (held, from rest):
+    /// `deliberate: true` in labels.json.
+    pub deliberate: bool,
+    /// Marked `"confidence": "low"` in labels.json (doubtful).
+    pub doubtful: bool,
 }
 
 /// Whether a label event shows an action (turn directions are image sides:
@@ -64,6 +69,15 @@ pub struct VideoClip {
     pub video: PathBuf,
     /// Labelled events on the video's clock.
     pub events: Vec<TimedEvent>,
+}
+
+impl VideoClip {
+    /// Whether the clip shows actions performed on purpose (any event
+    /// labelled `deliberate`): footage of the person doing what a challenge
+    /// asks, the material of a deliberate-recording attack.
+    pub fn is_deliberate(&self) -> bool {
+        self.events.iter().any(|e| e.deliberate)
+    }
 }
 
 /// The person a clip or sample belongs to: each clip is a person, except
@@ -97,6 +111,8 @@ fn read_events(labels: &Path) -> Result<Vec<TimedEvent>> {
                         start_ms: ms(&e["start_s"])?,
                         end_ms: ms(&e["end_s"])?,
                         direction: e["direction"].as_str().map(str::to_string),
+                        deliberate: e["deliberate"].as_bool() == Some(true),
+                        doubtful: e["confidence"].as_str() == Some("low"),
                     })
                 })
                 .collect()
@@ -110,6 +126,8 @@ fn read_events(labels: &Path) -> Result<Vec<TimedEvent>> {
                 start_ms: 0,
                 end_ms: duration,
                 direction: None,
+                deliberate: false,
+                doubtful: false,
             })
         }));
     }

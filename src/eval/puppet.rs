@@ -51,6 +51,10 @@ impl Answer {
     }
 }
 
+/// How long after a release cue the person lets go (ms): a simple reaction
+/// to a tone or to the ring filling up.
+pub const RELEASE_REACTION_MS: u64 = 300;
+
 /// The person.
 #[derive(Debug, Clone)]
 pub struct Puppet {
@@ -86,23 +90,51 @@ impl Puppet {
     /// Feeds `session` frames from `t0_ms` until it finishes or `max_ms` of
     /// frames were given; every prompt the session shows is answered with
     /// the recorded answer of its action, its onset `reaction_ms` after the
-    /// prompt. Returns the result ([`VerificationSession::finish`]).
+    /// prompt. An answer the session asks to hold (its `Progress` timer
+    /// says so) is held at the frame that reached the full level until
+    /// [`RELEASE_REACTION_MS`] after the release cue, then played back to
+    /// rest (its approach in reverse), as a person lets go when the ring is
+    /// full. Returns the result ([`VerificationSession::finish`]).
     pub fn perform(
         &self,
         session: &mut VerificationSession,
         t0_ms: u64,
         max_ms: u64,
     ) -> AuthResult {
+        let step = self.frame_ms.max(1);
         let mut t = t0_ms;
         let mut k = 0usize;
         // the answer being played and when it started
         let mut playing: Option<(&Answer, u64)> = None;
+        // a held answer: its frame index and when to let go; then the
+        // return: from which index and since when
+        let mut held: Option<(usize, u64)> = None;
+        let mut returning: Option<(usize, u64)> = None;
+        let mut shown = 0usize;
         let mut answered_prompt: Option<u64> = None;
         let mut pending: Option<(&Answer, u64)> = None;
         while !session.is_finished() && t <= t0_ms + max_ms {
-            let frame = match playing {
-                Some((a, start)) => {
-                    let i = ((t - start) / self.frame_ms.max(1)) as usize;
+            if let Some((i, resume)) = held {
+                if t >= resume {
+                    held = None;
+                    returning = Some((i, t));
+                }
+            }
+            let frame = match (playing, held, returning) {
+                (Some((a, _)), Some((i, _)), _) => a.frames.get(i),
+                (Some((a, _)), None, Some((i, since))) => {
+                    let back = ((t - since) / step) as usize;
+                    match i.checked_sub(back).and_then(|j| a.frames.get(j)) {
+                        Some(f) => Some(f),
+                        None => {
+                            (playing, returning) = (None, None);
+                            self.rest_frame(k)
+                        }
+                    }
+                }
+                (Some((a, start)), None, None) => {
+                    let i = ((t - start) / step) as usize;
+                    shown = i;
                     match a.frames.get(i) {
                         Some(f) => Some(f),
                         None => {
@@ -111,10 +143,18 @@ impl Puppet {
                         }
                     }
                 }
-                None => self.rest_frame(k),
+                _ => self.rest_frame(k),
             };
             let Some(frame) = frame else { break };
             let progress = session.push_frame(frame, t);
+            if let Ok(p) = &progress {
+                let hold = p
+                    .timer
+                    .filter(|x| x.kind == crate::session::TimerKind::Hold);
+                if let (Some(h), true, None, None) = (hold, playing.is_some(), held, returning) {
+                    held = Some((shown, t0_ms + h.to_ms + RELEASE_REACTION_MS));
+                }
+            }
             if let Ok(p) = progress {
                 if let (Some(action), Some(at)) = (p.action, p.prompt_at_ms) {
                     if answered_prompt != Some(at) && playing.is_none() {
@@ -130,7 +170,7 @@ impl Puppet {
                     }
                 }
             }
-            t += self.frame_ms.max(1);
+            t += step;
             k += 1;
             if let Some((a, start)) = pending {
                 if t >= start {

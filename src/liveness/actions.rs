@@ -57,15 +57,11 @@ impl Action {
         }
     }
 
-    /// The prompt shown to the user.
+    /// The prompt shown to the user, in English (every language:
+    /// [`crate::prompts`]).
     pub fn prompt(self) -> &'static str {
-        match self {
-            Self::Blink => "Please close your eyes for a moment",
-            Self::MouthOpen => "Please open your mouth",
-            Self::TurnLeft => "Please turn your head to the left",
-            Self::TurnRight => "Please turn your head to the right",
-            Self::Nod => "Please nod",
-        }
+        crate::prompts::text(crate::prompts::action_key(self), crate::prompts::Lang::En)
+            .unwrap_or("")
     }
 }
 
@@ -137,15 +133,24 @@ pub struct ActionParams {
     pub turn_profile_deg: f32,
     /// Pitch drop from the rest pose for the first half of a nod, degrees.
     pub nod_down_deg: f32,
-    /// Pitch must come back within this many degrees of the rest pose.
+    /// The nod is back up when the pitch is within this many degrees of
+    /// the rest pose, or (whichever comes first) has come back
+    /// `nod_return_share` of the depth it reached.
     pub nod_return_deg: f32,
+    /// Share of the depth reached (0..1) the head must come back up for the
+    /// nod to end: a deliberate look down often ends a few degrees below
+    /// where it started, and a deep one loses the face at the bottom.
+    pub nod_return_share: f32,
     /// Longest nod (ms, from the first frame down).
     pub nod_max_ms: u64,
-    /// Before a turn or nod prompt the head must be still: yaw and pitch
-    /// within this many degrees over the rest window.
+    /// Before a turn or nod prompt the head must be still: its yaw and
+    /// pitch may drift at most this many degrees over the rest window
+    /// (median of its last third against its first), and spread at most
+    /// twice that (see [`super::answer::rest_problem`]).
     pub rest_pose_deg: f32,
-    /// Before a mouth prompt the mouth must be closed: its ratio at most
-    /// this much above the closed baseline over the rest window.
+    /// Before a mouth prompt the mouth must be still and not open: its
+    /// ratio's spread and drift over the rest window, and its level above
+    /// its own lowest of the last second, at most this much.
     pub rest_mouth_rise: f32,
     /// Frames are mirrored (selfie preview): swaps left and right.
     pub mirrored: bool,
@@ -169,8 +174,9 @@ impl Default for ActionParams {
             turn_profile_deg: 12.0,
             nod_down_deg: 10.0,
             nod_return_deg: 3.0,
-            nod_max_ms: 2000,
-            rest_pose_deg: 10.0,
+            nod_return_share: 0.5,
+            nod_max_ms: 2500,
+            rest_pose_deg: 5.0,
             rest_mouth_rise: 0.06,
             mirrored: false,
         }
@@ -204,6 +210,7 @@ impl ActionParams {
             ("mouth_open", self.mouth_open),
             ("turn_nose", self.turn_nose),
             ("nod_return_deg", self.nod_return_deg),
+            ("nod_return_share", self.nod_return_share),
         ];
         for (name, v) in nonneg {
             if !(v.is_finite() && v >= 0.0) {
@@ -212,6 +219,12 @@ impl ActionParams {
                     format!("{name} = {v} must be >= 0"),
                 ));
             }
+        }
+        if self.nod_return_share > 1.0 {
+            return Err(Error::invalid(
+                "params",
+                format!("nod_return_share = {} is above 1", self.nod_return_share),
+            ));
         }
         if self.blink_eye_open >= self.blink_eye_closed {
             return Err(Error::invalid(
@@ -249,7 +262,8 @@ pub struct History {
     frames: VecDeque<(u64, FrameFeatures)>,
 }
 
-fn percentile(mut v: Vec<f32>, p: f32) -> Option<f32> {
+/// A percentile (0..1) of the values, nearest rank; `None` when empty.
+pub(crate) fn percentile(mut v: Vec<f32>, p: f32) -> Option<f32> {
     if v.is_empty() {
         return None;
     }

@@ -21,11 +21,14 @@
 //! - **turn left / right**: yaw `turn_deg` from the rest pose with the nose
 //!   `turn_nose` across the face, held `turn_hold_ms`; or the face lost
 //!   (full profile) after turning `turn_profile_deg` that way;
-//! - **nod**: pitch `nod_down_deg` below the rest pose, then back within
-//!   `nod_return_deg` of it within `nod_max_ms`.
+//! - **nod**: pitch `nod_down_deg` below the rest pose, then back up by
+//!   `nod_return_share` of the depth reached (or within `nod_return_deg`
+//!   of the rest pose) within `nod_max_ms`; the face lost at the bottom of
+//!   a deep look down does not end it.
 
 use super::actions::{Action, ActionEvent, ActionParams, History};
 use super::features::FrameFeatures;
+use super::release::{Cue, ReleaseStep, ReleaseWatch};
 
 /// Largest gap between face frames (ms) that still counts as "in view".
 pub const MAX_GAP_MS: u64 = 250;
@@ -57,34 +60,113 @@ pub struct Baseline {
     pub nose: f32,
 }
 
-fn median_of(mut v: Vec<f32>) -> Option<f32> {
+/// The median of the values (the mean of the middle two of an even
+/// count), or `None` when there are none.
+pub(crate) fn median_of(mut v: Vec<f32>) -> Option<f32> {
     if v.is_empty() {
         return None;
     }
     v.sort_by(f32::total_cmp);
-    v.get(v.len() / 2).copied()
+    let n = v.len();
+    if n.is_multiple_of(2) {
+        Some((v[n / 2 - 1] + v[n / 2]) / 2.0)
+    } else {
+        v.get(n / 2).copied()
+    }
 }
 
-impl Baseline {
-    /// The baseline at a prompt: the history's percentiles and the rest
-    /// window's (frames at or after `rest_from_ms`) median pose.
-    pub fn at(history: &History, rest_from_ms: u64) -> Option<Self> {
-        let window: Vec<&FrameFeatures> = history.since(rest_from_ms).map(|(_, f)| f).collect();
+/// How a signal moved over a window of frames, robust to frame-to-frame
+/// jitter: the change of its median from the window's first third to its
+/// last third, and its spread (the range of the window without its most
+/// extreme frame at either end).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Motion {
+    /// Median of the last third minus median of the first third.
+    pub drift: f32,
+    /// Second-highest minus second-lowest value.
+    pub spread: f32,
+    /// Median of the last third: where the signal is now.
+    pub now: f32,
+}
+
+impl Motion {
+    /// The motion of `values` (oldest first); `None` under three values.
+    /// A third is at least two frames when there are four or more, so that
+    /// at a low frame rate one noisy frame is not the whole third.
+    pub fn of(values: &[f32]) -> Option<Self> {
+        let n = values.len();
+        if n < 3 {
+            return None;
+        }
+        let k = (n / 3).max(if n >= 4 { 2 } else { 1 });
+        let first = median_of(values[..k].to_vec())?;
+        let now = median_of(values[n - k..].to_vec())?;
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f32::total_cmp);
+        let spread = sorted[n - 2] - sorted[1];
         Some(Self {
-            ear: history.stat(FrameFeatures::ear_norm, 0.75)?,
-            sharpness: history.stat(|x| x.sharpness, 0.9)?,
-            mar: history.stat(FrameFeatures::mar_norm, 0.25)?,
-            yaw: median_of(window.iter().map(|f| f.yaw).collect())?,
-            pitch: median_of(window.iter().map(|f| f.pitch).collect())?,
-            nose: median_of(window.iter().map(|f| f.nose_offset).collect())?,
+            drift: now - first,
+            spread,
+            now,
         })
     }
 }
 
+impl Baseline {
+    /// The baseline at a prompt: the history's open-eye and sharpness
+    /// percentiles, and where the mouth and the head are now (the median of
+    /// the last third of the rest window, the frames at or after
+    /// `rest_from_ms`): the person's own rest, whatever their pose or their
+    /// mouth at rest.
+    pub fn at(history: &History, rest_from_ms: u64) -> Option<Self> {
+        let window: Vec<&FrameFeatures> = history.since(rest_from_ms).map(|(_, f)| f).collect();
+        let now = |g: fn(&FrameFeatures) -> f32| {
+            let n = window.len();
+            let k = (n / 3).max(if n >= 4 { 2 } else { 1 });
+            median_of(
+                window[window.len().saturating_sub(k)..]
+                    .iter()
+                    .map(|f| g(f))
+                    .collect(),
+            )
+        };
+        Some(Self {
+            ear: history.stat(FrameFeatures::ear_norm, 0.75)?,
+            sharpness: history.stat(|x| x.sharpness, 0.9)?,
+            mar: now(FrameFeatures::mar_norm)?,
+            yaw: now(|f| f.yaw)?,
+            pitch: now(|f| f.pitch)?,
+            nose: now(|f| f.nose_offset)?,
+        })
+    }
+}
+
+/// How far back "the person's own recent mouth" looks at a prompt (ms): the
+/// mouth is open when it is above its own lowest level of the last second.
+pub const RECENT_MS: u64 = 1000;
+
+/// The head's spread over the rest window may be this many times
+/// `rest_pose_deg` (jitter of the mesh's pose and the micro-motion of a
+/// person waiting); beyond it the head is swaying or shaking.
+pub const POSE_SPREAD_FACTOR: f32 = 2.0;
+
 /// Why the face is not at rest for `action` at a prompt shown at
-/// `prompt_ms` (the newest frame of `history`), or `None` when it is: a
-/// face in view over the last `rest_ms` (no gap over [`MAX_GAP_MS`]) and,
-/// for turns and nods, the head still; for the mouth, the mouth closed.
+/// `prompt_ms` (the newest frame of `history`), or `None` when it is.
+///
+/// Rest is the person's own, never "frontal" or "closed" in absolute terms:
+/// - a face in view over the last `rest_ms` (no gap over [`MAX_GAP_MS`]),
+///   at least three frames of it;
+/// - turns and nods: the head still — its yaw and pitch drift (median of
+///   the window's last third against its first third) at most
+///   `rest_pose_deg`, their spread at most [`POSE_SPREAD_FACTOR`] times
+///   that. Jitter and the micro-motion of a person waiting pass; the end of
+///   a movement still under way, a swaying or shaking head do not;
+/// - the mouth: still (spread and drift of its ratio at most
+///   `rest_mouth_rise`: talking, an opening or a closing under way are
+///   not), and not open above its own lowest level of the last
+///   [`RECENT_MS`] by more than that;
+/// - the eyes: nothing here (an answer must start after the prompt, which
+///   a closure under way at the prompt does not).
 pub fn rest_problem(
     action: Action,
     params: &ActionParams,
@@ -94,52 +176,69 @@ pub fn rest_problem(
 ) -> Option<String> {
     let from = prompt_ms.saturating_sub(rest_ms);
     let window: Vec<&(u64, FrameFeatures)> = history.since(from).collect();
+    let out_of_view = || {
+        Some(format!(
+            "the face was not in view for the {rest_ms} ms before the prompt"
+        ))
+    };
     let mut prev = from;
     for (t, _) in &window {
         if t.saturating_sub(prev) > MAX_GAP_MS {
-            return Some(format!(
-                "the face was not in view for the {rest_ms} ms before the prompt"
-            ));
+            return out_of_view();
         }
         prev = *t;
     }
-    if window.is_empty() || prompt_ms.saturating_sub(prev) > MAX_GAP_MS {
-        return Some(format!(
-            "the face was not in view for the {rest_ms} ms before the prompt"
-        ));
+    if window.len() < 3 || prompt_ms.saturating_sub(prev) > MAX_GAP_MS {
+        return out_of_view();
     }
-    let range = |g: fn(&FrameFeatures) -> f32| {
-        let (lo, hi) = window
-            .iter()
-            .map(|(_, f)| g(f))
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
-                (a.min(v), b.max(v))
-            });
-        hi - lo
+    let motion = |g: fn(&FrameFeatures) -> f32| {
+        let v: Vec<f32> = window.iter().map(|(_, f)| g(f)).collect();
+        Motion::of(&v)
     };
     match action {
         Action::Blink => None,
         Action::MouthOpen => {
-            let base = history.stat(FrameFeatures::mar_norm, 0.25)?;
-            let rise = window
-                .iter()
-                .map(|(_, f)| f.mar_norm() - base)
-                .fold(f32::NEG_INFINITY, f32::max);
-            (rise > params.rest_mouth_rise).then(|| {
-                format!(
-                    "the mouth was open before the prompt (rise {rise:.3} > {})",
-                    params.rest_mouth_rise
-                )
-            })
+            let m = motion(FrameFeatures::mar_norm)?;
+            let lim = params.rest_mouth_rise;
+            let recent: Vec<f32> = history
+                .since(prompt_ms.saturating_sub(RECENT_MS))
+                .map(|(_, f)| f.mar_norm())
+                .collect();
+            let lowest = super::actions::percentile(recent, 0.1)?;
+            let open = m.now - lowest;
+            if m.spread > lim {
+                Some(format!(
+                    "the mouth was moving before the prompt (spread {:.3} > {lim})",
+                    m.spread
+                ))
+            } else if m.drift.abs() > lim {
+                Some(format!(
+                    "the mouth was {} before the prompt (by {:.3} > {lim})",
+                    if m.drift > 0.0 { "opening" } else { "closing" },
+                    m.drift.abs()
+                ))
+            } else {
+                (open > lim)
+                    .then(|| format!("the mouth was open before the prompt (by {open:.3} > {lim})"))
+            }
         }
         Action::TurnLeft | Action::TurnRight | Action::Nod => {
-            let moved = range(|f| f.yaw).max(range(|f| f.pitch));
-            (moved > params.rest_pose_deg).then(|| {
-                format!(
-                    "the head was moving before the prompt ({moved:.1} deg > {})",
-                    params.rest_pose_deg
-                )
-            })
+            let (yaw, pitch) = (motion(|f| f.yaw)?, motion(|f| f.pitch)?);
+            let drift = yaw.drift.abs().max(pitch.drift.abs());
+            let spread = yaw.spread.max(pitch.spread);
+            let lim = params.rest_pose_deg;
+            if drift > lim {
+                Some(format!(
+                    "the head was moving before the prompt ({drift:.1} deg > {lim})"
+                ))
+            } else {
+                (spread > lim * POSE_SPREAD_FACTOR).then(|| {
+                    format!(
+                        "the head was not still before the prompt (spread {spread:.1} deg > {})",
+                        lim * POSE_SPREAD_FACTOR
+                    )
+                })
+            }
         }
     }
 }
@@ -169,6 +268,24 @@ pub struct AnswerDetector {
     /// Last face frame's signed turn (degrees) and nose shift, for profiles.
     last_turn: Option<(f32, f32)>,
     lost_since: Option<u64>,
+    /// The answer is held until a release cue (see [`super::release`]).
+    release: Option<ReleaseSpec>,
+    /// The held answer being watched for its release.
+    watch: Option<ReleaseWatch>,
+    /// A held answer was void: wait for the rest level before another.
+    wait_rest: bool,
+    /// Why the last held answer was void.
+    note: Option<String>,
+    /// The release cue of the last held answer that counted.
+    last_cue: Option<u64>,
+}
+
+/// How an answer is held until its release cue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReleaseSpec {
+    cue: Cue,
+    reaction_min_ms: u64,
+    window_ms: u64,
 }
 
 impl AnswerDetector {
@@ -184,6 +301,75 @@ impl AnswerDetector {
             peak: 0.0,
             last_turn: None,
             lost_since: None,
+            release: None,
+            watch: None,
+            wait_rest: false,
+            note: None,
+            last_cue: None,
+        }
+    }
+
+    /// The answer must be held until a release cue and let go between
+    /// `reaction_min_ms` and `window_ms` after it (see [`super::release`]);
+    /// the hold replaces the action's own shape of completion.
+    pub fn with_release(mut self, cue: Cue, reaction_min_ms: u64, window_ms: u64) -> Self {
+        self.release = Some(ReleaseSpec {
+            cue,
+            reaction_min_ms,
+            window_ms,
+        });
+        self
+    }
+
+    /// The held answer being watched: since when it is held and when its
+    /// release cue comes (ms).
+    pub fn holding(&self) -> Option<(u64, u64)> {
+        self.watch.as_ref().map(|w| (w.held_since_ms, w.cue_ms))
+    }
+
+    /// The release cue of the last held answer that counted (ms).
+    pub fn last_cue(&self) -> Option<u64> {
+        self.last_cue
+    }
+
+    /// Why the last held answer did not count, if one did not.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// Whether the answer is still held (for the release cue): closed
+    /// eyes, the mouth at two thirds of its rise, the head two thirds of
+    /// the way turned or down.
+    fn held(&self, f: &FrameFeatures) -> bool {
+        let p = &self.params;
+        match self.action {
+            Action::Blink => self.level(f).0 != Level::Rest,
+            Action::MouthOpen => f.mar_norm() - self.base.mar >= p.mouth_rise * HOLD_FRACTION,
+            Action::TurnLeft | Action::TurnRight => self.turn(f).0 >= p.turn_deg * HOLD_FRACTION,
+            Action::Nod => f.pitch - self.base.pitch <= -p.nod_down_deg * HOLD_FRACTION,
+        }
+    }
+
+    /// One frame of a held answer (`held` or not, or the face lost, which
+    /// counts as held: a profile, a deep look down).
+    fn watch_step(&mut self, t_ms: u64, held: bool) -> Option<ActionEvent> {
+        let w = self.watch.as_ref()?;
+        match w.step(t_ms, held) {
+            ReleaseStep::Holding => None,
+            ReleaseStep::Released(t) => {
+                self.last_cue = Some(w.cue_ms);
+                let ev = self.event(t);
+                self.watch = None;
+                self.rest();
+                Some(ev)
+            }
+            ReleaseStep::Void(why) => {
+                self.note = Some(why);
+                self.watch = None;
+                self.rest();
+                self.wait_rest = true;
+                None
+            }
         }
     }
 
@@ -285,6 +471,33 @@ impl AnswerDetector {
         if matches!(self.action, Action::TurnLeft | Action::TurnRight) {
             self.last_turn = Some(self.turn(f));
         }
+        if self.watch.is_some() {
+            self.peak = self.peak.max(strength);
+            let held = self.held(f);
+            return self.watch_step(t_ms, held);
+        }
+        if self.wait_rest {
+            if level == Level::Rest {
+                self.wait_rest = false;
+            }
+            return None;
+        }
+        if let Some(spec) = self.release {
+            // held until the cue: the hold starts at the first full frame
+            // and replaces the action's own completion
+            if level == Level::Full && !self.spent {
+                self.onset.get_or_insert(t_ms);
+                self.full_since = Some(t_ms);
+                self.peak = strength;
+                self.watch = Some(ReleaseWatch::new(
+                    t_ms,
+                    spec.cue,
+                    spec.reaction_min_ms,
+                    spec.window_ms,
+                ));
+                return None;
+            }
+        }
         // Completions that happen on the way back to rest come first: the
         // episode's onset is still known.
         match self.action {
@@ -301,7 +514,8 @@ impl AnswerDetector {
             Action::Nod => {
                 let d = f.pitch - self.base.pitch;
                 if let Some(since) = self.full_since.filter(|_| !self.spent) {
-                    if d >= -p.nod_return_deg {
+                    let depth = self.peak * p.nod_down_deg;
+                    if d >= -p.nod_return_deg || d + depth >= p.nod_return_share * depth {
                         let answer = self.event(t_ms);
                         self.rest();
                         return Some(answer);
@@ -371,6 +585,9 @@ impl AnswerDetector {
     /// `turn_profile_deg` in the asked direction (with the nose following),
     /// losing the face for [`PROFILE_LOST_MS`] is the turn to full profile.
     pub fn face_lost(&mut self, t_ms: u64) -> Option<ActionEvent> {
+        if self.watch.is_some() {
+            return self.watch_step(t_ms, true);
+        }
         if !matches!(self.action, Action::TurnLeft | Action::TurnRight) {
             return None;
         }
@@ -385,6 +602,16 @@ impl AnswerDetector {
             return None;
         }
         self.peak = self.peak.max((d / p.turn_deg).min(1.0));
+        if let Some(spec) = self.release {
+            // a profile held until the cue like any turn
+            self.watch = Some(ReleaseWatch::new(
+                since,
+                spec.cue,
+                spec.reaction_min_ms,
+                spec.window_ms,
+            ));
+            return self.watch_step(t_ms, true);
+        }
         Some(self.event(t_ms))
     }
 }
@@ -540,11 +767,110 @@ mod tests {
     }
 
     #[test]
+    fn a_person_waiting_with_micro_motion_and_their_own_pose_is_at_rest() {
+        let p = ActionParams::default();
+        // filmed at an angle (yaw 25, pitch -12), the mesh's pose jittering
+        // by up to 4 degrees frame to frame, the mouth a little open at rest
+        let jitter = [0.0, 3.5, -2.0, 1.0, -3.8, 2.2, -0.5, 3.9, -1.7, 0.8];
+        let mut h = History::default();
+        for i in 0..60u64 {
+            let j = jitter[i as usize % jitter.len()];
+            h.push(
+                i * 33,
+                frame(0.01, 0.09 + j / 400.0, 25.0 + j, -12.0 - j / 2.0),
+            );
+        }
+        let t = 59 * 33;
+        for a in Action::ALL {
+            assert_eq!(rest_problem(a, &p, &h, t, 400), None, "{a:?}");
+        }
+        // a slow sway of the head (20 deg/s) is not rest for a turn
+        let mut h = History::default();
+        for i in 0..60u64 {
+            h.push(i * 33, frame(0.01, 0.05, 0.66 * i as f32, 0.0));
+        }
+        assert!(rest_problem(Action::TurnLeft, &p, &h, t, 400).is_some());
+        assert!(rest_problem(Action::Blink, &p, &h, t, 400).is_none());
+    }
+
+    #[test]
+    fn talking_and_the_end_of_a_movement_are_not_at_rest() {
+        let p = ActionParams::default();
+        // speech: the mouth opening and closing several times a second
+        let mut h = History::default();
+        for i in 0..60u64 {
+            let m = if (i / 3) % 2 == 0 { 0.25 } else { 0.06 };
+            h.push(i * 33, frame(0.01, m, 0.0, 0.0));
+        }
+        let why = rest_problem(Action::MouthOpen, &p, &h, 59 * 33, 400).expect("talking");
+        assert!(why.contains("mouth"), "{why}");
+        // the last 300 ms of a head coming back from a turn
+        let mut h = History::default();
+        for i in 0..60u64 {
+            let yaw = if i < 45 {
+                40.0
+            } else {
+                40.0 - 2.6 * (i - 45) as f32
+            };
+            h.push(i * 33, frame(0.01, 0.05, yaw, 0.0));
+        }
+        assert!(rest_problem(Action::TurnLeft, &p, &h, 59 * 33, 400).is_some());
+        // half a second later it has settled
+        for i in 60..75u64 {
+            h.push(i * 33, frame(0.01, 0.05, 3.6, 0.0));
+        }
+        assert_eq!(rest_problem(Action::TurnLeft, &p, &h, 74 * 33, 400), None);
+    }
+
+    #[test]
+    fn a_held_answer_counts_only_when_let_go_after_the_release_cue() {
+        let p = ActionParams::default();
+        // prompted at 1000 ms; mouth open from 1200 ms; the cue 600 ms after
+        // it reaches its full level
+        let open_until = |close_ms: u64| {
+            let mut h = History::default();
+            for i in 0..31u64 {
+                h.push(i * 33, rest_frame());
+            }
+            let base = Baseline::at(&h, 600).expect("baseline");
+            let mut d = AnswerDetector::new(Action::MouthOpen, p, base).with_release(
+                Cue::After(600),
+                150,
+                900,
+            );
+            let mut t = 1023;
+            let mut cue = None;
+            while t < 4000 {
+                let m = if (1200..close_ms).contains(&t) {
+                    0.35
+                } else {
+                    0.05
+                };
+                if let Some(ev) = d.update(t, &frame(0.01, m, 0.0, 0.0)) {
+                    return (Some(ev), cue);
+                }
+                cue = cue.or(d.holding().map(|(_, c)| c));
+                t += 33;
+            }
+            (None, cue)
+        };
+        // let go 400 ms after the cue: the answer, ending at the return
+        let (ev, cue) = open_until(1221 + 600 + 400);
+        let (ev, cue) = (ev.expect("answer"), cue.expect("held"));
+        assert_eq!(cue, 1221 + 600);
+        assert!(ev.end_ms >= cue + 150 && ev.onset_ms == 1221, "{ev:?}");
+        // let go before the cue: no answer
+        assert!(open_until(1221 + 400).0.is_none());
+        // never let go: no answer either
+        assert!(open_until(10_000).0.is_none());
+    }
+
+    #[test]
     fn a_moving_head_or_an_open_mouth_is_not_at_rest() {
         let p = ActionParams::default();
         let mut h = History::default();
         for i in 0..30u64 {
-            h.push(i * 33, frame(0.01, 0.05, (i % 4) as f32 * 4.0, 0.0));
+            h.push(i * 33, frame(0.01, 0.05, (i % 4) as f32 * 7.0, 0.0));
         }
         assert!(rest_problem(Action::TurnLeft, &p, &h, 957, 400).is_some());
         assert!(rest_problem(Action::Blink, &p, &h, 957, 400).is_none());

@@ -1,6 +1,7 @@
 //! Liveness: per-frame measurements ([`features`] from the mesh, the eye-state
 //! model in [`eye_state`], all taken by [`measure`]), the actions and their
-//! thresholds ([`actions`]), the answers to prompts ([`answer`]), the flat-motion cues ([`flat`] from the mesh,
+//! thresholds ([`actions`]), the answers to prompts ([`answer`]) and their
+//! release cue ([`release`]), the flat-motion cues ([`flat`] from the mesh,
 //! [`planar`] from the pixels), and the passive
 //! presentation-attack model ([`pad_model`]) fused per session ([`pad`]).
 //! [`passive`] holds image-cue baselines for evaluation only.
@@ -15,3 +16,4 @@ pub mod pad;
 pub mod pad_model;
 pub mod passive;
 pub mod planar;
+pub mod release;

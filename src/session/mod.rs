@@ -85,13 +85,50 @@ pub enum SessionState {
     Finished,
 }
 
+/// What a timer ring shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    /// The answer must start before the ring is full.
+    AnswerWindow,
+    /// Hold the answer until the ring is full (the release cue), then let go.
+    Hold,
+}
+
+/// A timer the client draws as a filling ring (times in ms since the
+/// session's first frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Timer {
+    /// What it measures.
+    pub kind: TimerKind,
+    /// When it started.
+    pub from_ms: u64,
+    /// When it is full: the end of the answer window, or the release cue.
+    pub to_ms: u64,
+    /// Play a sound or a vibration at `to_ms`: the person's eyes are closed
+    /// and cannot see the ring (a held blink's release cue).
+    pub sound: bool,
+}
+
 /// What a client shows after a frame.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Progress {
     /// The session's state.
     pub state: SessionState,
-    /// The text to show.
+    /// The text to show (English; [`crate::prompts`] has it in every
+    /// language under `prompt_key`).
     pub prompt: String,
+    /// The key of the text and icon to show in [`crate::prompts::PROMPTS`]
+    /// (`face_in_circle`, `hold_still`, `action.blink`, ..., `release`,
+    /// `done`).
+    pub prompt_key: &'static str,
+    /// Step k of `actions_total` (1-based): the action prompted now or
+    /// next; 0 before the challenge starts.
+    pub step: usize,
+    /// The timer ring to draw, when one runs: the answer window while a
+    /// prompt waits for its answer, the hold while an answer is held until
+    /// its release cue.
+    pub timer: Option<Timer>,
     /// Ring progress 0..1.
     pub ring: f32,
     /// The action prompted now (shown from `prompt_at_ms` on); `None`
@@ -206,6 +243,7 @@ impl VerificationSession {
                 onset_ms: None,
                 at_ms: None,
                 strength: None,
+                release_ms: None,
             })
             .collect();
         Ok(Self {
@@ -263,31 +301,63 @@ impl VerificationSession {
         let total = self.actions.len();
         let done = self.done();
         let rel = |t: u64| t.saturating_sub(self.first_ms.unwrap_or(t));
-        let hold = || "Hold still".to_string();
-        let (state, prompt, action) = if self.result.is_some() {
-            (SessionState::Finished, "Done".to_string(), None)
+        let holding = self.prompter.holding().filter(|_| self.result.is_none());
+        let cue_passed = holding.is_some_and(|(_, cue)| self.last_ms.unwrap_or(0) >= cue);
+        let (state, key, action) = if self.result.is_some() {
+            (SessionState::Finished, "done", None)
         } else if let Some((a, _)) = self.prompter.prompted() {
-            (SessionState::Action, a.prompt().to_string(), Some(a))
+            // the prompt; "hold" while an answer is held (the eyes are
+            // closed for a blink: its cue is a sound); "relax" after the cue
+            let key = match holding {
+                Some(_) if cue_passed => "release",
+                Some(_) if a != Action::Blink => "hold",
+                _ => crate::prompts::action_key(a),
+            };
+            (SessionState::Action, key, Some(a))
         } else if self.prompter.started() {
-            (SessionState::HoldStill, hold(), None)
+            (SessionState::HoldStill, "hold_still", None)
         } else if faces == 1 {
-            (SessionState::Warmup, hold(), None)
+            (SessionState::Warmup, "hold_still", None)
         } else {
-            (
-                SessionState::WaitingForFace,
-                "Put your face inside the circle".to_string(),
-                None,
-            )
+            (SessionState::WaitingForFace, "face_in_circle", None)
         };
+        let prompt = crate::prompts::text(key, crate::prompts::Lang::En)
+            .unwrap_or_default()
+            .to_string();
         let ring = if self.result.is_some() {
             1.0
         } else {
             done as f32 / total.max(1) as f32
         };
         let prompted = self.prompter.prompted().filter(|_| self.result.is_none());
+        let timer = match (holding, prompted.and(self.prompter.window())) {
+            (Some((since, cue)), _) => Some(Timer {
+                kind: TimerKind::Hold,
+                from_ms: rel(since),
+                to_ms: rel(cue),
+                sound: action == Some(Action::Blink),
+            }),
+            (None, Some(_)) => prompted.map(|(_, at)| Timer {
+                kind: TimerKind::AnswerWindow,
+                from_ms: rel(at),
+                to_ms: rel(at.saturating_add(self.options.prompt.reaction_max_ms)),
+                sound: false,
+            }),
+            _ => None,
+        };
+        let step = if self.result.is_some() {
+            total
+        } else if self.prompter.started() {
+            (done + 1).min(total)
+        } else {
+            0
+        };
         Progress {
             state,
             prompt,
+            prompt_key: key,
+            step,
+            timer,
             ring,
             action,
             prompt_at_ms: prompted.map(|(_, at)| rel(at)),

@@ -157,6 +157,15 @@ impl SessionOptions {
         self
     }
 
+    /// Offline evaluation only, with fixed prompt delays: held answers'
+    /// release cues at fixed times (see
+    /// [`PromptOptions::with_release_at_ms`]).
+    #[must_use]
+    pub fn with_release_at_ms(mut self, at: Vec<u64>) -> Self {
+        self.prompt = self.prompt.with_release_at_ms(at);
+        self
+    }
+
     /// Which photo the result carries.
     #[must_use]
     pub fn with_photo(mut self, photo: PhotoKind) -> Self {

@@ -7,10 +7,14 @@
 //!   certifyId and its nonce), so a server that holds the nonce recomputes
 //!   the same schedule from the uploaded frames' timestamps.
 //! - At its due time the face must be **at rest** for the action
-//!   ([`crate::liveness::answer::rest_problem`]). If it is not, the prompt is
-//!   postponed by a new random delay ("Hold still"), at most
-//!   [`PromptOptions::max_postpones`] times in a session; then the session
-//!   fails (NOT_AT_REST).
+//!   ([`crate::liveness::answer::rest_problem`]: the person's own rest, with
+//!   the micro-motion of someone waiting). If it is not, the prompt is
+//!   **postponed** ("Hold still"): it waits until the face is at rest again,
+//!   then comes a new random delay later
+//!   ([`PromptOptions::postpone_delay_min_ms`] to
+//!   [`PromptOptions::postpone_delay_max_ms`]), when rest is checked again.
+//!   At most [`PromptOptions::max_postpones`] postponements in a session;
+//!   the next one fails the session (NOT_AT_REST).
 //! - An answer counts only when its **onset** lies in the reaction window,
 //!   [`PromptOptions::reaction_min_ms`] to [`PromptOptions::reaction_max_ms`]
 //!   after the prompt, and its shape is a deliberate answer (see
@@ -21,8 +25,11 @@
 //!
 //! Offline evaluation of recorded material replaces the random delays with
 //! [`PromptOptions::delays_ms`]: prompt 1 is due D1 ms after the first
-//! frame, prompt k Dk ms after answer k-1; a prompt whose face is not at
-//! rest then fails at once (there is no draw to postpone it with).
+//! frame, prompt k Dk ms after answer k-1. A prompt whose face is not at
+//! rest then is postponed exactly as in a live session (its delay after
+//! the face settles drawn from a seed of the delays themselves, so a run is
+//! repeatable), so the offline figures are what a person in front of a
+//! camera gets.
 //!
 //! A **scheduled** session ([`PromptMode::Scheduled`], the browser's
 //! capture) cannot react to what the camera sees: it records, and the
@@ -41,6 +48,7 @@ use crate::error::{Error, Result};
 use crate::liveness::actions::{Action, ActionEvent, ActionParams, History};
 use crate::liveness::answer::{rest_problem, AnswerDetector, Baseline};
 use crate::liveness::features::FrameFeatures;
+use crate::liveness::release::{Cue, ReleaseOptions};
 use crate::rng::SplitMix;
 
 /// Timing of prompts and answers (`SessionOptions::prompt`).
@@ -62,8 +70,14 @@ pub struct PromptOptions {
     /// session waits `reaction_max_ms + answer_ms` after a prompt.
     pub answer_ms: u64,
     /// Most postponed prompts per session (the face not at rest when one
-    /// was due).
+    /// was due); one more fails the session (NOT_AT_REST).
     pub max_postpones: usize,
+    /// A postponed prompt comes at least this long after the face is at
+    /// rest again (ms; drawn from the nonce up to `postpone_delay_max_ms`,
+    /// so a recording cannot know it from when its face settles).
+    pub postpone_delay_min_ms: u64,
+    /// See `postpone_delay_min_ms`.
+    pub postpone_delay_max_ms: u64,
     /// Offline evaluation only: fixed delays instead of the random ones,
     /// one per action (prompt 1: ms after the first frame; prompt k: ms after
     /// answer k-1). A real session's schedule comes from its nonce; a
@@ -74,6 +88,23 @@ pub struct PromptOptions {
     /// afterwards). A server sets this from what it stored at `start`,
     /// never from what a client sends.
     pub mode: PromptMode,
+    /// Evaluation only, never deserialised: the first prompt due this long
+    /// after the first frame and the later ones drawn from the nonce (the
+    /// best-timed attacker of `eval challenge`, who starts a video so that
+    /// its first action answers the first prompt).
+    #[serde(skip)]
+    pub(crate) first_due_ms: Option<u64>,
+    /// Hold the answers of [`ReleaseOptions::actions`] until a release cue
+    /// drawn from the nonce, and let go after it (see
+    /// [`crate::liveness::release`]; the default: blink, mouth and turns);
+    /// `None`: every answer completes by its own shape. A scheduled
+    /// session (a recording client cannot time a cue) never holds.
+    pub release: Option<ReleaseOptions>,
+    /// Offline evaluation of recorded material only, with `delays_ms`: the
+    /// release cue of answer k at `release_at_ms[k]` ms after the first
+    /// frame (placed a reaction time before the recorded person let go)
+    /// instead of a drawn hold. A server never takes it from a device.
+    pub release_at_ms: Option<Vec<u64>>,
 }
 
 /// How a session's prompts are timed.
@@ -170,11 +201,16 @@ impl Default for PromptOptions {
             delay_max_ms: 2500,
             rest_ms: 400,
             reaction_min_ms: 150,
-            reaction_max_ms: 1200,
+            reaction_max_ms: 1400,
             answer_ms: 2000,
             max_postpones: 3,
+            postpone_delay_min_ms: 0,
+            postpone_delay_max_ms: 300,
             delays_ms: None,
             mode: PromptMode::Device,
+            first_due_ms: None,
+            release: Some(ReleaseOptions::default()),
+            release_at_ms: None,
         }
     }
 }
@@ -182,7 +218,27 @@ impl Default for PromptOptions {
 /// Longest delay or window accepted (ms).
 const MAX_MS: u64 = 60_000;
 
+/// Latest fixed release cue accepted (ms after the first frame).
+const MAX_OFFSET_MS: u64 = 3_600_000;
+
+/// A held answer's deadline waits this long past its release window for the
+/// frame that shows the return (ms).
+const MAX_FRAME_GAP_MS: u64 = 250;
+
 impl PromptOptions {
+    /// Evaluation only: the first prompt due `ms` after the first frame,
+    /// the later ones drawn from the nonce (see `first_due_ms`).
+    pub(crate) fn with_first_due_ms(mut self, ms: u64) -> Self {
+        self.first_due_ms = Some(ms);
+        self
+    }
+
+    /// Offline evaluation only: [`PromptOptions::release_at_ms`].
+    pub fn with_release_at_ms(mut self, at: Vec<u64>) -> Self {
+        self.release_at_ms = Some(at);
+        self
+    }
+
     /// Checks the values.
     pub fn validate(&self) -> Result<()> {
         if self.delay_min_ms > self.delay_max_ms || self.delay_max_ms > MAX_MS {
@@ -191,6 +247,17 @@ impl PromptOptions {
                 format!(
                     "delays {}..{} ms: need min <= max <= {MAX_MS}",
                     self.delay_min_ms, self.delay_max_ms
+                ),
+            ));
+        }
+        if self.postpone_delay_min_ms > self.postpone_delay_max_ms
+            || self.postpone_delay_max_ms > MAX_MS
+        {
+            return Err(Error::invalid(
+                "prompt.postpone_delay_ms",
+                format!(
+                    "postpone delays {}..{} ms: need min <= max <= {MAX_MS}",
+                    self.postpone_delay_min_ms, self.postpone_delay_max_ms
                 ),
             ));
         }
@@ -224,6 +291,19 @@ impl PromptOptions {
                 format!("{} is outside 100..={MAX_MS}", self.answer_ms),
             ));
         }
+        if let Some(r) = &self.release {
+            r.validate(self.reaction_min_ms)?;
+        }
+        if self
+            .release_at_ms
+            .as_ref()
+            .is_some_and(|r| r.is_empty() || r.iter().any(|&x| x > MAX_OFFSET_MS))
+        {
+            return Err(Error::invalid(
+                "prompt.release_at_ms",
+                format!("one release cue per action, each 0..={MAX_OFFSET_MS} ms"),
+            ));
+        }
         if let Some(d) = &self.delays_ms {
             if d.is_empty() || d.iter().any(|&x| x > MAX_MS) {
                 return Err(Error::invalid(
@@ -235,12 +315,27 @@ impl PromptOptions {
         Ok(())
     }
 
-    /// Checks the fixed delays against the challenge's actions.
+    #[cfg(test)]
+    fn with_prompt_delays_for_test(mut self, d: Vec<u64>) -> Self {
+        self.delays_ms = Some(d);
+        self
+    }
+
+    /// Checks the fixed delays (and fixed release cues) against the
+    /// challenge's actions.
     pub fn check_actions(&self, actions: usize) -> Result<()> {
-        match &self.delays_ms {
-            Some(d) if d.len() != actions => Err(Error::invalid(
+        match (&self.delays_ms, &self.release_at_ms) {
+            (Some(d), _) if d.len() != actions => Err(Error::invalid(
                 "prompt.delays_ms",
                 format!("{} delays for {actions} actions", d.len()),
+            )),
+            (None, Some(_)) => Err(Error::invalid(
+                "release_at_ms",
+                "fixed release cues need fixed prompt delays (offline evaluation)",
+            )),
+            (_, Some(r)) if r.len() != actions => Err(Error::invalid(
+                "release_at_ms",
+                format!("{} release cues for {actions} actions", r.len()),
             )),
             _ => Ok(()),
         }
@@ -251,7 +346,8 @@ impl PromptOptions {
 #[derive(Debug, Clone)]
 enum Delays {
     Random(SplitMix),
-    Fixed(Vec<u64>),
+    /// Fixed delays, and the draws of postponements.
+    Fixed(Vec<u64>, SplitMix),
     /// Offsets from the first frame (a scheduled session), and that frame's time.
     Offsets(Vec<u64>, u64),
 }
@@ -260,6 +356,15 @@ enum Delays {
 /// so the actions and the delays do not share draws.
 fn delay_seed(challenge_seed: u64) -> u64 {
     challenge_seed ^ 0x7072_6f6d_7074_7321
+}
+
+/// Seed of the postponement draws of fixed delays: from the delays
+/// themselves, so that `verify --prompt-delays-ms`, an evaluation and a
+/// session given the same delays postpone alike, whatever their certifyId.
+fn fixed_seed(delays: &[u64]) -> u64 {
+    delays.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &d| {
+        (h ^ d).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// The first `n` random delays of a schedule seeded by `challenge_seed`
@@ -272,8 +377,12 @@ pub fn random_delays(challenge_seed: u64, options: &PromptOptions, n: usize) -> 
 }
 
 fn draw_delay(rng: &mut SplitMix, o: &PromptOptions) -> u64 {
-    let span = o.delay_max_ms.saturating_sub(o.delay_min_ms) + 1;
-    o.delay_min_ms + rng.next_u64() % span
+    draw_between(rng, o.delay_min_ms, o.delay_max_ms)
+}
+
+fn draw_between(rng: &mut SplitMix, lo: u64, hi: u64) -> u64 {
+    let span = hi.saturating_sub(lo) + 1;
+    lo + rng.next_u64() % span
 }
 
 /// Where the challenge is.
@@ -283,6 +392,9 @@ enum Stage {
     Warmup { since: Option<u64> },
     /// "Hold still": the current prompt is due at `due_ms`.
     Due { due_ms: u64 },
+    /// "Hold still": the prompt was due but the face was not at rest;
+    /// waiting for it to settle.
+    Settling,
     /// The prompt was shown at `at_ms`; waiting for its answer.
     Prompted {
         at_ms: u64,
@@ -310,6 +422,8 @@ pub(crate) enum PromptStep {
 pub(crate) struct Answered {
     pub prompt_ms: u64,
     pub event: ActionEvent,
+    /// The release cue of a held answer.
+    pub cue_ms: Option<u64>,
 }
 
 /// The prompt schedule and the answers of one session.
@@ -327,6 +441,8 @@ pub(crate) struct Prompter {
     postponed: usize,
     /// Why the last answer-like movement was not taken (for the timeout message).
     ignored: Option<String>,
+    /// The session's first frame.
+    first_ms: u64,
 }
 
 impl Prompter {
@@ -339,7 +455,10 @@ impl Prompter {
         seed: u64,
     ) -> Self {
         let (delays, stage) = match &options.delays_ms {
-            Some(d) => (Delays::Fixed(d.clone()), Stage::Due { due_ms: u64::MAX }),
+            Some(d) => (
+                Delays::Fixed(d.clone(), SplitMix::new(fixed_seed(d))),
+                Stage::Due { due_ms: u64::MAX },
+            ),
             None if options.mode == PromptMode::Scheduled => (
                 Delays::Offsets(
                     Schedule::of(seed, &actions, &options, warmup_ms).offsets(),
@@ -363,6 +482,7 @@ impl Prompter {
             due_since_ms: None,
             postponed: 0,
             ignored: None,
+            first_ms: 0,
         }
     }
 
@@ -370,7 +490,7 @@ impl Prompter {
     fn delay(&mut self) -> u64 {
         match &mut self.delays {
             Delays::Random(rng) => draw_delay(rng, &self.options),
-            Delays::Fixed(d) => d.get(self.index).copied().unwrap_or(0),
+            Delays::Fixed(d, _) => d.get(self.index).copied().unwrap_or(0),
             // not a delay: the next prompt's due time is absolute
             Delays::Offsets(..) => 0,
         }
@@ -387,20 +507,51 @@ impl Prompter {
         }
     }
 
-    /// Whether a prompt not at rest fails at once (no draw to postpone it).
-    fn cannot_postpone(&self) -> bool {
-        !matches!(self.delays, Delays::Random(_))
+    /// Whether the schedule is fixed in advance (not only its delays): a
+    /// scheduled recording's prompts were shown whatever the face did, so
+    /// one not at rest fails at once.
+    fn scheduled(&self) -> bool {
+        matches!(self.delays, Delays::Offsets(..))
+    }
+
+    /// The hold of an answer before its release cue, drawn from the nonce.
+    fn draw_hold(&mut self, r: &ReleaseOptions) -> u64 {
+        match &mut self.delays {
+            Delays::Random(rng) | Delays::Fixed(_, rng) => {
+                draw_between(rng, r.hold_min_ms, r.hold_max_ms)
+            }
+            Delays::Offsets(..) => r.hold_min_ms,
+        }
+    }
+
+    /// The delay of a postponed prompt after the face settled.
+    fn postpone_delay(&mut self) -> u64 {
+        let (lo, hi) = (
+            self.options.postpone_delay_min_ms,
+            self.options.postpone_delay_max_ms,
+        );
+        match &mut self.delays {
+            Delays::Random(rng) | Delays::Fixed(_, rng) => draw_between(rng, lo, hi),
+            Delays::Offsets(..) => 0,
+        }
     }
 
     /// The session's first frame (at `t_ms`): a fixed or scheduled
     /// schedule starts here.
     pub fn start(&mut self, t_ms: u64) {
+        self.first_ms = t_ms;
         if let Delays::Offsets(_, first) = &mut self.delays {
             *first = t_ms;
         }
-        if self.cannot_postpone() {
+        if let (Some(d), Delays::Random(_)) = (self.options.first_due_ms, &self.delays) {
+            self.stage = Stage::Due {
+                due_ms: t_ms.saturating_add(d),
+            };
+            return;
+        }
+        if !matches!(self.delays, Delays::Random(_)) {
             let due_ms = self.next_due(t_ms);
-            if matches!(self.delays, Delays::Offsets(..)) {
+            if self.scheduled() {
                 self.due_since_ms = Some(due_ms);
             }
             self.stage = Stage::Due { due_ms };
@@ -457,21 +608,41 @@ impl Prompter {
         };
     }
 
-    /// The deadline of the shown prompt.
-    fn deadline(&self, at_ms: u64) -> u64 {
-        at_ms + self.options.reaction_max_ms + self.options.answer_ms
+    /// The deadline of the shown prompt (a held answer's ends when its
+    /// release window closes).
+    fn deadline(&self, at_ms: u64, detector: &AnswerDetector) -> u64 {
+        let plain = at_ms
+            .saturating_add(self.options.reaction_max_ms)
+            .saturating_add(self.options.answer_ms);
+        match (detector.holding(), &self.options.release) {
+            (Some((_, cue)), Some(r)) => plain.max(
+                cue.saturating_add(r.window_ms)
+                    .saturating_add(MAX_FRAME_GAP_MS),
+            ),
+            _ => plain,
+        }
+    }
+
+    /// The answer held now: since when, and when its release cue comes
+    /// (absolute ms).
+    pub fn holding(&self) -> Option<(u64, u64)> {
+        match &self.stage {
+            Stage::Prompted { detector, .. } => detector.holding(),
+            _ => None,
+        }
     }
 
     fn timed_out(&mut self, t_ms: u64) -> Option<PromptStep> {
         let Stage::Prompted { at_ms, detector } = &self.stage else {
             return None;
         };
-        if t_ms <= self.deadline(*at_ms) {
+        if t_ms <= self.deadline(*at_ms, detector) {
             return None;
         }
         let why = self
             .ignored
             .take()
+            .or_else(|| detector.note().map(str::to_string))
             .map(|w| format!("; {w}"))
             .unwrap_or_default();
         Some(PromptStep::Failed(
@@ -486,7 +657,7 @@ impl Prompter {
     }
 
     /// Holds an answer against the reaction window.
-    fn judge(&mut self, at_ms: u64, ev: ActionEvent) -> PromptStep {
+    fn judge(&mut self, at_ms: u64, ev: ActionEvent, cue_ms: Option<u64>) -> PromptStep {
         let after = ev.onset_ms.saturating_sub(at_ms);
         if ev.onset_ms < at_ms + self.options.reaction_min_ms {
             self.ignored = Some(format!(
@@ -517,6 +688,7 @@ impl Prompter {
         PromptStep::Answered(Answered {
             prompt_ms: at_ms,
             event: ev,
+            cue_ms,
         })
     }
 
@@ -543,10 +715,28 @@ impl Prompter {
                 }
                 self.show(t_ms, due, history)
             }
+            Stage::Settling => {
+                let Some(action) = self.current() else {
+                    return PromptStep::Nothing;
+                };
+                if rest_problem(action, &self.params, history, t_ms, self.options.rest_ms).is_some()
+                {
+                    return PromptStep::Nothing;
+                }
+                let due_ms = t_ms.saturating_add(self.postpone_delay());
+                self.stage = Stage::Due { due_ms };
+                if due_ms > t_ms {
+                    return PromptStep::Nothing;
+                }
+                self.show(t_ms, due_ms, history)
+            }
             Stage::Prompted { at_ms, detector } => {
                 let at = *at_ms;
                 match detector.update(t_ms, f) {
-                    Some(ev) => self.judge(at, ev),
+                    Some(ev) => {
+                        let cue = detector.last_cue();
+                        self.judge(at, ev, cue)
+                    }
                     None => PromptStep::Nothing,
                 }
             }
@@ -555,9 +745,9 @@ impl Prompter {
     }
 
     /// The prompt is due at a face frame: shown when the face is at rest,
-    /// else postponed (random schedule) or failed (fixed schedule). A
-    /// scheduled prompt was shown at its due time, whatever frame comes
-    /// first after it.
+    /// else postponed until it settles (or failed: too many postponements,
+    /// or a scheduled recording). A scheduled prompt was shown at its due
+    /// time, whatever frame comes first after it.
     fn show(&mut self, t_ms: u64, due_ms: u64, history: &History) -> PromptStep {
         let Some(action) = self.current() else {
             return PromptStep::Nothing;
@@ -567,24 +757,37 @@ impl Prompter {
         let base = Baseline::at(history, rest_from);
         match (problem, base) {
             (None, Some(base)) => {
-                let scheduled = matches!(self.delays, Delays::Offsets(..));
+                let scheduled = self.scheduled();
+                let mut detector = AnswerDetector::new(action, self.params, base);
+                if let Some(r) = self.options.release.clone().filter(|r| r.applies(action)) {
+                    if !scheduled {
+                        let cue = match self.options.release_at_ms.as_ref() {
+                            Some(at) => Cue::At(
+                                self.first_ms
+                                    .saturating_add(at.get(self.index).copied().unwrap_or(0)),
+                            ),
+                            None => Cue::After(self.draw_hold(&r)),
+                        };
+                        detector =
+                            detector.with_release(cue, self.options.reaction_min_ms, r.window_ms);
+                    }
+                }
                 self.stage = Stage::Prompted {
                     at_ms: if scheduled { due_ms } else { t_ms },
-                    detector: Box::new(AnswerDetector::new(action, self.params, base)),
+                    detector: Box::new(detector),
                 };
                 PromptStep::Shown
             }
             (problem, _) => {
                 let why = problem.unwrap_or_else(|| "no baseline before the prompt".into());
-                if self.cannot_postpone() || self.postponed >= self.options.max_postpones {
+                if self.scheduled() || self.postponed >= self.options.max_postpones {
                     return PromptStep::Failed(
                         ReasonCode::NotAtRest,
                         format!("`{}` prompt: {why}", action.name()),
                     );
                 }
                 self.postponed += 1;
-                let due_ms = self.next_due(t_ms);
-                self.stage = Stage::Due { due_ms };
+                self.stage = Stage::Settling;
                 PromptStep::Nothing
             }
         }
@@ -603,11 +806,14 @@ impl Prompter {
             Stage::Prompted { at_ms, detector } => {
                 let at = *at_ms;
                 match detector.face_lost(t_ms) {
-                    Some(ev) => self.judge(at, ev),
+                    Some(ev) => {
+                        let cue = detector.last_cue();
+                        self.judge(at, ev, cue)
+                    }
                     None => PromptStep::Nothing,
                 }
             }
-            Stage::Due { .. } | Stage::Done => PromptStep::Nothing,
+            Stage::Due { .. } | Stage::Settling | Stage::Done => PromptStep::Nothing,
         }
     }
 }
@@ -647,6 +853,91 @@ mod tests {
         assert!(fixed.check_actions(2).is_ok());
         // negative delays do not parse
         assert!(serde_json::from_str::<PromptOptions>(r#"{"delays_ms": [-5]}"#).is_err());
+    }
+
+    fn face(yaw: f32) -> FrameFeatures {
+        FrameFeatures {
+            ear: 0.3,
+            mar: 0.05,
+            yaw,
+            face_width: 200.0,
+            nose_offset: yaw / 40.0,
+            face_aspect: 1.0,
+            sharpness: 5.0,
+            ..FrameFeatures::default()
+        }
+    }
+
+    /// Feeds 30 fps frames of a head turning (yaw up 60 deg/s) until
+    /// `moving_until`, then still; returns when the prompt was shown.
+    fn shown_at(mut p: Prompter, moving_until: u64) -> Option<u64> {
+        let mut h = History::default();
+        p.start(0);
+        let mut t = 0;
+        while t < 8000 {
+            let yaw = 0.06 * t.min(moving_until) as f32;
+            let f = face(yaw);
+            h.push(t, f);
+            match p.face(t, &f, &h) {
+                PromptStep::Shown => return p.prompted().map(|(_, at)| at),
+                PromptStep::Failed(..) => return None,
+                _ => {}
+            }
+            t += 33;
+        }
+        None
+    }
+
+    #[test]
+    fn a_prompt_due_while_the_head_moves_comes_once_it_is_still() {
+        let o = PromptOptions::default();
+        let p = ActionParams::default();
+        let latest = |still: u64| still + o.rest_ms + o.postpone_delay_max_ms + 100;
+        // fixed delays (verify, the evaluation): due at 1 s, moving to 2 s
+        let fixed = o.clone().with_prompt_delays_for_test(vec![1000]);
+        let at = shown_at(
+            Prompter::new(fixed, p, 500, vec![Action::TurnLeft], 7),
+            2000,
+        )
+        .expect("shown");
+        assert!(at >= 2000 && at <= latest(2000), "shown at {at}");
+        // the same delays postpone alike whatever the seed
+        let again = o.clone().with_prompt_delays_for_test(vec![1000]);
+        assert_eq!(
+            shown_at(
+                Prompter::new(again, p, 500, vec![Action::TurnLeft], 99),
+                2000
+            ),
+            Some(at)
+        );
+        // a live session's random schedule: due within 3 s, moving to 3.5 s
+        for seed in 0..20 {
+            let at = shown_at(
+                Prompter::new(o.clone(), p, 500, vec![Action::TurnLeft], seed),
+                3500,
+            )
+            .expect("shown");
+            assert!(
+                at >= 3500 && at <= latest(3500),
+                "seed {seed}: shown at {at}"
+            );
+        }
+        // a face still from the start is prompted when due
+        let still = o.clone().with_prompt_delays_for_test(vec![1000]);
+        let at = shown_at(Prompter::new(still, p, 500, vec![Action::TurnLeft], 7), 0);
+        assert!(at.is_some_and(|t| (1000..1040).contains(&t)), "{at:?}");
+        // a scheduled recording cannot postpone: a moving face fails
+        let sched = PromptOptions {
+            mode: PromptMode::Scheduled,
+            ..o
+        };
+        assert_eq!(
+            shown_at(
+                Prompter::new(sched, p, 500, vec![Action::TurnLeft], 7),
+                8000
+            ),
+            None
+        );
     }
 
     #[test]

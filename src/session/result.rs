@@ -96,6 +96,10 @@ pub struct ActionOutcome {
     pub at_ms: Option<u64>,
     /// How far past the detector's threshold it went (1 = at it).
     pub strength: Option<f32>,
+    /// A held answer's release cue (ms since the first frame); `at_ms` is
+    /// when the person let go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_ms: Option<u64>,
 }
 
 /// The result of a verification session.

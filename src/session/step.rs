@@ -376,6 +376,7 @@ impl VerificationSession {
                         onset_ms: Some(a.event.onset_ms.saturating_sub(first)),
                         at_ms: Some(a.event.end_ms.saturating_sub(first)),
                         strength: Some(a.event.strength),
+                        release_ms: a.cue_ms.map(|c| c.saturating_sub(first)),
                     };
                 }
             }

@@ -95,14 +95,36 @@ pub fn ticket(id: &str) -> realface::CertifyTicket {
     try_ticket(id).expect("ticket")
 }
 
-/// The original video of an action clip, decoded at its own rate.
-pub fn clip_video(name: &str) -> Vec<realface::source::TimedFrame> {
+/// The original video file of an action clip (`source.<ext>`).
+pub fn clip_source(name: &str) -> PathBuf {
     let dir = data_dir().join("actions").join(name);
-    let video = std::fs::read_dir(&dir)
+    std::fs::read_dir(&dir)
         .expect("clip folder")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.file_stem().is_some_and(|s| s == "source"))
-        .unwrap_or_else(|| panic!("{}: no source video", dir.display()));
+        .unwrap_or_else(|| panic!("{}: no source video", dir.display()))
+}
+
+/// `realface verify --json` on an action clip's video (its first 10 fps
+/// frame as the reference) with fixed prompt delays and `extra` arguments.
+pub fn verify_clip(clip: &str, actions: &str, delays: &str, extra: &[&str]) -> serde_json::Value {
+    let dir = data_dir().join("actions").join(clip);
+    let out = cli()
+        .args(["verify", "--json", "--reference"])
+        .arg(dir.join("frame_0001.jpg"))
+        .arg("--video")
+        .arg(clip_source(clip))
+        .args(["--actions", actions, "--prompt-delays-ms", delays])
+        .args(extra)
+        .output()
+        .expect("run realface");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The original video of an action clip, decoded at its own rate.
+pub fn clip_video(name: &str) -> Vec<realface::source::TimedFrame> {
+    let video = clip_source(name);
     realface::source::video::read_video(
         &video,
         engine().config().limits,

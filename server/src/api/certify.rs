@@ -335,6 +335,7 @@ async fn start_call(
         .clone()
         .with_challenge(ChallengeSpec::Fixed(actions.clone()));
     device.prompt.delays_ms = None;
+    device.prompt.release_at_ms = None;
     device.prompt.mode = prompt_mode(capture);
     if capture.is_some() {
         let schedule = Schedule::of(seed, &actions, &device.prompt, device.warmup_ms);

@@ -78,9 +78,22 @@ fn page(html: &'static str, ancestors: &[String]) -> Response {
     r
 }
 
+/// The capture script with the library's prompt table filled in (one
+/// table of texts and icons for every front end: `realface::prompts`).
+fn capture_js_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        CAPTURE_JS.replacen(
+            "/*REALFACE_PROMPTS*/[]/*END_REALFACE_PROMPTS*/",
+            &realface::prompts::to_json(),
+            1,
+        )
+    })
+}
+
 /// `GET /sdk/v1/realface-capture.js`.
 pub async fn capture_js() -> Response {
-    asset("text/javascript; charset=utf-8", CAPTURE_JS)
+    asset("text/javascript; charset=utf-8", capture_js_text())
 }
 
 /// `GET /sdk/v1/realface-capture.css`.
@@ -315,4 +328,18 @@ pub async fn put_web(
         return Err(ApiError::internal("web", "the app disappeared"));
     }
     Ok(web_json(&web))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_capture_script_carries_the_librarys_prompt_table() {
+        let js = capture_js_text();
+        assert!(!js.contains("/*REALFACE_PROMPTS*/"), "placeholder left");
+        for p in realface::prompts::PROMPTS {
+            assert!(js.contains(p.en) && js.contains(p.zh_hans), "{}", p.key);
+        }
+    }
 }

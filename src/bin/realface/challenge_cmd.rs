@@ -8,7 +8,8 @@ use std::sync::Arc;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use realface::eval::challenge::{
-    placements, run, Placement, Rate, Recorded, Run, Schedule, Tuning, REACTION_TIMES_MS,
+    placements, run, Placement, Rate, Recorded, Run, Schedule, Tuning, DELIBERATE,
+    HEADLINE_REACTION_MS, PRERECORDED, REACTION_TIMES_MS,
 };
 use realface::eval::challenge_fit::{
     counts_for_fit, fit, fit_pad, tables, ChallengeFit, Tables, WINDOWS_MS,
@@ -22,6 +23,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::challenge_material::{load, Material, Sources};
+use crate::plot::WindowPoint;
 
 pub struct ChallengeArgs<'a> {
     pub sources: Sources<'a>,
@@ -30,6 +32,8 @@ pub struct ChallengeArgs<'a> {
     pub multi_schedules: u32,
     /// How prompts are timed in every replay.
     pub prompt_mode: realface::session::prompt::PromptMode,
+    /// Whether answers are held until a release cue (the default).
+    pub release: bool,
 }
 
 fn write(path: &Path, text: String) -> Result<()> {
@@ -149,7 +153,7 @@ fn make_fold(
     base: &Tuning,
     keep: &dyn Fn(&str) -> bool,
 ) -> Fold {
-    let challenge = fit(t, &m.clips, placed, &m.prerecorded, keep);
+    let challenge = fit(t, &m.clips, placed, &m.prerecorded, keep, base);
     let (pad_threshold, minifasnet_threshold) = gates(pad_genuine, keep, base);
     let mut tuning = challenge.tuning(base);
     tuning.pad_threshold = pad_threshold;
@@ -197,7 +201,15 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     stage("observed");
     let mut base = Tuning::default();
     base.prompt.mode = args.prompt_mode;
-    let (placed, excluded) = placements(&m.clips, &REACTION_TIMES_MS, base.prompt.rest_ms);
+    if !args.release {
+        base.prompt.release = None;
+    }
+    let (placed, excluded) = placements(
+        &m.clips,
+        &REACTION_TIMES_MS,
+        base.prompt.rest_ms,
+        options.total_timeout_ms,
+    );
 
     // the passive gate from genuine sessions only
     let pad_genuine: PadGenuine = m
@@ -260,7 +272,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
                 &engine,
                 c,
                 ChallengeSpec::Fixed(vec![p.action]),
-                &Schedule::Fixed(vec![p.delay_ms]),
+                &p.schedule(c.first_ms, &f.tuning),
                 &f.tuning,
             );
             bar.inc(1);
@@ -331,6 +343,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
         })
         .collect();
     bar.finish_and_clear();
+    let timed = best_timed(&engine, &m, &placed, &folds, &full, args.multi_schedules);
     stage("held-out sessions done");
 
     // summaries
@@ -339,21 +352,43 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
             .map(|p| p.action)
             .or_else(|| h.run.actions.first().copied())
     };
-    let genuine_headline = rates(
-        genuine
-            .iter()
-            .filter(|h| {
-                h.placement
-                    .is_some_and(|p| counts_for_fit(p.action, &p.label))
-            })
-            .map(|h| {
-                (
-                    "genuine".to_string(),
-                    action_of(h).map_or("?".into(), |a| a.name().to_string()),
-                    h.run.passed,
-                )
-            }),
-    );
+    // headline: reactions up to HEADLINE_REACTION_MS; every event, and
+    // the events performed on purpose apart; slower readers apart
+    let genuine_rates = |species: &str, pick: &dyn Fn(&Placement) -> bool| {
+        rates(
+            genuine
+                .iter()
+                .filter(|h| {
+                    h.placement
+                        .is_some_and(|p| counts_for_fit(p.action, &p.label) && pick(p))
+                })
+                .map(|h| {
+                    (
+                        species.to_string(),
+                        action_of(h).map_or("?".into(), |a| a.name().to_string()),
+                        h.run.passed,
+                    )
+                }),
+        )
+    };
+    let mut genuine_headline = genuine_rates("genuine", &|p| p.reaction_ms <= HEADLINE_REACTION_MS);
+    genuine_headline.extend(genuine_rates("genuine-deliberate", &|p| {
+        p.deliberate && p.reaction_ms <= HEADLINE_REACTION_MS
+    }));
+    genuine_headline.extend(genuine_rates("genuine-slow-reader", &|p| {
+        p.reaction_ms > HEADLINE_REACTION_MS
+    }));
+    // the rest gate on genuine placements: NOT_AT_REST per action
+    let not_at_rest = rates(genuine.iter().filter_map(|h| {
+        let p = h.placement?;
+        counts_for_fit(p.action, &p.label).then(|| {
+            (
+                "NOT_AT_REST".to_string(),
+                p.action.name().to_string(),
+                h.run.reason == Some(realface::session::result::ReasonCode::NotAtRest),
+            )
+        })
+    }));
     let genuine_by_label = rates(genuine.iter().filter_map(|h| {
         let p = h.placement?;
         Some((
@@ -403,35 +438,50 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     })
     .collect();
 
-    // the window curve (all people, prompts alone): per action, genuine pass
-    // against pre-recorded pass as the window varies, shapes as the full fit
-    let mut curve: BTreeMap<String, Vec<(u64, f64, f64)>> = BTreeMap::new();
+    // the window curve (all people, prompts alone): per action and window,
+    // genuine pass (every event; deliberate events) and the pass of the
+    // clips replayed as recorded and of the deliberate ones, shapes as the
+    // full fit
+    let mut curve: BTreeMap<String, Vec<WindowPoint>> = BTreeMap::new();
     for a in Action::ALL {
         let (_, s) = full.challenge.indices(a);
+        let ai = realface::eval::challenge_fit::action_index(a);
+        let share = |p: u64, n: u64| {
+            if n == 0 {
+                f64::NAN
+            } else {
+                p as f64 / n as f64
+            }
+        };
         let pts = (0..WINDOWS_MS.len())
             .map(|w| {
-                let (mut gp, mut gn) = (0u32, 0u32);
-                for (i, p) in placed.iter().enumerate() {
-                    if p.action == a && counts_for_fit(a, &p.label) {
-                        gn += 1;
-                        gp += t.genuine[i][w][s] as u32;
+                let genuine_where = |pick: &dyn Fn(&Placement) -> bool| {
+                    let (mut gp, mut gn) = (0u64, 0u64);
+                    for (i, p) in placed.iter().enumerate() {
+                        if p.action == a && counts_for_fit(a, &p.label) && pick(p) {
+                            gn += 1;
+                            gp += t.genuine[i][w][s] as u64;
+                        }
                     }
+                    share(gp, gn)
+                };
+                let attack_where = |species: &str| {
+                    let (mut ap, mut an) = (0u64, 0u64);
+                    for (row, q) in t.attack.iter().zip(&m.prerecorded) {
+                        if q.species == species {
+                            ap += row[ai][w][s] as u64;
+                            an += t.schedules as u64;
+                        }
+                    }
+                    share(ap, an)
+                };
+                WindowPoint {
+                    window_ms: WINDOWS_MS[w],
+                    genuine: genuine_where(&|_| true),
+                    genuine_deliberate: genuine_where(&|p| p.deliberate),
+                    prerecorded: attack_where(PRERECORDED),
+                    deliberate_recording: attack_where(DELIBERATE),
                 }
-                let ai = realface::eval::challenge_fit::action_index(a);
-                let (ap, an) = t.attack.iter().fold((0u64, 0u64), |(p, n), row| {
-                    (p + row[ai][w][s] as u64, n + t.schedules as u64)
-                });
-                let g = if gn == 0 {
-                    f64::NAN
-                } else {
-                    gp as f64 / gn as f64
-                };
-                let atk = if an == 0 {
-                    f64::NAN
-                } else {
-                    ap as f64 / an as f64
-                };
-                (WINDOWS_MS[w], g, atk)
             })
             .collect();
         curve.insert(a.name().to_string(), pts);
@@ -451,6 +501,8 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
         .collect();
     let summary = json!({
         "genuine_pass_held_out": genuine_headline,
+        "genuine_not_at_rest_held_out": not_at_rest,
+        "best_timed_deliberate_recording_held_out": timed.summary,
         "attack_pass_held_out": attack_single,
         "multi_action_attack_pass_held_out": attack_multi,
         "pad_sessions_held_out": pad_sessions,
@@ -466,6 +518,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
         "placements": placed.len(),
         "excluded_events": excluded,
         "genuine_failures": genuine_failures,
+        "best_timed_runs": timed.runs,
         "attack_passes": attack_passes,
         "genuine_runs": genuine,
         "sequences": sequences,
@@ -479,4 +532,81 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
         serde_json::to_string_pretty(&summary).unwrap_or_default()
     );
     Ok(())
+}
+
+/// The best-timed deliberate-recording attacker's runs and their summary.
+struct Timed<'a> {
+    summary: BTreeMap<String, Rate>,
+    runs: Vec<HeldOut<'a>>,
+}
+
+/// The best-timed attacker with footage of the victim acting on purpose:
+/// the video started so that a deliberate action answers the first prompt
+/// (the first prompt placed as a genuine one is, before that action), a
+/// second action drawn and prompted as a live session does (`n` nonces).
+/// What counts is the pass of the second prompt given the first was
+/// answered ("conditional/..."); each person judged by their held-out fold.
+fn best_timed<'a>(
+    engine: &Arc<FaceEngine>,
+    m: &'a Material,
+    placed: &'a [Placement],
+    folds: &BTreeMap<String, Fold>,
+    full: &Fold,
+    n: u32,
+) -> Timed<'a> {
+    let turn = |x: Action| matches!(x, Action::TurnLeft | Action::TurnRight);
+    let jobs: Vec<(&Placement, Action)> = placed
+        .iter()
+        .filter(|p| p.deliberate && p.reaction_ms <= HEADLINE_REACTION_MS)
+        .flat_map(|p| {
+            Action::ALL
+                .into_iter()
+                .filter(move |&b| b != p.action && !(turn(b) && turn(p.action)))
+                .map(move |b| (p, b))
+        })
+        .collect();
+    let runs: Vec<HeldOut> = jobs
+        .par_iter()
+        .flat_map_iter(|&(p, b)| {
+            let c = &m.clips[p.clip];
+            let f = fold_of(folds, full, &c.group);
+            (0..n as u64).map(move |k| HeldOut {
+                sequence: &c.name,
+                species: "best-timed deliberate recording",
+                group: &c.group,
+                placement: Some(p),
+                schedule: Some(2_000_000 + k),
+                run: run(
+                    engine,
+                    c,
+                    ChallengeSpec::Fixed(vec![p.action, b]),
+                    &Schedule::Timed(p.delay_ms, 2_000_000 + k),
+                    &f.tuning,
+                ),
+            })
+        })
+        .collect();
+    let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut first: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for h in &runs {
+        let second = h.run.actions.get(1).map_or("?", |a| a.name());
+        for key in ["all".to_string(), second.to_string()] {
+            let f = first.entry(key.clone()).or_default();
+            f.1 += 1;
+            f.0 += u64::from(h.run.answered >= 1);
+            if h.run.answered >= 1 {
+                let e = counts.entry(key).or_default();
+                e.1 += 1;
+                e.0 += u64::from(h.run.passed);
+            }
+        }
+    }
+    let mut summary = BTreeMap::new();
+    for (k, (p, n)) in first {
+        summary.insert(format!("first answered/{k}"), Rate::new(p, n));
+    }
+    for (k, (p, n)) in counts {
+        summary.insert(format!("conditional/{k}"), Rate::new(p, n));
+    }
+    Timed { summary, runs }
 }

@@ -11,7 +11,7 @@ use image::imageops::{crop_imm, resize, FilterType};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use realface::eval::attacks::{synthesize, AttackKind};
-use realface::eval::challenge::Recorded;
+use realface::eval::challenge::{Recorded, DELIBERATE, PRERECORDED};
 use realface::eval::clips::{at_fps, group_of, read_video_clips};
 use realface::session::SessionOptions;
 use realface::source::video::{read_video, VideoLimits};
@@ -159,9 +159,16 @@ fn clip_material(
                 reference.clone(),
                 c.events.clone(),
             )?;
+            // footage of the person as recorded, or of them performing
+            // actions on purpose (what a challenge asks)
+            let species = if c.is_deliberate() {
+                DELIBERATE
+            } else {
+                PRERECORDED
+            };
             let mut pre = vec![Recorded {
                 name: format!("{}@0s", c.name),
-                species: "pre-recorded".into(),
+                species: species.into(),
                 events: Vec::new(),
                 ..genuine.clone()
             }];
@@ -177,7 +184,7 @@ fn clip_material(
                     engine,
                     options,
                     &format!("{}@{}s", c.name, offset / 1000),
-                    "pre-recorded",
+                    species,
                     &c.group,
                     &tail,
                     reference.clone(),

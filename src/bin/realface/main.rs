@@ -160,6 +160,13 @@ enum Command {
         /// schedule comes from its nonce.
         #[arg(long, allow_hyphen_values = true)]
         prompt_delays_ms: Option<String>,
+        /// With --prompt-delays-ms: held answers' release cues at these
+        /// times (R1[,R2,...], ms after the first frame, one per action;
+        /// a nod's is not read), placed a reaction time before the recorded
+        /// person let go, as prompts are placed before onsets. Without it
+        /// each cue is drawn as a live session draws it.
+        #[arg(long, allow_hyphen_values = true, requires = "prompt_delays_ms")]
+        release_at_ms: Option<String>,
         /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
         #[arg(long, default_value = "N")]
         photo: String,
@@ -316,6 +323,10 @@ enum EvalCommand {
         /// first frame fixed by the nonce, the browser's capture).
         #[arg(long, default_value = "device")]
         prompt_mode: String,
+        /// Answers complete by their own shape, none held until a release
+        /// cue (the comparison with the shipped protocol).
+        #[arg(long)]
+        no_release: bool,
     },
     /// Face-match evaluation: ROC, AUC, EER, TAR at FAR, FAR at the default threshold.
     Match {
@@ -504,6 +515,7 @@ fn run(cli: &Cli) -> CmdResult {
             nonce,
             expires_ms,
             prompt_delays_ms,
+            release_at_ms,
             photo,
             json,
             server,
@@ -554,6 +566,7 @@ fn run(cli: &Cli) -> CmdResult {
                 actions: actions.as_deref(),
                 random: *random,
                 prompt_delays_ms: prompt_delays_ms.as_deref(),
+                release_at_ms: release_at_ms.as_deref(),
                 issued: certify_id.as_ref().map(|id| realface::IssuedId {
                     certify_id: id.clone(),
                     challenge_nonce: nonce.clone().unwrap_or_default(),
@@ -624,6 +637,7 @@ fn run(cli: &Cli) -> CmdResult {
             no_offsets,
             no_photo_attacks,
             prompt_mode,
+            no_release,
         }) => {
             let args = challenge_cmd::ChallengeArgs {
                 sources: challenge_material::Sources {
@@ -639,6 +653,7 @@ fn run(cli: &Cli) -> CmdResult {
                 out,
                 schedules: *schedules,
                 multi_schedules: *multi_schedules,
+                release: !no_release,
                 prompt_mode: match prompt_mode.as_str() {
                     "device" => realface::session::prompt::PromptMode::Device,
                     "scheduled" => realface::session::prompt::PromptMode::Scheduled,

@@ -116,80 +116,141 @@ pub fn write_pad_det(path: &Path, title: &str, pts: &[(f64, f64)]) -> Result<(),
     root.present().map_err(err)
 }
 
-/// The reaction-window chart of `eval challenge`: per action, genuine pass
-/// rate against pre-recorded pass probability, one point per window
-/// (labelled in ms). PNG or SVG by the file's extension.
+/// One reaction window of the `eval challenge` chart, for one action: the
+/// pass rates it gives (NaN where there is nothing to count).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct WindowPoint {
+    /// The window (ms after the prompt by which an answer must start).
+    pub window_ms: u64,
+    /// Genuine placements on every labelled event.
+    pub genuine: f64,
+    /// Genuine placements on events performed on purpose.
+    pub genuine_deliberate: f64,
+    /// Clips replayed as recorded (nobody asked to act), random schedules.
+    pub prerecorded: f64,
+    /// Clips of deliberate actions replayed, random schedules.
+    pub deliberate_recording: f64,
+}
+
+/// The reaction-window chart of `eval challenge`: three panels over the
+/// window (ms) with a line per action — genuine pass (solid: every event;
+/// dashed: deliberate events), pre-recorded video pass, and
+/// deliberate-recording pass. PNG or SVG by the file's extension.
 pub fn window_curve(
-    curve: &std::collections::BTreeMap<String, Vec<(u64, f64, f64)>>,
+    curve: &std::collections::BTreeMap<String, Vec<WindowPoint>>,
     path: &Path,
 ) -> Result<(), String> {
-    let svg = path.extension().is_some_and(|x| x == "svg");
-    if svg {
-        window_chart(SVGBackend::new(path, (900, 650)).into_drawing_area(), curve)
+    let size = (1500, 560);
+    if path.extension().is_some_and(|x| x == "svg") {
+        window_chart(SVGBackend::new(path, size).into_drawing_area(), curve)
     } else {
-        window_chart(
-            BitMapBackend::new(path, (900, 650)).into_drawing_area(),
-            curve,
-        )
+        window_chart(BitMapBackend::new(path, size).into_drawing_area(), curve)
     }
 }
 
+/// A panel's series: (label suffix, value, dashed).
+type Pick = (&'static str, fn(&WindowPoint) -> f64, bool);
+
 fn window_chart<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
-    curve: &std::collections::BTreeMap<String, Vec<(u64, f64, f64)>>,
+    curve: &std::collections::BTreeMap<String, Vec<WindowPoint>>,
 ) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(err)?;
+    let root = root
+        .titled(
+            "Reaction window: what a person who answers gains, what a video of them gains",
+            ("sans-serif", 20),
+        )
+        .map_err(err)?;
+    let panels = root.split_evenly((1, 3));
     let xmax = curve
         .values()
         .flatten()
-        .map(|p| p.2)
-        .filter(|v| v.is_finite())
-        .fold(0.1f64, f64::max)
-        .min(1.0)
-        * 1.1;
-    let mut builder = ChartBuilder::on(&root);
-    let mut c = builder
-        .caption(
-            "Reaction window: genuine pass vs pre-recorded video pass (one point per window, ms)",
-            ("sans-serif", 18),
-        )
-        .margin(14)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..xmax, 0.0..1.05f64)
-        .map_err(err)?;
-    c.configure_mesh()
-        .x_desc("pre-recorded video pass probability (single action)")
-        .y_desc("genuine prompted pass rate")
-        .draw()
-        .map_err(err)?;
+        .map(|p| p.window_ms)
+        .max()
+        .unwrap_or(2000) as f64;
+    let attack_max = |f: fn(&WindowPoint) -> f64| {
+        (curve
+            .values()
+            .flatten()
+            .map(f)
+            .filter(|v| v.is_finite())
+            .fold(0.02f64, f64::max)
+            * 1.15)
+            .min(1.0)
+    };
+    let specs: [(&str, f64, Vec<Pick>); 3] = [
+        (
+            "genuine pass (solid: all events, dashed: deliberate)",
+            1.05,
+            vec![
+                ("", |p| p.genuine, false),
+                (" deliberate", |p| p.genuine_deliberate, true),
+            ],
+        ),
+        (
+            "pre-recorded video pass (single action)",
+            attack_max(|p| p.prerecorded),
+            vec![("", |p| p.prerecorded, false)],
+        ),
+        (
+            "deliberate-recording pass (single action)",
+            attack_max(|p| p.deliberate_recording),
+            vec![("", |p| p.deliberate_recording, false)],
+        ),
+    ];
     let colours = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
-    for (i, (action, pts)) in curve.iter().enumerate() {
-        let colour = colours[i % colours.len()];
-        let ok: Vec<(f64, f64, u64)> = pts
-            .iter()
-            .filter(|p| p.1.is_finite() && p.2.is_finite())
-            .map(|p| (p.2, p.1, p.0))
-            .collect();
-        c.draw_series(LineSeries::new(ok.iter().map(|p| (p.0, p.1)), &colour))
-            .map_err(err)?
-            .label(action.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
-        c.draw_series(ok.iter().map(|p| {
-            EmptyElement::at((p.0, p.1))
-                + Circle::new((0, 0), 3, colour.filled())
-                + Text::new(format!("{}", p.2), (4, -12), ("sans-serif", 11))
-        }))
-        .map_err(err)?;
+    for (area, (title, ymax, picks)) in panels.iter().zip(specs) {
+        let mut c = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(400.0..xmax + 100.0, 0.0..ymax)
+            .map_err(err)?;
+        c.configure_mesh()
+            .x_desc("window (ms after the prompt)")
+            .y_desc("pass rate")
+            .draw()
+            .map_err(err)?;
+        for (i, (action, pts)) in curve.iter().enumerate() {
+            let colour = colours[i % colours.len()];
+            for &(suffix, pick, dashed) in &picks {
+                let ok: Vec<(f64, f64)> = pts
+                    .iter()
+                    .map(|p| (p.window_ms as f64, pick(p)))
+                    .filter(|p| p.1.is_finite())
+                    .collect();
+                if ok.is_empty() {
+                    continue;
+                }
+                let style = colour.stroke_width(if dashed { 1 } else { 2 });
+                let series = if dashed {
+                    c.draw_series(DashedLineSeries::new(ok.iter().copied(), 6, 4, style))
+                } else {
+                    c.draw_series(LineSeries::new(ok.iter().copied(), style))
+                }
+                .map_err(err)?;
+                series
+                    .label(format!("{action}{suffix}"))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour));
+                c.draw_series(
+                    ok.iter()
+                        .map(|&(x, y)| Circle::new((x, y), 2, colour.filled())),
+                )
+                .map_err(err)?;
+            }
+        }
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 11))
+            .draw()
+            .map_err(err)?;
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
     root.present().map_err(err)
 }

@@ -20,6 +20,8 @@ pub struct VerifyArgs<'a> {
     pub actions: Option<&'a str>,
     pub random: Option<usize>,
     pub prompt_delays_ms: Option<&'a str>,
+    /// Fixed release cues (ms after the first frame), one per action.
+    pub release_at_ms: Option<&'a str>,
     pub issued: Option<realface::IssuedId>,
     pub photo: &'a str,
     pub json: bool,
@@ -66,13 +68,13 @@ pub fn show(quiet: bool) -> impl FnMut(FrameEvent<'_>) -> ControlFlow<()> {
     }
 }
 
-/// `D1,D2,...`: non-negative whole milliseconds.
-fn parse_delays(list: &str) -> Result<Vec<u64>> {
+/// `D1,D2,...`: non-negative whole milliseconds (`what` names the option).
+fn parse_delays(list: &str, what: &'static str) -> Result<Vec<u64>> {
     list.split(',')
         .map(|d| {
             d.trim().parse::<u64>().map_err(|_| {
                 Error::invalid(
-                    "prompt_delays_ms",
+                    what,
                     format!("`{d}` is not a whole number of milliseconds >= 0"),
                 )
             })
@@ -97,7 +99,14 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         (None, None) => ChallengeSpec::Random(2),
     };
     let photo = args.photo.parse::<PhotoKind>()?;
-    let delays = args.prompt_delays_ms.map(parse_delays).transpose()?;
+    let delays = args
+        .prompt_delays_ms
+        .map(|d| parse_delays(d, "prompt_delays_ms"))
+        .transpose()?;
+    let releases = args
+        .release_at_ms
+        .map(|d| parse_delays(d, "release_at_ms"))
+        .transpose()?;
     let engine = Arc::new(FaceEngine::new(cfg)?);
     let registry = CertifyRegistry::new();
     let ticket = match &args.issued {
@@ -115,6 +124,9 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         .with_photo(photo);
     if let Some(d) = delays {
         options = options.with_prompt_delays_ms(d);
+    }
+    if let Some(r) = releases {
+        options = options.with_release_at_ms(r);
     }
     let mut session =
         VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
