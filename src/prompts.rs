@@ -105,7 +105,7 @@ const fn entry(
 
 /// The table. Its order is the C ABI's prompt number
 /// (`RfProgress::prompt`); new entries only ever go at the end.
-pub const PROMPTS: [PromptText; 11] = [
+pub const PROMPTS: [PromptText; 17] = [
     entry(
         "face_in_circle",
         "face",
@@ -187,6 +187,56 @@ pub const PROMPTS: [PromptText; 11] = [
         "Hold it until the ring is full",
         "保持住，直到圆环填满",
     ),
+    // what a failed session may tell the person in front of the camera
+    // (ReasonCode::hint): never a score or an attack's name
+    entry(
+        "hint.no_face",
+        "no-face",
+        "👤",
+        ["No face", "未见人脸"],
+        "No face was seen. Face the camera in good light, inside the circle.",
+        "未检测到人脸。请在光线充足处正对摄像头，脸部置于圆圈内。",
+    ),
+    entry(
+        "hint.no_answer",
+        "no-answer",
+        "⏱",
+        ["Too late", "未及时"],
+        "The action was not seen in time. Do each action as soon as it is shown.",
+        "未及时检测到动作。提示出现后请立即做出动作。",
+    ),
+    entry(
+        "hint.hold_still",
+        "hold",
+        "✋",
+        ["Still", "不动"],
+        "Hold still between the actions, then do only what is asked.",
+        "动作之间请保持不动，只做提示的动作。",
+    ),
+    entry(
+        "hint.one_face",
+        "faces",
+        "👥",
+        ["One face", "仅一人"],
+        "Only one face may be in view.",
+        "画面中只能有一张人脸。",
+    ),
+    entry(
+        "hint.try_again",
+        "retry",
+        "↻",
+        ["Again", "重试"],
+        "We could not verify you. Please try again.",
+        "验证未通过，请重试。",
+    ),
+    entry(
+        "retry",
+        "retry",
+        "↻",
+        ["Again", "重试"],
+        "Try again",
+        "重试",
+    ),
 ];
 
 /// The entry with `key`.
@@ -247,5 +297,38 @@ mod tests {
         assert_eq!(Lang::from_tag("zh-CN"), Lang::ZhHans);
         assert_eq!(Lang::from_tag("de"), Lang::En);
         assert!(to_json().contains("\"zhHans\":\"请向左转头\""));
+    }
+
+    #[test]
+    fn every_failure_hint_is_in_the_table_and_names_no_attack() {
+        use crate::session::result::ReasonCode as R;
+        let all = [
+            R::Timeout,
+            R::ActionTimeout,
+            R::MultipleFaces,
+            R::UserQuit,
+            R::FaceChanged,
+            R::FlatMotion,
+            R::NoMatch,
+            R::NoFaceCaptured,
+            R::FrameLimit,
+            R::Internal,
+            R::PresentationAttack,
+            R::NotAtRest,
+        ];
+        for r in all {
+            let Some(key) = r.hint() else {
+                assert_eq!(r, R::UserQuit);
+                continue;
+            };
+            let e = entry_of(key).expect("a hint in the table");
+            assert!(key.starts_with("hint."));
+            let en = e.en.to_lowercase();
+            for word in ["spoof", "attack", "match", "score", "fake", "photo"] {
+                assert!(!en.contains(word), "{key}: {en}");
+            }
+        }
+        assert_eq!(R::PresentationAttack.hint(), R::NoMatch.hint());
+        assert_eq!(R::NoFaceCaptured.hint(), Some("hint.no_face"));
     }
 }

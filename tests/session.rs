@@ -181,6 +181,32 @@ fn action_timeout_and_total_timeout() {
     assert_eq!(r.reasons[0].code, ReasonCode::Timeout);
 }
 
+/// An empty camera (a grey picture) is prompted on a fixed schedule: what
+/// ends the session is that no face was ever seen, not the prompt's window
+/// or the session's time passing.
+#[test]
+fn an_empty_camera_ends_no_face_captured() {
+    let grey = RgbImage::from_pixel(640, 480, image::Rgb([128, 128, 128]));
+    let frames = vec![grey; 80];
+    let prompted = opts(&[Action::Blink]).with_prompt_delays_ms(vec![500]);
+    for o in [
+        prompted.clone(),
+        prompted.clone().with_action_timeout_ms(1500),
+        prompted.with_total_timeout_ms(1000),
+    ] {
+        let r = run(Reference::Photo(load(&sample("obama.jpg"))), &frames, o);
+        assert_eq!(r.auth_state, AuthState::Fail);
+        assert_eq!(
+            r.reasons[0].code,
+            ReasonCode::NoFaceCaptured,
+            "{:?}",
+            r.reasons
+        );
+        assert_eq!(r.client_code, 10010);
+        assert_eq!(r.face_frames, 0);
+    }
+}
+
 #[test]
 fn two_faces_interrupt_the_session() {
     let a = load(&sample("obama.jpg"));

@@ -113,14 +113,15 @@ fn camera_file(dir: &Path, name: &str, frames: &[TimedFrame], min_ms: u64) -> Pa
     path
 }
 
-/// A browser whose camera is `y4m` (or that denies the camera).
-async fn browser(driver: &str, y4m: Option<&Path>) -> Client {
+/// A browser whose camera is `y4m` (or that denies the camera), its window
+/// `size` (width, height) pixels.
+async fn browser(driver: &str, y4m: Option<&Path>, size: (u32, u32)) -> Client {
     let mut args = vec![
         "--headless=new".to_string(),
         "--no-sandbox".into(),
         "--disable-gpu".into(),
         "--disable-dev-shm-usage".into(),
-        "--window-size=600,900".into(),
+        format!("--window-size={},{}", size.0, size.1),
         "--autoplay-policy=no-user-gesture-required".into(),
     ];
     let mut options = serde_json::Map::new();
@@ -141,6 +142,14 @@ async fn browser(driver: &str, y4m: Option<&Path>) -> Client {
                 json!({"profile.default_content_setting_values.media_stream_camera": 2}),
             );
         }
+    }
+    if size.0 < 500 {
+        // a headless window is never narrower than 500 px: a phone's
+        // viewport comes from the device emulation
+        options.insert(
+            "mobileEmulation".into(),
+            json!({"deviceMetrics": {"width": size.0, "height": size.1, "pixelRatio": 1.0}}),
+        );
     }
     options.insert("binary".into(), json!("/usr/bin/chromium"));
     options.insert("args".into(), json!(args));
@@ -169,6 +178,28 @@ async fn state_of(c: &Client) -> (String, String, String) {
     (attr("data-state").await, attr("data-error").await, prompt)
 }
 
+/// Whether the element `css` is shown and wholly inside the window's
+/// viewport (seen without scrolling), with the viewport's size.
+async fn in_view(c: &Client, css: &str) -> (bool, Value) {
+    let v = c
+        .execute(
+            "var e = document.querySelector(arguments[0]); if (!e) return null; \
+             var r = e.getBoundingClientRect(); \
+             return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, \
+                     w: window.innerWidth, h: window.innerHeight, text: e.textContent};",
+            vec![json!(css)],
+        )
+        .await
+        .expect("script");
+    let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    let shown = num("bottom") > num("top")
+        && num("top") >= 0.0
+        && num("left") >= 0.0
+        && num("bottom") <= num("h")
+        && num("right") <= num("w");
+    (shown, v)
+}
+
 /// Opens the capture page for (`id`, `token`), waits for the end of the
 /// capture (screenshots of the first prompt and of the end when `shots`
 /// names them) and returns (state, error code, shown text).
@@ -192,6 +223,20 @@ async fn capture(
         let (state, error, text) = state_of(c).await;
         if state == "prompt" && !prompted {
             prompted = true;
+            // the prompt and the step are on screen without scrolling, and
+            // no countdown number is shown
+            for css in [".rfc-prompt", ".rfc-step"] {
+                let (shown, rect) = in_view(c, css).await;
+                assert!(shown, "{css} out of view: {rect}");
+            }
+            let (_, step) = in_view(c, ".rfc-step").await;
+            assert!(
+                step["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Step 1 of ")),
+                "{step}"
+            );
+            assert!(c.find(Locator::Css(".rfc-count")).await.is_err());
             if let Some(name) = shots {
                 let png = c.screenshot().await.expect("screenshot");
                 std::fs::write(dir.join(format!("{name}-prompt.png")), png).expect("png");
@@ -269,7 +314,7 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
 
     let (_driver, driver) = chromedriver();
     s.block_on(async {
-        let c = browser(&driver, Some(&genuine)).await;
+        let c = browser(&driver, Some(&genuine), (1366, 768)).await;
         let (state, error, text) = capture(&c, &s, &id, &token, Some("genuine")).await;
         assert_eq!(
             (state.as_str(), error.as_str()),
@@ -334,7 +379,10 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
     }
 
     // attacks: the clip as recorded, and its replay on a phone screen
-    for (name, file) in [("recorded", &raw), ("replay", &replay)] {
+    for (name, file, size) in [
+        ("recorded", &raw, (360, 740)),
+        ("replay", &replay, (1920, 1080)),
+    ] {
         let (id, token) = certify(&s);
         // the clip turns left at 0.7 s and again at 2.3 s: a prompt just
         // before 2.3 s is answered by the recording itself (8 of 300
@@ -345,9 +393,14 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
             "{name}: the seed's prompt at {first} ms; pick another seed"
         );
         s.block_on(async {
-            let c = browser(&driver, Some(file)).await;
+            let c = browser(&driver, Some(file), size).await;
             let (state, _, text) = capture(&c, &s, &id, &token, Some(name)).await;
             assert_eq!(state, "failed", "{name}: {text}");
+            // the person is told a safe category at most, never the attack
+            let page = c.source().await.expect("source").to_lowercase();
+            for word in ["attack", "spoof", "replay", "similarity", "score"] {
+                assert!(!page.contains(word), "{name}: the page says {word}");
+            }
             c.close().await.expect("close");
         });
         let v = verdict(&s, &id);
@@ -358,7 +411,7 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
     // errors: the camera denied; an expired certifyId
     let (id, token) = certify(&s);
     s.block_on(async {
-        let c = browser(&driver, None).await;
+        let c = browser(&driver, None, (600, 900)).await;
         let (state, error, text) = capture(&c, &s, &id, &token, Some("denied")).await;
         assert_eq!((state.as_str(), error.as_str()), ("error", "camera_denied"));
         assert!(text.contains("Camera access was denied"), "{text}");
@@ -370,7 +423,7 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
         .clock
         .advance(realface::session::certify::CERTIFY_ID_TTL_MS + 1);
     s.block_on(async {
-        let c = browser(&driver, Some(&raw)).await;
+        let c = browser(&driver, Some(&raw), (600, 900)).await;
         let (state, error, text) = capture(&c, &s, &id, &token, Some("expired")).await;
         assert_eq!(
             (state.as_str(), error.as_str()),
@@ -384,7 +437,7 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
     // the capture, nothing is uploaded
     let (id, token) = certify(&s);
     s.block_on(async {
-        let c = browser(&driver, Some(&raw)).await;
+        let c = browser(&driver, Some(&raw), (600, 900)).await;
         let url = format!(
             "{}/capture/{}#certifyId={id}&deviceToken={token}",
             s.url, s.app.app_id
@@ -417,4 +470,121 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
         "PROCESSING",
         "nothing uploaded"
     );
+}
+
+/// An empty camera (a grey picture), through the demo page: the demo's form
+/// leaves the screen during the capture, the server's verdict is
+/// NO_FACE_CAPTURED, the person is told that no face was seen, and Try again
+/// starts a new capture on a new certifyId from the host page's `onRetry`.
+#[test]
+fn an_empty_camera_is_told_no_face_and_may_try_again() {
+    let s = TestServer::start_demo(Db::Sqlite, settings());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let grey = vec![RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118])); 30];
+    let empty = tmp.path().join("empty.y4m");
+    write_y4m(&empty, &grey, 30);
+    let photo = clip_file("apfol_real2", "frame_0001.jpg");
+    let (_driver, driver) = chromedriver();
+    s.block_on(async {
+        let c = browser(&driver, Some(&empty), (360, 740)).await;
+        c.goto(&format!("{}/demo", s.url)).await.expect("demo");
+        c.find(Locator::Id("photo"))
+            .await
+            .expect("#photo")
+            .send_keys(&photo.display().to_string())
+            .await
+            .expect("pick the photo");
+        c.find(Locator::Id("go"))
+            .await
+            .expect("#go")
+            .click()
+            .await
+            .expect("start");
+        c.wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("section.rfc"))
+            .await
+            .expect("the capture");
+        for id in ["demo-form", "intro"] {
+            let e = c.find(Locator::Id(id)).await.expect(id);
+            assert!(
+                !e.is_displayed().await.expect("shown?"),
+                "#{id} shown during the capture"
+            );
+        }
+        let first = c
+            .find(Locator::Id("demo-status"))
+            .await
+            .expect("status")
+            .text()
+            .await
+            .expect("text");
+        let t = Instant::now();
+        let (state, _, text) = loop {
+            let now = state_of(&c).await;
+            if matches!(now.0.as_str(), "failed" | "verified" | "error") {
+                break now;
+            }
+            assert!(t.elapsed() < Duration::from_secs(120), "no end: {now:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(state, "failed", "{text}");
+        let root = c.find(Locator::Css("section.rfc")).await.expect("root");
+        assert_eq!(
+            root.attr("data-hint").await.expect("hint").as_deref(),
+            Some("hint.no_face")
+        );
+        let message = c
+            .find(Locator::Id("rfc-dialog-message"))
+            .await
+            .expect("dialog")
+            .text()
+            .await
+            .expect("text");
+        assert!(message.starts_with("No face was seen"), "{message}");
+        let png = c.screenshot().await.expect("screenshot");
+        let dir = common::root().join("target/web");
+        std::fs::create_dir_all(&dir).expect("target/web");
+        std::fs::write(dir.join("empty-verdict.png"), png).expect("png");
+        // the backend's view: NO_FACE_CAPTURED, with its reasons
+        let backend = c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#backend:not([hidden]) #backend-result"))
+            .await
+            .expect("#backend-result")
+            .text()
+            .await
+            .expect("text");
+        let v: Value = serde_json::from_str(&backend).expect("json");
+        assert_eq!(v["authState"], "FAIL", "{v}");
+        assert_eq!(v["reasons"][0]["code"], "NO_FACE_CAPTURED", "{v}");
+        // Try again: a new certifyId, a new capture
+        c.find(Locator::Css(".rfc-dialog:not([hidden]) button.rfc-retry"))
+            .await
+            .expect("Try again")
+            .click()
+            .await
+            .expect("click");
+        let t = Instant::now();
+        loop {
+            let status = c
+                .find(Locator::Id("demo-status"))
+                .await
+                .expect("status")
+                .text()
+                .await
+                .expect("text");
+            let (state, _, _) = state_of(&c).await;
+            if status != first && matches!(state.as_str(), "camera" | "starting" | "hold") {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "no new capture: {status} {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        c.close().await.expect("close");
+    });
 }

@@ -10,7 +10,9 @@
  * challenge (start, capture "web": prompts at offsets fixed from the
  * certifyId's nonce), shows each prompt at its time while recording, uploads
  * the recording as the evidence and shows the outcome of the server's verdict
- * (its client code): "verified" or "try again", never a score. The server re-judges the recording against the
+ * (its client code) and, on a failure, the server's safe hint ("no face was
+ * seen", "no answer in time"...) with "Try again" when the host page gives
+ * `onRetry`: never a score or a reason. The server re-judges the recording against the
  * schedule it recomputes itself; nothing the page says about timing counts.
  *
  * No build step, no framework: a classic script that defines
@@ -35,6 +37,19 @@
     var e = TABLE.filter(function (x) { return x.key === key; })[0];
     if (!e) return fallback;
     return (e.glyph ? e.glyph + '  ' : '') + (isZhHans(lang) ? e.zhHans : e.en);
+  }
+
+  /** "Step k of n" in `lang`. */
+  function stepText(k, n, lang) {
+    var e = TABLE.filter(function (x) { return x.key === 'step'; })[0];
+    var t = e ? (isZhHans(lang) ? e.zhHans : e.en) : '{k} / {n}';
+    return t.replace('{k}', String(k)).replace('{n}', String(n));
+  }
+
+  /** The table's sentence for `key` in `lang`, without its glyph. */
+  function plain(key, lang, fallback) {
+    var e = TABLE.filter(function (x) { return x.key === key; })[0];
+    return e ? (isZhHans(lang) ? e.zhHans : e.en) : fallback;
   }
 
   /** The action prompts in `lang`, keyed by action name. */
@@ -62,7 +77,13 @@
     timeoutAlertTitle: 'Time is up',
     timeoutAlertMessage: 'The verification took too long. Please try again.',
     failAlertTitle: 'Not verified',
-    failAlertMessage: 'We could not verify you. Please try again.',
+    failAlertMessage: plain('hint.try_again', LANG, 'We could not verify you. Please try again.'),
+    retryText: plain('retry', LANG, 'Try again'),
+    releaseText: said('release', LANG, 'Relax'),
+    // the tone that tells closed eyes to open (WebAudio; muted by the
+    // device's mute switch where the platform does that)
+    sound: true,
+    onRetry: null,
     successText: 'Verified',
     holdText: said('hold_still', LANG, 'Hold still'),
     readyText: 'Put your face inside the oval',
@@ -146,8 +167,10 @@
     var mark = el('div', { class: 'rfc-mark', 'aria-hidden': 'true' }, stage);
     var spinner = el('div', { class: 'rfc-spinner', 'aria-hidden': 'true' }, stage);
     spinner.style.borderTopColor = o.activityIndicatorColor;
-    var prompt = el('p', { class: 'rfc-prompt', role: 'status', 'aria-live': 'assertive', 'aria-atomic': 'true' }, root);
-    var count = el('p', { class: 'rfc-count', 'aria-hidden': 'true' }, root);
+    // the step and the prompt sit on the video, so they are in view
+    // wherever the page is scrolled or however small the screen
+    var step = el('p', { class: 'rfc-step', 'aria-live': 'polite' }, stage);
+    var prompt = el('p', { class: 'rfc-prompt', role: 'status', 'aria-live': 'assertive', 'aria-atomic': 'true' }, stage);
     var quit = el('button', { type: 'button', class: 'rfc-quit', text: 'Quit (Esc)' }, root);
     var dialog = el('div', { class: 'rfc-dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'rfc-dialog-title', 'aria-describedby': 'rfc-dialog-message', hidden: '' }, root);
     var dTitle = el('h3', { id: 'rfc-dialog-title' }, dialog);
@@ -172,8 +195,8 @@
         var f = Math.max(0, Math.min(1, fraction));
         ring.style.strokeDashoffset = String(100 - 100 * f);
       },
-      countdown: function (seconds) {
-        count.textContent = seconds > 0 ? String(seconds) : '';
+      step: function (text) {
+        step.textContent = text || '';
       },
       dialog: function (title, message, buttons) {
         dTitle.textContent = title;
@@ -246,6 +269,11 @@
     var finished = false;
     var uploading = false;
     var resolveDone;
+    // made while the user's gesture that started the capture (if any) is
+    // still current, so that the tone may play later
+    var Ctx = global.AudioContext || global.webkitAudioContext;
+    var audio = null;
+    if (o.sound && Ctx) { try { audio = new Ctx(); } catch (e) { audio = null; } }
     var done = new Promise(function (res) { resolveDone = res; });
 
     function clearTimers() {
@@ -326,12 +354,56 @@
       // scores, is the backend's to read)
       var ok = r.body.clientCode === 0;
       view.ring(1);
-      view.countdown(0);
+      view.step('');
       view.state(ok ? 'verified' : 'failed', ok ? o.successText : o.failAlertTitle);
-      // the person sees verified or not; why is for the business backend
-      // (getAuthResult), never a hint to whoever is in front of the camera
-      if (!ok) view.dialog(o.failAlertTitle, o.failAlertMessage, [{ text: 'Close', click: function () { view.closeDialog(); } }]);
-      end({ certifyId: o.certifyId, authState: ok ? 'SUCCESS' : 'FAIL', clientCode: r.body.clientCode });
+      // the person sees verified or not, and on a failure only the server's
+      // safe hint (no face seen, no answer in time, ...): never a score or
+      // an attack's name; the reasons are the business backend's
+      var hint = r.body.hint || null;
+      if (!ok) {
+        view.root.setAttribute('data-hint', hint || '');
+        var buttons = [{ text: 'Close', click: function () { view.closeDialog(); } }];
+        if (typeof o.onRetry === 'function') {
+          buttons.unshift({ text: o.retryText, class: 'rfc-retry', click: function () { view.closeDialog(); retry(); } });
+        }
+        view.dialog(o.failAlertTitle, hint ? plain(hint, LANG, o.failAlertMessage) : o.failAlertMessage, buttons);
+      }
+      end({ certifyId: o.certifyId, authState: ok ? 'SUCCESS' : 'FAIL', clientCode: r.body.clientCode, hint: hint });
+    }
+
+    /**
+     * Try again: the host page's `onRetry` gives a new certifyId (its
+     * backend makes one; a used one never runs twice), and a new capture
+     * starts in the same place with the same options.
+     */
+    function retry() {
+      var next;
+      try { next = o.onRetry(); } catch (e) { next = Promise.reject(e); }
+      Promise.resolve(next).then(function (n) {
+        if (!n || !n.certifyId || !n.deviceToken) throw new Error('onRetry gave no certifyId');
+        var again = Object.assign({}, options || {}, { certifyId: n.certifyId, deviceToken: n.deviceToken, container: container });
+        start(again);
+      }).catch(function () {
+        view.error('server', ERRORS.server);
+      });
+    }
+
+    /** A short tone (WebAudio): closed eyes may open now. */
+    function tone() {
+      if (!o.sound || !audio) return;
+      try {
+        if (audio.state === 'suspended' && audio.resume) audio.resume();
+        var osc = audio.createOscillator();
+        var gain = audio.createGain();
+        osc.frequency.value = 880;
+        gain.gain.setValueAtTime(0.0001, audio.currentTime);
+        gain.gain.exponentialRampToValueAtTime(0.3, audio.currentTime + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+        osc.connect(gain);
+        gain.connect(audio.destination);
+        osc.start();
+        osc.stop(audio.currentTime + 0.3);
+      } catch (e) { /* no sound: the prompt's text changes all the same */ }
     }
 
     function upload(chunks, type) {
@@ -368,34 +440,63 @@
         timers.push(setTimeout(fn, Math.max(0, t0 + ms - performance.now())));
       };
       view.state('hold', o.holdText);
+      view.step(stepText(1, prompts.length, LANG));
+      view.ring(0);
       prompts.forEach(function (p, i) {
         at(p.atMs, function () {
           view.action(p.action);
+          view.step(stepText(i + 1, prompts.length, LANG));
           view.state('prompt', o.prompts[p.action] || p.action);
         });
+        if (p.action === 'blink') {
+          // closed eyes cannot see the ring: a tone, a while after the
+          // latest answer may have begun, says they may open again (the
+          // closure it leaves is at least the 400 ms a blink answer needs)
+          at(p.atMs + schedule.reactionMaxMs + 300, function () {
+            tone();
+            view.state('prompt', o.releaseText);
+          });
+        }
         at(p.atMs + answerWindow, function () {
           view.action(null);
-          if (i + 1 < prompts.length) view.state('hold', o.holdText);
+          if (i + 1 < prompts.length) {
+            view.step(stepText(i + 2, prompts.length, LANG));
+            view.state('hold', o.holdText);
+          }
         });
       });
-      // the ring counts down to the next prompt, and shows how many are done
+      // the ring is the answer window: it fills while a prompt may be
+      // answered and is empty while the person holds still in between (no
+      // countdown: a number reads as "do it for that many seconds")
       timers.push(setInterval(function () {
         var t = performance.now() - t0;
-        var left = prompts.filter(function (p) { return p.atMs > t; });
-        var passed = prompts.length - left.length;
-        if (left.length) {
-          var prev = passed > 0 ? prompts[passed - 1].atMs + answerWindow : 0;
-          var span = Math.max(1, left[0].atMs - prev);
-          view.ring(view.reduced ? passed / prompts.length : Math.max(0, (t - prev) / span));
-          view.countdown(Math.ceil((left[0].atMs - t) / 1000));
-        } else {
-          view.ring(1);
-          view.countdown(0);
-        }
+        var open = prompts.filter(function (p) { return p.atMs <= t && t < p.atMs + answerWindow; })[0];
+        view.ring(open ? (view.reduced ? 1 : (t - open.atMs) / answerWindow) : 0);
       }, view.reduced ? 1000 : 100));
       at(schedule.endMs, function () {
         if (!finished && recorder.state !== 'inactive') recorder.stop();
       });
+    }
+
+    /**
+     * The front camera (`facingMode: user`), but never an infrared one: a
+     * laptop with a Windows Hello camera may offer its IR sensor as a front
+     * camera; when the one given says IR and another exists, that one.
+     */
+    function openCamera() {
+      var want = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } };
+      var isIr = function (label) { return /(^|[^a-z])(ir|infrared)([^a-z]|$)/i.test(String(label || '')); };
+      return navigator.mediaDevices.getUserMedia({ audio: false, video: Object.assign({ facingMode: 'user' }, want) })
+        .then(function (s) {
+          var track = s.getVideoTracks()[0];
+          if (!track || !isIr(track.label) || !navigator.mediaDevices.enumerateDevices) return s;
+          return navigator.mediaDevices.enumerateDevices().then(function (devices) {
+            var other = devices.filter(function (d) { return d.kind === 'videoinput' && !isIr(d.label); })[0];
+            if (!other) return s;
+            s.getTracks().forEach(function (t) { t.stop(); });
+            return navigator.mediaDevices.getUserMedia({ audio: false, video: Object.assign({ deviceId: { exact: other.deviceId } }, want) });
+          });
+        });
     }
 
     (function begin() {
@@ -404,10 +505,7 @@
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return fail('no_camera');
       var type = pickType();
       if (!type) return fail('recorder_unsupported');
-      navigator.mediaDevices.getUserMedia({
-        audio: false,
-        video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } }
-      }).then(function (s) {
+      openCamera().then(function (s) {
         if (finished) { s.getTracks().forEach(function (t) { t.stop(); }); return; }
         stream = s;
         view.video.srcObject = s;

@@ -40,7 +40,9 @@ pub enum ReasonCode {
     FlatMotion,
     /// The face does not match the reference.
     NoMatch,
-    /// No usable face frame was captured.
+    /// No usable face frame was captured. A session that never saw a face
+    /// ends with this reason whatever limit ended it (a prompt's window,
+    /// the session's time, the frame limit, a prompt that could not wait).
     NoFaceCaptured,
     /// Too many frames for one session.
     FrameLimit,
@@ -69,6 +71,31 @@ impl ReasonCode {
             }
             Self::NoFaceCaptured | Self::Internal => 10010,
         }
+    }
+}
+
+impl ReasonCode {
+    /// What the person in front of the camera may be told about this
+    /// failure: the key of a [`crate::prompts::PROMPTS`] entry (`hint.*`).
+    /// A safe category only (no face, no answer in time, not still, more
+    /// than one face, or simply "try again"): a verdict about the face
+    /// itself (no match, an attack, a changed face, flat motion) is never
+    /// named to whoever holds the camera; the business backend reads the
+    /// reasons. `None` for the user's own quit.
+    pub fn hint(self) -> Option<&'static str> {
+        Some(match self {
+            Self::UserQuit => return None,
+            Self::NoFaceCaptured => "hint.no_face",
+            Self::Timeout | Self::ActionTimeout => "hint.no_answer",
+            Self::NotAtRest => "hint.hold_still",
+            Self::MultipleFaces => "hint.one_face",
+            Self::FaceChanged
+            | Self::FlatMotion
+            | Self::NoMatch
+            | Self::PresentationAttack
+            | Self::FrameLimit
+            | Self::Internal => "hint.try_again",
+        })
     }
 }
 

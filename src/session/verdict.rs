@@ -235,6 +235,23 @@ impl VerificationSession {
         if self.result.is_some() {
             return;
         }
+        // a session that never saw a face ends NO_FACE_CAPTURED, whatever
+        // limit ended it: a prompt's window or the session's time passing
+        // over an empty camera says nothing about an answer
+        let (code, message) = match code {
+            ReasonCode::Timeout
+            | ReasonCode::ActionTimeout
+            | ReasonCode::FrameLimit
+            | ReasonCode::NotAtRest
+                if self.face_frames == 0 =>
+            {
+                (
+                    ReasonCode::NoFaceCaptured,
+                    format!("no face was seen in {} frames ({message})", self.frames),
+                )
+            }
+            _ => (code, message),
+        };
         self.result = Some(AuthResult {
             auth_state: AuthState::Fail,
             client_code: code.client_code(),

@@ -140,6 +140,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(db: Db, settings: Settings) -> Self {
+        Self::start_with(db, settings, false)
+    }
+
+    /// A server with `--demo` on (its /demo page plays the backend).
+    pub fn start_demo(db: Db, settings: Settings) -> Self {
+        Self::start_with(db, settings, true)
+    }
+
+    fn start_with(db: Db, settings: Settings, demo: bool) -> Self {
         let (url, dir) = fresh_db(db);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (server, addr, app) = runtime().block_on(async {
@@ -149,7 +158,10 @@ impl TestServer {
                 .deposit(&app.app_id, 10_000_000, 0)
                 .await
                 .expect("deposit"));
-            let server = Server::with_parts(store, engine(), settings);
+            let mut server = Server::with_parts(store, engine(), settings);
+            if demo {
+                server.enable_demo().await.expect("demo");
+            }
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
