@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(corpus.join(format!("ffi_calls/{name}.call")), call)?;
     }
     std::fs::copy(
-        root.join("models/calibration.json"),
+        root.join("models/calibration_mobilefacenet.json"),
         corpus.join("json_inputs/calibration.json"),
     )?;
     let opts = serde_json::to_string(&realface::session::SessionOptions::default())?;

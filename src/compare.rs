@@ -1,7 +1,7 @@
 //! Face comparison: cosine similarity, the same/different decision at the
 //! threshold calibrated for a target false-accept rate, and a 0-100 score.
 //!
-//! The FAR -> threshold table is data (`models/calibration.json`), written by
+//! The FAR -> threshold table is data (`models/calibration_<matcher>.json`), written by
 //! `realface calibrate` on a calibration split of labelled faces and shipped
 //! with the library. The 0-100 score is a monotone, piecewise-linear map of the
 //! similarity through fixed anchors: similarity -1 -> 0, the thresholds for
@@ -86,8 +86,8 @@ pub struct Calibration {
     pub fusion: Option<Fusion>,
 }
 
-const SHIPPED: &str = include_str!("../models/calibration.json");
-const SHIPPED_FLIP: &str = include_str!("../models/calibration_flip.json");
+const SHIPPED: &str = include_str!("../models/calibration_mobilefacenet.json");
+const SHIPPED_FLIP: &str = include_str!("../models/calibration_mobilefacenet_flip.json");
 const SHIPPED_FUSED: &str = include_str!("../models/calibration_fused.json");
 const SHIPPED_FUSED_FLIP: &str = include_str!("../models/calibration_fused_flip.json");
 const SHIPPED_W600K: &str = include_str!("../models/calibration_w600k_mbf.json");

@@ -1,7 +1,7 @@
 //! Offline evaluation: embed a labelled image set once (in parallel), score
 //! pairs (a pairs file, or all-vs-all within each source), and compute ROC,
 //! AUC, EER, TAR at FAR with confidence bounds; compute the FAR -> threshold
-//! calibration table shipped in `models/calibration.json`.
+//! calibration table shipped in `models/calibration_<matcher>.json`.
 //!
 //! Images that fail (unreadable, no face, several faces) are listed with their
 //! error code and excluded from every figure; they are never scored as matches
