@@ -2,10 +2,16 @@
 //!
 //! On-device real-person authentication: is the face in front of the camera
 //! live, and is it the person of the reference photo? This crate holds the
-//! whole pipeline — face detection (BlazeFace), 468-point landmarks (MediaPipe
-//! Face Mesh), 5-point alignment, embedding (MobileFaceNet) and a 1:1 decision
-//! at a threshold calibrated for a target false-accept rate (default 1e-4) —
-//! running on ONNX Runtime, with no network at build or run time.
+//! whole pipeline — face detection (BlazeFace, SCRFD for alignment),
+//! 468-point landmarks (MediaPipe Face Mesh), 5-point alignment, passive
+//! anti-spoofing (`fr_liveness` and MiniFASNet on every session), prompted
+//! actions (blink, mouth, turns, nod), an embedding (by default InsightFace's
+//! WebFace600K MobileFaceNet, `w600k_mbf`, whose weights are for
+//! non-commercial research only; [`Matcher::Permissive`] and
+//! [`Matcher::Fused`] are the licence-clean choices, see [`Matcher`]) and a
+//! 1:1 decision at a threshold calibrated for a target false-accept rate
+//! (default 1e-4) — running on ONNX Runtime, with no network at build or run
+//! time.
 //!
 //! ## Quick start
 //!

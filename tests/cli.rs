@@ -28,6 +28,28 @@ fn detect_json_contract() {
 }
 
 #[test]
+fn quality_json_contract() {
+    let (code, v) = run_json(&["quality", "--json"], &[sample("obama.jpg")]);
+    assert_eq!(code, Some(0), "{v}");
+    let score = v["score"].as_f64().expect("score");
+    assert!((0.0..=100.0).contains(&score), "{v}");
+    for part in ["size", "sharpness", "exposure", "pose", "eyes"] {
+        let x = v[part].as_f64().expect(part);
+        assert!((0.0..=1.0).contains(&x), "{part}: {v}");
+    }
+    // no face: a typed error that names the image
+    let blank = std::env::temp_dir().join(format!("realface-blank-{}.ppm", std::process::id()));
+    let mut ppm = b"P6 64 64 255\n".to_vec();
+    ppm.extend(std::iter::repeat_n(128u8, 64 * 64 * 3));
+    std::fs::write(&blank, ppm).expect("write");
+    let (code, v) = run_json(&["quality", "--json"], std::slice::from_ref(&blank));
+    assert_eq!(code, Some(2));
+    assert_eq!(v["error"]["name"], "NO_FACE", "{v}");
+    assert_eq!(v["error"]["input"], blank.display().to_string());
+    let _ = std::fs::remove_file(&blank);
+}
+
+#[test]
 fn detect_draws_a_png() {
     let out = std::env::temp_dir().join(format!("realface-draw-{}.png", std::process::id()));
     let status = cli()

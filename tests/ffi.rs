@@ -717,6 +717,31 @@ fn c_example_compiles_and_runs() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// The C quick start as the README gives it, `bash examples/c/run.sh`: it
+/// compiles the example with an rpath, makes PPM frames with ffmpeg and
+/// prints a SUCCESS verdict (the library this test binary sits beside stands
+/// in for its cargo build).
+#[test]
+fn the_c_quick_start_script_passes() {
+    let lib_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().and_then(|d| d.parent()).map(|d| d.to_path_buf()))
+        .expect("target dir");
+    let out = std::process::Command::new("bash")
+        .arg(root().join("examples/c/run.sh"))
+        .env("REALFACE_LIB_DIR", &lib_dir)
+        .env("REALFACE_DATA", data_dir())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).expect("JSON result");
+    assert_eq!(v["auth_state"], "SUCCESS", "{v}\n{stderr}");
+}
+
 /// The prompt table reaches C: every entry in both languages by the number
 /// `RfProgress::prompt` carries; an unknown number or language is null with
 /// INVALID_ARGUMENT.

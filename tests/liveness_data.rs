@@ -220,6 +220,90 @@ fn verify_cli_passes_a_genuine_clip_and_reports_json() {
     assert_eq!(frame_files(&clip).expect("frames").len(), 117);
 }
 
+/// `--photo-out` writes the Y_M photo as a JPEG file, `--quiet` leaves
+/// stderr to the final verdict line, and errors name their input: the
+/// reference (not an image; no face) or the video.
+#[test]
+fn verify_cli_writes_the_photo_states_the_verdict_and_names_bad_inputs() {
+    let clip = data_dir().join("actions/apfol_real2");
+    let tmp = std::env::temp_dir().join(format!("realface-verify-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let photo = tmp.join("y_m.jpg");
+    let out = cli()
+        .args(["verify", "--quiet", "--actions", "turn_left"])
+        .args(["--prompt-delays-ms", "500", "--release-at-ms", "1300"])
+        .args(["--photo", "Y_M", "--photo-out"])
+        .arg(&photo)
+        .arg("--reference")
+        .arg(clip.join("frame_0001.jpg"))
+        .arg("--frames")
+        .arg(&clip)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "realface: verify: SUCCESS",
+        "quiet: {stderr}"
+    );
+    let img = image::open(&photo).expect("a JPEG was written");
+    assert!(img.width() > 100 && img.height() > 100);
+    // FAIL says so on the last line, whatever the last prompt was
+    let out = cli()
+        .args(["verify", "--actions", "blink", "--prompt-delays-ms", "500"])
+        .arg("--reference")
+        .arg(clip.join("frame_0001.jpg"))
+        .arg("--frames")
+        .arg(&clip)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("realface: verify: FAIL ("), "{last}");
+    assert!(stderr.lines().count() > 10, "progress without --quiet");
+    // bad inputs name themselves
+    let blank = tmp.join("blank.ppm");
+    let mut ppm = b"P6 64 64 255\n".to_vec();
+    ppm.extend(std::iter::repeat_n(128u8, 64 * 64 * 3));
+    std::fs::write(&blank, ppm).expect("write");
+    let video = clip.join("source.webm");
+    let missing = tmp.join("missing.webm");
+    for (reference, video, input, name) in [
+        (
+            &video,
+            &video,
+            format!("reference {}", video.display()),
+            "DECODE",
+        ),
+        (
+            &blank,
+            &video,
+            format!("reference {}", blank.display()),
+            "NO_FACE",
+        ),
+        (
+            &clip.join("frame_0001.jpg"),
+            &missing,
+            missing.display().to_string(),
+            "IO",
+        ),
+    ] {
+        let out = cli()
+            .args(["verify", "--json", "--reference"])
+            .arg(reference)
+            .arg("--video")
+            .arg(video)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["error"]["name"], name, "{v}");
+        assert_eq!(v["error"]["input"], input, "{v}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn verify_cli_refuses_bad_arguments_with_codes() {
     let clip = data_dir().join("actions/lp_d0");
@@ -250,6 +334,7 @@ fn verify_cli_refuses_bad_arguments_with_codes() {
         (vec!["--actions", "blink,wink"], "INVALID_ARGUMENT"),
         (vec!["--random", "9"], "INVALID_ARGUMENT"),
         (vec!["--photo", "Y_X"], "INVALID_ARGUMENT"),
+        (vec!["--photo-out", "/tmp/none.jpg"], "INVALID_ARGUMENT"),
     ] {
         let out = cli()
             .args(["verify", "--json", "--reference"])

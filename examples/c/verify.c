@@ -5,7 +5,8 @@
  *
  * The reference is any encoded image (JPEG, PNG...); frames are read as raw
  * RGB and pushed with rf_session_push_frame. Prints the AuthResult JSON.
- * Build: gcc -std=c11 -Iinclude verify.c -Ltarget/release -lrealface
+ * Build and run on a shared clip: bash examples/c/run.sh (it shows the gcc
+ * line: -I include, -L and -Wl,-rpath to the directory of librealface.so).
  */
 #include <stdint.h>
 #include <stdio.h>

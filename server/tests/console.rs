@@ -127,6 +127,20 @@ fn check_console(db: Db) {
             last.attr("data-requests").await.expect("n"),
             Some(stats["days"][29]["requests"].to_string())
         );
+        // verdicts, not errCode 0 calls: the recording's FAIL is a "not
+        // verified" bar, and no FAIL counts as verified
+        let day = &stats["days"][29];
+        assert_eq!(day["notVerified"], 1, "{day}");
+        for (css, attr, key) in [
+            ("#chart rect.ok", "data-verified", "verified"),
+            ("#chart rect.no", "data-not-verified", "notVerified"),
+        ] {
+            let rects = c.find_all(Locator::Css(css)).await.expect(css);
+            let last = rects.last().expect("a bar");
+            assert_eq!(last.attr(attr).await.expect(attr), Some(day[key].to_string()));
+        }
+        let totals = c.find(Locator::Id("totals")).await.expect("totals").text().await.expect("text");
+        assert!(totals.contains(&format!("{} not verified", day["notVerified"])), "{totals}");
         // records: page 1, then page 2
         wait("#records tbody tr").await;
         let pages = records["pages"].as_u64().expect("pages");

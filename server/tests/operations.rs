@@ -140,6 +140,13 @@ fn run(db: Db) {
         (Some(6), Some(4)),
         "{last}"
     );
+    // verdicts are counted once, from the judged upload (not from the
+    // calls answered with errCode 0, nor from every result read)
+    assert_eq!(
+        (last["verified"].as_u64(), last["notVerified"].as_u64()),
+        (Some(1), Some(0)),
+        "{last}"
+    );
     assert_eq!(last["billed"], "0.85");
     assert_eq!(days[0]["requests"], 0);
 

@@ -180,7 +180,8 @@ pub async fn records(
 }
 
 /// `GET /v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD`: per day, requests,
-/// successful requests (errCode 0) and the billed amount.
+/// successful requests (errCode 0), verdicts (`verified`: SUCCESS,
+/// `notVerified`: FAIL) and the billed amount.
 pub async fn stats(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -204,6 +205,8 @@ pub async fn stats(
                 "day": day_string(d.day),
                 "requests": d.requests,
                 "successful": d.successful,
+                "verified": d.verified,
+                "notVerified": d.not_verified,
                 "lockedOut": d.locked_out,
                 "billedFen": d.billed_fen,
                 "billed": yuan(d.billed_fen),

@@ -39,8 +39,13 @@ pub struct DayStats {
     pub day: i64,
     /// Calls.
     pub requests: i64,
-    /// Calls answered with errCode 0.
+    /// Calls answered with errCode 0 (a FAIL verdict's upload is one: the
+    /// call succeeded; see `verified` for verdicts).
     pub successful: i64,
+    /// Verdicts SUCCESS given that day (one per judged certifyId).
+    pub verified: i64,
+    /// Verdicts FAIL given that day.
+    pub not_verified: i64,
     /// Billed, fen.
     pub billed_fen: i64,
     /// certify calls refused because the identity was locked (54030).
@@ -164,6 +169,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT day, COUNT(*) AS n, CAST(SUM(CASE WHEN err_code = 0 THEN 1 ELSE 0 END) AS BIGINT) AS ok, \
              CAST(SUM(billed_fen) AS BIGINT) AS billed, \
+             CAST(SUM(CASE WHEN step = 'evidence' AND verdict = 'SUCCESS' THEN 1 ELSE 0 END) AS BIGINT) AS verified, \
+             CAST(SUM(CASE WHEN step = 'evidence' AND verdict = 'FAIL' THEN 1 ELSE 0 END) AS BIGINT) AS not_verified, \
              CAST(SUM(CASE WHEN err_code = 54030 THEN 1 ELSE 0 END) AS BIGINT) AS locked FROM records WHERE day >= $1 AND day <= $2 \
              GROUP BY day ORDER BY day",
         )
@@ -176,6 +183,8 @@ impl Store {
                 day,
                 requests: 0,
                 successful: 0,
+                verified: 0,
+                not_verified: 0,
                 billed_fen: 0,
                 locked_out: 0,
             })
@@ -188,6 +197,8 @@ impl Store {
             {
                 s.requests = r.try_get("n")?;
                 s.successful = r.try_get("ok")?;
+                s.verified = r.try_get("verified")?;
+                s.not_verified = r.try_get("not_verified")?;
                 s.billed_fen = r.try_get("billed")?;
                 s.locked_out = r.try_get("locked")?;
             }

@@ -100,6 +100,16 @@ enum Command {
         #[arg(long)]
         draw: Option<PathBuf>,
     },
+    /// Scores the one face of a photo: overall 0-100 (`score`) and its
+    /// parts (size, sharpness, exposure, pose, eyes), as for a reference
+    /// photo.
+    Quality {
+        /// Image file.
+        image: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints the identity embedding of the one face in an image.
     Embed {
         /// Image file.
@@ -170,6 +180,15 @@ enum Command {
         /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
         #[arg(long, default_value = "N")]
         photo: String,
+        /// Write the result's photo (JPEG) to this file; with --photo Y_O or
+        /// Y_M. A result without a photo (no face was kept) is an error
+        /// after the result is printed.
+        #[arg(long)]
+        photo_out: Option<PathBuf>,
+        /// No progress lines on stderr (the result and the final verdict
+        /// line only).
+        #[arg(long, short)]
+        quiet: bool,
         /// Print the result as one JSON line.
         #[arg(long)]
         json: bool,
@@ -222,7 +241,7 @@ enum Command {
     Calibrate {
         #[command(flatten)]
         data: DataOpts,
-        /// Output JSON file (ship it as models/calibration.json).
+        /// Output JSON file (ship it as models/calibration_<matcher>.json, e.g. calibration_w600k_mbf.json).
         #[arg(long)]
         out: PathBuf,
         /// Identities to use.
@@ -517,6 +536,8 @@ fn run(cli: &Cli) -> CmdResult {
             prompt_delays_ms,
             release_at_ms,
             photo,
+            photo_out,
+            quiet,
             json,
             server,
             device_token,
@@ -573,9 +594,11 @@ fn run(cli: &Cli) -> CmdResult {
                     expires_ms: expires_ms.unwrap_or(0),
                 }),
                 photo,
+                photo_out: photo_out.as_deref(),
+                quiet: *quiet,
                 json: *json,
             };
-            verify_cmd::verify(&args, config(cli)).map_err(|e| ("verify".to_string(), e))
+            verify_cmd::verify(&args, config(cli))
         }
         Command::Backend(BackendCommand::Certify {
             to,
@@ -679,6 +702,7 @@ fn run(cli: &Cli) -> CmdResult {
             photo_cmd::detect(&engine(cli)?, image, *json, draw.as_ref())
         }
         Command::Embed { image, json } => photo_cmd::embed(&engine(cli)?, image, *json),
+        Command::Quality { image, json } => photo_cmd::quality(&engine(cli)?, image, *json),
         Command::Compare { a, b, far, json } => {
             photo_cmd::compare(&engine(cli)?, a, b, *far, *json)
         }
@@ -699,6 +723,7 @@ fn main() -> ExitCode {
                 Command::Verify { json: true, .. }
                     | Command::Detect { json: true, .. }
                     | Command::Embed { json: true, .. }
+                    | Command::Quality { json: true, .. }
                     | Command::Compare { json: true, .. }
             );
             if json_out {

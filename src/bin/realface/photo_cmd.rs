@@ -1,4 +1,4 @@
-//! The photo commands: `detect`, `embed`, `compare`.
+//! The photo commands: `detect`, `quality`, `embed`, `compare`.
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +44,29 @@ pub fn detect(engine: &FaceEngine, image: &Path, json: bool, draw: Option<&PathB
                 f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h, f.score, f.detector
             );
         }
+    }
+    Ok(())
+}
+
+/// `realface quality`.
+pub fn quality(engine: &FaceEngine, image: &Path, json: bool) -> CmdResult {
+    let img = engine.load(image).map_err(|e| with_path(image, e))?;
+    let q = engine
+        .photo_quality(&img)
+        .map_err(|e| with_path(image, e))?;
+    if json {
+        println!("{}", json!(q));
+    } else {
+        println!(
+            "{}: quality {:.1} (size {:.2}, sharpness {:.2}, exposure {:.2}, pose {:.2}, eyes {:.2})",
+            image.display(),
+            q.score,
+            q.size,
+            q.sharpness,
+            q.exposure,
+            q.pose,
+            q.eyes
+        );
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ use realface::session::{Reference, SessionOptions, VerificationSession};
 use realface::source::FrameEvent;
 use realface::{EngineConfig, Error, FaceEngine, Result};
 
+use crate::{with_path, CmdResult};
+
 pub struct VerifyArgs<'a> {
     pub reference: &'a Path,
     pub frames: Option<&'a Path>,
@@ -24,6 +26,10 @@ pub struct VerifyArgs<'a> {
     pub release_at_ms: Option<&'a str>,
     pub issued: Option<realface::IssuedId>,
     pub photo: &'a str,
+    /// Where to write the result's photo (JPEG).
+    pub photo_out: Option<&'a Path>,
+    /// No progress lines.
+    pub quiet: bool,
     pub json: bool,
 }
 
@@ -82,7 +88,98 @@ fn parse_delays(list: &str, what: &'static str) -> Result<Vec<u64>> {
         .collect()
 }
 
-pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
+/// `realface verify`: errors name their input (the reference photo, the
+/// video or the frame folder, or `verify` for the options).
+pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> CmdResult {
+    let at = |e: Error| ("verify".to_string(), e);
+    let (options, ticket) = setup(args).map_err(at)?;
+    let engine = Arc::new(FaceEngine::new(cfg).map_err(|e| ("setup".to_string(), e))?);
+    let reference = engine
+        .load(args.reference)
+        .and_then(|img| {
+            // a reference without a face is the reference's error, not the
+            // session's
+            engine.select_face(engine.detect(&img)?)?;
+            Ok(img)
+        })
+        .map_err(|e| reference_error(args.reference, e))?;
+    let mut session =
+        VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)
+            .map_err(at)?;
+    let input = args.video.or(args.frames).unwrap_or(Path::new("frames"));
+    let mut source = open_source(args.video, args.frames, args.fps, engine.config().limits)
+        .map_err(|e| with_path(input, e))?;
+    if !args.json && !args.quiet {
+        let names: Vec<&str> = session.actions().iter().map(|a| a.name()).collect();
+        eprintln!(
+            "certifyId {}; challenge: {}",
+            session.certify_id(),
+            names.join(", ")
+        );
+    }
+    let result =
+        realface::source::run(&mut session, source.as_mut(), show(args.json || args.quiet));
+    if args.json {
+        println!("{}", serde_json::to_string(&result).unwrap_or_default());
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+        // the last line says the verdict (the progress lines before it end
+        // with whatever the last prompt was)
+        let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        let why = result
+            .reasons
+            .first()
+            .map(|r| format!(" ({}: {})", name(serde_json::json!(r.code)), r.message))
+            .unwrap_or_default();
+        eprintln!(
+            "realface: verify: {}{why}",
+            name(serde_json::json!(result.auth_state))
+        );
+    }
+    if let Some(out) = args.photo_out {
+        write_photo(out, result.photo.as_deref())?;
+    }
+    Ok(())
+}
+
+/// The reference's error, named as the reference: `verify --reference
+/// clip.mp4` says that the reference could not be decoded, and a reference
+/// without a face says so.
+fn reference_error(path: &Path, e: Error) -> (String, Error) {
+    (format!("reference {}", path.display()), e)
+}
+
+/// Writes the result's photo (base64 JPEG) to `out`.
+fn write_photo(out: &Path, photo: Option<&str>) -> CmdResult {
+    use base64::Engine as _;
+    let Some(b64) = photo else {
+        return Err(with_path(
+            out,
+            Error::invalid(
+                "photo_out",
+                "the result has no photo (give --photo Y_O or Y_M; a session that kept no face has none)",
+            ),
+        ));
+    };
+    let jpeg = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| with_path(out, Error::invalid("photo", e.to_string())))?;
+    std::fs::write(out, jpeg).map_err(|source| {
+        with_path(
+            out,
+            Error::Io {
+                path: out.to_path_buf(),
+                source,
+            },
+        )
+    })
+}
+
+/// The session's options and ticket from the arguments.
+fn setup(args: &VerifyArgs) -> Result<(SessionOptions, realface::session::certify::CertifyTicket)> {
     let challenge = match (args.actions, args.random) {
         (Some(_), Some(_)) => {
             return Err(Error::invalid(
@@ -99,6 +196,12 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         (None, None) => ChallengeSpec::Random(2),
     };
     let photo = args.photo.parse::<PhotoKind>()?;
+    if args.photo_out.is_some() && photo == PhotoKind::None {
+        return Err(Error::invalid(
+            "photo_out",
+            "--photo-out needs --photo Y_O or Y_M (N keeps no photo)",
+        ));
+    }
     let delays = args
         .prompt_delays_ms
         .map(|d| parse_delays(d, "prompt_delays_ms"))
@@ -107,7 +210,6 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
         .release_at_ms
         .map(|d| parse_delays(d, "release_at_ms"))
         .transpose()?;
-    let engine = Arc::new(FaceEngine::new(cfg)?);
     let registry = CertifyRegistry::new();
     let ticket = match &args.issued {
         // an id issued by a server: its nonce draws the challenge; expired
@@ -118,7 +220,6 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
             registry.claim(t.certify_id(), now_ms())?
         }
     };
-    let reference = engine.load(args.reference)?;
     let mut options = SessionOptions::default()
         .with_challenge(challenge)
         .with_photo(photo);
@@ -128,25 +229,5 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> Result<()> {
     if let Some(r) = releases {
         options = options.with_release_at_ms(r);
     }
-    let mut session =
-        VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)?;
-    let mut source = open_source(args.video, args.frames, args.fps, engine.config().limits)?;
-    if !args.json {
-        let names: Vec<&str> = session.actions().iter().map(|a| a.name()).collect();
-        eprintln!(
-            "certifyId {}; challenge: {}",
-            session.certify_id(),
-            names.join(", ")
-        );
-    }
-    let result = realface::source::run(&mut session, source.as_mut(), show(args.json));
-    if args.json {
-        println!("{}", serde_json::to_string(&result).unwrap_or_default());
-    } else {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default()
-        );
-    }
-    Ok(())
+    Ok((options, ticket))
 }
