@@ -41,9 +41,15 @@ fn the_readme_server_quick_start_runs_as_written() {
         .replace("cargo build --release -p realface-server", ":")
         .replace("target/release/realface-server", bin)
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
-        .replace("realface.db", &tmp.path().join("realface.db").display().to_string())
+        .replace(
+            "realface.db",
+            &tmp.path().join("realface.db").display().to_string(),
+        )
         .replace("../shared/data", &data.display().to_string())
-        .replace("/tmp/certify.json", &tmp.path().join("certify.json").display().to_string());
+        .replace(
+            "/tmp/certify.json",
+            &tmp.path().join("certify.json").display().to_string(),
+        );
     // the server the block starts in the background is stopped at the end
     let script = format!("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null' EXIT\n{script}");
     let out = Command::new("bash")
