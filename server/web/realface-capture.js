@@ -305,6 +305,8 @@
         recorder.stop();
       }
       stopCamera();
+      // a page that retries makes a new capture: this one's audio goes
+      if (audio && audio.close) { try { audio.close(); } catch (e) { /* closed */ } }
       view.quit.hidden = true;
       call(outcome.authState === 'SUCCESS' ? o.success : o.fail, outcome);
       call(o.complete, outcome);

@@ -41,8 +41,9 @@ pub enum ReasonCode {
     /// The face does not match the reference.
     NoMatch,
     /// No usable face frame was captured. A session that never saw a face
-    /// ends with this reason whatever limit ended it (a prompt's window,
-    /// the session's time, the frame limit, a prompt that could not wait).
+    /// ends with this reason whatever time limit ended it (a prompt's
+    /// window, the session's time, a prompt that could not wait); the frame
+    /// limit stays [`ReasonCode::FrameLimit`].
     NoFaceCaptured,
     /// Too many frames for one session.
     FrameLimit,

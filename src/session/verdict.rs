@@ -236,13 +236,11 @@ impl VerificationSession {
             return;
         }
         // a session that never saw a face ends NO_FACE_CAPTURED, whatever
-        // limit ended it: a prompt's window or the session's time passing
-        // over an empty camera says nothing about an answer
+        // time limit ended it: a prompt's window or the session's time
+        // passing over an empty camera says nothing about an answer (the
+        // frame limit stays what it is: too many frames were pushed)
         let (code, message) = match code {
-            ReasonCode::Timeout
-            | ReasonCode::ActionTimeout
-            | ReasonCode::FrameLimit
-            | ReasonCode::NotAtRest
+            ReasonCode::Timeout | ReasonCode::ActionTimeout | ReasonCode::NotAtRest
                 if self.face_frames == 0 =>
             {
                 (
