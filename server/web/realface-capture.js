@@ -32,24 +32,26 @@
     return t === 'zh' || t.indexOf('zh-hans') === 0 || t === 'zh-cn' || t === 'zh-sg';
   }
 
-  /** The table's sentence for `key` in `lang`, with its glyph before it. */
-  function said(key, lang, fallback) {
-    var e = TABLE.filter(function (x) { return x.key === key; })[0];
-    if (!e) return fallback;
-    return (e.glyph ? e.glyph + '  ' : '') + (isZhHans(lang) ? e.zhHans : e.en);
-  }
-
-  /** "Step k of n" in `lang`. */
-  function stepText(k, n, lang) {
-    var e = TABLE.filter(function (x) { return x.key === 'step'; })[0];
-    var t = e ? (isZhHans(lang) ? e.zhHans : e.en) : '{k} / {n}';
-    return t.replace('{k}', String(k)).replace('{n}', String(n));
+  /** The table's entry for `key` (undefined when the table lacks it). */
+  function entry(key) {
+    return TABLE.filter(function (x) { return x.key === key; })[0];
   }
 
   /** The table's sentence for `key` in `lang`, without its glyph. */
   function plain(key, lang, fallback) {
-    var e = TABLE.filter(function (x) { return x.key === key; })[0];
+    var e = entry(key);
     return e ? (isZhHans(lang) ? e.zhHans : e.en) : fallback;
+  }
+
+  /** The table's sentence for `key` in `lang`, with its glyph before it. */
+  function said(key, lang, fallback) {
+    var e = entry(key);
+    return e ? (e.glyph ? e.glyph + '  ' : '') + plain(key, lang, fallback) : fallback;
+  }
+
+  /** "Step k of n" in `lang`. */
+  function stepText(k, n, lang) {
+    return plain('step', lang, '{k} / {n}').replace('{k}', String(k)).replace('{n}', String(n));
   }
 
   /** The action prompts in `lang`, keyed by action name. */

@@ -10,7 +10,7 @@ use realface::session::challenge::ChallengeSpec;
 use realface::session::photo::PhotoKind;
 use realface::session::{Reference, SessionOptions, VerificationSession};
 use realface::source::FrameEvent;
-use realface::{EngineConfig, Error, FaceEngine, Result};
+use realface::{EngineConfig, Error, ErrorCode, FaceEngine, Result};
 
 use crate::{with_path, CmdResult};
 
@@ -96,16 +96,15 @@ pub fn verify(args: &VerifyArgs, cfg: EngineConfig) -> CmdResult {
     let engine = Arc::new(FaceEngine::new(cfg).map_err(|e| ("setup".to_string(), e))?);
     let reference = engine
         .load(args.reference)
-        .and_then(|img| {
-            // a reference without a face is the reference's error, not the
-            // session's
-            engine.select_face(engine.detect(&img)?)?;
-            Ok(img)
-        })
         .map_err(|e| reference_error(args.reference, e))?;
+    // the session embeds the reference photo: a photo without exactly one
+    // face is the reference's error, not the session's
     let mut session =
         VerificationSession::new(engine.clone(), ticket, Reference::Photo(reference), options)
-            .map_err(at)?;
+            .map_err(|e| match e.code() {
+                ErrorCode::NoFace | ErrorCode::MultipleFaces => reference_error(args.reference, e),
+                _ => at(e),
+            })?;
     let input = args.video.or(args.frames).unwrap_or(Path::new("frames"));
     let mut source = open_source(args.video, args.frames, args.fps, engine.config().limits)
         .map_err(|e| with_path(input, e))?;
