@@ -27,7 +27,8 @@ pub fn data_dir() -> PathBuf {
         "evaluation data not found at {} (set REALFACE_DATA)",
         dir.display()
     );
-    dir
+    // Canonical, because a browser's file input refuses a path with `..` in it.
+    dir.canonicalize().unwrap_or(dir)
 }
 
 pub fn clip_file(clip: &str, name: &str) -> PathBuf {
