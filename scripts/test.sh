@@ -2,8 +2,8 @@
 # README command (2): set up, then build every feature (camera, ffi, gui, cli)
 # and the server, and run every test, lint and doc check (the server's tests
 # against SQLite and a PostgreSQL server this script starts and stops), then
-# the Python package's tests in a fresh venv, then a one-minute smoke run
-# of every fuzz target. Prints a per-step timing
+# the Python package's tests in a fresh venv, the guide's build and links,
+# then a 30-second smoke run of every fuzz target. Prints a per-step timing
 # table at the end (and when a step fails), so the slowest step shows.
 # Needs the shared evaluation data at ../shared/data (or REALFACE_DATA).
 set -euo pipefail
@@ -59,8 +59,12 @@ step "cargo test (workspace)" tests
 step "Python wheel (pip wheel ./python)" bash scripts/python.sh build
 pytests() { bash scripts/python.sh test 2>&1 | tee -a "$log"; }
 step "pytest + mypy (Python package)" pytests
-# Fuzz smoke: every fuzz target for a minute (REALFACE_FUZZ_SECONDS to change).
-step "fuzz smoke" bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-60}"
+# The guide (docs/, mdBook) builds without a warning and has no broken
+# internal link.
+step "guide (mdbook build, links)" bash scripts/book.sh
+# Fuzz smoke: every fuzz target for 30 s (REALFACE_FUZZ_SECONDS to change;
+# longer runs: bash scripts/fuzz.sh 600).
+step "fuzz smoke" bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-30}"
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"

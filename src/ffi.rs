@@ -246,8 +246,8 @@ pub unsafe extern "C" fn rf_engine_new(
 
 /// Creates an engine with the named face matcher: `"w600k_mbf"` (the
 /// default, non-commercial research use only), `"permissive"` (SFace +
-/// MobileFaceNet + fr_feature, all Apache-2.0: the best licence-clean
-/// choice), `"fused"` (MobileFaceNet + fr_feature) or `"mobilefacenet"`;
+/// MobileFaceNet + fr_feature: no non-commercial weights, see
+/// `models/NOTICE.md` for two networks' provenance caveats), `"fused"` (MobileFaceNet + fr_feature) or `"mobilefacenet"`;
 /// null for the default. An unknown name is
 /// INVALID_ARGUMENT. Embeddings and thresholds belong to their matcher: a
 /// stored reference embedding only compares under the matcher that made it.

@@ -20,7 +20,9 @@ use crate::models::ModelSpec;
 /// computed and concatenated.
 pub const FUSED_MODELS: [ModelSpec; 2] = [crate::models::MOBILEFACENET, crate::models::FR_FEATURE];
 
-/// The networks of the permissive matcher (all Apache-2.0), in order.
+/// The networks of the permissive matcher (no non-commercial weights:
+/// SFace is Apache-2.0, MobileFaceNet and fr_feature come from MIT packages
+/// with the provenance caveats of `models/NOTICE.md`), in order.
 pub const PERMISSIVE_MODELS: [ModelSpec; 3] = [
     crate::models::SFACE,
     crate::models::MOBILEFACENET,

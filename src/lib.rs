@@ -40,8 +40,8 @@
 //! A live check is a [`VerificationSession`]: a claimed certifyId
 //! ([`CertifyRegistry`]), a reference ([`Reference`]), [`SessionOptions`];
 //! frames are pushed with timestamps and it ends with an [`AuthResult`] (see
-//! the README's "Verification sessions" for a full example, compiled as a
-//! doctest).
+//! the guide's "Verification sessions", `docs/sessions.md`, for a full
+//! example, compiled as a doctest).
 //!
 //! ## Layout
 //! One module per stage: [`detect`], [`landmarks`], [`align`], [`embed`],
@@ -119,7 +119,10 @@ pub use session::result::{ActionOutcome, AuthResult, AuthState, Reason, ReasonCo
 pub use session::ui::UiOptions;
 pub use session::{Progress, Reference, SessionOptions, SessionState, VerificationSession};
 
-/// The README's Rust examples, compiled as doctests.
+/// The README's and the guide's Rust examples (docs/), compiled as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
+#[doc = include_str!("../docs/sessions.md")]
+#[doc = include_str!("../docs/library.md")]
+#[doc = include_str!("../docs/operating.md")]
+pub struct GuideDoctests;

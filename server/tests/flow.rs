@@ -108,6 +108,29 @@ fn a_challenge_the_clip_does_not_perform_fails() {
     }
 }
 
+/// A bundle marked demo (`realface demo-evidence`) is refused by a server
+/// not started with `--demo`, before anything is claimed or judged: the
+/// id can still take a real upload.
+#[test]
+fn a_demo_bundle_is_refused_without_demo() {
+    let s = TestServer::start(Db::Sqlite, settings(&[Action::Blink]));
+    let id = s.certify(&clip_file("lp_d9", "frame_0001.jpg"));
+    let start = s.start_id(&id);
+    let bundle = common::answered_bundle(&id, &start, "lp_d9");
+    let mut marked: Value = serde_json::from_slice(&bundle).expect("json");
+    marked["demo"] = json!(true);
+    let (status, v) = s.upload_bundle(&id, marked.to_string().as_bytes());
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        (&v["errCode"], &v["cause"]["code"]),
+        (&json!(50002), &json!("evidence.demo")),
+        "{v}"
+    );
+    assert_eq!(result(&s, &id, "N")["authState"], "PROCESSING");
+    let (status, v) = s.upload_bundle(&id, &bundle);
+    assert_eq!((status, &v["clientCode"]), (200, &json!(0)), "{v}");
+}
+
 /// Evidence that answers another certifyId's prompts: the same person, the
 /// same real answer, but timed for a schedule the server did not draw for
 /// this id. The server recomputes the schedule from the nonce: FAIL.

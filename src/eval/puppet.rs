@@ -224,3 +224,173 @@ impl Puppet {
         out
     }
 }
+
+/// A shared clip the puppet knows how to perform: where its person rests
+/// and where each of its recorded answers starts (ms on the clip's own
+/// video clock), fitted by looking at the frames, so that each answer is
+/// one clean movement from rest.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoClip {
+    /// The clip's folder name in the shared data (`actions/<name>`).
+    pub name: &'static str,
+    /// A quiet stretch of the clip (from, to), ms.
+    pub rest_ms: (u64, u64),
+    /// (action, onset ms, lead ms before it, ms after it) of each answer.
+    pub answers: &'static [(Action, u64, u64, u64)],
+}
+
+/// The clips [`DemoClip`] knows: `apfol_real2` (turns to the left and to
+/// the right) and `lp_d9` (a blink held closed).
+pub const DEMO_CLIPS: &[DemoClip] = &[
+    DemoClip {
+        name: "apfol_real2",
+        rest_ms: (0, 600),
+        answers: &[
+            (Action::TurnLeft, 700, 200, 900),
+            (Action::TurnRight, 3600, 200, 700),
+        ],
+    },
+    DemoClip {
+        name: "lp_d9",
+        rest_ms: (2000, 3200),
+        answers: &[(Action::Blink, 9700, 300, 900)],
+    },
+];
+
+impl DemoClip {
+    /// The clip called `name`, or INVALID_ARGUMENT listing the known ones.
+    pub fn named(name: &str) -> crate::Result<&'static DemoClip> {
+        DEMO_CLIPS.iter().find(|c| c.name == name).ok_or_else(|| {
+            let known: Vec<&str> = DEMO_CLIPS.iter().map(|c| c.name).collect();
+            crate::Error::invalid(
+                "clip",
+                format!("`{name}` is not a demo clip (known: {})", known.join(", ")),
+            )
+        })
+    }
+
+    /// The actions its answers perform.
+    pub fn actions(&self) -> Vec<Action> {
+        self.answers.iter().map(|a| a.0).collect()
+    }
+
+    /// The puppet made of `frames`, the clip's video decoded at its own
+    /// rate (at least two frames).
+    pub fn puppet(&self, frames: &[TimedFrame]) -> crate::Result<Puppet> {
+        let (Some(first), Some(last)) = (frames.first(), frames.last()) else {
+            return Err(crate::Error::invalid("frames", "the clip has no frames"));
+        };
+        let span = last.t_ms.saturating_sub(first.t_ms);
+        let frame_ms = span / (frames.len() as u64 - 1).max(1);
+        if frames.len() < 2 || frame_ms == 0 {
+            return Err(crate::Error::invalid(
+                "frames",
+                "the clip needs at least two timed frames",
+            ));
+        }
+        Ok(Puppet {
+            rest: Puppet::rest_from_clip(frames, self.rest_ms.0, self.rest_ms.1),
+            answers: self
+                .answers
+                .iter()
+                .map(|&(a, onset, lead, after)| Answer::from_clip(a, frames, onset, lead, after))
+                .collect(),
+            frame_ms,
+            reaction_ms: 400,
+        })
+    }
+}
+
+/// What a device needs from a realface server's `start` answer to run its
+/// capture: the id, the challenge nonce, the expiry and the server's
+/// session options (with its actions).
+#[derive(Debug, Clone)]
+pub struct StartAnswer {
+    /// The certifyId.
+    pub certify_id: String,
+    /// `challengeNonce`.
+    pub challenge_nonce: String,
+    /// `expiresAt` (Unix ms).
+    pub expires_ms: u64,
+    /// `sessionOptions`.
+    pub options: crate::session::SessionOptions,
+}
+
+impl StartAnswer {
+    /// Reads `start`'s JSON answer (`certifyId`, `challengeNonce`,
+    /// `expiresAt`, `sessionOptions`); a missing or mistyped field is
+    /// INVALID_ARGUMENT naming it.
+    pub fn from_json(start: &serde_json::Value) -> crate::Result<Self> {
+        let text = |k: &'static str| {
+            start[k]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| crate::Error::invalid(k, "missing from the start answer"))
+        };
+        let options = serde_json::from_value(start["sessionOptions"].clone())
+            .map_err(|e| crate::Error::invalid("sessionOptions", e.to_string()))?;
+        Ok(Self {
+            certify_id: text("certifyId")?,
+            challenge_nonce: text("challengeNonce")?,
+            expires_ms: start["expiresAt"].as_u64().ok_or_else(|| {
+                crate::Error::invalid("expiresAt", "missing from the start answer")
+            })?,
+            options,
+        })
+    }
+}
+
+/// The evidence upload (`POST /v1/certify/{id}/evidence` JSON) of a
+/// capture session run with `start`'s options, performed by `puppet`: a
+/// person made of real frames answering the server's prompts. The device's
+/// own capture must complete (client code 0), else the error says why (an
+/// action the puppet cannot perform is INVALID_ARGUMENT before anything
+/// runs). A test and demonstration tool: it is how an attacker who
+/// controls a device's software would answer too, which is why the
+/// liveness evaluation (docs/EVALUATION.md) does not count injection
+/// attacks as defended.
+pub fn answered_evidence(
+    engine: std::sync::Arc<crate::FaceEngine>,
+    start: &StartAnswer,
+    puppet: &Puppet,
+) -> crate::Result<Vec<u8>> {
+    use crate::session::challenge::ChallengeSpec;
+    if let ChallengeSpec::Fixed(actions) = &start.options.challenge {
+        if let Some(a) = actions
+            .iter()
+            .find(|a| !puppet.answers.iter().any(|p| p.action == **a))
+        {
+            return Err(crate::Error::invalid(
+                "actions",
+                format!("the puppet has no recorded `{}` to answer with", a.name()),
+            ));
+        }
+    }
+    let ticket = crate::CertifyRegistry::new().claim_issued(
+        &crate::IssuedId {
+            certify_id: start.certify_id.clone(),
+            challenge_nonce: start.challenge_nonce.clone(),
+            expires_ms: start.expires_ms,
+        },
+        crate::session::certify::unix_now_ms(),
+    )?;
+    let mut session = VerificationSession::new(
+        engine,
+        ticket,
+        crate::Reference::Server,
+        start.options.clone().with_record_evidence(true),
+    )?;
+    let device = puppet.perform(&mut session, 0, 25_000);
+    if device.client_code != 0 {
+        let why: Vec<String> = device
+            .reasons
+            .iter()
+            .map(|r| format!("{:?}", r.code))
+            .collect();
+        return Err(crate::Error::invalid(
+            "capture",
+            format!("the puppet's capture did not complete: {}", why.join(", ")),
+        ));
+    }
+    session.evidence()
+}

@@ -42,8 +42,17 @@ fn advisory_of(v: Option<&Value>) -> ApiResult<Option<String>> {
 }
 
 /// A JSON bundle: `{"frames": [{"tMs": 0, "jpeg": BASE64}, ...], "deviceResult"?: {...}}`.
-fn bundle(bytes: &[u8]) -> ApiResult<(Evidence, Option<String>)> {
+/// A bundle marked `"demo": true` (`realface demo-evidence`) is judged only
+/// by a server started with `--demo` (`demo`).
+fn bundle(bytes: &[u8], demo: bool) -> ApiResult<(Evidence, Option<String>)> {
     let obj = json_object(bytes)?;
+    if !demo && obj.get("demo").is_some_and(|v| v != &Value::Bool(false)) {
+        return Err(ApiError::new(
+            Code::BadParameter,
+            "evidence.demo",
+            "a demo bundle (realface demo-evidence) is judged only by a server started with --demo",
+        ));
+    }
     let frames = field(&obj, "frames")?
         .as_array()
         .ok_or_else(|| ApiError::bad("frames", "must be an array"))?;
@@ -67,7 +76,11 @@ fn bundle(bytes: &[u8]) -> ApiResult<(Evidence, Option<String>)> {
     Ok((Evidence::Frames(out), advisory_of(obj.get("deviceResult"))?))
 }
 
-fn parse(headers: &HeaderMap, bytes: axum::body::Bytes) -> ApiResult<(Evidence, Option<String>)> {
+fn parse(
+    headers: &HeaderMap,
+    bytes: axum::body::Bytes,
+    demo: bool,
+) -> ApiResult<(Evidence, Option<String>)> {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -105,7 +118,7 @@ fn parse(headers: &HeaderMap, bytes: axum::body::Bytes) -> ApiResult<(Evidence, 
             };
             Ok((Evidence::Video(bytes), advisory))
         }
-        "application/json" => bundle(&bytes),
+        "application/json" => bundle(&bytes, demo),
         other => Err(ApiError::bad(
             "Content-Type",
             format!("`{other}`: send video/webm, video/mp4, video/mpeg or application/json"),
@@ -163,7 +176,7 @@ async fn evidence_call(
         return Err(e);
     }
     let bytes = body(raw, state.settings.limits.max_bytes)?;
-    let (evidence, advisory) = parse(headers, bytes)?;
+    let (evidence, advisory) = parse(headers, bytes, state.demo.is_some())?;
     // the id's one upload: a second one (the same token again, at once or
     // later) is refused while this one holds it or after its verdict
     if !state.store.claim_evidence(&id, arrived).await? {

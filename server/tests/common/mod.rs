@@ -559,9 +559,7 @@ pub fn person_for(action: realface::Action) -> &'static str {
 /// `sessionOptions`, fed by a person (real frames of `clip`) who answers
 /// each prompt 400 ms after it is shown; returns the evidence bundle.
 pub fn answered_bundle(id: &str, start: &Value, clip: &str) -> Vec<u8> {
-    use realface::eval::puppet::{Answer, Puppet};
-    use realface::session::{Reference, SessionOptions, VerificationSession};
-    use realface::{Action, CertifyRegistry, IssuedId};
+    use realface::eval::puppet::{answered_evidence, DemoClip, StartAnswer};
     let video = source_video(clip).0;
     let frames = realface::source::video::read_video(
         &video,
@@ -572,54 +570,12 @@ pub fn answered_bundle(id: &str, start: &Value, clip: &str) -> Vec<u8> {
         },
     )
     .expect("clip video");
-    // (rest span, [(action, onset, lead, after)]) of the clip, in ms
-    type Script = ((u64, u64), Vec<(Action, u64, u64, u64)>);
-    let (rest, answers): Script = match clip {
-        "lp_d9" => ((2000, 3200), vec![(Action::Blink, 9700, 300, 900)]),
-        _ => (
-            (0, 600),
-            vec![
-                (Action::TurnLeft, 700, 200, 900),
-                (Action::TurnRight, 3600, 200, 700),
-            ],
-        ),
-    };
-    let frame_ms = (frames[frames.len() - 1].t_ms - frames[0].t_ms) / (frames.len() as u64 - 1);
-    let puppet = Puppet {
-        rest: Puppet::rest_from_clip(&frames, rest.0, rest.1),
-        answers: answers
-            .iter()
-            .map(|&(a, onset, lead, after)| Answer::from_clip(a, &frames, onset, lead, after))
-            .collect(),
-        frame_ms,
-        reaction_ms: 400,
-    };
-    let options: SessionOptions = serde_json::from_value(start["sessionOptions"].clone())
-        .expect("the server's session options");
-    let ticket = CertifyRegistry::new()
-        .claim_issued(
-            &IssuedId {
-                certify_id: id.to_string(),
-                challenge_nonce: start["challengeNonce"].as_str().expect("nonce").into(),
-                expires_ms: start["expiresAt"].as_u64().expect("expiry"),
-            },
-            realface::session::certify::unix_now_ms(),
-        )
-        .expect("ticket");
-    let mut session = VerificationSession::new(
-        engine(),
-        ticket,
-        Reference::Server,
-        options.with_record_evidence(true),
-    )
-    .expect("capture session");
-    let device = puppet.perform(&mut session, 0, 25_000);
-    assert_eq!(
-        device.client_code, 0,
-        "the device's capture: {:?}",
-        device.reasons
-    );
-    session.evidence().expect("evidence")
+    let puppet = DemoClip::named(clip)
+        .and_then(|c| c.puppet(&frames))
+        .expect("a demo clip");
+    let start = StartAnswer::from_json(start).expect("the start answer");
+    assert_eq!(start.certify_id, id, "the start answer's certifyId");
+    answered_evidence(engine(), &start, &puppet).expect("the device's capture completes")
 }
 
 impl TestServer {

@@ -4,6 +4,7 @@
 mod bench_cmd;
 mod challenge_cmd;
 mod challenge_material;
+mod demo_cmd;
 mod draw;
 mod eval_cmd;
 mod photo_cmd;
@@ -38,7 +39,8 @@ struct Cli {
     /// Face matcher: w600k_mbf (the default: InsightFace's WebFace600K
     /// MobileFaceNet, non-commercial research use only; extracted by
     /// scripts/setup.sh), permissive (SFace + MobileFaceNet + fr_feature at
-    /// score level, all Apache-2.0: the choice for commercial use), fused
+    /// score level: no non-commercial weights; see models/NOTICE.md for
+    /// the provenance caveats of two of them), fused
     /// (MobileFaceNet + fr_feature) or mobilefacenet.
     #[arg(long, global = true)]
     matcher: Option<realface::Matcher>,
@@ -247,6 +249,23 @@ enum Command {
         /// Identities to use.
         #[arg(long, value_enum, default_value_t = SplitArg::Calibration)]
         split: SplitArg,
+    },
+    /// A test tool: a realface server's evidence upload made without a
+    /// camera, by a person made of a shared clip's real frames answering
+    /// the prompts of `start`'s answer (apfol_real2: turns; lp_d9: a
+    /// blink). The bundle is marked demo: a server judges it only when
+    /// started with --demo.
+    DemoEvidence {
+        /// A file with the start call's JSON answer (its certifyId, nonce,
+        /// expiry and sessionOptions).
+        #[arg(long)]
+        start: PathBuf,
+        /// The clip's folder (../shared/data/actions/apfol_real2 or lp_d9).
+        #[arg(long)]
+        clip: PathBuf,
+        /// Write the bundle here (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -698,6 +717,15 @@ fn run(cli: &Cli) -> CmdResult {
             let args = data_args(cli, data, *split);
             eval_cmd::calibrate(&args, out).map_err(|e| ("calibrate".to_string(), e))
         }
+        Command::DemoEvidence { start, clip, out } => demo_cmd::demo_evidence(
+            &demo_cmd::DemoArgs {
+                start,
+                clip,
+                out: out.as_deref(),
+            },
+            config(cli),
+        )
+        .map_err(|e| ("demo-evidence".to_string(), e)),
         Command::Detect { image, json, draw } => {
             photo_cmd::detect(&engine(cli)?, image, *json, draw.as_ref())
         }

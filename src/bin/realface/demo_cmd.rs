@@ -1,0 +1,79 @@
+//! `realface demo-evidence`: a realface server's evidence upload made
+//! without a camera, by the tests' puppet (`realface::eval::puppet`): real
+//! frames of a shared clip arranged in time so that its recorded answers
+//! start a reaction time after each prompt the server drew. It lets a
+//! newcomer see a server SUCCESS without a camera. The bundle is marked
+//! `"demo": true`, and a server judges a marked bundle only when it was
+//! started with `--demo`. The mark is a label, not a defence: a device whose
+//! software an attacker controls can do what this tool does
+//! (docs/EVALUATION.md, what is not defended).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use realface::eval::puppet::{answered_evidence, DemoClip, StartAnswer};
+use realface::source::video::{read_video, VideoLimits};
+use realface::{EngineConfig, Error, FaceEngine, Result};
+use serde_json::Value;
+
+/// What `demo-evidence` was given.
+pub struct DemoArgs<'a> {
+    /// The file holding `start`'s JSON answer.
+    pub start: &'a Path,
+    /// The shared clip's folder (`actions/<name>`, with `source.<ext>`).
+    pub clip: &'a Path,
+    /// Where to write the bundle (stdout when absent).
+    pub out: Option<&'a Path>,
+}
+
+fn source_video(clip: &Path) -> Result<std::path::PathBuf> {
+    ["mp4", "webm", "avi", "mkv"]
+        .iter()
+        .map(|ext| clip.join(format!("source.{ext}")))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::invalid("clip", format!("no source.mp4/.webm in {}", clip.display())))
+}
+
+/// Builds the upload and writes it.
+pub fn demo_evidence(args: &DemoArgs<'_>, config: EngineConfig) -> Result<()> {
+    let name = args
+        .clip
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let clip = DemoClip::named(name)?;
+    let text = std::fs::read_to_string(args.start).map_err(|e| Error::Io {
+        path: args.start.to_path_buf(),
+        source: e,
+    })?;
+    let start: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::invalid("start", format!("not the start answer's JSON: {e}")))?;
+    let start = StartAnswer::from_json(&start)?;
+    let engine = Arc::new(FaceEngine::new(config)?);
+    let frames = read_video(
+        &source_video(args.clip)?,
+        engine.config().limits,
+        VideoLimits::default(),
+    )?;
+    let puppet = clip.puppet(&frames)?;
+    let bundle = answered_evidence(engine, &start, &puppet)?;
+    let mut v: Value =
+        serde_json::from_slice(&bundle).map_err(|e| Error::invalid("evidence", e.to_string()))?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("demo".into(), Value::Bool(true));
+    }
+    let bytes = v.to_string();
+    match args.out {
+        Some(path) => std::fs::write(path, bytes).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?,
+        None => println!("{bytes}"),
+    }
+    eprintln!(
+        "realface: demo-evidence: {} frames of {name} answering {:?} (a demo bundle: judged only by a server started with --demo)",
+        v["frames"].as_array().map_or(0, Vec::len),
+        clip.actions().iter().map(|a| a.name()).collect::<Vec<_>>()
+    );
+    Ok(())
+}
