@@ -7,19 +7,19 @@ use std::path::Path;
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::align::alignment;
-use crate::compare::{Calibration, Decision};
 use crate::config::{EngineConfig, FacePolicy};
-use crate::detect::{Face, FaceDetector};
-use crate::embed::{Embedding, FaceEmbedder};
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, Point};
-use crate::image_io::{decode_image, load_image};
-use crate::landmarks::{FaceMesh, Mesh, Roi};
+use crate::face::align::alignment;
+use crate::face::detect::{Face, FaceDetector};
+use crate::face::landmarks::{FaceMesh, Mesh, Roi};
+use crate::face::segment::Segmenter;
+use crate::imaging::geometry::{Affine, Point};
+use crate::imaging::image_io::{decode_image, load_image};
 use crate::liveness::eye_state::EyeStateModel;
-use crate::liveness::pad_model::PadModel;
-use crate::models::resolve_model_dir;
-use crate::segment::Segmenter;
+use crate::liveness::pad::model::PadModel;
+use crate::matching::compare::{Calibration, Decision};
+use crate::matching::embed::{Embedding, FaceEmbedder};
+use crate::runtime::models::resolve_model_dir;
 
 /// A face's landmarks: the mesh, the five alignment points and the
 /// aligned-crop -> image map they give.
@@ -173,7 +173,7 @@ impl FaceEngine {
 
     /// All faces in the image, best first.
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<Face>> {
-        crate::image_io::check_dimensions(img.width(), img.height(), &self.config.limits)?;
+        crate::imaging::image_io::check_dimensions(img.width(), img.height(), &self.config.limits)?;
         self.detector.detect(img)
     }
 
@@ -244,13 +244,13 @@ impl FaceEngine {
     /// The capture quality of the one face in a photo (size, sharpness,
     /// exposure, pose, open eyes; the same figure a session reports for its
     /// best frame).
-    pub fn photo_quality(&self, img: &RgbImage) -> Result<crate::quality::Quality> {
+    pub fn photo_quality(&self, img: &RgbImage) -> Result<crate::face::quality::Quality> {
         let face = self.select_face(self.detect(img)?)?;
         let lm = self.landmarks(img, &face)?;
         let m = crate::liveness::measure::measure_face(
             self, img, &lm.mesh, &lm.map, &face.bbox, false,
         )?;
-        Ok(crate::quality::assess_aligned(
+        Ok(crate::face::quality::assess_aligned(
             &m.aligned,
             &m.features,
             None,
@@ -272,5 +272,20 @@ impl FaceEngine {
         let ea = self.embed_image(a)?;
         let eb = self.embed_image(b)?;
         self.compare_embeddings(&ea, &eb, far)
+    }
+}
+
+impl crate::liveness::measure::FaceModels for FaceEngine {
+    fn eye_state(&self) -> &EyeStateModel {
+        FaceEngine::eye_state(self)
+    }
+    fn pad(&self) -> &PadModel {
+        FaceEngine::pad(self)
+    }
+    fn embed_face(&self, frame: &RgbImage, map: Affine) -> Result<Embedding> {
+        FaceEngine::embed_face(self, frame, map)
+    }
+    fn parallel_stages(&self) -> bool {
+        self.config.runtime.parallel_stages
     }
 }

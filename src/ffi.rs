@@ -30,9 +30,9 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode};
-use crate::frame::{frame_from_buffer, PixelFormat};
+use crate::imaging::frame::{frame_from_buffer, PixelFormat};
+use crate::matching::embed::Embedding;
 use crate::session::certify::{unix_now_ms as now_ms, CertifyRegistry, CertifyTicket, IssuedId};
 use crate::session::{Reference, SessionOptions, SessionState, TimerKind, VerificationSession};
 use crate::{EngineConfig, FaceEngine};

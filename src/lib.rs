@@ -44,16 +44,16 @@
 //! example, compiled as a doctest).
 //!
 //! ## Layout
-//! One module per stage: [`detect`], [`landmarks`], [`align`], [`embed`],
-//! [`compare`]; liveness measurements and detectors in [`liveness`]; the
-//! session state machine, its options and its verdict in [`session`]; the
-//! texts and icons a client shows, in English and Simplified Chinese, in
-//! [`prompts`]; image
-//! detail in [`sharpness`] (shared by [`quality`] and liveness); pure maths in
-//! [`geometry`] and `warp`; ONNX Runtime only in [`runtime`]; the model
-//! table in [`models`]. The evaluation harness ([`eval`]: data sets,
-//! metrics, synthetic attacks, held-out liveness) is behind the default-on
-//! feature `eval`; the C ABI behind `ffi`.
+//! Layers, lowest first (`docs/ARCHITECTURE.md` says what each may import):
+//! [`error`] and [`config`]; [`runtime`] (ONNX Runtime, the model table);
+//! [`imaging`] (frames, decoding, warps, geometry, sharpness); [`face`]
+//! (detection, mesh, keypoints, alignment, segmentation, quality, tracking);
+//! [`matching`] (matchers, embeddings, fusion, comparison); [`liveness`]
+//! (measurements, actions, answers, passive models); [`engine`] (the
+//! models loaded together); [`session`] (the state machine, its options and
+//! its verdict); [`source`] (frame sources); the texts a client shows in
+//! [`prompts`]; [`eval`] (behind the default-on feature `eval`) and the C
+//! ABI in `ffi` (feature `ffi`) on top.
 //!
 //! ## Features
 //! - `cli` (default): the `realface` tool; pulls in `eval` and `video`.
@@ -65,53 +65,46 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod align;
-pub mod compare;
 pub mod config;
-pub mod detect;
-pub mod embed;
 pub mod engine;
 pub mod error;
 #[cfg(feature = "eval")]
 pub mod eval;
+pub mod face;
 #[cfg(feature = "ffi")]
 #[allow(unsafe_code)]
 pub mod ffi;
-pub mod frame;
-pub mod fusion;
-pub mod geometry;
-pub(crate) mod image_io;
-pub mod landmarks;
+pub mod imaging;
 pub mod liveness;
-pub mod models;
+pub mod matching;
 pub mod prompts;
-pub mod quality;
 pub mod rng;
 pub mod runtime;
-pub mod scrfd;
-pub mod segment;
 pub mod session;
-pub mod sharpness;
 pub mod source;
-pub mod track;
-pub(crate) mod warp;
 pub mod webhook;
-pub mod yunet;
 
-pub use compare::{Calibration, Decision, DEFAULT_FAR};
+// The paths before the layout of 2026-12-06 (issue #41), kept for one
+// release: `realface::detect` is `realface::face::detect`, and so on.
+pub use face::{align, detect, landmarks, quality, scrfd, segment, track, yunet};
+pub use imaging::{frame, geometry, sharpness};
+pub use matching::{compare, embed, fusion};
+pub use runtime::models;
+
 pub use config::{
     Alignment, DetectorChoice, EngineConfig, FacePolicy, GraphOptimization, Limits, Matcher,
     ModelBundle, RuntimeConfig,
 };
-pub use detect::{Face, FaceDetector};
-pub use embed::{Embedding, FaceEmbedder};
 pub use engine::{FaceAnalysis, FaceEngine, FaceLandmarks};
 pub use error::{Error, ErrorCode, Result};
-pub use geometry::{BBox, Point};
+pub use face::detect::{Face, FaceDetector};
+pub use face::landmarks::{FaceMesh, Mesh};
 pub use image::RgbImage;
-pub use landmarks::{FaceMesh, Mesh};
+pub use imaging::geometry::{BBox, Point};
 pub use liveness::actions::{Action, ActionParams};
 pub use liveness::pad::PadOptions;
+pub use matching::compare::{Calibration, Decision, DEFAULT_FAR};
+pub use matching::embed::{Embedding, FaceEmbedder};
 pub use session::certify::{CertifyRegistry, CertifyTicket, IssuedId, CERTIFY_ID_TTL_MS};
 pub use session::challenge::ChallengeSpec;
 pub use session::photo::PhotoKind;

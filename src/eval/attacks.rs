@@ -14,8 +14,8 @@ use crate::rng::SplitMix;
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::geometry::{Affine, Point};
-use crate::warp::{sample, warp_image};
+use crate::imaging::geometry::{Affine, Point};
+use crate::imaging::warp::{sample, warp_image};
 
 /// A kind of synthetic attack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

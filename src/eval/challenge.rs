@@ -20,12 +20,12 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::clips::{event_matches, TimedEvent};
-use crate::embed::Embedding;
 use crate::engine::FaceEngine;
 use crate::error::Result;
 use crate::liveness::actions::{Action, ActionParams};
+use crate::liveness::pad::model::PadChoice;
 use crate::liveness::pad::{median, PadOptions};
-use crate::liveness::pad_model::PadChoice;
+use crate::matching::embed::Embedding;
 use crate::rng::SplitMix;
 use crate::session::challenge::ChallengeSpec;
 use crate::session::prompt::PromptOptions;

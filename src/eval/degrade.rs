@@ -6,9 +6,9 @@
 
 use image::RgbImage;
 
-use crate::detect::keypoint::{LEFT_EYE, RIGHT_EYE};
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
+use crate::face::detect::keypoint::{LEFT_EYE, RIGHT_EYE};
 use crate::session::photo::jpeg_bytes;
 
 /// Distance between the eye centres after degradation (pixels).

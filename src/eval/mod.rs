@@ -27,11 +27,11 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::compare::{Calibration, CalibrationPoint};
-use crate::embed::{dot, Embedding};
 use crate::engine::FaceEngine;
 use crate::error::Result;
-use crate::fusion::{fuse, Fusion};
+use crate::matching::compare::{Calibration, CalibrationPoint};
+use crate::matching::embed::{dot, Embedding};
+use crate::matching::fusion::{fuse, Fusion};
 use dataset::{LabelledImage, Pair, Split};
 use metrics::{tar_at_far, upper_bound_95, Scores, TarAtFar};
 
@@ -416,7 +416,7 @@ pub fn calibrate(
             ))
         }
         (Some(f), _) => (
-            crate::compare::table_model(matcher),
+            crate::matching::compare::table_model(matcher),
             f.parts
                 .iter()
                 .map(|p| p.sha256.as_str())

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::engine::FaceEngine;
 use crate::error::Result;
-use crate::liveness::pad_model::PadChoice;
+use crate::liveness::pad::model::PadChoice;
 use crate::liveness::passive::PassiveCue;
 
 /// A presentation-attack scorer.

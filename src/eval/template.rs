@@ -15,15 +15,15 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::embed::Embedding;
 use crate::engine::FaceEngine;
 use crate::error::Result;
+use crate::face::quality::assess_aligned;
+use crate::face::track::{TrackOutcome, Tracker};
 use crate::liveness::measure::measure_face;
-use crate::quality::assess_aligned;
+use crate::matching::embed::Embedding;
 use crate::session::template::TemplateBuilder;
 use crate::source::video::{VideoLimits, VideoSource};
 use crate::source::FrameSource;
-use crate::track::{TrackOutcome, Tracker};
 
 /// One embedded face frame of a clip.
 #[derive(Debug, Clone)]
@@ -152,7 +152,7 @@ pub struct Distribution {
 impl Distribution {
     /// Summarises `values` against `threshold`.
     pub fn of(values: &[f32], threshold: f32) -> Self {
-        let (mean, sd) = crate::fusion::mean_sd(values).unwrap_or((f64::NAN, f64::NAN));
+        let (mean, sd) = crate::matching::fusion::mean_sd(values).unwrap_or((f64::NAN, f64::NAN));
         Self {
             n: values.len(),
             mean,
@@ -165,7 +165,7 @@ impl Distribution {
                 .into(),
             at_or_above_threshold: values
                 .iter()
-                .filter(|&&v| crate::compare::passes(v, threshold))
+                .filter(|&&v| crate::matching::compare::passes(v, threshold))
                 .count(),
         }
     }

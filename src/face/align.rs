@@ -5,8 +5,8 @@
 
 use image::RgbImage;
 
-use crate::geometry::{similarity_transform, Affine, Point};
-use crate::warp::warp_image;
+use crate::imaging::geometry::{similarity_transform, Affine, Point};
+use crate::imaging::warp::warp_image;
 
 /// Side of the aligned face crop.
 pub const ALIGNED_SIZE: u32 = 112;

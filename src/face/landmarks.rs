@@ -13,12 +13,12 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::config::RuntimeConfig;
-use crate::detect::{keypoint, Face};
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, BBox, Point};
-use crate::models;
+use crate::face::detect::{keypoint, Face};
+use crate::imaging::geometry::{Affine, BBox, Point};
+use crate::imaging::warp::{with_input_tensor, Normalize};
+use crate::runtime::models;
 use crate::runtime::OnnxModel;
-use crate::warp::{with_input_tensor, Normalize};
 
 /// Model input side in pixels.
 pub const MESH_INPUT: u32 = 192;

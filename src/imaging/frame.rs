@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Limits;
 use crate::error::{Error, Result};
-use crate::image_io::check_dimensions;
+use crate::imaging::image_io::check_dimensions;
 
 /// Pixel layout of a raw frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

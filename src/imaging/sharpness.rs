@@ -5,7 +5,7 @@
 
 use image::RgbImage;
 
-use crate::align::ALIGNED_SIZE;
+use crate::face::align::ALIGNED_SIZE;
 
 fn grey(img: &RgbImage) -> Vec<f32> {
     img.pixels()

@@ -5,7 +5,7 @@
 
 use image::RgbImage;
 
-use crate::geometry::{Affine, Point};
+use crate::imaging::geometry::{Affine, Point};
 
 /// How 8-bit values become model inputs: `(v - mean) * scale`.
 #[derive(Debug, Clone, Copy, PartialEq)]

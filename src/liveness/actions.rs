@@ -60,8 +60,19 @@ impl Action {
     /// The prompt shown to the user, in English (every language:
     /// [`crate::prompts`]).
     pub fn prompt(self) -> &'static str {
-        crate::prompts::text(crate::prompts::action_key(self), crate::prompts::Lang::En)
-            .unwrap_or("")
+        crate::prompts::text(self.prompt_key(), crate::prompts::Lang::En).unwrap_or("")
+    }
+
+    /// The key of the prompt that asks for this action in
+    /// [`crate::prompts::PROMPTS`] (text, icon and glyph, in every language).
+    pub fn prompt_key(self) -> &'static str {
+        match self {
+            Self::Blink => "action.blink",
+            Self::MouthOpen => "action.mouth_open",
+            Self::TurnLeft => "action.turn_left",
+            Self::TurnRight => "action.turn_right",
+            Self::Nod => "action.nod",
+        }
     }
 }
 
@@ -329,5 +340,14 @@ mod tests {
             "wink".parse::<Action>().unwrap_err().code(),
             crate::ErrorCode::InvalidArgument
         );
+    }
+
+    #[test]
+    fn every_action_has_a_prompt_in_the_table() {
+        for a in Action::ALL {
+            let e = crate::prompts::entry_of(a.prompt_key()).expect("entry");
+            assert!(!e.en.is_empty() && !e.zh_hans.is_empty() && !e.glyph.is_empty());
+            assert_eq!(a.prompt(), e.en);
+        }
     }
 }

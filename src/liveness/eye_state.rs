@@ -15,11 +15,11 @@ use serde::Serialize;
 
 use crate::config::RuntimeConfig;
 use crate::error::Result;
-use crate::geometry::Point;
-use crate::landmarks::Mesh;
-use crate::models;
+use crate::face::landmarks::Mesh;
+use crate::imaging::geometry::Point;
+use crate::imaging::warp::sample;
+use crate::runtime::models;
 use crate::runtime::OnnxModel;
-use crate::warp::sample;
 use image::RgbImage;
 
 /// Crop side of the eye model.

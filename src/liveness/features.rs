@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::landmarks::Mesh;
+use crate::face::landmarks::Mesh;
 
 /// Eye contour points for the aspect ratio: (corner a, corner b, upper 1, lower 1, upper 2, lower 2).
 const RIGHT_EYE: [usize; 6] = [33, 133, 160, 144, 158, 153];
@@ -103,7 +103,11 @@ fn ear(m: &Mesh, idx: &[usize; 6]) -> f32 {
 }
 
 /// Where `p` projects on the segment a-b: -1 at a, 1 at b.
-fn project(a: crate::geometry::Point, b: crate::geometry::Point, p: crate::geometry::Point) -> f32 {
+fn project(
+    a: crate::imaging::geometry::Point,
+    b: crate::imaging::geometry::Point,
+    p: crate::imaging::geometry::Point,
+) -> f32 {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let len2 = dx * dx + dy * dy;
     if len2 > 1e-6 {
@@ -176,8 +180,8 @@ impl FrameFeatures {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::Point;
-    use crate::landmarks::Roi;
+    use crate::face::landmarks::Roi;
+    use crate::imaging::geometry::Point;
 
     /// A head of the mesh's shape, turned by `yaw` about the vertical axis and
     /// by `pitch` about the horizontal one (degrees; positive = the person

@@ -35,7 +35,7 @@ use serde::Serialize;
 use super::actions::History;
 use super::features::FrameFeatures;
 use super::planar::{residual, PlanarReference};
-use crate::landmarks::Mesh;
+use crate::face::landmarks::Mesh;
 
 /// What one frame's pixels add to the flat-motion evidence.
 #[derive(Debug, Clone)]

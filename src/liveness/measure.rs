@@ -6,15 +6,46 @@
 
 use image::RgbImage;
 
+use super::eye_state::EyeStateModel;
 use super::features::FrameFeatures;
-use super::pad_model::PadScores;
-use crate::align::aligned_image;
-use crate::embed::Embedding;
-use crate::engine::FaceEngine;
+use super::pad::model::{PadModel, PadScores};
 use crate::error::Result;
-use crate::geometry::{Affine, BBox};
-use crate::landmarks::Mesh;
-use crate::sharpness::laplacian_log_variance;
+use crate::face::align::aligned_image;
+use crate::face::landmarks::Mesh;
+use crate::imaging::geometry::{Affine, BBox};
+use crate::imaging::sharpness::laplacian_log_variance;
+use crate::matching::embed::Embedding;
+
+/// The models a face frame is measured with. [`crate::FaceEngine`] is the
+/// one the library ships (measurement does not need the engine itself, so
+/// the engine can measure through here without a circle).
+pub trait FaceModels: Sync {
+    /// The eye-state model.
+    fn eye_state(&self) -> &EyeStateModel;
+    /// The passive presentation-attack models.
+    fn pad(&self) -> &PadModel;
+    /// The embedding of the face that `map` aligns.
+    fn embed_face(&self, frame: &RgbImage, map: Affine) -> Result<Embedding>;
+    /// Whether independent model calls run side by side
+    /// ([`crate::RuntimeConfig::parallel_stages`]).
+    fn parallel_stages(&self) -> bool;
+}
+
+/// An engine shared between threads measures as the engine does.
+impl<T: FaceModels + Send + ?Sized> FaceModels for std::sync::Arc<T> {
+    fn eye_state(&self) -> &EyeStateModel {
+        (**self).eye_state()
+    }
+    fn pad(&self) -> &PadModel {
+        (**self).pad()
+    }
+    fn embed_face(&self, frame: &RgbImage, map: Affine) -> Result<Embedding> {
+        (**self).embed_face(frame, map)
+    }
+    fn parallel_stages(&self) -> bool {
+        (**self).parallel_stages()
+    }
+}
 
 /// What [`measure_face`] found.
 #[derive(Debug, Clone)]
@@ -29,8 +60,8 @@ pub struct FaceMeasure {
 
 /// Measures one face: `mesh`, its aligned-crop map and its detection box.
 /// `pad_due` runs the passive model too.
-pub fn measure_face(
-    engine: &FaceEngine,
+pub fn measure_face<M: FaceModels + ?Sized>(
+    engine: &M,
     frame: &RgbImage,
     mesh: &Mesh,
     map: &Affine,
@@ -58,8 +89,8 @@ pub fn measure_face(
 /// [`crate::RuntimeConfig::parallel_stages`] the embedding runs beside the
 /// measurements on rayon's pool; the results are the same either way, and a
 /// failed measurement is reported before a failed embedding.
-pub fn measure_and_embed(
-    engine: &FaceEngine,
+pub fn measure_and_embed<M: FaceModels + ?Sized>(
+    engine: &M,
     frame: &RgbImage,
     mesh: &Mesh,
     map: &Affine,
@@ -71,7 +102,7 @@ pub fn measure_and_embed(
     if !embed_due {
         return Ok((measure()?, None));
     }
-    if engine.config().runtime.parallel_stages {
+    if engine.parallel_stages() {
         let (m, e) = rayon::join(measure, || engine.embed_face(frame, *map));
         Ok((m?, Some(e?)))
     } else {

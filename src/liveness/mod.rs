@@ -3,7 +3,7 @@
 //! thresholds ([`actions`]), the answers to prompts ([`answer`]) and their
 //! release cue ([`release`]), the flat-motion cues ([`flat`] from the mesh,
 //! [`planar`] from the pixels), and the passive
-//! presentation-attack model ([`pad_model`]) fused per session ([`pad`]).
+//! presentation-attack models ([`pad::model`]) fused per session ([`pad`]).
 //! [`passive`] holds image-cue baselines for evaluation only.
 
 pub mod actions;
@@ -13,7 +13,8 @@ pub mod features;
 pub mod flat;
 pub mod measure;
 pub mod pad;
-pub mod pad_model;
+/// The passive models, now [`pad::model`]; this path stays for one release.
+pub use pad::model as pad_model; // compat
 pub mod passive;
 pub mod planar;
 pub mod release;

@@ -1,17 +1,17 @@
 //! Simple passive image cues on the aligned face (sharpness, saturation),
 //! kept as baselines for `realface eval pad --detector sharpness|saturation`.
 //! They decide nothing in a session: the passive gate of a session is the
-//! model of [`crate::liveness::pad_model`], fused per session by
+//! model of [`crate::liveness::pad::model`], fused per session by
 //! [`crate::liveness::pad`]. Every cue returns a score where higher means
 //! "more likely live".
 
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::align::aligned_image;
 use crate::error::{Error, Result};
-use crate::geometry::Affine;
-use crate::sharpness::laplacian_log_variance;
+use crate::face::align::aligned_image;
+use crate::imaging::geometry::Affine;
+use crate::imaging::sharpness::laplacian_log_variance;
 
 /// A passive cue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

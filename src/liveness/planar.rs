@@ -16,8 +16,8 @@
 
 use image::RgbImage;
 
-use crate::geometry::Point;
-use crate::landmarks::Mesh;
+use crate::face::landmarks::Mesh;
+use crate::imaging::geometry::Point;
 
 /// Mesh points that sit on visible texture (eye corners, brows, mouth):
 /// where even a picture's mesh follows the pixels.

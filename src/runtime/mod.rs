@@ -22,9 +22,12 @@ use ort::session::Session;
 use ort::value::{TensorRef, ValueType};
 use sha2::{Digest, Sha256};
 
-use crate::config::{GraphOptimization, RuntimeConfig};
+pub mod models;
+pub mod options;
+
 use crate::error::{Error, Result};
-use crate::models::ModelSpec;
+use crate::runtime::models::ModelSpec;
+use options::{GraphOptimization, RuntimeConfig};
 
 /// The ONNX Runtime version realface is built and tested against.
 pub const ORT_VERSION: &str = "1.31.1";
@@ -430,7 +433,7 @@ impl OnnxModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{TensorSpec, BLAZEFACE_SHORT, MOBILEFACENET};
+    use crate::runtime::models::{TensorSpec, BLAZEFACE_SHORT, MOBILEFACENET};
 
     fn model_bytes(spec: &ModelSpec) -> Vec<u8> {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -20,6 +20,7 @@
 
 pub mod certify;
 pub mod challenge;
+pub mod drive;
 pub mod evidence;
 mod options;
 pub mod photo;
@@ -38,15 +39,15 @@ use std::sync::Arc;
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::embed::Embedding;
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, BBox, Point};
+use crate::face::quality::Quality;
+use crate::face::track::Tracker;
+use crate::imaging::geometry::{Affine, BBox, Point};
 use crate::liveness::actions::{Action, History};
 use crate::liveness::flat::FlatMotion;
 use crate::liveness::pad::PadEvidence;
-use crate::quality::Quality;
-use crate::track::Tracker;
+use crate::matching::embed::Embedding;
 use certify::CertifyTicket;
 use prompt::Prompter;
 use replay::FrameObs;
@@ -311,7 +312,7 @@ impl VerificationSession {
             let key = match holding {
                 Some(_) if cue_passed => "release",
                 Some(_) if a != Action::Blink => "hold",
-                _ => crate::prompts::action_key(a),
+                _ => a.prompt_key(),
             };
             (SessionState::Action, key, Some(a))
         } else if self.prompter.started() {

@@ -18,14 +18,14 @@ use std::sync::Arc;
 use super::certify::{CertifyRegistry, IssuedId, CERTIFY_ID_TTL_MS};
 use super::result::AuthResult;
 use super::{Reference, SessionOptions, VerificationSession};
-use crate::embed::Embedding;
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
-use crate::geometry::{Affine, BBox};
+use crate::face::quality::Quality;
+use crate::imaging::geometry::{Affine, BBox};
 use crate::liveness::features::FrameFeatures;
 use crate::liveness::flat::PixelStep;
-use crate::liveness::pad_model::PadScores;
-use crate::quality::Quality;
+use crate::liveness::pad::model::PadScores;
+use crate::matching::embed::Embedding;
 use crate::source::TimedFrame;
 
 /// What the models said of one face frame.

@@ -172,3 +172,41 @@ pub struct AuthResult {
     /// offline evaluation of recorded material, never a server's verdict).
     pub schedule: &'static str,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_hint_is_in_the_table_and_names_no_attack() {
+        use ReasonCode as R;
+        let all = [
+            R::Timeout,
+            R::ActionTimeout,
+            R::MultipleFaces,
+            R::UserQuit,
+            R::FaceChanged,
+            R::FlatMotion,
+            R::NoMatch,
+            R::NoFaceCaptured,
+            R::FrameLimit,
+            R::Internal,
+            R::PresentationAttack,
+            R::NotAtRest,
+        ];
+        for r in all {
+            let Some(key) = r.hint() else {
+                assert_eq!(r, R::UserQuit);
+                continue;
+            };
+            let e = crate::prompts::entry_of(key).expect("a hint in the table");
+            assert!(key.starts_with("hint."));
+            let en = e.en.to_lowercase();
+            for word in ["spoof", "attack", "match", "score", "fake", "photo"] {
+                assert!(!en.contains(word), "{key}: {en}");
+            }
+        }
+        assert_eq!(R::PresentationAttack.hint(), R::NoMatch.hint());
+        assert_eq!(R::NoFaceCaptured.hint(), Some("hint.no_face"));
+    }
+}

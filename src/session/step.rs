@@ -18,13 +18,13 @@ use super::prompt::PromptStep;
 use super::replay::{FaceObs, FrameObs};
 use super::result::{ActionOutcome, ReasonCode};
 use super::{Best, Progress, VerificationSession};
-use crate::compare::passes;
-use crate::embed::Embedding;
 use crate::error::{Error, ErrorCode, Result};
+use crate::face::quality::assess_aligned;
+use crate::face::track::{TrackOutcome, Tracked};
 use crate::liveness::features::FrameFeatures;
 use crate::liveness::measure::measure_and_embed;
-use crate::quality::assess_aligned;
-use crate::track::{TrackOutcome, Tracked};
+use crate::matching::compare::passes;
+use crate::matching::embed::Embedding;
 
 /// Whether an error concerns one frame only (the session goes on).
 pub(crate) fn is_per_frame(e: &Error) -> bool {
@@ -121,7 +121,7 @@ impl VerificationSession {
 
     /// The frame's size and timestamp.
     fn check_frame(&self, frame: &RgbImage, t_ms: u64) -> Result<()> {
-        crate::image_io::check_dimensions(
+        crate::imaging::image_io::check_dimensions(
             frame.width(),
             frame.height(),
             &self.engine.config().limits,

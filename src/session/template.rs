@@ -8,8 +8,8 @@
 //! one face cancels some of each frame's pose, blur and expression noise.
 //! Capacity 1 is the single best frame.
 
-use crate::embed::Embedding;
 use crate::error::Result;
+use crate::matching::embed::Embedding;
 
 /// Keeps the `capacity` best embedded frames of a session by quality.
 #[derive(Debug, Clone)]

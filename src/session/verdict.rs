@@ -5,10 +5,10 @@
 use super::photo::{self, PhotoKind};
 use super::result::{AuthResult, AuthState, Reason, ReasonCode};
 use super::{Best, VerificationSession};
-use crate::compare::passes;
 use crate::error::Result;
 use crate::liveness::actions::Action;
 use crate::liveness::flat::FlatMotion;
+use crate::matching::compare::passes;
 
 impl VerificationSession {
     /// The active challenge's score, capped by the passive evidence's when
@@ -176,9 +176,9 @@ impl VerificationSession {
             PhotoKind::Original => Some(photo::jpeg_base64(frame)?),
             PhotoKind::Mosaic => {
                 let mask = self.engine.segmenter().run(frame)?;
-                Some(photo::jpeg_base64(&crate::segment::mosaic_background(
-                    frame, &mask, &best.bbox,
-                ))?)
+                Some(photo::jpeg_base64(
+                    &crate::face::segment::mosaic_background(frame, &mask, &best.bbox),
+                )?)
             }
         })
     }

@@ -2,23 +2,21 @@
 //! interface, [`FrameSource`]. Three kinds ship: a directory of frames
 //! replayed at a given frame rate ([`DirSource`]), frames held in memory
 //! ([`MemorySource`], for tests and for apps that capture themselves) and the
-//! camera ([`open_camera`], feature `camera`, through nokhwa). [`run`] drives
-//! a [`VerificationSession`] from any of them.
+//! camera ([`open_camera`], feature `camera`, through nokhwa). A source
+//! knows nothing of sessions: [`crate::session::drive::run`] feeds one into
+//! a session (re-exported here as [`run`] for one release).
 
 #[cfg(feature = "camera")]
 mod camera;
 #[cfg(feature = "video")]
 pub mod video;
 
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 
 use crate::config::Limits;
 use crate::error::{Error, Result};
-use crate::session::result::AuthResult;
-use crate::session::{Progress, VerificationSession};
 
 /// A frame and when it was taken (milliseconds on the source's monotonic clock).
 #[derive(Debug, Clone)]
@@ -125,7 +123,7 @@ impl FrameSource for DirSource {
             return Ok(None);
         };
         self.next += 1;
-        let image = crate::image_io::load_image(path, &self.limits)?;
+        let image = crate::imaging::image_io::load_image(path, &self.limits)?;
         Ok(Some(TimedFrame {
             image,
             t_ms: timestamp(i, self.fps),
@@ -217,47 +215,7 @@ pub fn open_camera(index: u32) -> Result<Box<dyn FrameSource>> {
     }
 }
 
-/// What [`run`] saw of one frame.
-#[derive(Debug)]
-pub enum FrameEvent<'a> {
-    /// The session took the frame.
-    Progress(&'a TimedFrame, &'a Progress),
-    /// The frame was refused or could not be read; the session goes on
-    /// unless it finished.
-    Error(Option<&'a TimedFrame>, &'a Error),
-}
-
-/// Consecutive source errors after which [`run`] treats the source as dead.
-pub const MAX_CONSECUTIVE_SOURCE_ERRORS: usize = 30;
-
-/// Feeds `source` into `session` until the session finishes, the source
-/// ends (or fails [`MAX_CONSECUTIVE_SOURCE_ERRORS`] times in a row), or
-/// `on_frame` breaks (the user quit: the session is cancelled). Returns the
-/// final result (never PROCESSING).
-pub fn run(
-    session: &mut VerificationSession,
-    source: &mut dyn FrameSource,
-    mut on_frame: impl FnMut(FrameEvent<'_>) -> ControlFlow<()>,
-) -> AuthResult {
-    let mut failures = 0;
-    while !session.is_finished() && failures < MAX_CONSECUTIVE_SOURCE_ERRORS {
-        let flow = match source.next_frame() {
-            Ok(None) => break,
-            Ok(Some(frame)) => {
-                failures = 0;
-                match session.push_frame(&frame.image, frame.t_ms) {
-                    Ok(p) => on_frame(FrameEvent::Progress(&frame, &p)),
-                    Err(e) => on_frame(FrameEvent::Error(Some(&frame), &e)),
-                }
-            }
-            Err(e) => {
-                failures += 1;
-                on_frame(FrameEvent::Error(None, &e))
-            }
-        };
-        if flow.is_break() {
-            session.cancel();
-        }
-    }
-    session.finish()
-}
+// Moved to the session, which drives a source (issue #41): the old path
+// stays for one release (a compat re-export is not an import of this
+// module's code: scripts/import_graph.py does not count it).
+pub use crate::session::drive::{run, FrameEvent, MAX_CONSECUTIVE_SOURCE_ERRORS}; // compat

@@ -99,7 +99,7 @@ impl VideoSource {
         let ctx = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
             .map_err(decode_err(path))?;
         let decoder = ctx.decoder().video().map_err(decode_err(path))?;
-        crate::image_io::check_dimensions(decoder.width(), decoder.height(), &limits)?;
+        crate::imaging::image_io::check_dimensions(decoder.width(), decoder.height(), &limits)?;
         Ok(Self {
             path: path.into(),
             input,
@@ -159,7 +159,7 @@ impl VideoSource {
 
     fn convert_rgb(&mut self, frame: &Video) -> Result<RgbImage> {
         let (w, h, fmt) = (frame.width(), frame.height(), frame.format());
-        crate::image_io::check_dimensions(w, h, &self.limits)?;
+        crate::imaging::image_io::check_dimensions(w, h, &self.limits)?;
         let fresh =
             !matches!(&self.scaler, Some((_, f, sw, sh)) if *f == fmt && *sw == w && *sh == h);
         if fresh {

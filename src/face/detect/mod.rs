@@ -22,10 +22,10 @@ use serde::Serialize;
 
 use crate::config::{DetectorChoice, RuntimeConfig};
 use crate::error::{Error, Result};
-use crate::geometry::{BBox, Point};
-use crate::models::{self, ModelSpec};
+use crate::imaging::geometry::{BBox, Point};
+use crate::imaging::warp::{letterbox, normalized_to_image, with_input_tensor, Normalize};
+use crate::runtime::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
-use crate::warp::{letterbox, normalized_to_image, with_input_tensor, Normalize};
 use anchors::{Anchor, AnchorLayout};
 use nms::{weighted_nms, RawDetection};
 

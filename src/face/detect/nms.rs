@@ -3,7 +3,7 @@
 //! merged into it, box and keypoints averaged with the scores as weights.
 //! Detections with NaN or infinite scores or boxes are dropped first. Pure code.
 
-use crate::geometry::{BBox, Point};
+use crate::imaging::geometry::{BBox, Point};
 
 /// A raw detection in normalised input coordinates.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,6 @@
 //! Passive presentation-attack detection at session level.
 //!
-//! One frame of a passive model ([`super::pad_model`]) is too noisy for a
+//! One frame of a passive model ([`model`]) is too noisy for a
 //! gate (at APCER 1% `fr_liveness` rejects about half of live frames), but a
 //! session's frames together separate live faces from screens and prints:
 //! the session scores a face frame every [`PadOptions::interval_ms`] with
@@ -18,8 +18,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::pad_model::PadScores;
+pub use self::model::PadChoice;
+use self::model::PadScores;
 use crate::error::{Error, Result};
+
+pub mod model;
 
 /// Default `fr_liveness` gate on the session's median P(real): a tenth of
 /// the lowest genuine session median on the shared data (`apfol_real2`,
@@ -29,18 +32,6 @@ pub const DEFAULT_PAD_THRESHOLD: f32 = 0.0298;
 /// Default MiniFASNet gate: a tenth of the lowest genuine session median
 /// (`lp_d19`, 0.824).
 pub const DEFAULT_MINIFASNET_THRESHOLD: f32 = 0.0824;
-
-/// Which passive models the gate reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PadChoice {
-    /// `fr_liveness.onnx` alone.
-    FrLiveness,
-    /// The two MiniFASNets alone (softmax averaged, upstream's rule).
-    Minifasnet,
-    /// Both: either model's gate fails the session.
-    Both,
-}
 
 /// How a session scores and gates the passive models.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -11,21 +11,31 @@
 //! `fr_liveness`, 1 for the MiniFASNets (upstream averages the two
 //! MiniFASNets' softmax). On face-only crops `fr_liveness` is worse than
 //! chance, and one frame is too noisy to decide:
-//! [`super::pad::PadEvidence`] fuses a session's frames.
+//! [`super::PadEvidence`] fuses a session's frames.
 
 use std::path::Path;
 
 use image::RgbImage;
-use serde::Serialize;
-
-pub use super::pad::PadChoice;
+use serde::{Deserialize, Serialize};
 
 use crate::config::RuntimeConfig;
 use crate::error::Result;
-use crate::geometry::BBox;
-use crate::models::{self, ModelSpec};
+use crate::imaging::geometry::BBox;
+use crate::imaging::warp::sample;
+use crate::runtime::models::{self, ModelSpec};
 use crate::runtime::OnnxModel;
-use crate::warp::sample;
+
+/// Which passive models the gate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PadChoice {
+    /// `fr_liveness.onnx` alone.
+    FrLiveness,
+    /// The two MiniFASNets alone (softmax averaged, upstream's rule).
+    Minifasnet,
+    /// Both: either model's gate fails the session.
+    Both,
+}
 
 /// Crop side of `fr_liveness`.
 pub const PAD_INPUT: usize = 128;
