@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Import circles among the library's modules (src/, the bin excluded).
+"""Import circles and layer breaks among the library's modules (src/, the
+bin excluded).
 
 Each .rs file is a module (mod.rs is its folder's). A reference
 `crate::a::b::c` (in a `use` or in code) names the longest module path that
@@ -7,8 +8,9 @@ exists; `super::x` and `self::x` are resolved the same way. A parent's use of it
 own child counts like any other (declaring `mod child;` does not). The
 crate root (lib.rs) is not a node. A re-export kept for one release
 where a module moved (`pub use ...; // compat`) is not counted either.
-Prints every circle (strongly
-connected component of more than one module) and exits 1 if there is one.
+Prints every circle (a strongly connected component of more than one
+module) and every import its layer does not allow (ALLOWED below, drawn in
+docs/ARCHITECTURE.md), and exits 1 if there is one.
     python3 scripts/import_graph.py [--edges]
 """
 import os
@@ -106,6 +108,31 @@ def sccs(graph):
     return res
 
 
+# What each top-level module (a folder or a file of src/) may import, as
+# docs/ARCHITECTURE.md draws it. Lower layers first; a module may always
+# import within itself.
+ALLOWED = {
+    "error": set(),
+    "prompts": set(),
+    "rng": {"error"},
+    "webhook": {"error"},
+    "runtime": {"error"},
+    "imaging": {"error"},
+    "face": {"error", "runtime", "imaging"},
+    "matching": {"error", "runtime", "imaging", "face"},
+    "liveness": {"error", "runtime", "imaging", "face", "matching", "prompts"},
+    "config": {"error", "runtime", "imaging", "face", "matching"},
+    "engine": {"error", "runtime", "imaging", "face", "matching", "liveness", "config"},
+    "source": {"error", "imaging"},
+    "session": {"error", "runtime", "imaging", "face", "matching", "liveness", "config",
+                "engine", "source", "prompts", "rng"},
+    "eval": {"error", "runtime", "imaging", "face", "matching", "liveness", "config",
+             "engine", "source", "prompts", "rng", "session"},
+    "ffi": {"error", "runtime", "imaging", "face", "matching", "liveness", "config",
+            "engine", "source", "prompts", "rng", "session"},
+}
+
+
 def main():
     mods = modules()
     graph = {}
@@ -121,9 +148,20 @@ def main():
     circles = [sorted(c) for c in sccs(graph) if len(c) > 1]
     for c in circles:
         print("circle:", " <-> ".join(name(v) for v in c))
-    if circles:
+    layer_breaks = []
+    for v in sorted(graph):
+        allowed = ALLOWED.get(v[0])
+        if allowed is None:
+            layer_breaks.append(f"{name(v)}: its folder has no rule in ALLOWED")
+            continue
+        for w in sorted(graph[v]):
+            if w[0] != v[0] and w[0] not in allowed:
+                layer_breaks.append(f"{name(v)} imports {name(w)}")
+    for b in layer_breaks:
+        print("layer broken:", b)
+    if circles or layer_breaks:
         sys.exit(1)
-    print(f"no import circle among {len(graph)} modules")
+    print(f"no import circle among {len(graph)} modules; every import follows the layers")
 
 
 main()

@@ -7,22 +7,10 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+pub use crate::face::detect::DetectorChoice;
+pub use crate::imaging::limits::Limits;
 pub use crate::matching::matcher::{Alignment, Matcher};
 pub use crate::runtime::options::{GraphOptimization, ModelBundle, RuntimeConfig};
-
-/// Which BlazeFace variant finds faces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DetectorChoice {
-    /// Short range first (fast, faces within ~2 m, as in a selfie); if it finds
-    /// nothing, full range (small faces in a larger scene). The default.
-    #[default]
-    Auto,
-    /// Short range only (128x128 input).
-    Short,
-    /// Full range only (192x192 input).
-    Full,
-}
 
 /// What to do when a photo holds several faces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -35,27 +23,6 @@ pub enum FacePolicy {
     /// The largest face (by box area); others are ignored. For photo collections
     /// with bystanders (evaluation data), never for live verification.
     Largest,
-}
-
-/// Limits against hostile or broken input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Limits {
-    /// Largest accepted width or height of an image, in pixels.
-    pub max_dimension: u32,
-    /// Largest accepted decoded image size in bytes (decompression bombs).
-    pub max_decoded_bytes: u64,
-    /// Largest accepted encoded input size in bytes.
-    pub max_encoded_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_dimension: 8192,
-            max_decoded_bytes: 256 * 1024 * 1024,
-            max_encoded_bytes: 64 * 1024 * 1024,
-        }
-    }
 }
 
 /// Configuration of a [`crate::FaceEngine`].

@@ -47,7 +47,8 @@
 //! Layers, lowest first (`docs/ARCHITECTURE.md` says what each may import):
 //! [`error`] and [`config`]; [`runtime`] (ONNX Runtime, the model table);
 //! [`imaging`] (frames, decoding, warps, geometry, sharpness); [`face`]
-//! (detection, mesh, keypoints, alignment, segmentation, quality, tracking);
+//! (detection, mesh, keypoints, alignment, segmentation, features,
+//! sharpness, quality);
 //! [`matching`] (matchers, embeddings, fusion, comparison); [`liveness`]
 //! (measurements, actions, answers, passive models); [`engine`] (the
 //! models loaded together); [`session`] (the state machine, its options and
@@ -86,10 +87,11 @@ pub mod webhook;
 
 // The paths before the layout of 2026-12-06 (issue #41), kept for one
 // release: `realface::detect` is `realface::face::detect`, and so on.
-pub use face::{align, detect, landmarks, quality, scrfd, segment, track, yunet};
-pub use imaging::{frame, geometry, sharpness};
+pub use face::{align, detect, landmarks, quality, scrfd, segment, sharpness, yunet};
+pub use imaging::{frame, geometry};
 pub use matching::{compare, embed, fusion};
 pub use runtime::models;
+pub use session::track;
 
 pub use config::{
     Alignment, DetectorChoice, EngineConfig, FacePolicy, GraphOptimization, Limits, Matcher,

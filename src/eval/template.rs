@@ -18,10 +18,10 @@ use serde::Serialize;
 use crate::engine::FaceEngine;
 use crate::error::Result;
 use crate::face::quality::assess_aligned;
-use crate::face::track::{TrackOutcome, Tracker};
 use crate::liveness::measure::measure_face;
 use crate::matching::embed::Embedding;
 use crate::session::template::TemplateBuilder;
+use crate::session::track::{TrackOutcome, Tracker};
 use crate::source::video::{VideoLimits, VideoSource};
 use crate::source::FrameSource;
 

@@ -12,12 +12,12 @@ use std::path::Path;
 use image::RgbImage;
 use serde::Serialize;
 
-use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
 use crate::face::detect::{keypoint, Face};
 use crate::imaging::geometry::{Affine, BBox, Point};
 use crate::imaging::warp::{with_input_tensor, Normalize};
 use crate::runtime::models;
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
 
 /// Model input side in pixels.

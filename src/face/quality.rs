@@ -7,9 +7,9 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::face::align::aligned_image;
+use crate::face::features::FrameFeatures;
+use crate::face::sharpness::laplacian_log_variance;
 use crate::imaging::geometry::Affine;
-use crate::imaging::sharpness::laplacian_log_variance;
-use crate::liveness::features::FrameFeatures;
 
 /// The parts of a quality score, each 0..1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -22,12 +22,12 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::{Array4, ArrayD};
 
-use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
 use crate::face::align::{alignment, ALIGNED_SIZE};
 use crate::imaging::geometry::{Affine, BBox, Point};
 use crate::imaging::warp::{letterbox, warp_into, Normalize};
 use crate::runtime::models;
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
 
 /// Side of SCRFD's input here (a multiple of 32).

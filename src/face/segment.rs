@@ -7,11 +7,11 @@ use std::path::Path;
 
 use image::RgbImage;
 
-use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
 use crate::imaging::geometry::{Affine, BBox};
 use crate::imaging::warp::{input_tensor, Normalize};
 use crate::runtime::models;
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
 
 /// Model input side.

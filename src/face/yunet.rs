@@ -19,13 +19,13 @@ use std::path::Path;
 use image::RgbImage;
 use ndarray::ArrayD;
 
-use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
 use crate::face::align::alignment;
 use crate::face::scrfd::{centre_face, flat, nchw_input, region_of, Detection, MIN_SCORE};
 use crate::imaging::geometry::{Affine, BBox, Point};
 use crate::imaging::warp::Normalize;
 use crate::runtime::models;
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
 
 /// YuNet's fixed input side.

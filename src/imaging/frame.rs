@@ -6,9 +6,9 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::imaging::image_io::check_dimensions;
+use crate::imaging::limits::Limits;
 
 /// Pixel layout of a raw frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use image::{ImageDecoder, ImageReader, RgbImage};
 
-use crate::config::Limits;
 use crate::error::{Error, Result};
+use crate::imaging::limits::Limits;
 
 /// Reads and decodes an image file.
 pub fn load_image(path: &Path, limits: &Limits) -> Result<RgbImage> {

@@ -13,12 +13,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::RuntimeConfig;
 use crate::error::Result;
 use crate::face::landmarks::Mesh;
 use crate::imaging::geometry::Point;
 use crate::imaging::warp::sample;
 use crate::runtime::models;
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
 use image::RgbImage;
 

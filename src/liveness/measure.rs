@@ -12,8 +12,8 @@ use super::pad::model::{PadModel, PadScores};
 use crate::error::Result;
 use crate::face::align::aligned_image;
 use crate::face::landmarks::Mesh;
+use crate::face::sharpness::laplacian_log_variance;
 use crate::imaging::geometry::{Affine, BBox};
-use crate::imaging::sharpness::laplacian_log_variance;
 use crate::matching::embed::Embedding;
 
 /// The models a face frame is measured with. [`crate::FaceEngine`] is the

@@ -1,4 +1,4 @@
-//! Liveness: per-frame measurements ([`features`] from the mesh, the eye-state
+//! Liveness: per-frame measurements ([`crate::face::features`] from the mesh, the eye-state
 //! model in [`eye_state`], all taken by [`measure`]), the actions and their
 //! thresholds ([`actions`]), the answers to prompts ([`answer`]) and their
 //! release cue ([`release`]), the flat-motion cues ([`flat`] from the mesh,
@@ -9,7 +9,9 @@
 pub mod actions;
 pub mod answer;
 pub mod eye_state;
-pub mod features;
+/// The mesh's per-frame features, now [`crate::face::features`]; this path
+/// stays for one release.
+pub use crate::face::features; // compat
 pub mod flat;
 pub mod measure;
 pub mod pad;

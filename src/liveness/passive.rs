@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::face::align::aligned_image;
+use crate::face::sharpness::laplacian_log_variance;
 use crate::imaging::geometry::Affine;
-use crate::imaging::sharpness::laplacian_log_variance;
 
 /// A passive cue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

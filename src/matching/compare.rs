@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Alignment, Matcher};
+use crate::matching::matcher::{Alignment, Matcher};
 
 use crate::error::{Error, Result};
 use crate::matching::embed::Embedding;

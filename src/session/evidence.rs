@@ -52,8 +52,10 @@ impl EvidenceRecorder {
                 limit: MAX_EVIDENCE_BYTES as u64,
             });
         }
-        let decoded =
-            crate::imaging::image_io::decode_image(&jpeg, &crate::config::Limits::default())?;
+        let decoded = crate::imaging::image_io::decode_image(
+            &jpeg,
+            &crate::imaging::limits::Limits::default(),
+        )?;
         self.bytes += jpeg.len();
         self.frames.push((t_ms, jpeg));
         Ok(decoded)

@@ -5,7 +5,7 @@
 //!
 //! Per frame ([`VerificationSession::push_frame`], in `step.rs`): detect
 //! (more than one face ends the session as an interruption), mesh, measure
-//! ([`crate::liveness::features::FrameFeatures`]), score quality, feed the
+//! ([`crate::face::features::FrameFeatures`]), score quality, feed the
 //! flat-motion cue and the current action's detector, and every few frames
 //! embed the face and compare it with the session's first face, so the face
 //! cannot be swapped half-way. The verdict is built in `verdict.rs`. When every action has been seen, the best
@@ -29,6 +29,7 @@ pub mod replay;
 pub mod result;
 mod step;
 pub mod template;
+pub mod track;
 pub mod ui;
 mod verdict;
 
@@ -42,12 +43,12 @@ use serde::Serialize;
 use crate::engine::FaceEngine;
 use crate::error::{Error, Result};
 use crate::face::quality::Quality;
-use crate::face::track::Tracker;
 use crate::imaging::geometry::{Affine, BBox, Point};
 use crate::liveness::actions::{Action, History};
 use crate::liveness::flat::FlatMotion;
 use crate::liveness::pad::PadEvidence;
 use crate::matching::embed::Embedding;
+use crate::session::track::Tracker;
 use certify::CertifyTicket;
 use prompt::Prompter;
 use replay::FrameObs;

@@ -45,9 +45,9 @@ use serde::{Deserialize, Serialize};
 
 use super::result::ReasonCode;
 use crate::error::{Error, Result};
+use crate::face::features::FrameFeatures;
 use crate::liveness::actions::{Action, ActionEvent, ActionParams, History};
 use crate::liveness::answer::{rest_problem, AnswerDetector, Baseline};
-use crate::liveness::features::FrameFeatures;
 use crate::liveness::release::{Cue, ReleaseOptions};
 use crate::rng::SplitMix;
 

@@ -19,12 +19,12 @@ use super::replay::{FaceObs, FrameObs};
 use super::result::{ActionOutcome, ReasonCode};
 use super::{Best, Progress, VerificationSession};
 use crate::error::{Error, ErrorCode, Result};
+use crate::face::features::FrameFeatures;
 use crate::face::quality::assess_aligned;
-use crate::face::track::{TrackOutcome, Tracked};
-use crate::liveness::features::FrameFeatures;
 use crate::liveness::measure::measure_and_embed;
 use crate::matching::compare::passes;
 use crate::matching::embed::Embedding;
+use crate::session::track::{TrackOutcome, Tracked};
 
 /// Whether an error concerns one frame only (the session goes on).
 pub(crate) fn is_per_frame(e: &Error) -> bool {

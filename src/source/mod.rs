@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 
-use crate::config::Limits;
 use crate::error::{Error, Result};
+use crate::imaging::limits::Limits;
 
 /// A frame and when it was taken (milliseconds on the source's monotonic clock).
 #[derive(Debug, Clone)]

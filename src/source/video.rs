@@ -12,8 +12,8 @@ use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 use super::{FrameSource, TimedFrame};
-use crate::config::Limits;
 use crate::error::{Error, Result};
+use crate::imaging::limits::Limits;
 
 fn decode_err(path: &Path) -> impl Fn(ffmpeg::Error) -> Error + '_ {
     move |e| Error::Decode {

@@ -20,14 +20,28 @@ use image::RgbImage;
 use ndarray::ArrayD;
 use serde::Serialize;
 
-use crate::config::{DetectorChoice, RuntimeConfig};
 use crate::error::{Error, Result};
 use crate::imaging::geometry::{BBox, Point};
 use crate::imaging::warp::{letterbox, normalized_to_image, with_input_tensor, Normalize};
 use crate::runtime::models::{self, ModelSpec};
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
 use anchors::{Anchor, AnchorLayout};
 use nms::{weighted_nms, RawDetection};
+
+/// Which BlazeFace variant finds faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorChoice {
+    /// Short range first (fast, faces within ~2 m, as in a selfie); if it finds
+    /// nothing, full range (small faces in a larger scene). The default.
+    #[default]
+    Auto,
+    /// Short range only (128x128 input).
+    Short,
+    /// Full range only (192x192 input).
+    Full,
+}
 
 /// IoU above which detections are merged.
 pub const NMS_IOU: f32 = 0.3;

@@ -18,11 +18,11 @@ use std::path::Path;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::config::RuntimeConfig;
 use crate::error::Result;
 use crate::imaging::geometry::BBox;
 use crate::imaging::warp::sample;
 use crate::runtime::models::{self, ModelSpec};
+use crate::runtime::options::RuntimeConfig;
 use crate::runtime::OnnxModel;
 
 /// Which passive models the gate reads.
