@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::{config, Cli, CmdResult};
 use indicatif::{ProgressBar, ProgressStyle};
 use realface::align::aligned_image;
 use realface::landmarks::Roi;
@@ -473,4 +474,47 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         l.p50, l.p95, l.p99, l.max
     );
     Ok(())
+}
+
+/// Speed and memory: per-stage median ms, per-frame pipeline frames/s,
+/// share of time outside the models, peak RSS and RSS growth.
+#[derive(clap::Args)]
+pub struct BenchCmd {
+    /// Folder of frames (cycled through for the per-frame pipeline).
+    #[arg(long, default_value = ".samples")]
+    pub frames: PathBuf,
+    /// ONNX Runtime intra-op threads per model.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Frames through the per-frame pipeline (RSS is read after 100 and after all).
+    #[arg(long, default_value_t = 10_000)]
+    pub iterations: usize,
+    /// Run the detector every n-th frame and track in between (sessions use 1).
+    #[arg(long, default_value_t = 1)]
+    pub detect_every: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl BenchCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self {
+            frames,
+            threads,
+            iterations,
+            detect_every,
+            json,
+        } = self;
+
+        let args = BenchArgs {
+            frames,
+            threads: *threads,
+            iterations: *iterations,
+            detect_every: *detect_every,
+            json: *json,
+        };
+        bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e))
+    }
 }

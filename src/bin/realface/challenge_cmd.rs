@@ -24,6 +24,8 @@ use serde_json::json;
 
 use crate::challenge_material::{load, Material, Sources};
 use crate::plot::WindowPoint;
+use crate::{challenge_material, config, Cli, CmdResult};
+use std::path::PathBuf;
 
 pub struct ChallengeArgs<'a> {
     pub sources: Sources<'a>,
@@ -609,4 +611,101 @@ fn best_timed<'a>(
         summary.insert(format!("conditional/{k}"), Rate::new(p, n));
     }
     Timed { summary, runs }
+}
+
+/// The prompted challenge at native frame rate, fitted leave-one-person-out:
+/// genuine pass per action with prompts placed before labelled events,
+/// attack pass probability per action and species under random
+/// schedules (each clip replayed as a pre-recorded video, screen
+/// replays, prints, synthetic animations, photo attacks), 2- and
+/// 3-action challenges, passive gate APCER/BPCER per session.
+#[derive(clap::Args)]
+pub struct EvalChallengeCmd {
+    /// Folder of clip folders (labels.json + source.<ext> video).
+    #[arg(long)]
+    pub clips: PathBuf,
+    /// Spoof folder (labels.csv, apfol/videos) for prints and the phone replay.
+    #[arg(long)]
+    pub spoof: Option<PathBuf>,
+    /// Folder of synthetic animations (GIF).
+    #[arg(long)]
+    pub synthetic: Option<PathBuf>,
+    /// Output folder (report.json, window.png, window.svg).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Random schedules per action and attack sequence.
+    #[arg(long, default_value_t = 50)]
+    pub schedules: u32,
+    /// Random 2- and 3-action schedules per attack sequence.
+    #[arg(long, default_value_t = 200)]
+    pub multi_schedules: u32,
+    /// Only these clips (comma-separated names): a quick run.
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Replay each clip as a pre-recorded video from its start only
+    /// (by default also from every 5 s into it).
+    #[arg(long)]
+    pub no_offsets: bool,
+    /// Leave out the photo attacks made from the clips' first frames.
+    #[arg(long)]
+    pub no_photo_attacks: bool,
+    /// How attack sessions' prompts are timed: `device` (after each
+    /// answer, the device's capture) or `scheduled` (offsets from the
+    /// first frame fixed by the nonce, the browser's capture).
+    #[arg(long, default_value = "device")]
+    pub prompt_mode: String,
+    /// Answers complete by their own shape, none held until a release
+    /// cue (the comparison with the shipped protocol).
+    #[arg(long)]
+    pub no_release: bool,
+}
+
+impl EvalChallengeCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self {
+            clips,
+            spoof,
+            synthetic,
+            out,
+            schedules,
+            multi_schedules,
+            only,
+            no_offsets,
+            no_photo_attacks,
+            prompt_mode,
+            no_release,
+        } = self;
+
+        let args = ChallengeArgs {
+            sources: challenge_material::Sources {
+                clips,
+                spoof: spoof.as_deref(),
+                synthetic: synthetic.as_deref(),
+                only: only
+                    .as_ref()
+                    .map(|s| s.split(',').map(|x| x.trim().to_string()).collect()),
+                offsets: !no_offsets,
+                photo_attacks: !no_photo_attacks,
+            },
+            out,
+            schedules: *schedules,
+            multi_schedules: *multi_schedules,
+            release: !no_release,
+            prompt_mode: match prompt_mode.as_str() {
+                "device" => realface::session::prompt::PromptMode::Device,
+                "scheduled" => realface::session::prompt::PromptMode::Scheduled,
+                other => {
+                    return Err((
+                        "eval challenge".to_string(),
+                        realface::Error::invalid(
+                            "--prompt-mode",
+                            format!("`{other}`: device or scheduled"),
+                        ),
+                    ))
+                }
+            },
+        };
+        eval_challenge(&args, config(cli)).map_err(|e| ("eval challenge".to_string(), e))
+    }
 }

@@ -11,10 +11,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::{config, Cli, CmdResult};
 use realface::eval::puppet::{answered_evidence, DemoClip, StartAnswer};
 use realface::source::video::{read_video, VideoLimits};
 use realface::{EngineConfig, Error, FaceEngine, Result};
 use serde_json::Value;
+use std::path::PathBuf;
 
 /// What `demo-evidence` was given.
 pub struct DemoArgs<'a> {
@@ -76,4 +78,40 @@ pub fn demo_evidence(args: &DemoArgs<'_>, config: EngineConfig) -> Result<()> {
         clip.actions().iter().map(|a| a.name()).collect::<Vec<_>>()
     );
     Ok(())
+}
+
+/// A test tool: a realface server's evidence upload made without a
+/// camera, by a person made of a shared clip's real frames answering
+/// the prompts of `start`'s answer (apfol_real2: turns; lp_d9: a
+/// blink). The bundle is marked demo: a server judges it only when
+/// started with --demo.
+#[derive(clap::Args)]
+pub struct DemoEvidenceCmd {
+    /// A file with the start call's JSON answer (its certifyId, nonce,
+    /// expiry and sessionOptions).
+    #[arg(long)]
+    pub start: PathBuf,
+    /// The clip's folder (../shared/data/actions/apfol_real2 or lp_d9).
+    #[arg(long)]
+    pub clip: PathBuf,
+    /// Write the bundle here (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl DemoEvidenceCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self { start, clip, out } = self;
+
+        demo_evidence(
+            &DemoArgs {
+                start,
+                clip,
+                out: out.as_deref(),
+            },
+            config(cli),
+        )
+        .map_err(|e| ("demo-evidence".to_string(), e))
+    }
 }

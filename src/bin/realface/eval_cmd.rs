@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::{config, Cli, CmdResult};
+use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use realface::eval::dataset::{read_identities, read_pairs, LabelledImage, Split};
 use realface::eval::{self, ImageOutcome, ScoredPair};
@@ -395,4 +397,190 @@ pub fn eval_pad(
     std::fs::write(&path, text.clone() + "\n").map_err(|x| io_err(&path, x))?;
     println!("{text}");
     Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct DataOpts {
+    /// Identities file (path,identity[,source]).
+    #[arg(long)]
+    pub identities: PathBuf,
+    /// Folder the paths are relative to (default: the identities file's folder).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SplitArg {
+    All,
+    Calibration,
+    Report,
+}
+
+impl From<SplitArg> for realface::eval::dataset::Split {
+    fn from(s: SplitArg) -> Self {
+        match s {
+            SplitArg::All => Self::All,
+            SplitArg::Calibration => Self::Calibration,
+            SplitArg::Report => Self::Report,
+        }
+    }
+}
+
+pub fn data_args<'a>(cli: &Cli, d: &'a DataOpts, split: SplitArg) -> DataArgs<'a> {
+    DataArgs {
+        identities: &d.identities,
+        root: d.root.as_deref(),
+        split: split.into(),
+        threads: d.threads,
+        flip: cli.flip,
+        base: config(cli),
+        calibration: None,
+    }
+}
+
+/// Offline evaluation on labelled data sets.
+#[derive(clap::Subcommand)]
+pub enum EvalCommand {
+    /// The prompted challenge at native frame rate, fitted leave-one-person-out.
+    Challenge(crate::challenge_cmd::EvalChallengeCmd),
+    /// Face-match evaluation: ROC, AUC, EER, TAR at FAR, FAR at the default threshold.
+    Match(EvalMatchCmd),
+    /// Session templates on the shared clips.
+    Template(crate::template_cmd::EvalTemplateCmd),
+    /// Presentation-attack detection metrics (ISO/IEC 30107-3) of a liveness cue.
+    Pad(EvalPadCmd),
+}
+
+impl EvalCommand {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        match self {
+            Self::Challenge(c) => c.run(cli),
+            Self::Match(c) => c.run(cli),
+            Self::Template(c) => c.run(cli),
+            Self::Pad(c) => c.run(cli),
+        }
+    }
+}
+/// Computes the FAR -> threshold table from labelled faces (calibration split).
+#[derive(clap::Args)]
+pub struct CalibrateCmd {
+    #[command(flatten)]
+    pub data: DataOpts,
+    /// Output JSON file (ship it as models/calibration_<matcher>.json, e.g. calibration_w600k_mbf.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Identities to use.
+    #[arg(long, value_enum, default_value_t = SplitArg::Calibration)]
+    pub split: SplitArg,
+}
+
+impl CalibrateCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self { data, out, split } = self;
+
+        let args = data_args(cli, data, *split);
+        calibrate(&args, out).map_err(|e| ("calibrate".to_string(), e))
+    }
+}
+
+/// Face-match evaluation: ROC, AUC, EER, TAR at FAR, FAR at the default threshold.
+#[derive(clap::Args)]
+pub struct EvalMatchCmd {
+    #[command(flatten)]
+    pub data: DataOpts,
+    /// Pairs file (a,b,same); without it, or with --all-vs-all, every pair is scored.
+    #[arg(long)]
+    pub pairs: Option<PathBuf>,
+    /// Score every pair of images (within each source) instead of a pairs file.
+    #[arg(long)]
+    pub all_vs_all: bool,
+    /// Make the reference side of every pair a small compressed ID photo
+    /// (100 px between the eyes, JPEG quality 50).
+    #[arg(long)]
+    pub degrade_reference: bool,
+    /// Output folder (report.json, roc.png, det.svg, scores.csv, failures.csv).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Identities to use (the report split is disjoint from the calibration split).
+    #[arg(long, value_enum, default_value_t = SplitArg::Report)]
+    pub split: SplitArg,
+    /// A FAR -> threshold table written by `calibrate` (default: the
+    /// shipped one), for a matcher and alignment of its own.
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+}
+
+impl EvalMatchCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self {
+            data,
+            pairs,
+            all_vs_all,
+            degrade_reference,
+            out,
+            split,
+            calibration,
+        } = self;
+
+        let mut args = data_args(cli, data, *split);
+        args.calibration = calibration.as_deref();
+        eval_match(
+            &args,
+            pairs.as_deref(),
+            *all_vs_all,
+            *degrade_reference,
+            out,
+        )
+        .map_err(|e| ("eval match".to_string(), e))
+    }
+}
+
+/// Presentation-attack detection metrics (ISO/IEC 30107-3) of a liveness cue.
+#[derive(clap::Args)]
+pub struct EvalPadCmd {
+    /// Labels file (path,label[,subject]); label `live` or an attack species.
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// Folder the paths are relative to (default: the labels file's folder).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Output folder (report.json, det.svg, scores.csv).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The scorer: `model` (the passive model, fr_liveness.onnx) or a
+    /// passive image cue (sharpness, saturation).
+    #[arg(long)]
+    pub detector: String,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl EvalPadCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self {
+            labels,
+            root,
+            out,
+            detector,
+            threads,
+        } = self;
+
+        eval_pad(
+            labels,
+            root.as_deref(),
+            out,
+            detector,
+            *threads,
+            config(cli),
+        )
+        .map_err(|e| ("eval pad".to_string(), e))
+    }
 }

@@ -6,6 +6,8 @@ use realface::{Error, FaceEngine};
 use serde_json::json;
 
 use crate::{draw, with_path, CmdResult};
+use crate::{engine, Cli};
+use realface::DEFAULT_FAR;
 
 /// `realface detect`.
 pub fn detect(engine: &FaceEngine, image: &Path, json: bool, draw: Option<&PathBuf>) -> CmdResult {
@@ -132,4 +134,90 @@ pub fn compare(engine: &FaceEngine, a: &Path, b: &Path, far: f64, json: bool) ->
         );
     }
     Ok(())
+}
+
+/// Finds faces: boxes, scores and six keypoints in image pixels.
+#[derive(clap::Args)]
+pub struct DetectCmd {
+    /// Image file.
+    pub image: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a copy of the image with the faces drawn on it (PNG).
+    #[arg(long)]
+    pub draw: Option<PathBuf>,
+}
+
+impl DetectCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self { image, json, draw } = self;
+
+        detect(&engine(cli)?, image, *json, draw.as_ref())
+    }
+}
+
+/// Scores the one face of a photo: overall 0-100 (`score`) and its
+/// parts (size, sharpness, exposure, pose, eyes), as for a reference
+/// photo.
+#[derive(clap::Args)]
+pub struct QualityCmd {
+    /// Image file.
+    pub image: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl QualityCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self { image, json } = self;
+
+        quality(&engine(cli)?, image, *json)
+    }
+}
+
+/// Prints the identity embedding of the one face in an image.
+#[derive(clap::Args)]
+pub struct EmbedCmd {
+    /// Image file.
+    pub image: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl EmbedCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self { image, json } = self;
+
+        embed(&engine(cli)?, image, *json)
+    }
+}
+
+/// Decides whether two photos show the same person.
+#[derive(clap::Args)]
+pub struct CompareCmd {
+    /// First photo (e.g. the reference).
+    pub a: PathBuf,
+    /// Second photo.
+    pub b: PathBuf,
+    /// Target false-accept rate for the decision threshold.
+    #[arg(long, default_value_t = DEFAULT_FAR)]
+    pub far: f64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl CompareCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self { a, b, far, json } = self;
+
+        compare(&engine(cli)?, a, b, *far, *json)
+    }
 }

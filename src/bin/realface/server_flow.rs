@@ -19,6 +19,7 @@ use realface::{CertifyRegistry, ChallengeSpec, EngineConfig, Error, FaceEngine, 
 use serde_json::{json, Value};
 
 use crate::verify_cmd::{open_source, show};
+use crate::{Cli, CmdResult};
 
 /// How a call authenticates.
 pub enum Credential<'a> {
@@ -280,4 +281,112 @@ pub fn run_device(args: &DeviceArgs, cfg: EngineConfig) -> Result<()> {
         args.json,
     );
     Ok(())
+}
+
+/// The server a backend command calls, and the app's credential.
+#[derive(clap::Args)]
+pub struct BackendServer {
+    /// The server (http://HOST:PORT).
+    #[arg(long)]
+    pub server: String,
+    /// The app id (X-Realface-App).
+    #[arg(long, env = "REALFACE_APP")]
+    pub app: String,
+    /// The app key (X-Realface-Key).
+    #[arg(long, env = "REALFACE_KEY", hide_env_values = true)]
+    pub key: String,
+}
+
+/// The business backend's calls to a realface-server.
+#[derive(clap::Subcommand)]
+pub enum BackendCommand {
+    /// Issues a certifyId for a person: prints certifyId, deviceToken
+    /// (hand both to the device) and expiresAt.
+    Certify(BackendCertifyCmd),
+    /// Reads the server's verdict on a certifyId.
+    Result(BackendResultCmd),
+}
+
+impl BackendCommand {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        match self {
+            Self::Certify(c) => c.run(cli),
+            Self::Result(c) => c.run(cli),
+        }
+    }
+}
+/// Issues a certifyId for a person: prints certifyId, deviceToken
+/// (hand both to the device) and expiresAt.
+#[derive(clap::Args)]
+pub struct BackendCertifyCmd {
+    #[command(flatten)]
+    pub to: BackendServer,
+    /// The 18-character resident ID number.
+    #[arg(long)]
+    pub id_card: String,
+    /// The real name.
+    #[arg(long, default_value = "realface")]
+    pub name: String,
+    /// The reference photo (ID or enrolment photo) with one face.
+    #[arg(long)]
+    pub reference: PathBuf,
+    /// Print one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl BackendCertifyCmd {
+    /// Runs the command.
+    pub fn run(&self, _cli: &Cli) -> CmdResult {
+        let Self {
+            to,
+            id_card,
+            name,
+            reference,
+            json,
+        } = self;
+
+        certify(&CertifyArgs {
+            server: &to.server,
+            app: &to.app,
+            key: &to.key,
+            id_card,
+            name,
+            reference,
+            json: *json,
+        })
+        .map_err(|e| ("backend certify".to_string(), e))
+    }
+}
+
+/// Reads the server's verdict on a certifyId.
+#[derive(clap::Args)]
+pub struct BackendResultCmd {
+    #[command(flatten)]
+    pub to: BackendServer,
+    /// The certifyId.
+    #[arg(long)]
+    pub certify_id: String,
+    /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
+    #[arg(long, default_value = "N")]
+    pub photo: String,
+    /// Print one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl BackendResultCmd {
+    /// Runs the command.
+    pub fn run(&self, _cli: &Cli) -> CmdResult {
+        let Self {
+            to,
+            certify_id,
+            photo,
+            json,
+        } = self;
+
+        result(&to.server, &to.app, &to.key, certify_id, photo, *json)
+            .map_err(|e| ("backend result".to_string(), e))
+    }
 }

@@ -8,7 +8,10 @@ use realface::eval::template::{clip_probes, embed_clip, probe_figures, ClipProbe
 use realface::{Error, Result, SessionOptions};
 use serde_json::json;
 
+use crate::eval_cmd::{data_args, DataOpts, SplitArg};
 use crate::eval_cmd::{embed_dataset, DataArgs, Purpose};
+use crate::{Cli, CmdResult};
+use std::path::PathBuf;
 
 pub fn eval_template(args: &DataArgs, clips_dir: &Path, out: &Path, window_ms: u64) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::Io {
@@ -67,4 +70,36 @@ pub fn eval_template(args: &DataArgs, clips_dir: &Path, out: &Path, window_ms: u
     std::fs::write(&path, text.clone() + "\n").map_err(|e| Error::Io { path, source: e })?;
     println!("{text}");
     Ok(())
+}
+
+/// Session templates on the shared clips: similarity to the clip's own
+/// reference and to other people's photos, best frame alone vs template.
+#[derive(clap::Args)]
+pub struct EvalTemplateCmd {
+    /// Folder of clip folders (labels.json + source.<ext> video).
+    #[arg(long)]
+    pub clips: PathBuf,
+    #[command(flatten)]
+    pub data: DataOpts,
+    /// Output folder (report.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Length of a window (one live session's face frames), ms.
+    #[arg(long, default_value_t = 2000)]
+    pub window_ms: u64,
+}
+
+impl EvalTemplateCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self {
+            clips,
+            data,
+            out,
+            window_ms,
+        } = self;
+
+        let args = data_args(cli, data, SplitArg::Report);
+        eval_template(&args, clips, out, *window_ms).map_err(|e| ("eval template".to_string(), e))
+    }
 }

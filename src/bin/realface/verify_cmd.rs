@@ -12,7 +12,9 @@ use realface::session::{Reference, SessionOptions, VerificationSession};
 use realface::source::FrameEvent;
 use realface::{EngineConfig, Error, ErrorCode, FaceEngine, Result};
 
+use crate::{config, server_flow, Cli};
 use crate::{with_path, CmdResult};
+use std::path::PathBuf;
 
 pub struct VerifyArgs<'a> {
     pub reference: &'a Path,
@@ -229,4 +231,169 @@ fn setup(args: &VerifyArgs) -> Result<(SessionOptions, realface::session::certif
         options = options.with_release_at_ms(r);
     }
     Ok((options, ticket))
+}
+
+/// Runs a liveness + face-match verification over a video file or a folder of frames.
+#[derive(clap::Args)]
+pub struct VerifyCmd {
+    /// Reference photo (ID or enrolment photo) with one face (with
+    /// --server the server holds the reference).
+    #[arg(long, required_unless_present = "server")]
+    pub reference: Option<PathBuf>,
+    /// Folder of frames (sorted by name).
+    #[arg(long, required_unless_present = "video", conflicts_with = "video")]
+    pub frames: Option<PathBuf>,
+    /// Video file (WebM, MP4, MPEG...), read at its own frame rate and timestamps.
+    #[arg(long)]
+    pub video: Option<PathBuf>,
+    /// Frame rate of the folder.
+    #[arg(long, default_value_t = 10.0)]
+    pub fps: f64,
+    /// Actions to ask for, in order (blink, mouth_open, turn_left, turn_right, nod).
+    #[arg(long)]
+    pub actions: Option<String>,
+    /// Ask for N random actions drawn from the certifyId.
+    #[arg(long)]
+    pub random: Option<usize>,
+    /// certifyId issued by a server (default: a fresh local one); needs
+    /// the server's --nonce and --expires-ms, or --server and
+    /// --device-token.
+    #[arg(long)]
+    pub certify_id: Option<String>,
+    /// The server's challenge nonce for --certify-id (32+ hex digits).
+    #[arg(long, requires = "certify_id")]
+    pub nonce: Option<String>,
+    /// The server's expiry for --certify-id (Unix ms).
+    #[arg(long, requires = "certify_id")]
+    pub expires_ms: Option<u64>,
+    /// Offline evaluation of recorded material: fixed prompt delays in ms
+    /// instead of the random ones, one per action (prompt 1 this long
+    /// after the first frame, prompt k this long after action k-1 was
+    /// detected). Not with --certify-id/--nonce: a real session's
+    /// schedule comes from its nonce.
+    #[arg(long, allow_hyphen_values = true)]
+    pub prompt_delays_ms: Option<String>,
+    /// With --prompt-delays-ms: held answers' release cues at these
+    /// times (R1[,R2,...], ms after the first frame, one per action;
+    /// a nod's is not read), placed a reaction time before the recorded
+    /// person let go, as prompts are placed before onsets. Without it
+    /// each cue is drawn as a live session draws it.
+    #[arg(long, allow_hyphen_values = true, requires = "prompt_delays_ms")]
+    pub release_at_ms: Option<String>,
+    /// Photo in the result: Y_O original, Y_M background mosaicked, N none.
+    #[arg(long, default_value = "N")]
+    pub photo: String,
+    /// Write the result's photo (JPEG) to this file; with --photo Y_O or
+    /// Y_M. A result without a photo (no face was kept) is an error
+    /// after the result is printed.
+    #[arg(long)]
+    pub photo_out: Option<PathBuf>,
+    /// No progress lines on stderr (the result and the final verdict
+    /// line only).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the result as one JSON line.
+    #[arg(long)]
+    pub json: bool,
+    /// The device side of a realface-server's flow (http://HOST:PORT):
+    /// start --certify-id with its --device-token, capture, upload. The
+    /// backend made the id (`realface backend certify`) and reads the
+    /// verdict (`realface backend result`); no app key here.
+    #[arg(
+        long,
+        requires_all = ["certify_id", "device_token"],
+        conflicts_with_all = ["actions", "random", "nonce", "expires_ms", "reference"]
+    )]
+    pub server: Option<String>,
+    /// The certifyId's device token, from the backend (with --server).
+    #[arg(
+        long,
+        env = "REALFACE_DEVICE_TOKEN",
+        requires = "server",
+        hide_env_values = true
+    )]
+    pub device_token: Option<String>,
+}
+
+impl VerifyCmd {
+    /// Runs the command.
+    pub fn run(&self, cli: &Cli) -> CmdResult {
+        let Self {
+            reference,
+            frames,
+            video,
+            fps,
+            actions,
+            random,
+            certify_id,
+            nonce,
+            expires_ms,
+            prompt_delays_ms,
+            release_at_ms,
+            photo,
+            photo_out,
+            quiet,
+            json,
+            server,
+            device_token,
+        } = self;
+
+        if prompt_delays_ms.is_some() && (server.is_some() || certify_id.is_some()) {
+            return Err((
+                "verify".to_string(),
+                Error::invalid(
+                    "prompt_delays_ms",
+                    "not with --certify-id/--nonce or --server: a real session's schedule comes from its nonce",
+                ),
+            ));
+        }
+        if let (Some(url), Some(id), Some(token)) = (server, certify_id, device_token) {
+            let args = server_flow::DeviceArgs {
+                server: url,
+                certify_id: id,
+                device_token: token,
+                frames: frames.as_deref(),
+                video: video.as_deref(),
+                fps: *fps,
+                json: *json,
+            };
+            return server_flow::run_device(&args, config(cli))
+                .map_err(|e| ("verify".to_string(), e));
+        }
+        let Some(reference) = reference else {
+            return Err((
+                "verify".to_string(),
+                Error::invalid("reference", "--reference is required without --server"),
+            ));
+        };
+        if certify_id.is_some() && (nonce.is_none() || expires_ms.is_none()) {
+            return Err((
+                "verify".to_string(),
+                Error::invalid(
+                    "certify_id",
+                    "--certify-id needs the server's --nonce and --expires-ms (or --server and --device-token)",
+                ),
+            ));
+        }
+        let args = VerifyArgs {
+            reference,
+            frames: frames.as_deref(),
+            video: video.as_deref(),
+            fps: *fps,
+            actions: actions.as_deref(),
+            random: *random,
+            prompt_delays_ms: prompt_delays_ms.as_deref(),
+            release_at_ms: release_at_ms.as_deref(),
+            issued: certify_id.as_ref().map(|id| realface::IssuedId {
+                certify_id: id.clone(),
+                challenge_nonce: nonce.clone().unwrap_or_default(),
+                expires_ms: expires_ms.unwrap_or(0),
+            }),
+            photo,
+            photo_out: photo_out.as_deref(),
+            quiet: *quiet,
+            json: *json,
+        };
+        verify(&args, config(cli))
+    }
 }
