@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/** Success; every other return value is a realface error code (see README). */
+/** Success; every other return value is a realface error code (see docs/robustness.md). */
 #define RF_OK 0
 
 /**
@@ -137,8 +137,8 @@ const char *rf_last_error_message(void);
 /**
  * Creates an engine with the default matcher (`w600k_mbf`: non-commercial
  * research use only, see models/NOTICE.md; [`rf_engine_new_with`] picks
- * another). `model_dir` and `ort_library` may be null (defaults: see the
- * README). Writes the handle to `*out`.
+ * another). `model_dir` and `ort_library` may be null (defaults: see
+ * docs/models.md). Writes the handle to `*out`.
  *
  * # Safety
  * Strings must be null or valid NUL-terminated; `out` must be writable.

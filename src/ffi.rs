@@ -229,8 +229,8 @@ pub extern "C" fn rf_last_error_message() -> *const c_char {
 
 /// Creates an engine with the default matcher (`w600k_mbf`: non-commercial
 /// research use only, see models/NOTICE.md; [`rf_engine_new_with`] picks
-/// another). `model_dir` and `ort_library` may be null (defaults: see the
-/// README). Writes the handle to `*out`.
+/// another). `model_dir` and `ort_library` may be null (defaults: see
+/// docs/models.md). Writes the handle to `*out`.
 ///
 /// # Safety
 /// Strings must be null or valid NUL-terminated; `out` must be writable.

@@ -23,7 +23,7 @@ pub struct RuntimeConfig {
     /// ONNX Runtime's CPU memory arena and memory-pattern planning. Off by
     /// default: a full session then peaks about 27 MB lower (150.6 -> 123.5
     /// MB, `realface verify` on blinkdet_video), with the same outputs; see
-    /// the README's Speed section for the time it costs.
+    /// docs/performance.md for the time it costs.
     pub arena: bool,
     /// ONNX Runtime's graph optimisation level (default: all).
     pub optimization: GraphOptimization,

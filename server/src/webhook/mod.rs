@@ -119,7 +119,7 @@ pub fn new_event_id() -> Result<String, realface::Error> {
 }
 
 /// Whether `url` is a webhook URL this server can deliver to: `http://`
-/// with a host (TLS is left to an egress proxy: see the README).
+/// with a host (TLS is left to an egress proxy: see docs/operating.md).
 pub fn check_url(url: &str) -> Result<(), String> {
     let uri: hyper::Uri = url
         .parse()
