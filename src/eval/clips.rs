@@ -134,6 +134,23 @@ fn read_events(labels: &Path) -> Result<Vec<TimedEvent>> {
     Ok(events)
 }
 
+/// The original video of a clip folder: its `source.<ext>` file.
+pub fn source_video(folder: &Path) -> Result<PathBuf> {
+    let video = std::fs::read_dir(folder)
+        .map_err(|e| Error::Io {
+            path: folder.into(),
+            source: e,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|f| f.file_stem().is_some_and(|s| s == "source"));
+    video.ok_or_else(|| {
+        Error::invalid(
+            "clips",
+            format!("{} has no source.<ext> video", folder.display()),
+        )
+    })
+}
+
 /// Every clip folder under `dir` with a labels.json and a `source.*` video.
 pub fn read_video_clips(dir: &Path) -> Result<Vec<VideoClip>> {
     let io = |e: std::io::Error| Error::Io {
@@ -149,16 +166,7 @@ pub fn read_video_clips(dir: &Path) -> Result<Vec<VideoClip>> {
     let mut clips = Vec::new();
     for p in folders {
         let events = read_events(&p.join("labels.json"))?;
-        let video = std::fs::read_dir(&p)
-            .map_err(io)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|f| f.file_stem().is_some_and(|s| s == "source"));
-        let Some(video) = video else {
-            return Err(Error::invalid(
-                "clips",
-                format!("{} has no source.<ext> video", p.display()),
-            ));
-        };
+        let video = source_video(&p)?;
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().to_string())

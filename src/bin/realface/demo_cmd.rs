@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::{config, Cli, CmdResult};
+use realface::eval::clips::source_video;
 use realface::eval::puppet::{answered_evidence, DemoClip, StartAnswer};
 use realface::source::video::{read_video, VideoLimits};
 use realface::{EngineConfig, Error, FaceEngine, Result};
@@ -26,14 +27,6 @@ pub struct DemoArgs<'a> {
     pub clip: &'a Path,
     /// Where to write the bundle (stdout when absent).
     pub out: Option<&'a Path>,
-}
-
-fn source_video(clip: &Path) -> Result<std::path::PathBuf> {
-    ["mp4", "webm", "avi", "mkv"]
-        .iter()
-        .map(|ext| clip.join(format!("source.{ext}")))
-        .find(|p| p.is_file())
-        .ok_or_else(|| Error::invalid("clip", format!("no source.mp4/.webm in {}", clip.display())))
 }
 
 /// Builds the upload and writes it.
