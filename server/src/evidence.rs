@@ -29,6 +29,20 @@ pub enum Evidence {
     Video(axum::body::Bytes),
     /// Timestamped JPEG frames (`tMs`, bytes).
     Frames(Vec<(u64, Vec<u8>)>),
+    /// No frames: the capture ended before recording (it can only fail).
+    Abandoned(Abandoned),
+}
+
+/// Why a capture ended without frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abandoned {
+    /// The page never saw a face: `NO_FACE_CAPTURED`, as a session with no
+    /// face frame ends.
+    NoFace,
+    /// The page saw a face but never ready to be prompted: `TIMEOUT`.
+    NotReady,
+    /// The person quit: `USER_QUIT`.
+    Quit,
 }
 
 /// What the server needs of the stored certifyId to judge.
@@ -102,6 +116,10 @@ pub fn judge(
     match evidence {
         Evidence::Video(bytes) => run_video(&engine, &mut session, &bytes, limits)?,
         Evidence::Frames(frames) => run_frames(&engine, &mut session, frames, limits)?,
+        // the session ends with no frame: NO_FACE_CAPTURED by its own rule
+        Evidence::Abandoned(Abandoned::NoFace) => {}
+        Evidence::Abandoned(Abandoned::NotReady) => session.time_out_unready(),
+        Evidence::Abandoned(Abandoned::Quit) => session.cancel(),
     }
     let result = session.finish();
     let photo = |kind| {

@@ -32,6 +32,7 @@ pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod verdict;
+pub mod web_runtime;
 pub mod webhook;
 
 use std::future::Future;
@@ -87,6 +88,12 @@ impl Server {
 
     /// A server over an open store and a loaded engine.
     pub fn with_parts(store: Store, engine: Arc<FaceEngine>, settings: Settings) -> Self {
+        let model_dir =
+            realface::runtime::models::resolve_model_dir(engine.config().model_dir.as_deref());
+        let web = web_runtime::WebRuntime::load(&model_dir);
+        if let Some(why) = &web.missing {
+            tracing::warn!(%why, "the capture page runs without in-page analysis");
+        }
         let judge = judge::Judge::new(engine, settings.workers, settings.queue);
         let seeded = settings
             .test_seed
@@ -101,6 +108,7 @@ impl Server {
                 metrics: metrics::Metrics::new(),
                 demo: None,
                 seeded,
+                web: Arc::new(web),
             },
         }
     }

@@ -1,18 +1,23 @@
 //! The web capture end to end in a real headless Chromium whose camera is a
 //! file (`--use-file-for-fake-video-capture=FILE.y4m`): the hosted capture
 //! page (`/capture/{appId}`) loads `realface-capture.js`, asks for the
-//! camera, starts the certifyId as a web capture, shows the prompts of the
-//! schedule fixed from its nonce while `MediaRecorder` records, uploads the
-//! WebM and shows the server's verdict.
+//! camera, runs the library's face detector in the page (onnxruntime-web)
+//! until one face is ready, with live hints, then starts the certifyId as a
+//! web capture, shows the prompts of the schedule fixed from its nonce while
+//! `MediaRecorder` records, uploads the WebM and shows the server's verdict.
 //!
-//! - Genuine: `apfol_real2`'s real frames, arranged so that its recorded
-//!   turns answer the prompts of the schedule (the test reads the nonce
-//!   from the store and recomputes it, as the server does): SUCCESS.
+//! - Genuine, arriving late: an empty camera for 5 s (the hint, no
+//!   prompt), then `apfol_real2`'s real frames, arranged so that its
+//!   recorded turns answer the prompts of the schedule (the test reads the
+//!   nonce from the store and recomputes it, as the server does): SUCCESS.
 //! - Attacks: the same clip as recorded, and the phone-screen replay
 //!   `fake2.webm` (of the same person): FAIL.
-//! - Errors: a denied camera and an expired certifyId show their messages.
+//! - An empty camera: never prompted, told where to look, NO_FACE_CAPTURED.
+//! - Errors: a denied camera and an expired certifyId show their messages;
+//!   a quit reaches the server as USER_QUIT.
+//! - The page's detector equals the library's on the same pixels.
 //!
-//! Screenshots go to target/web/*.png.
+//! Screenshots go to target/web/*.png, figures to target/web/figures.json.
 
 mod common;
 
@@ -200,16 +205,36 @@ async fn in_view(c: &Client, css: &str) -> (bool, Value) {
     (shown, v)
 }
 
+/// What a capture showed: its last state, error code and text, every
+/// state it went through in order (`ready:HINT` for the live hints before
+/// the prompts), and the root's `data-analysis` and `data-analysis-fps`.
+struct Shown {
+    state: String,
+    error: String,
+    text: String,
+    seen: Vec<String>,
+    analysis: String,
+    fps: f64,
+}
+
+/// The root's state with its live hint (`ready:face_in_circle`).
+async fn state_with_hint(c: &Client) -> String {
+    let v = c
+        .execute(
+            "var r = document.querySelector('section.rfc'); if (!r) return ''; \
+             var s = r.getAttribute('data-state') || ''; \
+             return s === 'ready' ? s + ':' + (r.getAttribute('data-live-hint') || '') : s;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    v.as_str().unwrap_or_default().to_string()
+}
+
 /// Opens the capture page for (`id`, `token`), waits for the end of the
 /// capture (screenshots of the first prompt and of the end when `shots`
-/// names them) and returns (state, error code, shown text).
-async fn capture(
-    c: &Client,
-    s: &TestServer,
-    id: &str,
-    token: &str,
-    shots: Option<&str>,
-) -> (String, String, String) {
+/// names them) and returns what it showed.
+async fn capture(c: &Client, s: &TestServer, id: &str, token: &str, shots: Option<&str>) -> Shown {
     let url = format!(
         "{}/capture/{}#certifyId={id}&deviceToken={token}",
         s.url, s.app.app_id
@@ -219,7 +244,12 @@ async fn capture(
     std::fs::create_dir_all(&dir).expect("target/web");
     let t = Instant::now();
     let mut prompted = false;
+    let mut seen: Vec<String> = Vec::new();
     loop {
+        let now = state_with_hint(c).await;
+        if !now.is_empty() && seen.last() != Some(&now) {
+            seen.push(now);
+        }
         let (state, error, text) = state_of(c).await;
         if state == "prompt" && !prompted {
             prompted = true;
@@ -254,7 +284,28 @@ async fn capture(
             // the token left the address bar with the fragment
             let now = c.current_url().await.expect("url");
             assert!(!now.as_str().contains(token), "{now}");
-            return (state, error, text);
+            let root = c.find(Locator::Css("section.rfc")).await.expect("root");
+            let analysis = root
+                .attr("data-analysis")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let fps = root
+                .attr("data-analysis-fps")
+                .await
+                .ok()
+                .flatten()
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(0.0);
+            return Shown {
+                state,
+                error,
+                text,
+                seen,
+                analysis,
+                fps,
+            };
         }
         assert!(
             t.elapsed() < Duration::from_secs(120),
@@ -262,6 +313,37 @@ async fn capture(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// An empty camera's lead before the person arrives (longer than the page
+/// takes to load its analysis, so the person arrives after it runs).
+const LEAD_MS: u64 = 5_000;
+/// The person holds still this long before the recording starts: the
+/// page's readiness time (`readyMs`, 800 ms) and about a frame.
+const HOLD_MS: u64 = 900;
+
+/// The camera of a person who arrives late: `lead_ms` of an empty grey
+/// picture, then `hold_ms` of `frames`' first picture, then `frames` (their
+/// times counted from the end of the hold, where the recording starts).
+fn arriving_late(frames: &[TimedFrame], lead_ms: u64, hold_ms: u64) -> Vec<TimedFrame> {
+    let first = &frames[0].image;
+    let grey = RgbImage::from_pixel(first.width(), first.height(), image::Rgb([118, 118, 118]));
+    let t0 = frames[0].t_ms;
+    let mut out = vec![
+        TimedFrame {
+            image: grey,
+            t_ms: 0,
+        },
+        TimedFrame {
+            image: first.clone(),
+            t_ms: lead_ms,
+        },
+    ];
+    out.extend(frames.iter().map(|f| TimedFrame {
+        image: f.image.clone(),
+        t_ms: lead_ms + hold_ms + (f.t_ms - t0),
+    }));
+    out
 }
 
 fn certify(s: &TestServer) -> (String, String) {
@@ -296,14 +378,24 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
     let tmp = tempfile::tempdir().expect("tmp");
     let clip = common::clip_video_frames("apfol_real2");
 
-    // genuine: the clip's turns placed 700 ms after each prompt (the
-    // recording starts a little after the camera, so the reaction seen is
-    // a little shorter)
+    // genuine, arriving late: an empty camera for LEAD_MS (the page shows
+    // its hint and prompts nothing), then the person, still for the page's
+    // readiness time, then the clip's turns placed 700 ms after each prompt
+    // of the recording that starts once the face is ready
     let (id, token) = certify(&s);
     let schedule = schedule_of(&s, &id);
     eprintln!("schedule: {schedule:?}");
-    let person = common::puppet_for_turns(&clip, 700).script(&schedule);
-    let genuine = camera_file(tmp.path(), "genuine", &person, schedule.end_ms + 5_000);
+    let person = arriving_late(
+        &common::puppet_for_turns(&clip, 700).script(&schedule),
+        LEAD_MS,
+        HOLD_MS,
+    );
+    let genuine = camera_file(
+        tmp.path(),
+        "genuine",
+        &person,
+        LEAD_MS + HOLD_MS + schedule.end_ms + 5_000,
+    );
     let raw = camera_file(tmp.path(), "raw", &clip, 20_000);
     let replay = camera_file(
         tmp.path(),
@@ -315,14 +407,36 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
     let (_driver, driver) = chromedriver();
     s.block_on(async {
         let c = browser(&driver, Some(&genuine), (1366, 768)).await;
-        let (state, error, text) = capture(&c, &s, &id, &token, Some("genuine")).await;
+        let shown = capture(&c, &s, &id, &token, Some("genuine")).await;
         assert_eq!(
-            (state.as_str(), error.as_str()),
+            (shown.state.as_str(), shown.error.as_str()),
             ("verified", ""),
-            "{text}: {}",
+            "{} {:?}: {}",
+            shown.text,
+            shown.seen,
             verdict(&s, &id)
         );
-        assert_eq!(text, "Verified");
+        assert_eq!(shown.text, "Verified");
+        // the page analysed the camera: the empty camera's hint came
+        // first, the prompts only once the face was there
+        assert_eq!(shown.analysis, "page");
+        let first = shown
+            .seen
+            .iter()
+            .position(|x| x == "prompt")
+            .expect("prompted");
+        assert!(
+            shown.seen[..first]
+                .iter()
+                .any(|x| x == "ready:face_in_circle"),
+            "no hint before the prompts: {:?}",
+            shown.seen
+        );
+        eprintln!(
+            "in-page analysis: {} frames/s; states {:?}",
+            shown.fps, shown.seen
+        );
+        write_figure("capture_fps", json!(shown.fps));
         // the end user saw no score
         let page = c.source().await.expect("source");
         assert!(!page.contains("similarity") && !page.contains("score"));
@@ -394,8 +508,13 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
         );
         s.block_on(async {
             let c = browser(&driver, Some(file), size).await;
-            let (state, _, text) = capture(&c, &s, &id, &token, Some(name)).await;
-            assert_eq!(state, "failed", "{name}: {text}");
+            let shown = capture(&c, &s, &id, &token, Some(name)).await;
+            assert_eq!(
+                shown.state, "failed",
+                "{name}: {} {:?}",
+                shown.text, shown.seen
+            );
+            eprintln!("{name}: states {:?}", shown.seen);
             // the person is told a safe category at most, never the attack
             let page = c.source().await.expect("source").to_lowercase();
             for word in ["attack", "spoof", "replay", "similarity", "score"] {
@@ -412,9 +531,16 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
     let (id, token) = certify(&s);
     s.block_on(async {
         let c = browser(&driver, None, (600, 900)).await;
-        let (state, error, text) = capture(&c, &s, &id, &token, Some("denied")).await;
-        assert_eq!((state.as_str(), error.as_str()), ("error", "camera_denied"));
-        assert!(text.contains("Camera access was denied"), "{text}");
+        let shown = capture(&c, &s, &id, &token, Some("denied")).await;
+        assert_eq!(
+            (shown.state.as_str(), shown.error.as_str()),
+            ("error", "camera_denied")
+        );
+        assert!(
+            shown.text.contains("Camera access was denied"),
+            "{}",
+            shown.text
+        );
         c.close().await.expect("close");
     });
     // nothing was started: the id still waits for its capture
@@ -424,17 +550,17 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
         .advance(realface::session::certify::CERTIFY_ID_TTL_MS + 1);
     s.block_on(async {
         let c = browser(&driver, Some(&raw), (600, 900)).await;
-        let (state, error, text) = capture(&c, &s, &id, &token, Some("expired")).await;
+        let shown = capture(&c, &s, &id, &token, Some("expired")).await;
         assert_eq!(
-            (state.as_str(), error.as_str()),
+            (shown.state.as_str(), shown.error.as_str()),
             ("error", "certify_expired")
         );
-        assert!(text.contains("expired"), "{text}");
+        assert!(shown.text.contains("expired"), "{}", shown.text);
         c.close().await.expect("close");
     });
 
     // the keyboard quits: Esc opens the quit dialog, its Quit button ends
-    // the capture, nothing is uploaded
+    // the capture; nothing is recorded, and the server hears of the quit
     let (id, token) = certify(&s);
     s.block_on(async {
         let c = browser(&driver, Some(&raw), (600, 900)).await;
@@ -444,7 +570,7 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
         );
         c.goto(&url).await.expect("open the capture page");
         let t = Instant::now();
-        while state_of(&c).await.0 != "hold" {
+        while !matches!(state_of(&c).await.0.as_str(), "hold" | "ready") {
             assert!(t.elapsed() < Duration::from_secs(60), "no hold state");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -465,11 +591,30 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
         assert_eq!((state.as_str(), error.as_str()), ("quit", ""));
         c.close().await.expect("close");
     });
-    assert_eq!(
-        verdict(&s, &id)["authState"],
-        "PROCESSING",
-        "nothing uploaded"
-    );
+    let t = Instant::now();
+    let v = loop {
+        let v = verdict(&s, &id);
+        if v["authState"] != "PROCESSING" || t.elapsed() > Duration::from_secs(30) {
+            break v;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(v["authState"], "FAIL", "{v}");
+    assert_eq!(v["reasons"][0]["code"], "USER_QUIT", "{v}");
+}
+
+/// Writes one figure of the web capture to target/web/figures.json (merged
+/// with what other tests wrote).
+fn write_figure(name: &str, value: Value) {
+    let dir = common::root().join("target/web");
+    std::fs::create_dir_all(&dir).expect("target/web");
+    let path = dir.join("figures.json");
+    let mut all: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| json!({}));
+    all[name] = value;
+    std::fs::write(&path, serde_json::to_string_pretty(&all).expect("json")).expect("figures");
 }
 
 /// An empty camera (a grey picture), through the demo page: the demo's form
@@ -520,7 +665,12 @@ fn an_empty_camera_is_told_no_face_and_may_try_again() {
             .await
             .expect("text");
         let t = Instant::now();
+        let mut seen: Vec<String> = Vec::new();
         let (state, _, text) = loop {
+            let hinted = state_with_hint(&c).await;
+            if !hinted.is_empty() && seen.last() != Some(&hinted) {
+                seen.push(hinted);
+            }
             let now = state_of(&c).await;
             if matches!(now.0.as_str(), "failed" | "verified" | "error") {
                 break now;
@@ -529,6 +679,15 @@ fn an_empty_camera_is_told_no_face_and_may_try_again() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         assert_eq!(state, "failed", "{text}");
+        // never prompted, never recorded; the live hint said where to look
+        assert!(
+            !seen.iter().any(|x| x == "prompt" || x == "hold"),
+            "an empty camera was prompted: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|x| x == "ready:face_in_circle"),
+            "no hint: {seen:?}"
+        );
         let root = c.find(Locator::Css("section.rfc")).await.expect("root");
         assert_eq!(
             root.attr("data-hint").await.expect("hint").as_deref(),
@@ -576,7 +735,8 @@ fn an_empty_camera_is_told_no_face_and_may_try_again() {
                 .await
                 .expect("text");
             let (state, _, _) = state_of(&c).await;
-            if status != first && matches!(state.as_str(), "camera" | "starting" | "hold") {
+            if status != first && matches!(state.as_str(), "camera" | "ready" | "starting" | "hold")
+            {
                 break;
             }
             assert!(
@@ -584,6 +744,171 @@ fn an_empty_camera_is_told_no_face_and_may_try_again() {
                 "no new capture: {status} {state}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        c.close().await.expect("close");
+    });
+}
+
+/// Loads the page's analysis into the open page (`window.__rf`); returns
+/// "ok" or why not.
+async fn load_analysis(c: &Client) -> String {
+    let v = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1]; \
+             var s = document.createElement('script'); s.src = '/sdk/v1/realface-analyse.js'; \
+             s.onload = function () { RealfaceAnalyse.load('', RealfaceCapture.analysis).then( \
+               function (a) { window.__rf = a; done('ok'); }, function (e) { done('load: ' + e); }); }; \
+             s.onerror = function () { done('script'); }; document.head.appendChild(s);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    v.as_str().unwrap_or("?").to_string()
+}
+
+/// Bytes the page fetched so far (`transferSize`: 0 for what came from
+/// the cache), by resource.
+async fn fetched(c: &Client) -> Value {
+    c.execute(
+        "var out = {}; performance.getEntriesByType('resource').forEach(function (e) { \
+           out[e.name.replace(location.origin, '')] = e.transferSize; }); \
+         var nav = performance.getEntriesByType('navigation')[0]; \
+         out[location.pathname] = nav ? nav.transferSize : 0; return out;",
+        vec![],
+    )
+    .await
+    .expect("script")
+}
+
+/// The page's detector (onnxruntime-web, realface-analyse.js) against the
+/// library's (`FaceDetector::detect_short`, native ONNX Runtime) on the
+/// same pixels: the same faces, boxes and keypoints within half a pixel,
+/// scores within 0.001. Also the bytes the page downloads for its analysis
+/// (first visit, then cached) and the detector's time per frame in the
+/// page, written to target/web/figures.json.
+#[test]
+fn the_pages_detector_matches_the_library() {
+    let s = TestServer::start(Db::Sqlite, settings());
+    let engine = common::engine();
+    let mut frames: Vec<(String, RgbImage)> = Vec::new();
+    for (clip, frame) in [
+        ("apfol_real2", "frame_0001.jpg"),
+        ("apfol_real2", "frame_0030.jpg"),
+        ("apfol_real2", "frame_0060.jpg"),
+        ("lp_d9", "frame_0001.jpg"),
+        ("blinkdet_video", "frame_0001.jpg"),
+        ("binaryface_eyewide", "frame_0001.jpg"),
+        ("grid_bbaf2n", "frame_0001.jpg"),
+        ("mauckc_mouth_open", "frame_0001.jpg"),
+    ] {
+        let img = image::open(clip_file(clip, frame))
+            .map(|i| i.to_rgb8())
+            .expect("frame");
+        frames.push((format!("{clip}/{frame}"), img));
+    }
+    for name in ["image_F1.jpg", "image_T1.jpg"] {
+        let path = common::data_dir().join("spoof/silentface").join(name);
+        let img = image::open(&path).map(|i| i.to_rgb8()).expect("spoof");
+        frames.push((format!("silentface/{name}"), img));
+    }
+    frames.push((
+        "grey".into(),
+        RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118])),
+    ));
+    let (_driver, driver) = chromedriver();
+    let page = format!("{}/capture/{}", s.url, s.app.app_id);
+    s.block_on(async {
+        let c = browser(&driver, None, (800, 600)).await;
+        c.goto(&page).await.expect("page");
+        assert_eq!(load_analysis(&c).await, "ok");
+        let first = fetched(&c).await;
+        let mut ms = Vec::new();
+        let mut worst: (f32, f32) = (0.0, 0.0);
+        for (name, img) in &frames {
+            use base64::Engine as _;
+            let rgb = base64::engine::general_purpose::STANDARD.encode(img.as_raw());
+            let got = c
+                .execute_async(
+                    "var done = arguments[arguments.length - 1]; \
+                     var raw = atob(arguments[0]); var w = arguments[1], h = arguments[2]; \
+                     var img = new ImageData(w, h); \
+                     for (var i = 0, j = 0; i < w * h; i++) { \
+                       img.data[j++] = raw.charCodeAt(3 * i); img.data[j++] = raw.charCodeAt(3 * i + 1); \
+                       img.data[j++] = raw.charCodeAt(3 * i + 2); img.data[j++] = 255; } \
+                     window.__rf.detect(img).then(function () { \
+                       var t = performance.now(); \
+                       return window.__rf.detect(img).then(function (f) { done({faces: f, ms: performance.now() - t}); }); \
+                     }, function (e) { done({error: String(e)}); });",
+                    vec![json!(rgb), json!(img.width()), json!(img.height())],
+                )
+                .await
+                .expect("detect");
+            let want = engine.detector().detect_short(img).expect("library");
+            let faces = got["faces"].as_array().unwrap_or_else(|| panic!("{name}: {got}"));
+            assert_eq!(faces.len(), want.len(), "{name}: page {got} library {want:?}");
+            for (p, l) in faces.iter().zip(&want) {
+                let f = |v: &Value| v.as_f64().expect("number") as f32;
+                let b = &p["box"];
+                let box_err = [
+                    f(&b["x"]) - l.bbox.x,
+                    f(&b["y"]) - l.bbox.y,
+                    f(&b["w"]) - l.bbox.w,
+                    f(&b["h"]) - l.bbox.h,
+                ]
+                .iter()
+                .fold(0f32, |m, d| m.max(d.abs()));
+                let kp_err = p["keypoints"]
+                    .as_array()
+                    .expect("keypoints")
+                    .iter()
+                    .zip(&l.keypoints)
+                    .fold(0f32, |m, (k, q)| {
+                        m.max((f(&k[0]) - q.x).abs()).max((f(&k[1]) - q.y).abs())
+                    });
+                let score_err = (f(&p["score"]) - l.score).abs();
+                worst = (worst.0.max(box_err.max(kp_err)), worst.1.max(score_err));
+                assert!(
+                    box_err <= 0.5 && kp_err <= 0.5 && score_err <= 1e-3,
+                    "{name}: box {box_err} px, keypoints {kp_err} px, score {score_err}"
+                );
+            }
+            ms.push(got["ms"].as_f64().unwrap_or(f64::NAN));
+        }
+        // again, as a returning visitor: the runtime comes from the cache
+        c.refresh().await.expect("reload");
+        assert_eq!(load_analysis(&c).await, "ok");
+        let cached = fetched(&c).await;
+        let total = |v: &Value| -> u64 {
+            v.as_object()
+                .map(|o| o.values().filter_map(Value::as_u64).sum())
+                .unwrap_or(0)
+        };
+        ms.sort_by(f64::total_cmp);
+        let median = ms[ms.len() / 2];
+        eprintln!(
+            "page vs library: worst {:.4} px, score {:.6}; detector {median:.1} ms/frame in the page; \
+             bytes first visit {} (of which served {}), cached {}\nfirst {first}\ncached {cached}",
+            worst.0,
+            worst.1,
+            total(&first),
+            s.state.web.total_bytes(),
+            total(&cached)
+        );
+        write_figure(
+            "equivalence",
+            json!({"frames": frames.len(), "worstPx": worst.0, "worstScore": worst.1,
+                   "detectorMsMedian": median}),
+        );
+        write_figure(
+            "bytes",
+            json!({"firstVisit": total(&first), "cached": total(&cached),
+                   "firstByResource": first, "cachedByResource": cached}),
+        );
+        // a returning visitor fetches none of the runtime again
+        for (name, size) in cached.as_object().expect("entries") {
+            if name.starts_with("/sdk/v1/rt/") {
+                assert_eq!(size, &json!(0), "{name} fetched again");
+            }
         }
         c.close().await.expect("close");
     });

@@ -267,8 +267,13 @@ fn browsers_get_what_the_app_allowed_and_nothing_more() {
     ] {
         assert!(csp.contains(part), "{csp}");
     }
+    // WebAssembly may compile (the in-page detector); eval never runs
     assert!(
-        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains(" 'unsafe-eval'"),
         "{csp}"
     );
     assert!(
@@ -348,4 +353,120 @@ fn s_demo(db: &str) {
         (200, Some("PROCESSING")),
         "{v}"
     );
+}
+
+/// The in-page runtime: onnxruntime-web and the detector, served as
+/// checked at start, at the URLs the capture script names (versioned by
+/// sha256, cached for good, gzip when asked); nothing else under /rt/.
+#[test]
+fn the_page_gets_the_runtime_the_server_checked() {
+    let s = TestServer::start(Db::Sqlite, settings());
+    assert!(
+        s.state.web.available(),
+        "run scripts/setup.sh: {:?}",
+        s.state.web.missing
+    );
+    let (_, _, js) = raw("GET", &format!("{}/sdk/v1/realface-capture.js", s.url), &[]);
+    let config = s.state.web.page_config();
+    for key in ["ort", "mjs", "wasm", "detector"] {
+        let url = config[key].as_str().expect("url");
+        assert!(js.contains(url), "{key}: {url} not in the script");
+        let (status, hs, _) = raw("GET", &format!("{}/sdk/v1/{url}", s.url), &[]);
+        assert_eq!(status, 200, "{url}");
+        assert_eq!(
+            get_header(&hs, "cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        let name = url
+            .trim_start_matches("rt/")
+            .split('?')
+            .next()
+            .expect("name");
+        let file = s.state.web.file(name).expect("served file");
+        // the bytes are the checked file's, plain or gzip
+        let mut a = agent()
+            .get(&format!("{}/sdk/v1/{url}", s.url))
+            .header("Accept-Encoding", "identity")
+            .call()
+            .expect("get");
+        let plain = a
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .expect("body");
+        assert_eq!(plain.len(), file.bytes.len(), "{name}");
+        assert_eq!(&plain[..], &file.bytes[..], "{name}");
+    }
+    let (status, hs, _) = raw(
+        "GET",
+        &format!(
+            "{}/sdk/v1/{}",
+            s.url,
+            config["wasm"].as_str().expect("wasm")
+        ),
+        &[("Accept-Encoding", "gzip")],
+    );
+    assert_eq!(status, 200);
+    assert_eq!(get_header(&hs, "content-encoding"), Some("gzip"));
+    assert_eq!(get_header(&hs, "content-type"), Some("application/wasm"));
+    for path in [
+        "/sdk/v1/rt/w600k_mbf.onnx",
+        "/sdk/v1/rt/..%2fCargo.toml",
+        "/sdk/v1/rt/x",
+    ] {
+        assert_eq!(
+            raw("GET", &format!("{}{path}", s.url), &[]).0,
+            404,
+            "{path}"
+        );
+    }
+    // without the files, the page is told to run without analysis
+    let none = realface_server::web_runtime::WebRuntime::default();
+    assert!(none.page_config().is_null());
+}
+
+/// Uploads `body` as `id`'s evidence (with its device token).
+fn evidence_json(s: &TestServer, id: &str, body: Value) -> (u16, Value) {
+    s.call(
+        "POST",
+        &format!("/v1/certify/{id}/evidence"),
+        Some("application/json"),
+        body.to_string().as_bytes(),
+    )
+}
+
+/// A page that never recorded ends its certifyId with the reason the
+/// server can stand behind: no face (NO_FACE_CAPTURED), never ready (no
+/// face frame either: NO_FACE_CAPTURED, with its detail), a quit
+/// (USER_QUIT). It can only fail; anything else is refused.
+#[test]
+fn a_capture_that_never_recorded_ends_as_a_failure() {
+    let s = TestServer::start(Db::Sqlite, settings());
+    let photo = clip_file("apfol_real2", "frame_0001.jpg");
+    for (why, code, client, hint) in [
+        ("no_face", "NO_FACE_CAPTURED", 10010, Some("hint.no_face")),
+        ("not_ready", "NO_FACE_CAPTURED", 10010, Some("hint.no_face")),
+        ("quit", "USER_QUIT", 10011, None),
+    ] {
+        let id = s.certify(&photo);
+        start_web(&s, &id);
+        let (status, v) = evidence_json(&s, &id, json!({ "abandoned": why }));
+        assert_eq!(status, 200, "{why}: {v}");
+        assert_eq!(v["clientCode"], client, "{why}: {v}");
+        assert_eq!(v["hint"].as_str(), hint, "{why}: {v}");
+        let (_, r) = s.get(&format!("/v1/certify/{id}/result"));
+        assert_eq!(r["authState"], "FAIL", "{why}: {r}");
+        assert_eq!(r["reasons"][0]["code"], code, "{why}: {r}");
+        // once: the id is judged
+        let (status, _) = evidence_json(&s, &id, json!({"abandoned": "no_face"}));
+        assert_eq!(status, 400, "{why}: a second upload");
+    }
+    let id = s.certify(&photo);
+    start_web(&s, &id);
+    let (status, v) = evidence_json(&s, &id, json!({"abandoned": "passed"}));
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["cause"]["code"], "abandoned.invalid", "{v}");
+    let (_, r) = s.get(&format!("/v1/certify/{id}/result"));
+    assert_eq!(r["authState"], "PROCESSING", "{r}");
 }

@@ -6,9 +6,13 @@
  *   RealfaceCapture.start({ server, certifyId, deviceToken, container, ...options })
  *
  * with the certifyId and device token its backend got from
- * POST /v1/certify. It opens the front camera, asks the server for the
- * challenge (start, capture "web": prompts at offsets fixed from the
- * certifyId's nonce), shows each prompt at its time while recording, uploads
+ * POST /v1/certify. It opens the front camera and, with the in-page
+ * analysis (realface-analyse.js: the library's face detector in ONNX
+ * Runtime Web), waits until one face is in the oval, close enough, lit and
+ * still, with live hints until it is; a camera that shows no face is never
+ * prompted (the capture ends NO_FACE_CAPTURED at the server). Then it asks
+ * the server for the challenge (start, capture "web": prompts at offsets
+ * fixed from the certifyId's nonce), shows each prompt at its time while recording, uploads
  * the recording as the evidence and shows the outcome of the server's verdict
  * (its client code) and, on a failure, the server's safe hint ("no face was
  * seen", "no answer in time"...) with "Try again" when the host page gives
@@ -25,6 +29,11 @@
   // words and sentences in English and Simplified Chinese), filled in by
   // the server that serves this file.
   var TABLE = /*REALFACE_PROMPTS*/[]/*END_REALFACE_PROMPTS*/;
+
+  // Where the in-page analysis comes from (onnxruntime-web and the
+  // detector, URLs below /sdk/v1/), filled in by the server; null when the
+  // server has none to serve, and the page then runs without analysis.
+  var ANALYSIS = /*REALFACE_ANALYSIS*/null/*END_REALFACE_ANALYSIS*/;
 
   /** Whether a BCP 47 tag asks for Simplified Chinese. */
   function isZhHans(tag) {
@@ -91,6 +100,15 @@
     readyText: 'Put your face inside the oval',
     checkingText: 'Checking…',
     prompts: PROMPTS,
+    // the in-page analysis (false: prompt at once, as without WebAssembly)
+    analysis: true,
+    // the face must pass every readiness check this long before the
+    // recording and the prompts start (ms)
+    readyMs: 800,
+    // no face at all for this long: the capture ends NO_FACE_CAPTURED (ms)
+    faceTimeoutMs: 10000,
+    // a face seen but never ready for this long: it ends as timed out (ms)
+    readyTimeoutMs: 30000,
     success: null,
     fail: null,
     complete: null
@@ -200,6 +218,11 @@
       step: function (text) {
         step.textContent = text || '';
       },
+      /** A live hint before the prompts (a prompt-table key). */
+      hint: function (key, text) {
+        root.setAttribute('data-live-hint', key || '');
+        this.state('ready', text);
+      },
       dialog: function (title, message, buttons) {
         dTitle.textContent = title;
         dMessage.textContent = message;
@@ -277,6 +300,9 @@
     var audio = null;
     if (o.sound && Ctx) { try { audio = new Ctx(); } catch (e) { audio = null; } }
     var done = new Promise(function (res) { resolveDone = res; });
+    // what ran: the in-page analysis ("page") or none, and its frame rate
+    var analysis = { analysis: 'none', mode: 'scheduled' };
+    var started = false;
 
     function clearTimers() {
       timers.forEach(function (t) { clearTimeout(t); clearInterval(t); });
@@ -310,6 +336,7 @@
       // a page that retries makes a new capture: this one's audio goes
       if (audio && audio.close) { try { audio.close(); } catch (e) { /* closed */ } }
       view.quit.hidden = true;
+      outcome = Object.assign({}, analysis, outcome);
       call(outcome.authState === 'SUCCESS' ? o.success : o.fail, outcome);
       call(o.complete, outcome);
       resolveDone(outcome);
@@ -329,6 +356,7 @@
         { text: 'Quit', class: 'rfc-danger', click: function () {
           view.closeDialog();
           view.state('quit', 'Verification cancelled');
+          abandon('quit').then(null, function () {});
           end({ certifyId: o.certifyId, authState: 'FAIL', error: 'user_quit', clientCode: 10011 });
         } }
       ]);
@@ -345,7 +373,23 @@
     document.addEventListener('visibilitychange', onHidden);
     view.quit.addEventListener('click', quit);
 
-    function verdict(r) {
+    /**
+     * Ends the certifyId at the server without a recording: no face was
+     * ever seen ("no_face": NO_FACE_CAPTURED), one was seen but never
+     * ready ("not_ready": TIMEOUT), or the person quit ("quit"). It can
+     * only fail; the server records it for the business backend.
+     */
+    function abandon(why) {
+      var begun = started ? Promise.resolve({ ok: true, body: { errCode: 0 } })
+        : post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
+      started = true;
+      return begun.then(function (r) {
+        if (!r.ok || !r.body || r.body.errCode !== 0) return r;
+        return post(api + '/evidence', o.deviceToken, 'application/json', JSON.stringify({ abandoned: why }));
+      });
+    }
+
+    function verdict(r, hintOverride) {
       if (finished) return;
       if (!r.ok || !r.body || r.body.errCode !== 0) {
         if (r.body && r.body.cause && r.body.cause.code === 'evidence.late') {
@@ -363,7 +407,7 @@
       // the person sees verified or not, and on a failure only the server's
       // safe hint (no face seen, no answer in time, ...): never a score or
       // an attack's name; the reasons are the business backend's
-      var hint = r.body.hint || null;
+      var hint = (!ok && hintOverride) || r.body.hint || null;
       if (!ok) {
         view.root.setAttribute('data-hint', hint || '');
         var buttons = [{ text: 'Close', click: function () { view.closeDialog(); } }];
@@ -503,6 +547,84 @@
         });
     }
 
+    /** The in-page analysis, or null (no WebAssembly, nothing served, a load error). */
+    function loadAnalysis() {
+      if (!o.analysis || !ANALYSIS || !global.WebAssembly) return Promise.resolve(null);
+      var b = base(o.server);
+      var loaded = global.RealfaceAnalyse ? Promise.resolve() : new Promise(function (resolve, reject) {
+        var s = el('script', { src: b + '/sdk/v1/realface-analyse.js' }, document.head);
+        s.onload = resolve;
+        s.onerror = reject;
+      });
+      return loaded.then(function () { return global.RealfaceAnalyse.load(b, ANALYSIS); })
+        .then(null, function (e) {
+          if (global.console) console.warn('realface: no in-page analysis', e && e.message);
+          return null;
+        });
+    }
+
+    /**
+     * Watches the camera until the face is ready: resolves "ready",
+     * "no_face" (none seen for faceTimeoutMs), "not_ready" (seen, never
+     * ready within readyTimeoutMs) or "fallback" (the analysis failed).
+     * Shows the live hint of the first check that fails.
+     */
+    function awaitReady(analyser) {
+      var readiness = global.RealfaceAnalyse.Readiness({ readyMs: o.readyMs });
+      var t0 = performance.now();
+      var seen = false;
+      var frames = 0;
+      var lastHint = 'face_in_circle';
+      view.hint(lastHint, said(lastHint, LANG, o.readyText));
+      return new Promise(function (resolve) {
+        function tick() {
+          if (finished) return;
+          var began = performance.now();
+          analyser.detect(view.video).then(function (faces) {
+            if (finished) return;
+            var now = performance.now();
+            if (faces) {
+              frames++;
+              analysis.analysisFps = Math.round(10000 * frames / Math.max(1, now - t0)) / 10;
+              view.root.setAttribute('data-analysis-fps', String(analysis.analysisFps));
+              if (faces.length) seen = true;
+              var s = readiness.update(now, faces, view.video.videoWidth, view.video.videoHeight);
+              if (s.ready) return resolve('ready');
+              if (s.hint && s.hint !== lastHint) {
+                lastHint = s.hint;
+                view.hint(s.hint, said(s.hint, LANG, o.readyText));
+              } else if (!s.hint && lastHint) {
+                lastHint = null;
+                view.hint('', said('hold_still', LANG, o.holdText));
+              }
+            }
+            if (!seen && now - t0 > o.faceTimeoutMs) return resolve('no_face');
+            if (now - t0 > o.readyTimeoutMs) return resolve('not_ready');
+            // at most ~30 analyses a second: the rest of the time is the page's
+            timers.push(setTimeout(tick, Math.max(0, 33 - (now - began))));
+          }, function () { resolve('fallback'); });
+        }
+        tick();
+      });
+    }
+
+    /** The challenge: start as a web capture, record, prompt on the schedule. */
+    function challenge(type) {
+      view.state('starting', o.readyText);
+      started = true;
+      // the recording and the challenge start together; the prompts count
+      // from the recording's start
+      var begun = post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
+      return Promise.all([record(type), begun]).then(function (both) {
+        if (finished) return;
+        var r = both[1];
+        if (!r.ok || !r.body || r.body.errCode !== 0 || !r.body.schedule) {
+          return fail(serverError(r.body), null, { errCode: r.body && r.body.errCode });
+        }
+        prompt(r.body.schedule, both[0]);
+      }, function () { fail('network'); });
+    }
+
     (function begin() {
       view.state('camera', o.readyText);
       if (!global.isSecureContext) return fail('insecure_context');
@@ -515,18 +637,25 @@
         view.video.srcObject = s;
         var playing = view.video.play();
         if (playing && playing.catch) playing.catch(function () {});
-        view.state('starting', o.readyText);
-        // the recording and the challenge start together; the prompts count
-        // from the recording's start
-        var started = post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
-        return Promise.all([record(type), started]).then(function (both) {
-          if (finished) return;
-          var r = both[1];
-          if (!r.ok || !r.body || r.body.errCode !== 0 || !r.body.schedule) {
-            return fail(serverError(r.body), null, { errCode: r.body && r.body.errCode });
-          }
-          prompt(r.body.schedule, both[0]);
-        }, function () { fail('network'); });
+        view.state('camera', o.readyText);
+        return loadAnalysis().then(function (analyser) {
+          if (finished) return null;
+          if (!analyser) return 'fallback';
+          analysis.analysis = 'page';
+          view.root.setAttribute('data-analysis', 'page');
+          return awaitReady(analyser);
+        }).then(function (outcome) {
+          if (finished || !outcome) return;
+          if (outcome === 'fallback') analysis.analysis = 'none';
+          view.root.setAttribute('data-analysis', analysis.analysis);
+          view.hint('', o.readyText);
+          if (outcome === 'ready' || outcome === 'fallback') return challenge(type);
+          // nothing is recorded and nothing prompted: the server is told why
+          view.state('uploading', o.checkingText);
+          return abandon(outcome).then(function (r) {
+            verdict(r, outcome === 'not_ready' ? 'hint.not_ready' : null);
+          }, function () { fail('network'); });
+        });
       }, function (e) { fail(cameraError(e)); });
     })();
 
@@ -541,5 +670,9 @@
     };
   }
 
-  global.RealfaceCapture = { start: start, errors: ERRORS, prompts: PROMPTS, version: '1' };
+  global.RealfaceCapture = {
+    start: start, errors: ERRORS, prompts: PROMPTS, version: '1',
+    // where the in-page analysis comes from (null: none); public URLs
+    analysis: ANALYSIS
+  };
 })(window);

@@ -378,6 +378,16 @@ impl VerificationSession {
         self.fail(ReasonCode::UserQuit, "the user quit".into());
     }
 
+    /// The capture ran out of time before it recorded anything (a face was
+    /// seen but never centred, close, lit and still enough to be prompted):
+    /// the session fails as timed out (10011).
+    pub fn time_out_unready(&mut self) {
+        self.fail(
+            ReasonCode::Timeout,
+            "the face was never ready for the prompts".into(),
+        );
+    }
+
     /// Ends the session (no more frames are coming): an unfinished challenge
     /// is a FAIL (interrupted, 10011). Returns the result: SUCCESS or FAIL,
     /// or, for a capture-only session ([`Reference::Server`]) whose capture

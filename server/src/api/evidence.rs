@@ -16,7 +16,7 @@ use super::certify::{live_row, unexpired};
 use super::record::Rec;
 use super::{authenticate_device, body, field, json_object, ok, AppState};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::evidence::{judge, Case, Evidence};
+use crate::evidence::{judge, Abandoned, Case, Evidence};
 use crate::store::{CertifyRow, Judged};
 use crate::verdict::Verdict;
 use crate::webhook::{new_event_id, VerdictEvent};
@@ -43,9 +43,26 @@ fn advisory_of(v: Option<&Value>) -> ApiResult<Option<String>> {
 
 /// A JSON bundle: `{"frames": [{"tMs": 0, "jpeg": BASE64}, ...], "deviceResult"?: {...}}`.
 /// A bundle marked `"demo": true` (`realface demo-evidence`) is judged only
-/// by a server started with `--demo` (`demo`).
+/// by a server started with `--demo` (`demo`). `{"abandoned": "no_face"}`,
+/// `"not_ready"` or `"quit"` ends the capture without frames (a page that
+/// never saw a face, or never saw it ready, a person who quit): it can
+/// only fail.
 fn bundle(bytes: &[u8], demo: bool) -> ApiResult<(Evidence, Option<String>)> {
     let obj = json_object(bytes)?;
+    if let Some(why) = obj.get("abandoned") {
+        let why = match why.as_str() {
+            Some("no_face") => Abandoned::NoFace,
+            Some("quit") => Abandoned::Quit,
+            Some("not_ready") => Abandoned::NotReady,
+            _ => {
+                return Err(ApiError::bad(
+                    "abandoned",
+                    "must be \"no_face\", \"not_ready\" or \"quit\"",
+                ))
+            }
+        };
+        return Ok((Evidence::Abandoned(why), None));
+    }
     if !demo && obj.get("demo").is_some_and(|v| v != &Value::Bool(false)) {
         return Err(ApiError::new(
             Code::BadParameter,

@@ -47,6 +47,9 @@ pub struct AppState {
     pub demo: Option<Arc<str>>,
     /// [`Settings::test_seed`]'s generator (tests only).
     pub seeded: Option<Arc<std::sync::Mutex<realface::rng::SplitMix>>>,
+    /// What the capture page runs in the browser (onnxruntime-web and the
+    /// detector), checked by sha256 at start.
+    pub web: Arc<crate::web_runtime::WebRuntime>,
 }
 
 /// The API's routes.
@@ -92,6 +95,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sdk/v1/realface-capture.js", get(web::capture_js))
         .route("/sdk/v1/realface-capture.css", get(web::capture_css))
         .route("/sdk/v1/capture-page.js", get(web::page_js))
+        .route("/sdk/v1/realface-analyse.js", get(web::analyse_js))
+        .route("/sdk/v1/rt/{file}", get(web::runtime_file))
         .route("/capture/{app}", get(web::capture_page))
         .route("/demo", get(web::demo_page))
         .route("/demo/demo.js", get(web::demo_js))

@@ -21,8 +21,10 @@ use super::record::Rec;
 use super::{authenticate, body, field, json_object, AppState};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::store::{is_origin, WebSettings};
+use crate::web_runtime::WebRuntime;
 
 const CAPTURE_JS: &str = include_str!("../../web/realface-capture.js");
+const ANALYSE_JS: &str = include_str!("../../web/realface-analyse.js");
 const CAPTURE_CSS: &str = include_str!("../../web/realface-capture.css");
 const PAGE_JS: &str = include_str!("../../web/capture-page.js");
 const PAGE_HTML: &str = include_str!("../../web/capture.html");
@@ -38,13 +40,13 @@ pub fn csp(ancestors: &[String]) -> String {
         ancestors.join(" ")
     };
     format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; \
          media-src 'self' blob: mediastream:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
          frame-ancestors {frame}"
     )
 }
 
-fn asset(ctype: &'static str, text: &'static str) -> Response {
+fn asset(ctype: &'static str, text: impl IntoResponse) -> Response {
     (
         [
             (header::CONTENT_TYPE, ctype),
@@ -79,21 +81,93 @@ fn page(html: &'static str, ancestors: &[String]) -> Response {
 }
 
 /// The capture script with the library's prompt table filled in (one
-/// table of texts and icons for every front end: `realface::prompts`).
-fn capture_js_text() -> &'static str {
-    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TEXT.get_or_init(|| {
-        CAPTURE_JS.replacen(
+/// table of texts and icons for every front end: `realface::prompts`) and
+/// where its in-page analysis comes from (`null`: none).
+fn capture_js_text(web: &WebRuntime) -> String {
+    CAPTURE_JS
+        .replacen(
             "/*REALFACE_PROMPTS*/[]/*END_REALFACE_PROMPTS*/",
             &realface::prompts::to_json(),
             1,
         )
-    })
+        .replacen(
+            "/*REALFACE_ANALYSIS*/null/*END_REALFACE_ANALYSIS*/",
+            &web.page_config().to_string(),
+            1,
+        )
 }
 
 /// `GET /sdk/v1/realface-capture.js`.
-pub async fn capture_js() -> Response {
-    asset("text/javascript; charset=utf-8", capture_js_text())
+pub async fn capture_js(State(state): State<AppState>) -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        capture_js_text(&state.web),
+    )
+}
+
+/// `GET /sdk/v1/rt/{file}?v=SHA`: onnxruntime-web and the detector, as
+/// checked at start; cached for good (the URL carries the sha256), gzip
+/// when the browser takes it.
+pub async fn runtime_file(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let web = state.web.clone();
+    if web.file(&name).is_none() {
+        return not_found();
+    }
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let picked = tokio::task::spawn_blocking(move || {
+        let f = web.file(&name)?;
+        let (bytes, zipped) = if gzip {
+            let z = f.gzip();
+            (z, f.gzip_is_compressed())
+        } else {
+            (f.bytes.clone(), false)
+        };
+        Some((f.ctype, f.sha256, bytes, zipped))
+    })
+    .await;
+    let Ok(Some((ctype, sha, bytes, zipped))) = picked else {
+        return not_found();
+    };
+    let mut r = (
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::HeaderName::from_static("cross-origin-resource-policy"),
+                "cross-origin",
+            ),
+        ],
+        bytes,
+    )
+        .into_response();
+    let h = r.headers_mut();
+    if zipped {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{sha}\"")) {
+        h.insert(header::ETAG, v);
+    }
+    // a business page on another origin loads the script and the runtime
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    r
+}
+
+/// `GET /sdk/v1/realface-analyse.js`: the page's face detector and
+/// readiness checks (loaded by the capture script when it can analyse).
+pub async fn analyse_js() -> Response {
+    asset("text/javascript; charset=utf-8", ANALYSE_JS)
 }
 
 /// `GET /sdk/v1/realface-capture.css`.
@@ -336,8 +410,10 @@ mod tests {
 
     #[test]
     fn the_capture_script_carries_the_librarys_prompt_table() {
-        let js = capture_js_text();
+        let js = capture_js_text(&WebRuntime::default());
         assert!(!js.contains("/*REALFACE_PROMPTS*/"), "placeholder left");
+        // without the runtime the page is told to run without analysis
+        assert!(js.contains("var ANALYSIS = null;"), "analysis placeholder");
         for p in realface::prompts::PROMPTS {
             assert!(js.contains(p.en) && js.contains(p.zh_hans), "{}", p.key);
         }
