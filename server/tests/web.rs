@@ -244,6 +244,7 @@ async fn capture(c: &Client, s: &TestServer, id: &str, token: &str, shots: Optio
     std::fs::create_dir_all(&dir).expect("target/web");
     let t = Instant::now();
     let mut prompted = false;
+    let mut hinted = false;
     let mut seen: Vec<String> = Vec::new();
     loop {
         let now = state_with_hint(c).await;
@@ -251,6 +252,12 @@ async fn capture(c: &Client, s: &TestServer, id: &str, token: &str, shots: Optio
             seen.push(now);
         }
         let (state, error, text) = state_of(c).await;
+        if state == "ready" && !hinted && !text.is_empty() {
+            // the live hint is where the prompts will be: in view
+            hinted = true;
+            let (shown, rect) = in_view(c, ".rfc-prompt").await;
+            assert!(shown, "the hint out of view: {rect}");
+        }
         if state == "prompt" && !prompted {
             prompted = true;
             // the prompt and the step are on screen without scrolling, and
@@ -493,9 +500,12 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
     }
 
     // attacks: the clip as recorded, and its replay on a phone screen
-    for (name, file, size) in [
-        ("recorded", &raw, (360, 740)),
-        ("replay", &replay, (1920, 1080)),
+    // (the recorded clip is prompted at a phone's and a large screen's
+    // size, so the prompt is checked in view at all three sizes)
+    for (name, file, size, prompted) in [
+        ("recorded", &raw, (360, 740), true),
+        ("recorded-wide", &raw, (1920, 1080), true),
+        ("replay", &replay, (1366, 768), false),
     ] {
         let (id, token) = certify(&s);
         // the clip turns left at 0.7 s and again at 2.3 s: a prompt just
@@ -515,6 +525,11 @@ fn the_browser_capture_answers_its_schedule_and_recordings_do_not() {
                 shown.text, shown.seen
             );
             eprintln!("{name}: states {:?}", shown.seen);
+            assert!(
+                !prompted || shown.seen.iter().any(|x| x == "prompt"),
+                "{name}: never prompted at {size:?}: {:?}",
+                shown.seen
+            );
             // the person is told a safe category at most, never the attack
             let page = c.source().await.expect("source").to_lowercase();
             for word in ["attack", "spoof", "replay", "similarity", "score"] {
@@ -904,6 +919,9 @@ fn the_pages_detector_matches_the_library() {
             json!({"firstVisit": total(&first), "cached": total(&cached),
                    "firstByResource": first, "cachedByResource": cached}),
         );
+        // a returning visitor fetches none of the runtime again, and only
+        // revalidates the scripts (304s: headers, no body)
+        assert!(total(&cached) < 5_000, "cached visit: {cached}");
         // a returning visitor fetches none of the runtime again
         for (name, size) in cached.as_object().expect("entries") {
             if name.starts_with("/sdk/v1/rt/") {

@@ -46,21 +46,41 @@ pub fn csp(ancestors: &[String]) -> String {
     )
 }
 
-fn asset(ctype: &'static str, text: impl IntoResponse) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, ctype),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            // business pages on other origins load the script
-            (
-                header::HeaderName::from_static("cross-origin-resource-policy"),
-                "cross-origin",
-            ),
-        ],
-        text,
-    )
-        .into_response()
+/// A script or stylesheet, revalidated on every use (`no-cache`) against
+/// its ETag (a sha256 of the text): a returning page gets 304 and no body.
+fn asset(ctype: &'static str, text: impl AsRef<str>, headers: &HeaderMap) -> Response {
+    use sha2::{Digest, Sha256};
+    let text = text.as_ref();
+    let sum = Sha256::digest(text.as_bytes());
+    let tag: String = sum[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{tag}\"");
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut r = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [
+                (header::CONTENT_TYPE, ctype),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            text.to_string(),
+        )
+            .into_response()
+    };
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // business pages on other origins load the script
+    h.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("cross-origin"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    r
 }
 
 fn page(html: &'static str, ancestors: &[String]) -> Response {
@@ -98,10 +118,11 @@ fn capture_js_text(web: &WebRuntime) -> String {
 }
 
 /// `GET /sdk/v1/realface-capture.js`.
-pub async fn capture_js(State(state): State<AppState>) -> Response {
+pub async fn capture_js(State(state): State<AppState>, headers: HeaderMap) -> Response {
     asset(
         "text/javascript; charset=utf-8",
         capture_js_text(&state.web),
+        &headers,
     )
 }
 
@@ -166,18 +187,18 @@ pub async fn runtime_file(
 
 /// `GET /sdk/v1/realface-analyse.js`: the page's face detector and
 /// readiness checks (loaded by the capture script when it can analyse).
-pub async fn analyse_js() -> Response {
-    asset("text/javascript; charset=utf-8", ANALYSE_JS)
+pub async fn analyse_js(headers: HeaderMap) -> Response {
+    asset("text/javascript; charset=utf-8", ANALYSE_JS, &headers)
 }
 
 /// `GET /sdk/v1/realface-capture.css`.
-pub async fn capture_css() -> Response {
-    asset("text/css; charset=utf-8", CAPTURE_CSS)
+pub async fn capture_css(headers: HeaderMap) -> Response {
+    asset("text/css; charset=utf-8", CAPTURE_CSS, &headers)
 }
 
 /// `GET /sdk/v1/capture-page.js`: the hosted page's script.
-pub async fn page_js() -> Response {
-    asset("text/javascript; charset=utf-8", PAGE_JS)
+pub async fn page_js(headers: HeaderMap) -> Response {
+    asset("text/javascript; charset=utf-8", PAGE_JS, &headers)
 }
 
 fn not_found() -> Response {
@@ -269,19 +290,19 @@ pub async fn demo_page(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /demo/demo.js`.
-pub async fn demo_js(State(state): State<AppState>) -> Response {
+pub async fn demo_js(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if state.demo.is_none() {
         return not_found();
     }
-    asset("text/javascript; charset=utf-8", DEMO_JS)
+    asset("text/javascript; charset=utf-8", DEMO_JS, &headers)
 }
 
 /// `GET /demo/demo.css`.
-pub async fn demo_css(State(state): State<AppState>) -> Response {
+pub async fn demo_css(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if state.demo.is_none() {
         return not_found();
     }
-    asset("text/css; charset=utf-8", DEMO_CSS)
+    asset("text/css; charset=utf-8", DEMO_CSS, &headers)
 }
 
 /// A valid ID number for a demo identity (GB 11643 check character), random
