@@ -301,44 +301,8 @@ impl DemoClip {
     }
 }
 
-/// What a device needs from a realface server's `start` answer to run its
-/// capture: the id, the challenge nonce, the expiry and the server's
-/// session options (with its actions).
-#[derive(Debug, Clone)]
-pub struct StartAnswer {
-    /// The certifyId.
-    pub certify_id: String,
-    /// `challengeNonce`.
-    pub challenge_nonce: String,
-    /// `expiresAt` (Unix ms).
-    pub expires_ms: u64,
-    /// `sessionOptions`.
-    pub options: crate::session::SessionOptions,
-}
-
-impl StartAnswer {
-    /// Reads `start`'s JSON answer (`certifyId`, `challengeNonce`,
-    /// `expiresAt`, `sessionOptions`); a missing or mistyped field is
-    /// INVALID_ARGUMENT naming it.
-    pub fn from_json(start: &serde_json::Value) -> crate::Result<Self> {
-        let text = |k: &'static str| {
-            start[k]
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| crate::Error::invalid(k, "missing from the start answer"))
-        };
-        let options = serde_json::from_value(start["sessionOptions"].clone())
-            .map_err(|e| crate::Error::invalid("sessionOptions", e.to_string()))?;
-        Ok(Self {
-            certify_id: text("certifyId")?,
-            challenge_nonce: text("challengeNonce")?,
-            expires_ms: start["expiresAt"].as_u64().ok_or_else(|| {
-                crate::Error::invalid("expiresAt", "missing from the start answer")
-            })?,
-            options,
-        })
-    }
-}
+/// `start`'s answer as a device reads it (moved to [`crate::session::start`]).
+pub use crate::session::start::StartAnswer;
 
 /// The evidence upload (`POST /v1/certify/{id}/evidence` JSON) of a
 /// capture session run with `start`'s options, performed by `puppet`: a
@@ -366,20 +330,7 @@ pub fn answered_evidence(
             ));
         }
     }
-    let ticket = crate::CertifyRegistry::new().claim_issued(
-        &crate::IssuedId {
-            certify_id: start.certify_id.clone(),
-            challenge_nonce: start.challenge_nonce.clone(),
-            expires_ms: start.expires_ms,
-        },
-        crate::session::certify::unix_now_ms(),
-    )?;
-    let mut session = VerificationSession::new(
-        engine,
-        ticket,
-        crate::Reference::Server,
-        start.options.clone().with_record_evidence(true),
-    )?;
+    let mut session = start.capture_session(engine, true)?;
     let device = puppet.perform(&mut session, 0, 25_000);
     if device.client_code != 0 {
         let why: Vec<String> = device

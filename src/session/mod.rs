@@ -27,6 +27,7 @@ pub mod photo;
 pub mod prompt;
 pub mod replay;
 pub mod result;
+pub mod start;
 mod step;
 pub mod template;
 pub mod track;

@@ -12,10 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use realface::liveness::actions::Action;
-use realface::session::certify::unix_now_ms;
-use realface::session::{Reference, SessionOptions, VerificationSession};
-use realface::{CertifyRegistry, ChallengeSpec, EngineConfig, Error, FaceEngine, IssuedId, Result};
+use realface::session::start::StartAnswer;
+use realface::{ChallengeSpec, EngineConfig, Error, FaceEngine, Result};
 use serde_json::{json, Value};
 
 use crate::verify_cmd::{open_source, show};
@@ -214,41 +212,18 @@ pub fn run_device(args: &DeviceArgs, cfg: EngineConfig) -> Result<()> {
     );
     let id = args.certify_id;
     let start = client.call("POST", &format!("/v1/certify/{id}/start"), None, None, b"")?;
-    let actions = start["actions"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::parse::<Action>)
-                .collect::<Result<Vec<_>>>()
-        })
-        .transpose()?
-        .unwrap_or_default();
-    let issued = IssuedId {
-        certify_id: id.to_string(),
-        challenge_nonce: start["challengeNonce"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        expires_ms: start["expiresAt"].as_u64().unwrap_or(0),
-    };
-    let ticket = CertifyRegistry::new().claim_issued(&issued, unix_now_ms())?;
+    // the server's own actions, timing and thresholds (its `start` hands
+    // them over), so the prompts show when the server will expect the answers
+    let start = StartAnswer::from_json(&start)?;
     if !args.json {
-        let names: Vec<&str> = actions.iter().map(|a| a.name()).collect();
+        let names: Vec<&str> = match &start.options.challenge {
+            ChallengeSpec::Fixed(actions) => actions.iter().map(|a| a.name()).collect(),
+            _ => Vec::new(),
+        };
         eprintln!("certifyId {id}; the server asks for: {}", names.join(", "));
     }
     let engine = Arc::new(FaceEngine::new(cfg)?);
-    // the server's own timing and thresholds (its `start` hands them over),
-    // so the prompts show when the server will expect the answers
-    let base: SessionOptions = match start.get("sessionOptions") {
-        Some(o) => serde_json::from_value(o.clone())
-            .map_err(|e| Error::invalid("sessionOptions", e.to_string()))?,
-        None => SessionOptions::default(),
-    };
-    let options = base
-        .with_challenge(ChallengeSpec::Fixed(actions))
-        .with_record_evidence(args.video.is_none());
-    let mut session = VerificationSession::new(engine.clone(), ticket, Reference::Server, options)?;
+    let mut session = start.capture_session(engine.clone(), args.video.is_none())?;
     let mut source = open_source(args.video, args.frames, args.fps, engine.config().limits)?;
     let device = realface::source::run(&mut session, source.as_mut(), show(args.json));
     let device_json = serde_json::to_string(&device).unwrap_or_default();
