@@ -781,6 +781,16 @@ async fn load_analysis(c: &Client) -> String {
     v.as_str().unwrap_or("?").to_string()
 }
 
+/// A browser on the server's capture page with the analysis loaded.
+async fn analysing_page(driver: &str, s: &TestServer) -> Client {
+    let c = browser(driver, None, (800, 600)).await;
+    c.goto(&format!("{}/capture/{}", s.url, s.app.app_id))
+        .await
+        .expect("page");
+    assert_eq!(load_analysis(&c).await, "ok");
+    c
+}
+
 /// Bytes the page fetched so far (`transferSize`: 0 for what came from
 /// the cache), by resource.
 async fn fetched(c: &Client) -> Value {
@@ -831,33 +841,22 @@ fn the_pages_detector_matches_the_library() {
         RgbImage::from_pixel(640, 480, image::Rgb([118, 118, 118])),
     ));
     let (_driver, driver) = chromedriver();
-    let page = format!("{}/capture/{}", s.url, s.app.app_id);
     s.block_on(async {
-        let c = browser(&driver, None, (800, 600)).await;
-        c.goto(&page).await.expect("page");
-        assert_eq!(load_analysis(&c).await, "ok");
+        let c = analysing_page(&driver, &s).await;
         let first = fetched(&c).await;
         let mut ms = Vec::new();
         let mut worst: (f32, f32) = (0.0, 0.0);
         for (name, img) in &frames {
-            use base64::Engine as _;
-            let rgb = base64::engine::general_purpose::STANDARD.encode(img.as_raw());
-            let got = c
-                .execute_async(
-                    "var done = arguments[arguments.length - 1]; \
-                     var raw = atob(arguments[0]); var w = arguments[1], h = arguments[2]; \
-                     var img = new ImageData(w, h); \
-                     for (var i = 0, j = 0; i < w * h; i++) { \
-                       img.data[j++] = raw.charCodeAt(3 * i); img.data[j++] = raw.charCodeAt(3 * i + 1); \
-                       img.data[j++] = raw.charCodeAt(3 * i + 2); img.data[j++] = 255; } \
-                     window.__rf.detect(img).then(function () { \
-                       var t = performance.now(); \
-                       return window.__rf.detect(img).then(function (f) { done({faces: f, ms: performance.now() - t}); }); \
-                     }, function (e) { done({error: String(e)}); });",
-                    vec![json!(rgb), json!(img.width()), json!(img.height())],
-                )
-                .await
-                .expect("detect");
+            let got = with_image(
+                &c,
+                img,
+                "window.__rf.detect(img).then(function () { \
+                   var t = performance.now(); \
+                   return window.__rf.detect(img).then(function (f) { done({faces: f, ms: performance.now() - t}); }); \
+                 }, function (e) { done({error: String(e)}); });",
+                vec![],
+            )
+            .await;
             let want = engine.detector().detect_short(img).expect("library");
             let faces = got["faces"].as_array().unwrap_or_else(|| panic!("{name}: {got}"));
             assert_eq!(faces.len(), want.len(), "{name}: page {got} library {want:?}");
@@ -928,6 +927,131 @@ fn the_pages_detector_matches_the_library() {
                 assert_eq!(size, &json!(0), "{name} fetched again");
             }
         }
+        c.close().await.expect("close");
+    });
+}
+
+/// Sends `img` to the page as ImageData and runs `script` on it (with
+/// `img` bound, and `done` to call with the answer).
+async fn with_image(c: &Client, img: &RgbImage, script: &str, args: Vec<Value>) -> Value {
+    use base64::Engine as _;
+    let rgb = base64::engine::general_purpose::STANDARD.encode(img.as_raw());
+    let mut all = vec![json!(rgb), json!(img.width()), json!(img.height())];
+    all.extend(args);
+    c.execute_async(
+        &format!(
+            "var done = arguments[arguments.length - 1]; \
+             var raw = atob(arguments[0]); var w = arguments[1], h = arguments[2]; \
+             var img = new ImageData(w, h); \
+             for (var i = 0, j = 0; i < w * h; i++) {{ \
+               img.data[j++] = raw.charCodeAt(3 * i); img.data[j++] = raw.charCodeAt(3 * i + 1); \
+               img.data[j++] = raw.charCodeAt(3 * i + 2); img.data[j++] = 255; }} \
+             var args = Array.prototype.slice.call(arguments, 3, arguments.length - 1); {script}"
+        ),
+        all,
+    )
+    .await
+    .expect("script")
+}
+
+/// `img` moved by (dx, dy) and scaled by `scale` about its centre, on grey.
+fn placed(img: &RgbImage, scale: f32, dx: i64, dy: i64) -> RgbImage {
+    let (w, h) = (img.width(), img.height());
+    let small = image::imageops::resize(
+        img,
+        ((w as f32) * scale) as u32,
+        ((h as f32) * scale) as u32,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut out = RgbImage::from_pixel(w, h, image::Rgb([118, 118, 118]));
+    let x = (w as i64 - small.width() as i64) / 2 + dx;
+    let y = (h as i64 - small.height() as i64) / 2 + dy;
+    image::imageops::overlay(&mut out, &small, x, y);
+    out
+}
+
+/// The page's live hints, each from real frames made to show its fault:
+/// an empty picture, a face too small, too large, off-centre, too dark,
+/// two faces, a face that moves; and a still, centred face becomes ready
+/// after 800 ms and not before.
+#[test]
+fn the_pages_hints_name_what_is_wrong() {
+    let s = TestServer::start(Db::Sqlite, settings());
+    let face = image::open(clip_file("apfol_real2", "frame_0001.jpg"))
+        .map(|i| i.to_rgb8())
+        .expect("frame");
+    let (w, h) = (face.width(), face.height());
+    // apfol_real2's face sits a little right of and below the oval's centre
+    let centred = placed(&face, 1.0, -40, -50);
+    let dark = {
+        let mut d = centred.clone();
+        d.pixels_mut()
+            .for_each(|p| p.0 = p.0.map(|v| (f32::from(v) * 0.3) as u8));
+        d
+    };
+    let two = {
+        let half =
+            image::imageops::resize(&face, w / 2, h / 2, image::imageops::FilterType::Triangle);
+        let mut out = RgbImage::from_pixel(w, h, image::Rgb([118, 118, 118]));
+        image::imageops::overlay(&mut out, &half, 0, i64::from(h / 4));
+        image::imageops::overlay(&mut out, &half, i64::from(w / 2), i64::from(h / 4));
+        out
+    };
+    let cases: Vec<(&str, Vec<RgbImage>, &str)> = vec![
+        (
+            "empty",
+            vec![RgbImage::from_pixel(w, h, image::Rgb([118, 118, 118]))],
+            "face_in_circle",
+        ),
+        ("small", vec![placed(&centred, 0.45, 0, 0)], "ready.closer"),
+        ("large", vec![placed(&centred, 2.0, 0, 0)], "ready.back"),
+        (
+            "off-centre",
+            vec![placed(&centred, 1.0, -150, 0)],
+            "ready.centre",
+        ),
+        ("dark", vec![dark], "ready.light"),
+        ("two faces", vec![two], "hint.one_face"),
+        (
+            "moving",
+            vec![
+                centred.clone(),
+                placed(&centred, 1.0, 25, 0),
+                centred.clone(),
+            ],
+            "hold_still",
+        ),
+    ];
+    let (_driver, driver) = chromedriver();
+    s.block_on(async {
+        let c = analysing_page(&driver, &s).await;
+        // one frame every 33 ms into a fresh Readiness per case; the
+        // answer is the last frame's
+        let step = "window.__rf.detect(img).then(function (faces) { \
+                      if (args[0]) window.__ready = RealfaceAnalyse.Readiness(); \
+                      done({faces: faces.length, r: window.__ready.update(args[1], faces, w, h)}); \
+                    }, function (e) { done({error: String(e)}); });";
+        for (name, frames, want) in &cases {
+            let mut last = Value::Null;
+            for (i, f) in frames.iter().enumerate() {
+                last = with_image(&c, f, step, vec![json!(i == 0), json!(i as f64 * 33.0)]).await;
+            }
+            assert_eq!(last["r"]["hint"], json!(want), "{name}: {last}");
+            assert_eq!(last["r"]["ready"], json!(false), "{name}: {last}");
+        }
+        // ready: every check holds for 800 ms, and only then
+        let mut ready_at = None;
+        for i in 0..40u32 {
+            let t = f64::from(i) * 33.0;
+            let v = with_image(&c, &centred, step, vec![json!(i == 0), json!(t)]).await;
+            assert!(v["r"]["hint"].is_null(), "a centred still face: {v}");
+            if v["r"]["ready"] == json!(true) {
+                ready_at = Some(t);
+                break;
+            }
+        }
+        let at = ready_at.expect("never ready");
+        assert!((800.0..=833.0).contains(&at), "ready at {at} ms");
         c.close().await.expect("close");
     });
 }
