@@ -119,6 +119,71 @@ typedef struct RfProgress {
   uint32_t timer_sound;
 } RfProgress;
 
+/**
+ * One plane of a YUV frame ([`RfYuvFrame`]).
+ */
+typedef struct RfPlane {
+  /**
+   * The plane's first sample.
+   */
+  const uint8_t *data;
+  /**
+   * Readable bytes at `data`.
+   */
+  size_t len;
+  /**
+   * Bytes from one row to the next.
+   */
+  size_t row_stride;
+  /**
+   * Bytes from one sample to the next in a row (1 planar, 2 interleaved).
+   */
+  size_t pixel_stride;
+} RfPlane;
+
+/**
+ * A YUV 4:2:0 camera frame: Android `YUV_420_888` planes as they come
+ * (`pixel_stride` 2 for interleaved chroma), NV12 (`u` at the UV plane,
+ * `v` one byte later, both `pixel_stride` 2) or NV21 (`v` first). `colour`:
+ * 0 BT.601 full range, 1 BT.601 limited, 2 BT.709 full, 3 BT.709 limited.
+ * `rotation`: 0, 90, 180 or 270 degrees clockwise to make it upright;
+ * `mirror`: non-zero to flip it left to right after turning.
+ */
+typedef struct RfYuvFrame {
+  /**
+   * Width in pixels (as captured).
+   */
+  uint32_t width;
+  /**
+   * Height in pixels (as captured).
+   */
+  uint32_t height;
+  /**
+   * Luma.
+   */
+  struct RfPlane y;
+  /**
+   * Cb.
+   */
+  struct RfPlane u;
+  /**
+   * Cr.
+   */
+  struct RfPlane v;
+  /**
+   * Matrix and range (see above).
+   */
+  uint32_t colour;
+  /**
+   * Clockwise degrees.
+   */
+  uint32_t rotation;
+  /**
+   * Non-zero: mirror after turning.
+   */
+  uint32_t mirror;
+} RfYuvFrame;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -293,6 +358,20 @@ int32_t rf_session_push_frame(struct RfSession *session,
                               uint32_t format,
                               uint64_t timestamp_ms,
                               struct RfProgress *progress);
+
+/**
+ * Pushes one YUV 4:2:0 camera frame (see [`RfYuvFrame`]) taken at
+ * `timestamp_ms`; it is converted, turned upright and mirrored before the
+ * session sees it. `progress` may be null.
+ *
+ * # Safety
+ * `session` a live handle; `frame` readable, each plane's `data` pointing
+ * to at least `len` bytes; `progress` null or writable.
+ */
+int32_t rf_session_push_yuv420(struct RfSession *session,
+                               const struct RfYuvFrame *frame,
+                               uint64_t timestamp_ms,
+                               struct RfProgress *progress);
 
 /**
  * Ends the session (no more frames) and writes the `AuthResult` JSON to

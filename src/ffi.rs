@@ -634,43 +634,153 @@ pub unsafe extern "C" fn rf_session_push_frame(
             &s.limits,
         )?;
         let p = s.session.push_frame(&frame, timestamp_ms)?;
-        if !progress.is_null() {
-            let out = RfProgress {
-                state: match p.state {
-                    SessionState::WaitingForFace => 0,
-                    SessionState::Warmup => 1,
-                    SessionState::Action => 2,
-                    SessionState::Finished => 3,
-                    SessionState::HoldStill => 4,
-                },
-                ring: p.ring,
-                action: p
-                    .action
-                    .and_then(|a| {
-                        crate::liveness::actions::Action::ALL
-                            .iter()
-                            .position(|&x| x == a)
-                    })
-                    .map_or(-1, |i| i as i32),
-                actions_done: p.actions_done as u32,
-                actions_total: p.actions_total as u32,
-                faces: p.faces as u32,
-                prompt_at_ms: p.prompt_at_ms.map_or(-1, |t| t as i64),
-                window_start_ms: p.answer_window_ms.map_or(-1, |w| w[0] as i64),
-                window_end_ms: p.answer_window_ms.map_or(-1, |w| w[1] as i64),
-                prompt: crate::prompts::index_of(p.prompt_key).map_or(-1, |i| i as i32),
-                step: p.step as u32,
-                timer_kind: p.timer.map_or(0, |t| match t.kind {
-                    TimerKind::AnswerWindow => 1,
-                    TimerKind::Hold => 2,
-                }),
-                timer_from_ms: p.timer.map_or(-1, |t| t.from_ms as i64),
-                timer_to_ms: p.timer.map_or(-1, |t| t.to_ms as i64),
-                timer_sound: p.timer.map_or(0, |t| u32::from(t.sound)),
-            };
-            // SAFETY: non-null and writable by contract.
-            unsafe { *progress = out };
+        // SAFETY: `progress` null or writable by contract.
+        unsafe { write_progress(progress, &p) };
+        Ok(())
+    })
+}
+
+/// Writes `p` to `progress` unless it is null.
+///
+/// # Safety
+/// `progress` null or writable.
+unsafe fn write_progress(progress: *mut RfProgress, p: &crate::session::Progress) {
+    if progress.is_null() {
+        return;
+    }
+    let out = RfProgress {
+        state: match p.state {
+            SessionState::WaitingForFace => 0,
+            SessionState::Warmup => 1,
+            SessionState::Action => 2,
+            SessionState::Finished => 3,
+            SessionState::HoldStill => 4,
+        },
+        ring: p.ring,
+        action: p
+            .action
+            .and_then(|a| {
+                crate::liveness::actions::Action::ALL
+                    .iter()
+                    .position(|&x| x == a)
+            })
+            .map_or(-1, |i| i as i32),
+        actions_done: p.actions_done as u32,
+        actions_total: p.actions_total as u32,
+        faces: p.faces as u32,
+        prompt_at_ms: p.prompt_at_ms.map_or(-1, |t| t as i64),
+        window_start_ms: p.answer_window_ms.map_or(-1, |w| w[0] as i64),
+        window_end_ms: p.answer_window_ms.map_or(-1, |w| w[1] as i64),
+        prompt: crate::prompts::index_of(p.prompt_key).map_or(-1, |i| i as i32),
+        step: p.step as u32,
+        timer_kind: p.timer.map_or(0, |t| match t.kind {
+            TimerKind::AnswerWindow => 1,
+            TimerKind::Hold => 2,
+        }),
+        timer_from_ms: p.timer.map_or(-1, |t| t.from_ms as i64),
+        timer_to_ms: p.timer.map_or(-1, |t| t.to_ms as i64),
+        timer_sound: p.timer.map_or(0, |t| u32::from(t.sound)),
+    };
+    // SAFETY: non-null and writable by contract.
+    unsafe { *progress = out };
+}
+
+/// One plane of a YUV frame ([`RfYuvFrame`]).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RfPlane {
+    /// The plane's first sample.
+    pub data: *const u8,
+    /// Readable bytes at `data`.
+    pub len: usize,
+    /// Bytes from one row to the next.
+    pub row_stride: usize,
+    /// Bytes from one sample to the next in a row (1 planar, 2 interleaved).
+    pub pixel_stride: usize,
+}
+
+/// A YUV 4:2:0 camera frame: Android `YUV_420_888` planes as they come
+/// (`pixel_stride` 2 for interleaved chroma), NV12 (`u` at the UV plane,
+/// `v` one byte later, both `pixel_stride` 2) or NV21 (`v` first). `colour`:
+/// 0 BT.601 full range, 1 BT.601 limited, 2 BT.709 full, 3 BT.709 limited.
+/// `rotation`: 0, 90, 180 or 270 degrees clockwise to make it upright;
+/// `mirror`: non-zero to flip it left to right after turning.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RfYuvFrame {
+    /// Width in pixels (as captured).
+    pub width: u32,
+    /// Height in pixels (as captured).
+    pub height: u32,
+    /// Luma.
+    pub y: RfPlane,
+    /// Cb.
+    pub u: RfPlane,
+    /// Cr.
+    pub v: RfPlane,
+    /// Matrix and range (see above).
+    pub colour: u32,
+    /// Clockwise degrees.
+    pub rotation: u32,
+    /// Non-zero: mirror after turning.
+    pub mirror: u32,
+}
+
+/// # Safety
+/// `p.data` null or `p.len` readable bytes.
+unsafe fn plane<'a>(
+    p: &RfPlane,
+    name: &'static str,
+) -> Result<crate::imaging::yuv::Plane<'a>, Error> {
+    // SAFETY: forwarded caller guarantees.
+    let data = unsafe { bytes(p.data, p.len, name) }?;
+    Ok(crate::imaging::yuv::Plane::new(
+        data,
+        p.row_stride,
+        p.pixel_stride,
+    ))
+}
+
+/// Pushes one YUV 4:2:0 camera frame (see [`RfYuvFrame`]) taken at
+/// `timestamp_ms`; it is converted, turned upright and mirrored before the
+/// session sees it. `progress` may be null.
+///
+/// # Safety
+/// `session` a live handle; `frame` readable, each plane's `data` pointing
+/// to at least `len` bytes; `progress` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rf_session_push_yuv420(
+    session: *mut RfSession,
+    frame: *const RfYuvFrame,
+    timestamp_ms: u64,
+    progress: *mut RfProgress,
+) -> i32 {
+    guard_session(session, |s| {
+        use crate::imaging::yuv::{Rotation, Yuv420, YuvMatrix, YuvRange};
+        if frame.is_null() {
+            return Err(null("frame"));
         }
+        // SAFETY: non-null and readable by contract.
+        let f = unsafe { &*frame };
+        let (matrix, range) = match f.colour {
+            0 => (YuvMatrix::Bt601, YuvRange::Full),
+            1 => (YuvMatrix::Bt601, YuvRange::Limited),
+            2 => (YuvMatrix::Bt709, YuvRange::Full),
+            3 => (YuvMatrix::Bt709, YuvRange::Limited),
+            other => return Err(Error::invalid("colour", format!("{other} (valid: 0-3)"))),
+        };
+        // SAFETY: each plane's pointer and length by contract.
+        let (y, u, v) = unsafe { (plane(&f.y, "y")?, plane(&f.u, "u")?, plane(&f.v, "v")?) };
+        let upright = Yuv420::planes(f.width, f.height, y, u, v)
+            .with_colour(matrix, range)
+            .to_rgb_upright(
+                &s.limits,
+                Rotation::from_degrees(f.rotation)?,
+                f.mirror != 0,
+            )?;
+        let p = s.session.push_frame(&upright, timestamp_ms)?;
+        // SAFETY: `progress` null or writable by contract.
+        unsafe { write_progress(progress, &p) };
         Ok(())
     })
 }

@@ -46,6 +46,7 @@ fn header_is_current() {
         "rf_registry_new",
         "rf_registry_issue",
         "rf_session_push_frame",
+        "rf_session_push_yuv420",
         "rf_session_finish",
         "rf_last_error_code",
     ] {
@@ -432,6 +433,118 @@ fn frames(clip: &str) -> Vec<image::RgbImage> {
         .collect()
 }
 
+/// A Rust session over `options` with `reference` (a photo) as certifyId `id`.
+fn rust_session(
+    id: &str,
+    options: &str,
+    reference: &[u8],
+) -> realface::session::VerificationSession {
+    let eng = std::sync::Arc::new(
+        realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
+    );
+    let ticket = realface::CertifyRegistry::new()
+        .claim_issued(
+            &realface::IssuedId {
+                certify_id: id.into(),
+                challenge_nonce: NONCE.into(),
+                expires_ms: now_ms() + 600_000,
+            },
+            now_ms(),
+        )
+        .expect("ticket");
+    let opts: realface::session::SessionOptions = serde_json::from_str(options).expect("options");
+    let ref_img = eng.decode(reference).expect("reference");
+    realface::session::VerificationSession::new(
+        eng,
+        ticket,
+        realface::session::Reference::Photo(ref_img),
+        opts,
+    )
+    .expect("session")
+}
+
+/// Pushes `frames` at 100 ms apart until the session ends; its verdict.
+fn run_rust(
+    mut rs: realface::session::VerificationSession,
+    frames: impl Iterator<Item = image::RgbImage>,
+) -> serde_json::Value {
+    for (i, f) in frames.enumerate() {
+        let _ = rs.push_frame(&f, i as u64 * 100);
+        if rs.is_finished() {
+            break;
+        }
+    }
+    serde_json::from_str(&serde_json::to_string(&rs.finish()).expect("json")).expect("json")
+}
+
+/// Finishes a C session and frees it with its registry and engine; its verdict.
+///
+/// # Safety
+/// Live handles, not used afterwards.
+unsafe fn finish_c(e: *mut RfEngine, reg: *mut RfRegistry, s: *mut RfSession) -> serde_json::Value {
+    let mut json = ptr::null_mut();
+    // SAFETY: live handles by contract; `json` is freed below.
+    unsafe {
+        assert_eq!(rf_session_finish(s, &mut json), RF_OK);
+        let v = serde_json::from_str(&CStr::from_ptr(json).to_string_lossy()).expect("json");
+        rf_string_free(json);
+        rf_session_free(s);
+        rf_registry_free(reg);
+        rf_engine_free(e);
+        v
+    }
+}
+
+/// The same session through the C ABI.
+///
+/// # Safety
+/// `e` and `reg` live handles.
+unsafe fn c_session(
+    e: *mut RfEngine,
+    reg: *mut RfRegistry,
+    id: &str,
+    options: &str,
+    reference: &[u8],
+) -> *mut RfSession {
+    let id = CString::new(id).expect("cstring");
+    let nonce = CString::new(NONCE).expect("cstring");
+    let o = CString::new(options).expect("cstring");
+    let mut s = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    let rc = unsafe {
+        rf_session_new(
+            e,
+            reg,
+            id.as_ptr(),
+            nonce.as_ptr(),
+            now_ms() + 600_000,
+            reference.as_ptr(),
+            reference.len(),
+            o.as_ptr(),
+            &mut s,
+        )
+    };
+    assert_eq!(rc, RF_OK);
+    s
+}
+
+/// The verdict fields both APIs must agree on.
+fn assert_same_verdict(rust: &serde_json::Value, c: &serde_json::Value) {
+    assert_eq!(rust["auth_state"], "SUCCESS", "{rust}");
+    for key in [
+        "auth_state",
+        "client_code",
+        "similarity",
+        "score",
+        "quality",
+        "actions",
+        "frames",
+        "reasons",
+    ] {
+        assert_eq!(rust[key], c[key], "{key}");
+    }
+}
+
 /// The same frames through the Rust API and through the C API (as BGRA with
 /// padded rows): identical verdict, similarity and actions.
 #[test]
@@ -441,60 +554,17 @@ fn rust_and_c_api_agree() {
         std::fs::read(data_dir().join("actions/apfol_real2/frame_0001.jpg")).expect("read");
     let options = &options_json(&["turn_left"]);
     // Rust
-    let eng = std::sync::Arc::new(
-        realface::FaceEngine::new(realface::EngineConfig::default()).expect("engine"),
+    let rust = run_rust(
+        rust_session("eq", options, &reference),
+        clip.iter().cloned(),
     );
-    let ticket = realface::CertifyRegistry::new()
-        .claim_issued(
-            &realface::IssuedId {
-                certify_id: "eq".into(),
-                challenge_nonce: NONCE.into(),
-                expires_ms: now_ms() + 600_000,
-            },
-            now_ms(),
-        )
-        .expect("ticket");
-    let opts: realface::session::SessionOptions = serde_json::from_str(options).expect("options");
-    let ref_img = eng.decode(&reference).expect("reference");
-    let mut rs = realface::session::VerificationSession::new(
-        eng,
-        ticket,
-        realface::session::Reference::Photo(ref_img),
-        opts,
-    )
-    .expect("session");
-    for (i, f) in clip.iter().enumerate() {
-        let _ = rs.push_frame(f, i as u64 * 100);
-        if rs.is_finished() {
-            break;
-        }
-    }
-    let rust: serde_json::Value =
-        serde_json::from_str(&serde_json::to_string(&rs.finish()).expect("json")).expect("json");
     // C
     // SAFETY: valid pointers and lengths throughout.
     let c: serde_json::Value = unsafe {
         let e = engine();
         let reg = registry();
-        let id = CString::new("eq").expect("cstring");
-        let nonce = CString::new(NONCE).expect("cstring");
-        let o = CString::new(options.as_str()).expect("cstring");
-        let mut s = ptr::null_mut();
+        let s = c_session(e, reg, "eq", options, &reference);
         let mut prompted = false;
-        assert_eq!(
-            rf_session_new(
-                e,
-                reg,
-                id.as_ptr(),
-                nonce.as_ptr(),
-                now_ms() + 600_000,
-                reference.as_ptr(),
-                reference.len(),
-                o.as_ptr(),
-                &mut s
-            ),
-            RF_OK
-        );
         for (i, f) in clip.iter().enumerate() {
             let (w, h) = f.dimensions();
             let stride = w as usize * 4 + 8;
@@ -539,29 +609,10 @@ fn rust_and_c_api_agree() {
                 break;
             }
         }
-        let mut json = ptr::null_mut();
-        assert_eq!(rf_session_finish(s, &mut json), RF_OK);
-        let v = serde_json::from_str(&CStr::from_ptr(json).to_string_lossy()).expect("json");
-        rf_string_free(json);
-        rf_session_free(s);
-        rf_registry_free(reg);
-        rf_engine_free(e);
         assert!(prompted, "the prompt was never shown");
-        v
+        finish_c(e, reg, s)
     };
-    assert_eq!(rust["auth_state"], "SUCCESS");
-    for key in [
-        "auth_state",
-        "client_code",
-        "similarity",
-        "score",
-        "quality",
-        "actions",
-        "frames",
-        "reasons",
-    ] {
-        assert_eq!(rust[key], c[key], "{key}");
-    }
+    assert_same_verdict(&rust, &c);
 }
 
 /// A capture for a server through the C ABI: no reference on the device,
@@ -764,4 +815,155 @@ fn prompt_texts_reach_c_in_both_languages() {
             realface::ErrorCode::InvalidArgument.as_u32() as i32
         );
     }
+}
+
+/// An NV21 frame: its planes, their row stride and its size.
+struct Nv21 {
+    y: Vec<u8>,
+    vu: Vec<u8>,
+    stride: usize,
+    w: u32,
+    h: u32,
+}
+
+/// `img` as NV21 (BT.601 full range, chroma averaged over each 2x2 block),
+/// rows padded to a multiple of `pad` bytes.
+fn to_nv21(img: &image::RgbImage, pad: usize) -> Nv21 {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let stride = w.div_ceil(pad) * pad;
+    let mut y = vec![0u8; stride * h];
+    let mut vu = vec![0u8; stride * h.div_ceil(2)];
+    let px = |x: usize, yy: usize| {
+        let p = img.get_pixel(x.min(w - 1) as u32, yy.min(h - 1) as u32).0;
+        [f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]
+    };
+    for r in 0..h {
+        for c in 0..w {
+            let [rr, g, b] = px(c, r);
+            y[r * stride + c] = (0.299 * rr + 0.587 * g + 0.114 * b).round() as u8;
+        }
+    }
+    for r in 0..h.div_ceil(2) {
+        for c in 0..w.div_ceil(2) {
+            let mut uv = [0f64; 2];
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let [rr, g, b] = px(2 * c + dx, 2 * r + dy);
+                uv[0] += 128.0 - 0.168_736 * rr - 0.331_264 * g + 0.5 * b;
+                uv[1] += 128.0 + 0.5 * rr - 0.418_688 * g - 0.081_312 * b;
+            }
+            vu[r * stride + 2 * c] = (uv[1] / 4.0).round().clamp(0.0, 255.0) as u8;
+            vu[r * stride + 2 * c + 1] = (uv[0] / 4.0).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    Nv21 {
+        y,
+        vu,
+        stride,
+        w: img.width(),
+        h: img.height(),
+    }
+}
+
+/// A phone's frames through the C ABI: NV21 with padded rows, captured
+/// sideways (the app says "turn 90 degrees"), give the verdict the Rust API
+/// gives on the same pixels turned upright; malformed planes are typed
+/// errors.
+#[test]
+fn phone_frames_through_c_match_the_rust_api() {
+    use realface::imaging::yuv::{orient, Rotation, Yuv420};
+    let clip = frames("apfol_real2");
+    let reference =
+        std::fs::read(data_dir().join("actions/apfol_real2/frame_0001.jpg")).expect("read");
+    let options = &options_json(&["turn_left"]);
+    // the camera's frames: sideways (upright after 90 degrees clockwise)
+    let sideways: Vec<Nv21> = clip
+        .iter()
+        .map(|f| to_nv21(&image::imageops::rotate270(f), 64))
+        .collect();
+    let limits = realface::imaging::limits::Limits::default();
+    // Rust: the library's own conversion, then the session
+    let rust = run_rust(
+        rust_session("yuv", options, &reference),
+        sideways.iter().map(|f| {
+            let rgb = Yuv420::nv21(f.w, f.h, &f.y, f.stride, &f.vu, f.stride)
+                .to_rgb(&limits)
+                .expect("nv21");
+            orient(rgb, Rotation::R90, false)
+        }),
+    );
+    // C
+    // SAFETY: valid pointers and lengths throughout.
+    let c: serde_json::Value = unsafe {
+        let e = engine();
+        let reg = registry();
+        let s = c_session(e, reg, "yuv", options, &reference);
+        let plane = |data: &[u8], row: usize, px: usize| RfPlane {
+            data: data.as_ptr(),
+            len: data.len(),
+            row_stride: row,
+            pixel_stride: px,
+        };
+        let frame_of = |f: &Nv21| RfYuvFrame {
+            width: f.w,
+            height: f.h,
+            y: plane(&f.y, f.stride, 1),
+            u: plane(&f.vu[1..], f.stride, 2),
+            v: plane(&f.vu, f.stride, 2),
+            colour: 0,
+            rotation: 90,
+            mirror: 0,
+        };
+        // misuse first: nothing reaches the session
+        let mut p = RfProgress::default();
+        let good = frame_of(&sideways[0]);
+        assert_eq!(rf_session_push_yuv420(s, ptr::null(), 0, &mut p), 400);
+        for (what, bad) in [
+            ("colour", RfYuvFrame { colour: 9, ..good }),
+            (
+                "rotation",
+                RfYuvFrame {
+                    rotation: 45,
+                    ..good
+                },
+            ),
+            (
+                "short plane",
+                RfYuvFrame {
+                    v: RfPlane { len: 10, ..good.v },
+                    ..good
+                },
+            ),
+            (
+                "zero stride",
+                RfYuvFrame {
+                    y: RfPlane {
+                        row_stride: 0,
+                        ..good.y
+                    },
+                    ..good
+                },
+            ),
+            (
+                "null plane",
+                RfYuvFrame {
+                    u: RfPlane {
+                        data: ptr::null(),
+                        ..good.u
+                    },
+                    ..good
+                },
+            ),
+        ] {
+            assert_eq!(rf_session_push_yuv420(s, &bad, 0, &mut p), 400, "{what}");
+        }
+        for (i, f) in sideways.iter().enumerate() {
+            let mut p = RfProgress::default();
+            let _ = rf_session_push_yuv420(s, &frame_of(f), i as u64 * 100, &mut p);
+            if p.state == 3 {
+                break;
+            }
+        }
+        finish_c(e, reg, s)
+    };
+    assert_same_verdict(&rust, &c);
 }
