@@ -154,7 +154,8 @@ impl<'a> Yuv420<'a> {
         )
     }
 
-    /// NV21: the Y plane, then one plane of V, U pairs.
+    /// NV21: the Y plane, then one plane of V, U pairs (NV12 with the
+    /// chroma planes swapped).
     pub fn nv21(
         width: u32,
         height: u32,
@@ -163,13 +164,12 @@ impl<'a> Yuv420<'a> {
         vu: &'a [u8],
         vu_stride: usize,
     ) -> Self {
-        Self::planes(
-            width,
-            height,
-            Plane::new(y, y_stride, 1),
-            Plane::new(vu.get(1..).unwrap_or_default(), vu_stride, 2),
-            Plane::new(vu, vu_stride, 2),
-        )
+        let f = Self::nv12(width, height, y, y_stride, vu, vu_stride);
+        Self {
+            u: f.v,
+            v: f.u,
+            ..f
+        }
     }
 
     /// With this matrix and range.
@@ -217,51 +217,39 @@ impl<'a> Yuv420<'a> {
             (oy * ow + ox) as isize
         };
         let mut out = vec![0u8; w * h * 3];
+        for row in 0..h {
+            // the output index moves by a fixed step along a source row
+            let base = dest(0, row);
+            let step = if w > 1 { dest(1, row) - base } else { 1 };
+            self.convert_row(&k, row, |col, rgb| {
+                let i = (base + step * col as isize) as usize * 3;
+                out[i..i + 3].copy_from_slice(&rgb);
+            });
+        }
+        RgbImage::from_raw(ow as u32, oh as u32, out)
+            .ok_or_else(|| Error::invalid("frame", "size mismatch"))
+    }
+
+    /// Converts source row `row` (planes already checked), handing each
+    /// pixel's column and RGB to `put`; the chroma terms once per pair.
+    #[inline(always)]
+    fn convert_row(&self, k: &Coefficients, row: usize, mut put: impl FnMut(usize, [u8; 3])) {
+        let w = self.width as usize;
         let (ys, us, vs) = (
             self.y.pixel_stride,
             self.u.pixel_stride,
             self.v.pixel_stride,
         );
-        if rotation == Rotation::R0 && !mirror {
-            // as captured: whole output rows, no index arithmetic
-            for (row, line) in out.chunks_exact_mut(w * 3).enumerate() {
-                let yrow = &self.y.data[row * self.y.row_stride..];
-                let urow = &self.u.data[(row / 2) * self.u.row_stride..];
-                let vrow = &self.v.data[(row / 2) * self.v.row_stride..];
-                for (c, pair) in line.chunks_mut(6).enumerate() {
-                    let (r, g, b) = k.chroma(urow[c * us], vrow[c * vs]);
-                    for (i, px) in pair.chunks_exact_mut(3).enumerate() {
-                        let y = k.luma(yrow[(2 * c + i) * ys]);
-                        px[0] = clamp(y + r);
-                        px[1] = clamp(y - g);
-                        px[2] = clamp(y + b);
-                    }
-                }
-            }
-            return RgbImage::from_raw(ow as u32, oh as u32, out)
-                .ok_or_else(|| Error::invalid("frame", "size mismatch"));
-        }
-        for row in 0..h {
-            let yrow = &self.y.data[row * self.y.row_stride..];
-            let urow = &self.u.data[(row / 2) * self.u.row_stride..];
-            let vrow = &self.v.data[(row / 2) * self.v.row_stride..];
-            // the output index moves by a fixed step along a source row
-            let base = dest(0, row);
-            let step = if w > 1 { dest(1, row) - base } else { 1 };
-            for c in 0..cw {
-                // the chroma terms once per pair of pixels
-                let (r, g, b) = k.chroma(urow[c * us], vrow[c * vs]);
-                for col in 2 * c..(2 * c + 2).min(w) {
-                    let y = k.luma(yrow[col * ys]);
-                    let i = (base + step * col as isize) as usize * 3;
-                    out[i] = clamp(y + r);
-                    out[i + 1] = clamp(y - g);
-                    out[i + 2] = clamp(y + b);
-                }
+        let yrow = &self.y.data[row * self.y.row_stride..];
+        let urow = &self.u.data[(row / 2) * self.u.row_stride..];
+        let vrow = &self.v.data[(row / 2) * self.v.row_stride..];
+        for c in 0..w.div_ceil(2) {
+            let (r, g, b) = k.chroma(urow[c * us], vrow[c * vs]);
+            for col in 2 * c..(2 * c + 2).min(w) {
+                let y = k.luma(yrow[col * ys]);
+                put(col, [clamp(y + r), clamp(y - g), clamp(y + b)]);
             }
         }
-        RgbImage::from_raw(ow as u32, oh as u32, out)
-            .ok_or_else(|| Error::invalid("frame", "size mismatch"))
     }
 }
 
