@@ -39,7 +39,9 @@ pub enum Abandoned {
     /// The page never saw a face: `NO_FACE_CAPTURED`, as a session with no
     /// face frame ends.
     NoFace,
-    /// The page saw a face but never ready to be prompted: `TIMEOUT`.
+    /// The page saw a face but never ready to be prompted: with no face
+    /// frame uploaded this is `NO_FACE_CAPTURED` too, its detail saying
+    /// the face was never ready.
     NotReady,
     /// The person quit: `USER_QUIT`.
     Quit,

@@ -108,6 +108,7 @@ impl Server {
                 metrics: metrics::Metrics::new(),
                 demo: None,
                 seeded,
+                capture_js: Arc::new(api::web::capture_js_asset(&web)),
                 web: Arc::new(web),
             },
         }

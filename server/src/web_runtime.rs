@@ -49,29 +49,24 @@ pub struct WebFile {
     pub sha256: &'static str,
     /// Its bytes.
     pub bytes: axum::body::Bytes,
-    gzip: std::sync::OnceLock<axum::body::Bytes>,
+    gzip: std::sync::OnceLock<Option<axum::body::Bytes>>,
 }
 
 impl WebFile {
-    /// The gzip-compressed bytes (compressed once; the plain bytes if
-    /// compression fails).
-    pub fn gzip(&self) -> axum::body::Bytes {
+    /// The gzip-compressed bytes, compressed on the first call (None if
+    /// compression failed: the plain bytes are served then).
+    pub fn gzip(&self) -> Option<axum::body::Bytes> {
         self.gzip
             .get_or_init(|| {
                 use std::io::Write;
                 let mut enc =
                     flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                match enc.write_all(&self.bytes).and_then(|()| enc.finish()) {
-                    Ok(v) => v.into(),
-                    Err(_) => self.bytes.clone(),
-                }
+                enc.write_all(&self.bytes)
+                    .and_then(|()| enc.finish())
+                    .ok()
+                    .map(Into::into)
             })
             .clone()
-    }
-
-    /// Whether [`Self::gzip`] is compressed (it is unless compression failed).
-    pub fn gzip_is_compressed(&self) -> bool {
-        self.gzip.get().is_some_and(|g| g != &self.bytes)
     }
 
     /// Its URL below `/sdk/v1/`, versioned by its sha256 (so it may be

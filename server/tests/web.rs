@@ -217,8 +217,9 @@ struct Shown {
     fps: f64,
 }
 
-/// The root's state with its live hint (`ready:face_in_circle`).
-async fn state_with_hint(c: &Client) -> String {
+/// Appends the root's state with its live hint (`ready:face_in_circle`)
+/// to `seen` when it changed.
+async fn note_state(c: &Client, seen: &mut Vec<String>) {
     let v = c
         .execute(
             "var r = document.querySelector('section.rfc'); if (!r) return ''; \
@@ -228,7 +229,10 @@ async fn state_with_hint(c: &Client) -> String {
         )
         .await
         .expect("script");
-    v.as_str().unwrap_or_default().to_string()
+    let now = v.as_str().unwrap_or_default();
+    if !now.is_empty() && seen.last().map(String::as_str) != Some(now) {
+        seen.push(now.to_string());
+    }
 }
 
 /// Opens the capture page for (`id`, `token`), waits for the end of the
@@ -247,10 +251,7 @@ async fn capture(c: &Client, s: &TestServer, id: &str, token: &str, shots: Optio
     let mut hinted = false;
     let mut seen: Vec<String> = Vec::new();
     loop {
-        let now = state_with_hint(c).await;
-        if !now.is_empty() && seen.last() != Some(&now) {
-            seen.push(now);
-        }
+        note_state(c, &mut seen).await;
         let (state, error, text) = state_of(c).await;
         if state == "ready" && !hinted && !text.is_empty() {
             // the live hint is where the prompts will be: in view
@@ -682,10 +683,7 @@ fn an_empty_camera_is_told_no_face_and_may_try_again() {
         let t = Instant::now();
         let mut seen: Vec<String> = Vec::new();
         let (state, _, text) = loop {
-            let hinted = state_with_hint(&c).await;
-            if !hinted.is_empty() && seen.last() != Some(&hinted) {
-                seen.push(hinted);
-            }
+            note_state(&c, &mut seen).await;
             let now = state_of(&c).await;
             if matches!(now.0.as_str(), "failed" | "verified" | "error") {
                 break now;

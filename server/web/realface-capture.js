@@ -302,7 +302,7 @@
     var done = new Promise(function (res) { resolveDone = res; });
     // what ran: the in-page analysis ("page") or none, and its frame rate
     var analysis = { analysis: 'none', mode: 'scheduled' };
-    var started = false;
+    var starting = null;
 
     function clearTimers() {
       timers.forEach(function (t) { clearTimeout(t); clearInterval(t); });
@@ -380,13 +380,18 @@
      * only fail; the server records it for the business backend.
      */
     function abandon(why) {
-      var begun = started ? Promise.resolve({ ok: true, body: { errCode: 0 } })
-        : post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
-      started = true;
-      return begun.then(function (r) {
+      return startWeb().then(function (r) {
         if (!r.ok || !r.body || r.body.errCode !== 0) return r;
         return post(api + '/evidence', o.deviceToken, 'application/json', JSON.stringify({ abandoned: why }));
       });
+    }
+
+    /** `start` as a web capture, called once (the answer is shared). */
+    function startWeb() {
+      if (!starting) {
+        starting = post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
+      }
+      return starting;
     }
 
     function verdict(r, hintOverride) {
@@ -611,11 +616,9 @@
     /** The challenge: start as a web capture, record, prompt on the schedule. */
     function challenge(type) {
       view.state('starting', o.readyText);
-      started = true;
       // the recording and the challenge start together; the prompts count
       // from the recording's start
-      var begun = post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
-      return Promise.all([record(type), begun]).then(function (both) {
+      return Promise.all([record(type), startWeb()]).then(function (both) {
         if (finished) return;
         var r = both[1];
         if (!r.ok || !r.body || r.body.errCode !== 0 || !r.body.schedule) {

@@ -380,8 +380,10 @@ impl VerificationSession {
     }
 
     /// The capture ran out of time before it recorded anything (a face was
-    /// seen but never centred, close, lit and still enough to be prompted):
-    /// the session fails as timed out (10011).
+    /// seen but never centred, close, lit and still enough to be prompted).
+    /// It fails as timed out (TIMEOUT, 10011), or, like every time limit on
+    /// a session that was given no face frame, as NO_FACE_CAPTURED (10010)
+    /// with this detail.
     pub fn time_out_unready(&mut self) {
         self.fail(
             ReasonCode::Timeout,

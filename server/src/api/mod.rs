@@ -50,6 +50,9 @@ pub struct AppState {
     /// What the capture page runs in the browser (onnxruntime-web and the
     /// detector), checked by sha256 at start.
     pub web: Arc<crate::web_runtime::WebRuntime>,
+    /// The capture script as served (its prompt table and runtime URLs
+    /// filled in), made once at start.
+    pub capture_js: Arc<web::Asset>,
 }
 
 /// The API's routes.

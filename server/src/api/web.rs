@@ -7,6 +7,7 @@
 //! only from the origins the app registered.
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
@@ -46,42 +47,71 @@ pub fn csp(ancestors: &[String]) -> String {
     )
 }
 
-/// A script or stylesheet, revalidated on every use (`no-cache`) against
-/// its ETag (a sha256 of the text): a returning page gets 304 and no body.
-fn asset(ctype: &'static str, text: impl AsRef<str>, headers: &HeaderMap) -> Response {
-    use sha2::{Digest, Sha256};
-    let text = text.as_ref();
-    let sum = Sha256::digest(text.as_bytes());
-    let tag: String = sum[..12].iter().map(|b| format!("{b:02x}")).collect();
-    let etag = format!("\"{tag}\"");
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut r = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (
-            [
-                (header::CONTENT_TYPE, ctype),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            ],
-            text.to_string(),
-        )
-            .into_response()
-    };
-    let h = r.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // business pages on other origins load the script
-    h.insert(
-        header::HeaderName::from_static("cross-origin-resource-policy"),
-        HeaderValue::from_static("cross-origin"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    r
+/// A script or stylesheet and its ETag (a sha256 of the text), made once:
+/// served revalidated on every use (`no-cache`), so a returning page gets
+/// 304 and no body.
+#[derive(Debug)]
+pub struct Asset {
+    ctype: &'static str,
+    text: axum::body::Bytes,
+    etag: String,
 }
+
+impl Asset {
+    /// `text` served as `ctype`.
+    pub fn new(ctype: &'static str, text: impl Into<String>) -> Self {
+        use sha2::{Digest, Sha256};
+        let text: String = text.into();
+        let sum = Sha256::digest(text.as_bytes());
+        let tag: String = sum[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            ctype,
+            text: text.into(),
+            etag: format!("\"{tag}\""),
+        }
+    }
+
+    /// The response to a request with `headers` (304 when its
+    /// `If-None-Match` names this text).
+    pub fn respond(&self, headers: &HeaderMap) -> Response {
+        let fresh = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == self.etag));
+        let mut r = if fresh {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            (
+                [
+                    (header::CONTENT_TYPE, self.ctype),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                ],
+                self.text.clone(),
+            )
+                .into_response()
+        };
+        let h = r.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        // business pages on other origins load the script
+        h.insert(
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("cross-origin"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&self.etag) {
+            h.insert(header::ETAG, v);
+        }
+        r
+    }
+}
+
+// the fixed scripts and stylesheets, each made on its first request
+static ANALYSE: LazyLock<Asset> = LazyLock::new(|| Asset::new(JS, ANALYSE_JS));
+static CSS: LazyLock<Asset> = LazyLock::new(|| Asset::new(STYLE, CAPTURE_CSS));
+static PAGE: LazyLock<Asset> = LazyLock::new(|| Asset::new(JS, PAGE_JS));
+static DEMO: LazyLock<Asset> = LazyLock::new(|| Asset::new(JS, DEMO_JS));
+static DEMO_STYLE: LazyLock<Asset> = LazyLock::new(|| Asset::new(STYLE, DEMO_CSS));
+const JS: &str = "text/javascript; charset=utf-8";
+const STYLE: &str = "text/css; charset=utf-8";
 
 fn page(html: &'static str, ancestors: &[String]) -> Response {
     let mut r = (
@@ -98,6 +128,11 @@ fn page(html: &'static str, ancestors: &[String]) -> Response {
         r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     r
+}
+
+/// The capture script, made once per server ([`AppState::capture_js`]).
+pub fn capture_js_asset(web: &WebRuntime) -> Asset {
+    Asset::new(JS, capture_js_text(web))
 }
 
 /// The capture script with the library's prompt table filled in (one
@@ -119,11 +154,7 @@ fn capture_js_text(web: &WebRuntime) -> String {
 
 /// `GET /sdk/v1/realface-capture.js`.
 pub async fn capture_js(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    asset(
-        "text/javascript; charset=utf-8",
-        capture_js_text(&state.web),
-        &headers,
-    )
+    state.capture_js.respond(&headers)
 }
 
 /// `GET /sdk/v1/rt/{file}?v=SHA`: onnxruntime-web and the detector, as
@@ -135,25 +166,23 @@ pub async fn runtime_file(
     headers: HeaderMap,
 ) -> Response {
     let web = state.web.clone();
-    if web.file(&name).is_none() {
-        return not_found();
-    }
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    // the first gzip request compresses (megabytes): off the async threads
     let picked = tokio::task::spawn_blocking(move || {
         let f = web.file(&name)?;
-        let (bytes, zipped) = if gzip {
-            let z = f.gzip();
-            (z, f.gzip_is_compressed())
-        } else {
-            (f.bytes.clone(), false)
-        };
-        Some((f.ctype, f.sha256, bytes, zipped))
+        let zipped = if gzip { f.gzip() } else { None };
+        Some((
+            f.ctype,
+            f.sha256,
+            zipped.is_some(),
+            zipped.unwrap_or_else(|| f.bytes.clone()),
+        ))
     })
     .await;
-    let Ok(Some((ctype, sha, bytes, zipped))) = picked else {
+    let Ok(Some((ctype, sha, zipped, bytes))) = picked else {
         return not_found();
     };
     let mut r = (
@@ -188,17 +217,17 @@ pub async fn runtime_file(
 /// `GET /sdk/v1/realface-analyse.js`: the page's face detector and
 /// readiness checks (loaded by the capture script when it can analyse).
 pub async fn analyse_js(headers: HeaderMap) -> Response {
-    asset("text/javascript; charset=utf-8", ANALYSE_JS, &headers)
+    ANALYSE.respond(&headers)
 }
 
 /// `GET /sdk/v1/realface-capture.css`.
 pub async fn capture_css(headers: HeaderMap) -> Response {
-    asset("text/css; charset=utf-8", CAPTURE_CSS, &headers)
+    CSS.respond(&headers)
 }
 
 /// `GET /sdk/v1/capture-page.js`: the hosted page's script.
 pub async fn page_js(headers: HeaderMap) -> Response {
-    asset("text/javascript; charset=utf-8", PAGE_JS, &headers)
+    PAGE.respond(&headers)
 }
 
 fn not_found() -> Response {
@@ -294,7 +323,7 @@ pub async fn demo_js(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if state.demo.is_none() {
         return not_found();
     }
-    asset("text/javascript; charset=utf-8", DEMO_JS, &headers)
+    DEMO.respond(&headers)
 }
 
 /// `GET /demo/demo.css`.
@@ -302,7 +331,7 @@ pub async fn demo_css(State(state): State<AppState>, headers: HeaderMap) -> Resp
     if state.demo.is_none() {
         return not_found();
     }
-    asset("text/css; charset=utf-8", DEMO_CSS, &headers)
+    DEMO_STYLE.respond(&headers)
 }
 
 /// A valid ID number for a demo identity (GB 11643 check character), random
