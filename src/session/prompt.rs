@@ -228,6 +228,7 @@ const MAX_FRAME_GAP_MS: u64 = 250;
 impl PromptOptions {
     /// Evaluation only: the first prompt due `ms` after the first frame,
     /// the later ones drawn from the nonce (see `first_due_ms`).
+    #[cfg(feature = "eval")]
     pub(crate) fn with_first_due_ms(mut self, ms: u64) -> Self {
         self.first_due_ms = Some(ms);
         self
