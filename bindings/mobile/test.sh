@@ -3,7 +3,8 @@
 # Swift bindings are current and their C header compiles
 # (swift/generate.sh --check), the Kotlin tests on the JVM
 # (kotlin/test.sh), and the Kotlin example (examples/kotlin/run.sh) gives
-# the verdict `realface verify` gives on the same video.
+# the verdict `realface verify` gives on the same video (verdict, reasons,
+# action times).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -20,9 +21,10 @@ python3 - "$kt" "$rs" <<'PY'
 import json, sys
 kt, rs = (json.loads(a) for a in sys.argv[1:3])
 def verdict(r):
-    return r["auth_state"], [x["code"] for x in r["reasons"]], [(a["action"], a["passed"], a["prompt_ms"], a["at_ms"]) for a in r["actions"]]
+    return (r["auth_state"], [x["code"] for x in r["reasons"]],
+            [(a["action"], a["passed"], a["prompt_ms"], a["onset_ms"], a["at_ms"]) for a in r["actions"]])
 if verdict(kt) != verdict(rs):
     sys.exit(f"examples/kotlin/run.sh: {verdict(kt)}\nrealface verify: {verdict(rs)}")
-onsets = [(a["onset_ms"], b["onset_ms"]) for a, b in zip(kt["actions"], rs["actions"])]
-print(f"examples/kotlin/run.sh = realface verify: {verdict(kt)}; onsets (Kotlin, verify) {onsets} ms")
+print(f"examples/kotlin/run.sh = realface verify: {verdict(kt)}; "
+      f"similarity {kt['similarity']} (Kotlin, NV21) and {rs['similarity']} (verify, swscale)")
 PY

@@ -11,7 +11,6 @@ import io.realface.LocalSession
 import io.realface.Pixels
 import io.realface.Reference
 import io.realface.Verdict
-import io.realface.YuvColour
 import io.realface.support.Nv21Frame
 import io.realface.support.Nv21Video
 import java.io.File
@@ -23,7 +22,7 @@ fun nv21(f: Nv21Frame): Frame = Frame(
         width = f.width.toUInt(), height = f.height.toUInt(),
         y = f.y(), yRowStride = f.width.toUInt(),
         vu = f.vu(), vuRowStride = (2 * ((f.width + 1) / 2)).toUInt(),
-        colour = YuvColour.BT601_LIMITED,
+        colour = f.colour,
     ),
     rotation = 0u,
     mirror = false,
@@ -53,9 +52,7 @@ private fun numbers(s: String?): List<ULong> =
 fun main(args: Array<String>) {
     val a = args.toList().chunked(2).associate { (k, v) -> k.removePrefix("--") to v }
     val need = { k: String -> a[k] ?: run { System.err.println("verify: --$k is required"); exitProcess(2) } }
-    val dir = File(need("frames"))
-    val (w, h) = File(dir, "size").readText().trim().split(" ").map { it.toInt() }
-    val frames = Nv21Video.read(File(dir, "frames.nv21"), File(dir, "times.txt"), w, h)
+    val frames = Nv21Video.read(File(need("frames")))
     val engine = Engine(EngineOptions(
         modelDir = a["models"], models = emptyList(),
         runtimeLibrary = a["runtime"], matcher = a["matcher"],

@@ -2,12 +2,13 @@
 // their timestamps: how the example and the tests stand in for a camera.
 package io.realface.support
 
+import io.realface.YuvColour
 import java.io.DataInputStream
 import java.io.File
 import java.io.FileInputStream
 
-/** One camera frame: the NV21 bytes and when it was taken. */
-class Nv21Frame(val width: Int, val height: Int, val data: ByteArray, val tMs: Long) {
+/** One camera frame: the NV21 bytes, their colour and when it was taken. */
+class Nv21Frame(val width: Int, val height: Int, val data: ByteArray, val tMs: Long, val colour: YuvColour) {
     /** The luma plane. */
     fun y(): ByteArray = data.copyOfRange(0, width * height)
 
@@ -17,14 +18,16 @@ class Nv21Frame(val width: Int, val height: Int, val data: ByteArray, val tMs: L
 
 object Nv21Video {
     /**
-     * Reads `rawFile` (frames of width x height NV21, one after another)
-     * with `timesFile`: one line per frame, `pts num/den` (the stream's
-     * time base), made by examples/kotlin/frames.sh. Times are ms from the
-     * first frame, rounded, strictly increasing: as the library's video
-     * source stamps them.
+     * Reads what examples/kotlin/frames.sh wrote to `dir`: `frames.nv21`
+     * (frames of width x height NV21, one after another), `times.txt` (one
+     * line per frame, `pts num/den`, the stream's time base), `size` and
+     * `colour`. Times are ms from the first frame, rounded, strictly
+     * increasing: as the library's video source stamps them.
      */
-    fun read(rawFile: File, timesFile: File, width: Int, height: Int): List<Nv21Frame> {
-        val times = timesFile.readLines().filter { it.isNotBlank() }.map { line ->
+    fun read(dir: File): List<Nv21Frame> {
+        val (width, height) = File(dir, "size").readText().trim().split(" ").map { it.toInt() }
+        val colour = YuvColour.valueOf(File(dir, "colour").readText().trim())
+        val times = File(dir, "times.txt").readLines().filter { it.isNotBlank() }.map { line ->
             val (pts, tb) = line.trim().split(" ")
             val (num, den) = tb.split("/").map { it.toLong() }
             Triple(pts.toLong(), num, den)
@@ -33,7 +36,7 @@ object Nv21Video {
         val frames = ArrayList<Nv21Frame>()
         var first: Long? = null
         var last: Long? = null
-        DataInputStream(FileInputStream(rawFile).buffered()).use { input ->
+        DataInputStream(FileInputStream(File(dir, "frames.nv21")).buffered()).use { input ->
             for ((pts, num, den) in times) {
                 val buf = ByteArray(size)
                 try {
@@ -46,7 +49,7 @@ object Nv21Video {
                 var t = Math.round((pts - f).toDouble() * timeBase * 1000.0).coerceAtLeast(0)
                 last?.let { if (t <= it) t = it + 1 }
                 last = t
-                frames.add(Nv21Frame(width, height, buf, t))
+                frames.add(Nv21Frame(width, height, buf, t, colour))
             }
         }
         return frames
