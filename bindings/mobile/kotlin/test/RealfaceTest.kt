@@ -263,13 +263,20 @@ class Server(val bin: String, dir: File) : AutoCloseable {
         process = ProcessBuilder(bin, "serve", "--db", db, "--listen", "127.0.0.1:$port",
             "--actions", "turn_left,turn_right", "--challenge-count", "1")
             .redirectErrorStream(true).redirectOutput(File(dir, "server.log")).start()
-        val until = System.currentTimeMillis() + 60_000
-        while (true) {
-            check(process.isAlive) { "the server exited: ${File(dir, "server.log").readText()}" }
-            val up = try { get("/healthz", emptyMap()).statusCode() == 200 } catch (e: java.io.IOException) { false }
-            if (up) break
-            check(System.currentTimeMillis() < until) { "the server did not listen in 60 s" }
-            Thread.sleep(200)
+        // a server that never answers is stopped here: `use` only closes
+        // what was constructed
+        try {
+            val until = System.currentTimeMillis() + 60_000
+            while (true) {
+                check(process.isAlive) { "the server exited: ${File(dir, "server.log").readText()}" }
+                val up = try { get("/healthz", emptyMap()).statusCode() == 200 } catch (e: java.io.IOException) { false }
+                if (up) break
+                check(System.currentTimeMillis() < until) { "the server did not listen in 60 s" }
+                Thread.sleep(200)
+            }
+        } catch (e: Throwable) {
+            close()
+            throw e
         }
     }
 
