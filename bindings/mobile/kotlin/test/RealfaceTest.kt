@@ -261,7 +261,7 @@ class Server(val bin: String, dir: File) : AutoCloseable {
         key = added["key"] as String
         run(bin, "deposit", "--db", db, "--app", app, "--amount", "10")
         process = ProcessBuilder(bin, "serve", "--db", db, "--listen", "127.0.0.1:$port",
-            "--actions", "turn_left,turn_right", "--challenge-count", "1")
+            "--actions", "turn_left", "--challenge-count", "1")
             .redirectErrorStream(true).redirectOutput(File(dir, "server.log")).start()
         // a server that never answers is stopped here: `use` only closes
         // what was constructed
