@@ -101,9 +101,7 @@ impl Session {
                     now,
                 )
             }
-            None => registry
-                .issue(now)
-                .and_then(|t| registry.claim(t.certify_id(), now)),
+            None => registry.issue_claimed(now),
         }
         .or_py()?;
         let e = engine.inner.clone();

@@ -125,6 +125,14 @@ impl CertifyRegistry {
         Ok(ticket)
     }
 
+    /// Issues a new certifyId at `now_ms` and claims it at once: the ticket
+    /// of an on-device session that no server issued (`realface verify`,
+    /// the Python and mobile local sessions).
+    pub fn issue_claimed(&self, now_ms: u64) -> Result<CertifyTicket> {
+        let t = self.issue(now_ms)?;
+        self.claim(t.certify_id(), now_ms)
+    }
+
     /// Looks an id up without claiming it.
     pub fn get(&self, certify_id: &str, now_ms: u64) -> Result<CertifyTicket> {
         let map = self.lock();
@@ -292,6 +300,18 @@ mod tests {
         assert_eq!(
             code(reg.claim_issued(&issued(local.certify_id(), nonce, 10_000), 0)),
             ErrorCode::CertifyIdReused
+        );
+    }
+
+    #[test]
+    fn an_id_issued_claimed_cannot_be_claimed_again() {
+        let reg = CertifyRegistry::new();
+        let t = reg.issue_claimed(0).expect("issued and claimed");
+        assert_eq!(
+            reg.claim(t.certify_id(), 1)
+                .map(|_| ())
+                .map_err(|e| e.code()),
+            Err(ErrorCode::CertifyIdReused)
         );
     }
 

@@ -127,11 +127,7 @@ impl LocalSession {
                 realface::Reference::Embedding(Embedding::from_raw(values)?)
             }
         };
-        let registry = CertifyRegistry::new();
-        let now = unix_now_ms();
-        let ticket = registry
-            .issue(now)
-            .and_then(|t| registry.claim(t.certify_id(), now))?;
+        let ticket = CertifyRegistry::new().issue_claimed(unix_now_ms())?;
         let session = VerificationSession::new(engine.inner.clone(), ticket, reference, opts)?;
         Ok(Arc::new(Self {
             running: Running {

@@ -216,10 +216,7 @@ fn setup(args: &VerifyArgs) -> Result<(SessionOptions, realface::session::certif
         // an id issued by a server: its nonce draws the challenge; expired
         // or malformed ids are refused
         Some(issued) => registry.claim_issued(issued, now_ms())?,
-        None => {
-            let t = registry.issue(now_ms())?;
-            registry.claim(t.certify_id(), now_ms())?
-        }
+        None => registry.issue_claimed(now_ms())?,
     };
     let mut options = SessionOptions::default()
         .with_challenge(challenge)
