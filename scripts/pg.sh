@@ -3,9 +3,11 @@
 # server's tests, on 127.0.0.1 and a free port:
 #   bash scripts/pg.sh start DIR   # initdb + start; writes the URL to DIR/url
 #   bash scripts/pg.sh stop DIR    # stop and delete DIR
+#   bash scripts/pg.sh down DIR    # stop (-m fast), keep the data: an outage
+#   bash scripts/pg.sh up DIR      # start it again on the same port
 # PostgreSQL refuses to run as root: as root it runs as the `postgres` user.
 set -euo pipefail
-cmd=${1:?start|stop}
+cmd=${1:?start|stop|down|up}
 dir=${2:?a directory}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bindir/pg_ctl" ] || { echo "pg.sh: PostgreSQL is not installed (bash scripts/system-deps.sh)" >&2; exit 1; }
@@ -22,9 +24,17 @@ start)
     "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >/dev/null
   echo "postgres://postgres@127.0.0.1:$port/postgres" > "$dir/url"
   ;;
+down)
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
+up)
+  port=$(sed -E 's|.*:([0-9]+)/.*|\1|' "$dir/url")
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >/dev/null
+  ;;
 stop)
   if [ -d "$dir/data" ]; then as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true; fi
   rm -rf "$dir"
   ;;
-*) echo "pg.sh: start|stop DIR" >&2; exit 2 ;;
+*) echo "pg.sh: start|stop|down|up DIR" >&2; exit 2 ;;
 esac

@@ -317,6 +317,25 @@ mod tests {
     }
 
     #[test]
+    fn the_fleet_settings_file_in_deploy_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/realface.toml");
+        let c = ConfigFile::load(Some(path), std::iter::empty()).expect("deploy/realface.toml");
+        assert!(c.server.db.starts_with("postgres://"));
+        assert_eq!((c.settings.store.pool, c.settings.workers), (16, 4));
+        assert_eq!(c.settings.evidence_lease_ms, 120_000);
+        // the database URL with its password comes from the environment
+        let c = ConfigFile::load(
+            Some(path),
+            [(
+                "REALFACE_SERVER__DB".to_string(),
+                "postgres://u:p@h/d".to_string(),
+            )],
+        )
+        .expect("with the environment");
+        assert_eq!(c.server.db, "postgres://u:p@h/d");
+    }
+
+    #[test]
     fn the_defaults_round_trip() {
         let text = ConfigFile::defaults_toml().expect("defaults");
         for key in [

@@ -176,8 +176,47 @@ pub struct Answered {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// Answered 55000; when the database cannot be reached (no connection within the
+    /// pool's wait, a connection lost, the server shutting down) the cause
+    /// is `store.unavailable` and the HTTP status 503, so a client or a
+    /// balancer tries again or elsewhere.
     fn from(e: sqlx::Error) -> Self {
-        Self::internal("store", e)
+        if store_unreachable(&e) {
+            Self::new(Code::Internal, STORE_UNAVAILABLE, e.to_string())
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
+        } else {
+            Self::internal("store", e)
+        }
+    }
+}
+
+/// The cause of a 55000 answered because the database could not be reached.
+pub const STORE_UNAVAILABLE: &str = "store.unavailable";
+
+/// Whether `e` says the database is out of reach rather than that a
+/// statement failed: no connection in time, the connection broke, or the
+/// server refuses connections or is shutting down (SQLSTATE classes 08
+/// and 57P).
+pub fn store_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+impl ApiError {
+    /// Whether this answers a store that could not be reached.
+    pub fn is_store_unavailable(&self) -> bool {
+        self.cause
+            .as_ref()
+            .is_some_and(|c| c.code == STORE_UNAVAILABLE)
     }
 }
 

@@ -33,6 +33,11 @@ impl Judge {
         &self.engine
     }
 
+    /// Judging places free now (running or waiting), of `workers + queue`.
+    pub fn free_places(&self) -> usize {
+        self.admitted.available_permits()
+    }
+
     /// Runs `job` on a blocking thread when a worker is free.
     pub async fn run<T, F>(&self, job: F) -> ApiResult<T>
     where

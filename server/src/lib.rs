@@ -44,7 +44,7 @@ use realface::{EngineConfig, FaceEngine};
 pub use api::AppState;
 pub use clock::Clock;
 pub use error::{ApiError, Code};
-pub use settings::{EvidenceLimits, Settings};
+pub use settings::{EvidenceLimits, Settings, StoreSettings};
 pub use store::Store;
 
 /// A server: its store, models, settings and clock.
@@ -71,7 +71,12 @@ impl Server {
     /// Opens the store at `db` (a SQLite file or a `postgres://` URL) and
     /// loads the models once.
     pub async fn open(db: &str, settings: Settings) -> Result<Self, ServerError> {
-        let store = Store::open(db, 16).await?;
+        let store = Store::open_with(
+            db,
+            settings.store.pool,
+            std::time::Duration::from_millis(settings.store.acquire_timeout_ms.max(1)),
+        )
+        .await?;
         let workers = settings.workers.max(1);
         let matcher = settings.matcher;
         let engine = tokio::task::spawn_blocking(move || {

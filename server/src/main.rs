@@ -114,6 +114,15 @@ enum Command {
         #[arg(long)]
         db: String,
     },
+    /// Check that verdicts, bills, call records and webhook events agree for
+    /// every certifyId (the store's audit): exit 0 when they do; otherwise
+    /// one line per inconsistent id on stdout and exit 1. Safe to run
+    /// against a live store.
+    Audit {
+        /// The store.
+        #[arg(long)]
+        db: String,
+    },
     /// Add to an app's prepaid balance.
     Deposit {
         #[arg(long)]
@@ -361,6 +370,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .purge_records(billing::day_of(now) - realface_server::RECORD_DAYS + 1)
                 .await?;
             println!("{{\"swept\": {swept}, \"deleted\": {deleted}, \"recordsPurged\": {purged}}}");
+        }
+        Command::Audit { db } => {
+            let store = Store::open(&db, 1).await?;
+            let problems = store.audit().await?;
+            store.close().await;
+            for p in &problems {
+                println!("{p}");
+            }
+            if !problems.is_empty() {
+                return Err(format!("{} inconsistent certifyIds", problems.len()).into());
+            }
+            eprintln!("realface-server: the store is consistent");
         }
         Command::Deposit { db, app, amount } => {
             let fen = billing::parse_yuan(&amount)

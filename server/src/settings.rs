@@ -37,6 +37,28 @@ impl Default for EvidenceLimits {
     }
 }
 
+/// The connection pool to the store (per instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// Connections this instance keeps open at most. On PostgreSQL the
+    /// instances together must stay under the server's `max_connections`
+    /// (instances x pool + the operator's own sessions).
+    pub pool: u32,
+    /// How long a call waits for a connection before it is answered 55000,
+    /// ms: while the database is away calls fail after this, never hang.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            pool: 16,
+            acquire_timeout_ms: 5_000,
+        }
+    }
+}
+
 /// The server's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -58,6 +80,13 @@ pub struct Settings {
     pub session: SessionOptions,
     /// Time for the upload after the session's total time limit, ms.
     pub grace_ms: u64,
+    /// How long an evidence upload holds its certifyId while it is judged,
+    /// ms: a claim older than this (its instance was killed while judging)
+    /// is taken over by the next upload of the same evidence, on any
+    /// instance. Keep it above the longest judging time under load.
+    pub evidence_lease_ms: u64,
+    /// The connection pool to the store.
+    pub store: StoreSettings,
     /// How long rows stay after expiry (records), ms.
     pub retain_ms: u64,
     /// How often the sweeper runs, ms.
@@ -86,6 +115,8 @@ impl Default for Settings {
             limits: EvidenceLimits::default(),
             session: SessionOptions::default(),
             grace_ms: 30_000,
+            evidence_lease_ms: 10 * 60_000,
+            store: StoreSettings::default(),
             retain_ms: 30 * 86_400_000,
             sweep_every_ms: 60_000,
             lockout: LockoutSettings::default(),

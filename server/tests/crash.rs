@@ -383,3 +383,59 @@ fn a_reference_from_another_matcher_is_refused() {
     let (s, v) = common::device_upload(&server.url, &id2, &token2, &common::failing_bundle());
     assert_eq!((s, &v["judged"]), (200, &json!(true)), "{v}");
 }
+
+/// `realface-server audit --db`: exit 0 on a consistent store; exit 1 and
+/// one line naming the id when a judged id lost its bill.
+#[test]
+fn audit_names_each_inconsistent_id() {
+    let (url, _dir) = fresh_db(Db::Sqlite);
+    let app = app_add(&url, "audit");
+    let server = Process::serve(&url, &["--actions", "blink", "--challenge-count", "1"]);
+    let body = common::certify_body_with_embedding("blinkdet_video");
+    let (id, token) = common::issue(&server.url, &app, &body).expect("certify");
+    let (s, v) = common::device_start(&server.url, &id, &token);
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = common::device_upload(&server.url, &id, &token, &common::failing_bundle());
+    assert_eq!(s, 200, "{v}");
+    server.kill();
+    let audit = || {
+        common::server_bin()
+            .args(["audit", "--db", &url])
+            .output()
+            .expect("realface-server audit")
+    };
+    let out = audit();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // the verdict's bill disappears: the audit names the id
+    common::runtime().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&realface_server::store::url_of(&url).0)
+            .await
+            .expect("store");
+        sqlx::query("DELETE FROM ledger WHERE certify_id = $1 AND kind = 'settle'")
+            .bind(&id)
+            .execute(&pool)
+            .await
+            .expect("delete");
+        pool.close().await;
+    });
+    let out = audit();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(lines.starts_with(&id), "{lines}");
+}

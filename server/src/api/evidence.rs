@@ -196,7 +196,11 @@ async fn evidence_call(
     let (evidence, advisory) = parse(headers, bytes, state.demo.is_some())?;
     // the id's one upload: a second one (the same token again, at once or
     // later) is refused while this one holds it or after its verdict
-    if !state.store.claim_evidence(&id, arrived).await? {
+    if !state
+        .store
+        .claim_evidence(&id, arrived, state.settings.evidence_lease_ms)
+        .await?
+    {
         return Err(ApiError::new(
             Code::BadParameter,
             "evidence.repeated",

@@ -4,6 +4,7 @@
 mod admin;
 mod certify;
 mod evidence;
+mod health;
 mod hooks;
 mod observe;
 mod record;
@@ -106,10 +107,8 @@ pub fn router(state: AppState) -> Router {
         .route("/demo/demo.css", get(web::demo_css))
         .route("/demo/certify", post(web::demo_certify))
         .route("/demo/result/{id}", get(web::demo_result))
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(|| async {
             ApiError::new(Code::BadParameter, "path.unknown", "no such endpoint")
                 .with_status(StatusCode::NOT_FOUND)

@@ -61,7 +61,10 @@ impl Rec {
     /// Writes the record (a record that cannot be written does not change
     /// the answer) and answers.
     pub async fn answer(mut self, state: &AppState, r: ApiResult<Json<Value>>) -> Response {
-        if !self.1 {
+        // a call refused because the store is away cannot be recorded
+        // there either: answer at once instead of waiting on it again
+        let unreachable = matches!(&r, Err(e) if e.is_store_unavailable());
+        if !self.1 && !unreachable {
             self.0.at_ms = state.clock.now_ms() as i64;
             self.0.err_code = match &r {
                 Ok(_) => 0,

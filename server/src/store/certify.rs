@@ -71,10 +71,6 @@ pub struct CertifyRow {
     pub billed_fen: Option<i64>,
 }
 
-/// How long an evidence upload holds its certifyId while it is judged, ms;
-/// a claim older than this (its server died) can be taken again.
-pub const EVIDENCE_LEASE_MS: u64 = 10 * 60_000;
-
 const SELECT: &str = "SELECT certify_id, app_id, device_token_hash, nonce, reference, expires_ms, actions, \
     started_ms, capture, deadline_ms, auth_state, verdict, photo_o, photo_m, name_masked, id_masked, billed_fen FROM certify";
 
@@ -174,17 +170,21 @@ impl Store {
     }
 
     /// Claims the id's one evidence upload at `now_ms`: true if no upload
-    /// holds it (none yet, or one whose claim is older than
-    /// [`EVIDENCE_LEASE_MS`]: a server killed while judging frees it), and
-    /// it is not judged yet.
-    pub async fn claim_evidence(&self, certify_id: &str, now_ms: u64) -> Result<bool, sqlx::Error> {
+    /// holds it (none yet, or one whose claim is older than `lease_ms`: an
+    /// instance killed while judging frees it), and it is not judged yet.
+    pub async fn claim_evidence(
+        &self,
+        certify_id: &str,
+        now_ms: u64,
+        lease_ms: u64,
+    ) -> Result<bool, sqlx::Error> {
         let n = sqlx::query(
             "UPDATE certify SET evidence_claim_ms = $2 WHERE certify_id = $1 AND auth_state = 'PROCESSING' \
              AND (evidence_claim_ms IS NULL OR evidence_claim_ms < $3)",
         )
         .bind(certify_id)
         .bind(now_ms as i64)
-        .bind(now_ms.saturating_sub(EVIDENCE_LEASE_MS) as i64)
+        .bind(now_ms.saturating_sub(lease_ms) as i64)
         .execute(&self.writer)
         .await?
         .rows_affected();

@@ -156,10 +156,18 @@ pub async fn current(pool: &AnyPool) -> Result<i64, sqlx::Error> {
 /// once: PostgreSQL serialises them on an advisory lock, SQLite on its
 /// write lock; a loser finds the work done.
 pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<(), sqlx::Error> {
-    pool.execute(
+    // under the lock too: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+    // safe against itself (two instances starting on an empty database:
+    // one fails with a duplicate key in pg_type; found by tests/fleet)
+    let mut tx = pool.begin().await?;
+    if backend == Backend::Postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(7215001)").await?;
+    }
+    tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
     )
     .await?;
+    tx.commit().await?;
     loop {
         let have = current(pool).await?;
         if have > LATEST {

@@ -15,7 +15,7 @@ mod web;
 
 pub use accounts::Account;
 pub use apps::{key_hash, App, AppAuth, NewApp};
-pub use certify::{CertifyRow, Judged, NewCertify, EVIDENCE_LEASE_MS};
+pub use certify::{CertifyRow, Judged, NewCertify};
 pub use lockout::Failure;
 pub use migrations::LATEST as SCHEMA_VERSION;
 pub use outbox::{OutboxEvent, OutboxState, Webhook};
@@ -49,6 +49,12 @@ pub struct Store {
     secret: Vec<u8>,
 }
 
+/// How long a call waits for a store connection by default, ms.
+pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 5_000;
+
+/// How long a SQLite writer waits for its turn at least.
+const SQLITE_WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The sqlx URL of `--db`: a `postgres://` URL as is, anything else a SQLite
 /// file (created if missing).
 pub fn url_of(db: &str) -> (String, Backend) {
@@ -63,14 +69,34 @@ pub fn url_of(db: &str) -> (String, Backend) {
 
 impl Store {
     /// Connects, applies the migrations this build knows and loads the
-    /// server's secret (made on first use).
+    /// server's secret (made on first use). A call waits at most
+    /// [`DEFAULT_ACQUIRE_TIMEOUT_MS`] for a connection.
     pub async fn open(db: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        Self::open_with(
+            db,
+            max_connections,
+            std::time::Duration::from_millis(DEFAULT_ACQUIRE_TIMEOUT_MS),
+        )
+        .await
+    }
+
+    /// [`Store::open`] with how long a call waits for a connection before
+    /// it fails (the database is away: the call is answered, never hangs).
+    /// The pool tests a connection before lending it, so after the
+    /// database restarts the instance reconnects by itself.
+    pub async fn open_with(
+        db: &str,
+        max_connections: u32,
+        acquire_timeout: std::time::Duration,
+    ) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let (url, backend) = url_of(db);
         let options = AnyConnectOptions::from_str(&url)?;
-        let connect = |n: u32| {
+        let connect = |n: u32, acquire_timeout: std::time::Duration| {
             AnyPoolOptions::new()
                 .max_connections(n.max(1))
+                .acquire_timeout(acquire_timeout)
+                .test_before_acquire(true)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -85,9 +111,11 @@ impl Store {
                 })
                 .connect_with(options.clone())
         };
-        let pool = connect(max_connections).await?;
+        let pool = connect(max_connections, acquire_timeout).await?;
         let writer = match backend {
-            Backend::Sqlite => connect(1).await?,
+            // SQLite's writers queue in this process by design: they wait
+            // their turn (at least as long as SQLite's own busy timeout)
+            Backend::Sqlite => connect(1, acquire_timeout.max(SQLITE_WRITER_WAIT)).await?,
             Backend::Postgres => pool.clone(),
         };
         migrations::apply(&writer, backend).await?;
@@ -121,6 +149,12 @@ impl Store {
     /// The key of the ID numbers' keyed hash.
     pub fn secret(&self) -> &[u8] {
         &self.secret
+    }
+
+    /// Whether the database answers (`SELECT 1`).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// The schema version applied.

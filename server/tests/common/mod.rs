@@ -303,8 +303,14 @@ pub fn device_route(path: &str) -> Option<&str> {
 pub const ID_CARD: &str = "11010519491231002X";
 
 pub fn agent() -> ureq::Agent {
+    agent_within(None)
+}
+
+/// An agent whose calls end after `timeout` (None: no limit).
+pub fn agent_within(timeout: Option<std::time::Duration>) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .timeout_global(timeout)
         .build()
         .into()
 }
@@ -331,8 +337,20 @@ pub fn try_request(
     ctype: Option<&str>,
     body: &[u8],
 ) -> Result<(u16, Value), ureq::Error> {
+    try_request_with(&agent(), base, method, path, headers, ctype, body)
+}
+
+/// [`try_request`] through `agent` (one with a time limit, say).
+pub fn try_request_with(
+    agent: &ureq::Agent,
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    ctype: Option<&str>,
+    body: &[u8],
+) -> Result<(u16, Value), ureq::Error> {
     let url = format!("{base}{path}");
-    let agent = agent();
     let resp = if method == "GET" {
         let mut r = agent.get(&url);
         for (k, v) in headers {
@@ -612,6 +630,24 @@ pub mod receiver {
     pub const OK: u8 = 0;
     pub const FAIL: u8 = 1;
     pub const HOLD: u8 = 2;
+    /// Each request at random: 20% answered 500, 15% closed unanswered,
+    /// 15% answered 200 after 800 ms, the rest 200 at once.
+    pub const CHAOS: u8 = 3;
+
+    /// What CHAOS does with the `n`th request: FAIL, HOLD (closed at once,
+    /// unanswered), SLOW or OK.
+    fn chaos(n: u64) -> u8 {
+        let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        match (z ^ (z >> 31)) % 100 {
+            0..20 => FAIL,
+            20..35 => HOLD,
+            35..50 => SLOW,
+            _ => OK,
+        }
+    }
+    const SLOW: u8 = 4;
 
     /// One delivery as received.
     #[derive(Debug, Clone)]
@@ -712,19 +748,31 @@ pub mod receiver {
                             });
                             got.len() - 1
                         };
-                        // bounded: a held request is let go after 60 s
-                        let mut waited = 0;
-                        while m.load(Ordering::SeqCst) == HOLD && waited < 600 {
-                            std::thread::sleep(std::time::Duration::from_millis(100));
-                            waited += 1;
-                        }
-                        if waited > 0 {
-                            return; // was held: closed unanswered
-                        }
-                        let status = if m.load(Ordering::SeqCst) == OK {
-                            200
+                        let status = if m.load(Ordering::SeqCst) == CHAOS {
+                            match chaos(index as u64) {
+                                HOLD => return, // dropped: closed unanswered
+                                FAIL => 500,
+                                SLOW => {
+                                    std::thread::sleep(std::time::Duration::from_millis(800));
+                                    200
+                                }
+                                _ => 200,
+                            }
                         } else {
-                            500
+                            // bounded: a held request is let go after 60 s
+                            let mut waited = 0;
+                            while m.load(Ordering::SeqCst) == HOLD && waited < 600 {
+                                std::thread::sleep(std::time::Duration::from_millis(100));
+                                waited += 1;
+                            }
+                            if waited > 0 {
+                                return; // was held: closed unanswered
+                            }
+                            if m.load(Ordering::SeqCst) == OK {
+                                200
+                            } else {
+                                500
+                            }
                         };
                         let _ = write!(
                             s,
