@@ -14,26 +14,30 @@ bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+serve() { # PORT: start the cluster in $dir listening there
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $1 -k $dir -c max_connections=300" start >/dev/null
+}
+halt() { # the fast stop (open sessions are ended), data kept
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+}
 case "$cmd" in
 start)
   mkdir -p "$dir"
   if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
   as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
-    "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >/dev/null
+  serve "$port"
   echo "postgres://postgres@127.0.0.1:$port/postgres" > "$dir/url"
   ;;
 down)
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  halt
   ;;
 up)
-  port=$(sed -E 's|.*:([0-9]+)/.*|\1|' "$dir/url")
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
-    "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >/dev/null
+  serve "$(sed -E 's|.*:([0-9]+)/.*|\1|' "$dir/url")"
   ;;
 stop)
-  if [ -d "$dir/data" ]; then as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true; fi
+  if [ -d "$dir/data" ]; then halt || true; fi
   rm -rf "$dir"
   ;;
 *) echo "pg.sh: start|stop|down|up DIR" >&2; exit 2 ;;

@@ -54,7 +54,7 @@ impl Default for StoreSettings {
     fn default() -> Self {
         Self {
             pool: 16,
-            acquire_timeout_ms: 5_000,
+            acquire_timeout_ms: crate::store::DEFAULT_ACQUIRE_TIMEOUT_MS,
         }
     }
 }

@@ -417,10 +417,7 @@ fn audit_names_each_inconsistent_id() {
     );
     // the verdict's bill disappears: the audit names the id
     common::runtime().block_on(async {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&realface_server::store::url_of(&url).0)
-            .await
-            .expect("store");
+        let pool = common::sql_pool(&url).await;
         sqlx::query("DELETE FROM ledger WHERE certify_id = $1 AND kind = 'settle'")
             .bind(&id)
             .execute(&pool)

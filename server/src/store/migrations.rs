@@ -152,6 +152,19 @@ pub async fn current(pool: &AnyPool) -> Result<i64, sqlx::Error> {
     Ok(v.unwrap_or(0))
 }
 
+/// A transaction holding the migrations' lock (on PostgreSQL an advisory
+/// lock until it ends; SQLite serialises writers itself).
+async fn locked(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    if backend == Backend::Postgres {
+        tx.execute("SELECT pg_advisory_xact_lock(7215001)").await?;
+    }
+    Ok(tx)
+}
+
 /// Brings the schema to [`LATEST`]. Safe when several instances start at
 /// once: PostgreSQL serialises them on an advisory lock, SQLite on its
 /// write lock; a loser finds the work done.
@@ -159,10 +172,7 @@ pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<(), sqlx::Error> 
     // under the lock too: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
     // safe against itself (two instances starting on an empty database:
     // one fails with a duplicate key in pg_type; found by tests/fleet)
-    let mut tx = pool.begin().await?;
-    if backend == Backend::Postgres {
-        tx.execute("SELECT pg_advisory_xact_lock(7215001)").await?;
-    }
+    let mut tx = locked(pool, backend).await?;
     tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
     )
@@ -178,10 +188,7 @@ pub async fn apply(pool: &AnyPool, backend: Backend) -> Result<(), sqlx::Error> 
         if have == LATEST {
             return Ok(());
         }
-        let mut tx = pool.begin().await?;
-        if backend == Backend::Postgres {
-            tx.execute("SELECT pg_advisory_xact_lock(7215001)").await?;
-        }
+        let mut tx = locked(pool, backend).await?;
         let again: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
             .fetch_one(&mut *tx)
             .await?;

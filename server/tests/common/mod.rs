@@ -464,6 +464,23 @@ pub fn server_bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_realface-server"))
 }
 
+/// A free port of 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A plain connection pool to a store's database (`--db` as the server
+/// takes it), for a test's own SQL.
+pub async fn sql_pool(db: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&realface_server::store::url_of(db).0)
+        .await
+        .expect("store pool")
+}
+
 /// `realface-server app add --db DB --name NAME --json`, then a deposit.
 pub fn app_add(db: &str, name: &str) -> NewApp {
     let out = server_bin()
@@ -525,11 +542,7 @@ impl Process {
 
     /// [`Process::serve`] with its stderr (the logs) going to `stderr`.
     pub fn serve_to(db: &str, args: &[&str], stderr: std::process::Stdio) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let listen = format!("127.0.0.1:{port}");
+        let listen = format!("127.0.0.1:{}", free_port());
         let child = server_bin()
             .args(["serve", "--db", db, "--listen", &listen])
             .args(args)
@@ -637,10 +650,7 @@ pub mod receiver {
     /// What CHAOS does with the `n`th request: FAIL, HOLD (closed at once,
     /// unanswered), SLOW or OK.
     fn chaos(n: u64) -> u8 {
-        let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        match (z ^ (z >> 31)) % 100 {
+        match realface::rng::SplitMix::new(n).next_u64() % 100 {
             0..20 => FAIL,
             20..35 => HOLD,
             35..50 => SLOW,
@@ -821,10 +831,7 @@ impl Drop for Driver {
 /// Starts chromedriver on a free port: the process and its URL.
 pub fn chromedriver() -> (Driver, String) {
     use std::time::{Duration, Instant};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = free_port();
     let child = std::process::Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(std::process::Stdio::null())

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::infra::call;
 use super::load::{Observed, Upload};
-use crate::common::{receiver::Receiver, runtime, server_bin};
+use crate::common::{receiver::Receiver, runtime, server_bin, sql_pool};
 use realface_server::store::{NewApp, OutboxState};
 use realface_server::Store;
 
@@ -120,7 +120,7 @@ pub fn check(
              FROM certify c WHERE app_id = $1",
         )
         .bind(&app.app_id)
-        .fetch_all(&store_pool(db).await)
+        .fetch_all(&sql_pool(db).await)
         .await
         .expect("certify rows");
         let mut state = BTreeMap::new();
@@ -308,14 +308,4 @@ pub fn check(
         store.close().await;
     });
     r
-}
-
-/// A plain pool for the test's own reads.
-async fn store_pool(db: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(db)
-        .await
-        .expect("store pool")
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{agent_within, root, server_bin, try_request_with};
+use crate::common::{agent_within, free_port, root, server_bin, try_request_with};
 
 /// A PostgreSQL server started by `scripts/pg.sh` for this run alone (so its
 /// outage touches nothing else); stopped and deleted on drop.
@@ -73,14 +73,6 @@ pub struct Instance {
     child: Option<Child>,
     /// Times started.
     pub starts: u32,
-}
-
-/// A free port of 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 impl Instance {
