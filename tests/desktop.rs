@@ -25,6 +25,16 @@ fn desktop_exe() -> PathBuf {
     exe
 }
 
+/// `xvfb-run` with an authority file of ours in `tmp`: without `-f` it
+/// makes a temporary directory of its own and exits 5 when removing it fails
+/// after the app ended (seen once in CI), which hid the app's exit code.
+fn xvfb(tmp: &std::path::Path) -> Command {
+    let mut cmd = Command::new("xvfb-run");
+    cmd.args(["-a", "-s", "-screen 0 1280x1000x24", "-f"])
+        .arg(tmp.join("Xauthority"));
+    cmd
+}
+
 /// Runs the app on `apfol_real2`'s frames with a turn-left challenge
 /// prompted 500 ms after the first frame (the turn starts at about 0.7 s)
 /// and its release cue at 1.3 s:
@@ -37,8 +47,7 @@ fn run(tmp: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value, String
         r##"{"progressBarColor":"#FF6D00","progressBarBackgroundColor":"#263238","title":"realface test"}"##,
     )
     .expect("ui options");
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x1000x24"])
+    let out = xvfb(tmp)
         .arg(desktop_exe())
         .arg("--reference")
         .arg(clip.join("frame_0001.jpg"))
@@ -190,16 +199,18 @@ fn desktop_app_without_a_camera_says_so() {
         return; // a machine with a camera: nothing to check here
     }
     let clip = data_dir().join("actions/apfol_real2");
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x1000x24"])
+    let tmp = std::env::temp_dir().join(format!("realface-nocam-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let out = xvfb(&tmp)
         .arg(desktop_exe())
         .arg("--reference")
         .arg(clip.join("frame_0001.jpg"))
         .args(["--camera", "0", "--close-after", "0.2"])
         .output()
         .expect("xvfb-run missing: run `bash scripts/system-deps.sh`");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("error 600") && err.contains("cameras found"),
         "{err}"
