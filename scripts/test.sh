@@ -28,6 +28,8 @@ step() { # name command...
 
 step "system packages" bash scripts/system-deps.sh
 step "setup (ONNX Runtime, samples)" bash scripts/setup.sh
+# the capture page's session: the library compiled to WebAssembly
+step "page session (WebAssembly)" bash scripts/build-web.sh
 # onnxruntime in Python for tests/parity.rs (a venv in .venv-test/)
 step "Python venv (parity test)" bash scripts/pyenv.sh
 step "cargo fmt --check" cargo fmt --all -- --check

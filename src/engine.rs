@@ -61,6 +61,19 @@ pub struct FaceEngine {
     calibration: Calibration,
 }
 
+/// A mesh as a face's landmarks: `NO_FACE` when its presence score is below
+/// `min_presence` or its points cannot be aligned. The engine's
+/// [`FaceEngine::landmarks_in`] and a page that runs the mesh model itself
+/// both decide here.
+pub fn landmarks_of(mesh: Mesh, min_presence: f32) -> Result<FaceLandmarks> {
+    if mesh.presence < min_presence {
+        return Err(Error::NoFace);
+    }
+    let five = mesh.five_points();
+    let map = alignment(&five).ok_or(Error::NoFace)?;
+    Ok(FaceLandmarks { mesh, five, map })
+}
+
 impl FaceEngine {
     /// Loads and verifies every model (ONNX Runtime is loaded on first use).
     pub fn new(config: EngineConfig) -> Result<Self> {
@@ -199,13 +212,7 @@ impl FaceEngine {
     /// Mesh and alignment in a region (a detection's, or the previous
     /// frame's mesh for tracking); `NO_FACE` when the mesh sees no face there.
     pub fn landmarks_in(&self, img: &RgbImage, roi: Roi) -> Result<FaceLandmarks> {
-        let mesh = self.mesh.run(img, roi)?;
-        if mesh.presence < self.config.min_mesh_presence {
-            return Err(Error::NoFace);
-        }
-        let five = mesh.five_points();
-        let map = alignment(&five).ok_or(Error::NoFace)?;
-        Ok(FaceLandmarks { mesh, five, map })
+        landmarks_of(self.mesh.run(img, roi)?, self.config.min_mesh_presence)
     }
 
     /// The embedding of one aligned face (aligned-crop -> image map), with

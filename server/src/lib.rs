@@ -98,6 +98,8 @@ impl Server {
         let web = web_runtime::WebRuntime::load(&model_dir);
         if let Some(why) = &web.missing {
             tracing::warn!(%why, "the capture page runs without in-page analysis");
+        } else if let Some(why) = &web.session_missing {
+            tracing::warn!(%why, "the capture page prompts on the fixed schedule (no session in the page)");
         }
         let judge = judge::Judge::new(engine, settings.workers, settings.queue);
         let seeded = settings

@@ -1,13 +1,21 @@
 //! What the capture page runs in the browser besides its own script: ONNX
 //! Runtime Web (npm `onnxruntime-web`, MIT; its WebAssembly build, unpacked
 //! by `scripts/setup.sh` into `.runtime/web/`) and the face detector the
-//! library runs first (`blazeface_short.onnx` from the model folder).
+//! library runs first (`blazeface_short.onnx` from the model folder); and,
+//! for device-mode prompts, the library's session compiled to WebAssembly
+//! (`realface_web.wasm`, built by `scripts/build-web.sh` into the same
+//! folder) with the two other models it needs in the page
+//! (`face_mesh.onnx`, `fr_eye.onnx`).
 //!
-//! Every file is read once at start and served only when its sha256 is the
-//! pinned one (the same sums `scripts/setup.sh` checks). When a file is
-//! missing or differs, nothing of it is served and the page runs without
-//! analysis: the nonce's fixed schedule, as a browser without WebAssembly
-//! does (`analysis: "none"` in its outcome).
+//! Every file is read once at start. The downloaded and model files are
+//! served only when their sha256 is the pinned one (the same sums
+//! `scripts/setup.sh` checks); the built module's sum is taken at start (it
+//! is the URL's version). When the runtime or the detector is missing or
+//! differs, nothing of it is served and the page runs without analysis: the
+//! nonce's fixed schedule, as a browser without WebAssembly does
+//! (`analysis: "none"` in its outcome). When only the session is missing,
+//! the page checks readiness and prompts on the fixed schedule
+//! (`mode: "scheduled"`).
 
 use std::path::{Path, PathBuf};
 
@@ -46,7 +54,7 @@ pub struct WebFile {
     /// Its content type.
     pub ctype: &'static str,
     /// Its sha256 (lowercase hex): the URL's version and the ETag.
-    pub sha256: &'static str,
+    pub sha256: String,
     /// Its bytes.
     pub bytes: axum::body::Bytes,
     gzip: std::sync::OnceLock<Option<axum::body::Bytes>>,
@@ -82,6 +90,38 @@ pub struct WebRuntime {
     files: Vec<WebFile>,
     /// Why the page runs without analysis (None when it can analyse).
     pub missing: Option<String>,
+    /// Why the page cannot run the session, so prompts on the fixed
+    /// schedule (None when it can prompt as a device does).
+    pub session_missing: Option<String>,
+}
+
+/// The library's session compiled to WebAssembly (`scripts/build-web.sh`).
+pub const SESSION_WASM: &str = "realface_web.wasm";
+
+impl WebFile {
+    fn checked(
+        name: &'static str,
+        ctype: &'static str,
+        path: &Path,
+        sum: &str,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            name,
+            ctype,
+            sha256: sum.to_string(),
+            bytes: read_checked(path, sum)?.into(),
+            gzip: Default::default(),
+        })
+    }
+
+    fn model(spec: realface::runtime::models::ModelSpec, model_dir: &Path) -> Result<Self, String> {
+        Self::checked(
+            spec.file,
+            "application/octet-stream",
+            &model_dir.join(spec.file),
+            spec.sha256,
+        )
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -124,18 +164,25 @@ impl WebRuntime {
     /// holds it, and the detector from `model_dir`, checking every sha256.
     pub fn load(model_dir: &Path) -> Self {
         match Self::try_load(model_dir) {
-            Ok(files) => Self {
-                files,
-                missing: None,
-            },
+            Ok((dir, mut files)) => {
+                let session = Self::try_session(&dir, model_dir);
+                let session_missing = session.as_ref().err().cloned();
+                files.extend(session.unwrap_or_default());
+                Self {
+                    files,
+                    missing: None,
+                    session_missing,
+                }
+            }
             Err(why) => Self {
                 files: Vec::new(),
+                session_missing: Some(why.clone()),
                 missing: Some(why),
             },
         }
     }
 
-    fn try_load(model_dir: &Path) -> Result<Vec<WebFile>, String> {
+    fn try_load(model_dir: &Path) -> Result<(PathBuf, Vec<WebFile>), String> {
         let dirs = candidates();
         let dir = dirs
             .iter()
@@ -151,23 +198,37 @@ impl WebRuntime {
             })?;
         let mut files = Vec::new();
         for (name, sum, ctype) in ORT_WEB_FILES {
-            files.push(WebFile {
-                name,
-                ctype,
-                sha256: sum,
-                bytes: read_checked(&dir.join(name), sum)?.into(),
-                gzip: Default::default(),
-            });
+            files.push(WebFile::checked(name, ctype, &dir.join(name), sum)?);
         }
-        let spec = realface::runtime::models::BLAZEFACE_SHORT;
-        files.push(WebFile {
-            name: spec.file,
-            ctype: "application/octet-stream",
-            sha256: spec.sha256,
-            bytes: read_checked(&model_dir.join(spec.file), spec.sha256)?.into(),
+        files.push(WebFile::model(
+            realface::runtime::models::BLAZEFACE_SHORT,
+            model_dir,
+        )?);
+        Ok((dir.clone(), files))
+    }
+
+    /// The session module beside onnxruntime-web, and the mesh and
+    /// eye-state models.
+    fn try_session(dir: &Path, model_dir: &Path) -> Result<Vec<WebFile>, String> {
+        let path = dir.join(SESSION_WASM);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            format!(
+                "{}: {e} (build it with scripts/build-web.sh)",
+                path.display()
+            )
+        })?;
+        let module = WebFile {
+            name: SESSION_WASM,
+            ctype: "application/wasm",
+            sha256: sha256_hex(&bytes),
+            bytes: bytes.into(),
             gzip: Default::default(),
-        });
-        Ok(files)
+        };
+        Ok(vec![
+            module,
+            WebFile::model(realface::runtime::models::FACE_MESH, model_dir)?,
+            WebFile::model(realface::runtime::models::EYE_STATE, model_dir)?,
+        ])
     }
 
     /// The file served under `name`, if it is one.
@@ -193,7 +254,23 @@ impl WebRuntime {
         ) {
             (Some(ort), Some(mjs), Some(wasm), Some(model)) => serde_json::json!({
                 "ort": ort, "mjs": mjs, "wasm": wasm, "detector": model,
+                "session": self.session_config(),
             }),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// The URLs of the session module and its two models, or `null`.
+    fn session_config(&self) -> serde_json::Value {
+        let url = |name: &str| self.file(name).map(WebFile::url);
+        match (
+            url(SESSION_WASM),
+            url(realface::runtime::models::FACE_MESH.file),
+            url(realface::runtime::models::EYE_STATE.file),
+        ) {
+            (Some(module), Some(mesh), Some(eyes)) if self.session_missing.is_none() => {
+                serde_json::json!({ "module": module, "mesh": mesh, "eyes": eyes })
+            }
             _ => serde_json::Value::Null,
         }
     }

@@ -136,6 +136,73 @@ fn the_schedule_is_the_nonces_and_what_a_client_claims_is_ignored() {
     }
 }
 
+/// A browser capture prompted by the page's own session (`prompts:
+/// "device"`): start gives the session's options and no schedule, the judge
+/// runs the device's session (prompts recomputed from the frames), and the
+/// result says which mode ran. A made-up `prompts` value is refused.
+#[test]
+fn a_web_capture_prompted_by_the_pages_session_is_judged_as_a_device() {
+    for db in BOTH {
+        let s = TestServer::start(db, settings());
+        let id = s.certify(&clip_file("apfol_real2", "frame_0001.jpg"));
+        let (status, v) = s.call(
+            "POST",
+            &format!("/v1/certify/{id}/start"),
+            Some("application/json"),
+            br#"{"capture": "web", "prompts": "device"}"#,
+        );
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            (v["capture"].as_str(), v["prompts"].as_str()),
+            (Some("web"), Some("device"))
+        );
+        assert!(v.get("schedule").is_none(), "{v}");
+        assert_eq!(v["sessionOptions"]["prompt"]["mode"], "device");
+        assert!(
+            !v["sessionOptions"]["prompt"]["release"].is_null(),
+            "release cues as on a device: {v}"
+        );
+        let row = s
+            .block_on(s.state.store.certify_by_id(&id))
+            .expect("store")
+            .expect("row");
+        assert_eq!(row.capture.as_deref(), Some("web-device"));
+        // a person answering the device's prompts (the page's session)
+        let bundle = common::answered_bundle(&id, &v, "apfol_real2");
+        let (status, up) = s.upload_bundle(&id, &bundle);
+        assert_eq!(status, 200, "{up}");
+        let r = s.get(&format!("/v1/certify/{id}/result")).1;
+        assert_eq!(up["clientCode"], 0, "{db:?}: {r}");
+        assert_eq!(r["authState"], "SUCCESS", "{r}");
+        assert_eq!(
+            (r["capture"].as_str(), r["prompts"].as_str()),
+            (Some("web"), Some("device")),
+            "{r}"
+        );
+
+        // the fixed schedule says so too
+        let id = s.certify(&clip_file("apfol_real2", "frame_0001.jpg"));
+        assert_eq!(start_web(&s, &id)["prompts"], "scheduled");
+
+        // prompts other than "device" or "scheduled", or without a web
+        // capture, are refused; nothing is started
+        let id = s.certify(&clip_file("apfol_real2", "frame_0001.jpg"));
+        for body in [
+            &br#"{"capture": "web", "prompts": "sometimes"}"#[..],
+            &br#"{"capture": "device", "prompts": "device"}"#[..],
+        ] {
+            let (status, v) = s.call(
+                "POST",
+                &format!("/v1/certify/{id}/start"),
+                Some("application/json"),
+                body,
+            );
+            assert_eq!((status, v["errCode"].as_u64()), (400, Some(50002)), "{v}");
+        }
+        assert_eq!(start_web(&s, &id)["capture"], "web");
+    }
+}
+
 fn raw(method: &str, url: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, String) {
     let a = agent();
     let r = match method {

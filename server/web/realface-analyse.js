@@ -10,8 +10,11 @@
  *
  * What it decides is only ever the page's: whether the face is ready to be
  * prompted (found, one, centred in the oval, close enough, lit, still) and
- * which hint to show until it is. The server judges the recording with its
- * own analysis; nothing this script says can make a capture pass.
+ * which hint to show until it is; and, with the library's session compiled
+ * to WebAssembly (loadSession), when to prompt and when an answer is done,
+ * as a device's session does. The server judges the recording with its
+ * own analysis and recomputes those prompts from its frames; nothing this
+ * script says can make a capture pass.
  *
  * Served by realface-server (with onnxruntime-web and the model, checked
  * by sha256 at its start); no build step. Defines window.RealfaceAnalyse.
@@ -209,15 +212,139 @@
         });
       }
 
+      /** A video element's current frame as ImageData (null before it plays). */
+      function grab(video) {
+        var w = video.videoWidth, h = video.videoHeight;
+        if (!w || !h) return null;
+        if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+        ctx.drawImage(video, 0, 0, w, h);
+        return ctx.getImageData(0, 0, w, h);
+      }
+
       return {
         /** Faces in a video element's current frame, or in ImageData. */
         detect: function (frame) {
-          if (frame instanceof ImageData) return detectPixels(frame.data, frame.width, frame.height);
-          var w = frame.videoWidth, h = frame.videoHeight;
-          if (!w || !h) return Promise.resolve(null);
-          if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
-          ctx.drawImage(frame, 0, 0, w, h);
-          return detectPixels(ctx.getImageData(0, 0, w, h).data, w, h);
+          var img = frame instanceof ImageData ? frame : grab(frame);
+          if (!img) return Promise.resolve(null);
+          return detectPixels(img.data, img.width, img.height);
+        },
+        grab: grab,
+        /**
+         * The library's session in the page (config.session: the module
+         * and the mesh and eye-state models), or a rejection when it cannot
+         * run here: the capture then prompts on the fixed schedule.
+         */
+        session: function () {
+          if (!config.session) return Promise.reject(new Error('no session served'));
+          return loadSession(root, config.session, detectPixels);
+        }
+      };
+    });
+  }
+
+  var MESH_INPUT = 192, MESH_COORDS = 468 * 3, EYE = 24;
+
+  /**
+   * The library's verification session compiled to WebAssembly
+   * (bindings/web, realface_web.wasm) with the models it asks for run here
+   * in ONNX Runtime Web: per frame, the module says what it needs (the
+   * detector's faces, the mesh on its crop, the eye-state model on its two
+   * eye crops) and takes the outputs back, until the frame's progress: the
+   * very prompts, answers and release cues a device's session gives.
+   * tests/external.rs checks that exchange against the library's own
+   * session; server/tests/web.rs runs it in Chromium.
+   */
+  function loadSession(root, cfg, detectPixels) {
+    var ort = global.ort;
+    var opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+    var module = fetch(root + cfg.module, { credentials: 'omit' }).then(function (r) {
+      if (!r.ok) throw new Error('the session module: HTTP ' + r.status);
+      return r.arrayBuffer();
+    }).then(function (bytes) { return WebAssembly.instantiate(bytes, {}); });
+    return Promise.all([
+      module,
+      ort.InferenceSession.create(root + cfg.mesh, opts),
+      ort.InferenceSession.create(root + cfg.eyes, opts)
+    ]).then(function (parts) {
+      var e = parts[0].instance.exports, mesh = parts[1], eyes = parts[2];
+      var enc = new TextEncoder(), dec = new TextDecoder();
+      var frameBuf = { ptr: 0, len: 0 };
+      var mem = function () { return new Uint8Array(e.memory.buffer); };
+      var out = function () { return dec.decode(mem().slice(e.rf_out_ptr(), e.rf_out_ptr() + e.rf_out_len())); };
+      var tensor = function () {
+        return new Float32Array(e.memory.buffer, e.rf_tensor_ptr(), e.rf_tensor_len()).slice();
+      };
+      /** Calls `fn(ptr, len)` with `bytes` copied into the module. */
+      var withBytes = function (bytes, fn) {
+        var p = e.rf_alloc(bytes.length);
+        mem().set(bytes, p);
+        try { return fn(p, bytes.length); } finally { e.rf_free(p, bytes.length); }
+      };
+      var run = function (session, data, dims) {
+        var feeds = {};
+        feeds[session.inputNames[0]] = new ort.Tensor('float32', data, dims);
+        return session.run(feeds);
+      };
+      var eyeLogits = function (crop) {
+        return run(eyes, crop, [1, 1, EYE, EYE]).then(function (o) { return o[eyes.outputNames[0]].data; });
+      };
+
+      /** Answers the module's code until the frame is done. */
+      function step(code, rgba, w, h) {
+        if (code === 0) return Promise.resolve(JSON.parse(out()));
+        if (code === 1) {
+          return detectPixels(rgba, w, h).then(function (faces) {
+            var json = JSON.stringify(faces.map(function (f) {
+              return { bbox: [f.box.x, f.box.y, f.box.w, f.box.h], score: f.score, kps: f.keypoints };
+            }));
+            return step(withBytes(enc.encode(json), e.rf_faces), rgba, w, h);
+          });
+        }
+        if (code === 2) {
+          return run(mesh, tensor(), [1, MESH_INPUT, MESH_INPUT, 3]).then(function (o) {
+            var coords = null, logit = NaN;
+            mesh.outputNames.forEach(function (name) {
+              var d = o[name].data;
+              if (d.length === MESH_COORDS) coords = d; else logit = d[0];
+            });
+            if (!coords) throw new Error('the mesh gave no points');
+            var bytes = new Uint8Array(coords.buffer, coords.byteOffset, coords.byteLength);
+            var next = withBytes(bytes, function (p) { return e.rf_mesh(p, MESH_COORDS, logit); });
+            return step(next, rgba, w, h);
+          });
+        }
+        if (code === 3) {
+          var crops = tensor();
+          return Promise.all([eyeLogits(crops.slice(0, EYE * EYE)), eyeLogits(crops.slice(EYE * EYE))]).then(function (l) {
+            return step(e.rf_eyes(l[0][0], l[0][1], l[1][0], l[1][1]), rgba, w, h);
+          });
+        }
+        return Promise.reject(JSON.parse(out()));
+      }
+
+      return {
+        /**
+         * Starts the session of a started certifyId: `start` is the server's
+         * answer to start ({certifyId, challengeNonce, sessionOptions}).
+         * Returns null, or the error ({code, message}).
+         */
+        start: function (start) {
+          var code = withBytes(enc.encode(JSON.stringify(start)), e.rf_start);
+          return code === 0 ? null : JSON.parse(out());
+        },
+        /**
+         * One frame (RGBA pixels, w x h) taken tMs after the recording
+         * began: resolves with the session's progress (realface::Progress),
+         * rejects with {code, message} for a frame it refused.
+         */
+        frame: function (rgba, w, h, tMs) {
+          var n = w * h * 4;
+          if (frameBuf.len !== n) {
+            if (frameBuf.len) e.rf_free(frameBuf.ptr, frameBuf.len);
+            frameBuf = { ptr: e.rf_alloc(n), len: n };
+          }
+          mem().set(rgba, frameBuf.ptr);
+          return step(e.rf_frame(frameBuf.ptr, n, w, h, tMs), rgba, w, h);
         }
       };
     });

@@ -11,8 +11,13 @@
  * Runtime Web), waits until one face is in the oval, close enough, lit and
  * still, with live hints until it is; a camera that shows no face is never
  * prompted (the capture ends NO_FACE_CAPTURED at the server). Then it asks
- * the server for the challenge (start, capture "web": prompts at offsets
- * fixed from the certifyId's nonce), shows each prompt at its time while recording, uploads
+ * the server for the challenge and records while it prompts. With the
+ * library's session in the page (realface_web.wasm: start with capture
+ * "web", prompts "device") each prompt comes as on a device: a nonce-drawn
+ * delay after the previous answer is seen, once the face is at rest, with
+ * the release cue of a held answer. Without it (no WebAssembly, nothing
+ * served, `prompting: "scheduled"`) the prompts come at offsets fixed from
+ * the certifyId's nonce (prompts "scheduled"). It uploads
  * the recording as the evidence and shows the outcome of the server's verdict
  * (its client code) and, on a failure, the server's safe hint ("no face was
  * seen", "no answer in time"...) with "Try again" when the host page gives
@@ -74,6 +79,12 @@
     };
   }
 
+  // device mode: the recording goes on this long after the page's session
+  // saw the last answer (ms), for the passive evidence of the last frames
+  // and for the server, whose clock on the recording may run a frame or
+  // two behind the page's
+  var TAIL_MS = 1000;
+
   var LANG = (global.navigator && global.navigator.language) || 'en';
   var PROMPTS = promptsIn(LANG);
 
@@ -102,6 +113,10 @@
     prompts: PROMPTS,
     // the in-page analysis (false: prompt at once, as without WebAssembly)
     analysis: true,
+    // how prompts are timed: "device" (the library's session in the page
+    // prompts as a device does, when it loads) or "scheduled" (the nonce's
+    // fixed schedule, as without WebAssembly)
+    prompting: 'device',
     // the face must pass every readiness check this long before the
     // recording and the prompts start (ms)
     readyMs: 800,
@@ -302,6 +317,7 @@
     var done = new Promise(function (res) { resolveDone = res; });
     // what ran: the in-page analysis ("page") or none, and its frame rate
     var analysis = { analysis: 'none', mode: 'scheduled' };
+    var analyser = null;
     var starting = null;
 
     function clearTimers() {
@@ -386,10 +402,15 @@
       });
     }
 
-    /** `start` as a web capture, called once (the answer is shared). */
-    function startWeb() {
+    /**
+     * `start` as a web capture, called once (the answer is shared):
+     * prompted by the page's session (`prompts` "device") or on the
+     * nonce's fixed schedule (the default).
+     */
+    function startWeb(prompts) {
       if (!starting) {
-        starting = post(api + '/start', o.deviceToken, 'application/json', JSON.stringify({ capture: 'web' }));
+        starting = post(api + '/start', o.deviceToken, 'application/json',
+          JSON.stringify({ capture: 'web', prompts: prompts || 'scheduled' }));
       }
       return starting;
     }
@@ -613,19 +634,105 @@
       });
     }
 
-    /** The challenge: start as a web capture, record, prompt on the schedule. */
-    function challenge(type) {
+    /**
+     * The challenge: start as a web capture, record, and prompt: by the
+     * page's session when it loaded (device mode), else on the schedule.
+     */
+    function challenge(type, pageSession) {
       view.state('starting', o.readyText);
-      // the recording and the challenge start together; the prompts count
-      // from the recording's start
-      return Promise.all([record(type), startWeb()]).then(function (both) {
+      return Promise.resolve(pageSession).then(function (ps) {
         if (finished) return;
-        var r = both[1];
-        if (!r.ok || !r.body || r.body.errCode !== 0 || !r.body.schedule) {
-          return fail(serverError(r.body), null, { errCode: r.body && r.body.errCode });
+        analysis.mode = ps ? 'device' : 'scheduled';
+        view.root.setAttribute('data-mode', analysis.mode);
+        // the recording and the challenge start together; the prompts count
+        // from the recording's start
+        return Promise.all([record(type), startWeb(analysis.mode)]).then(function (both) {
+          if (finished) return;
+          var r = both[1];
+          var ok = r.ok && r.body && r.body.errCode === 0;
+          if (ok && ps && r.body.prompts === 'device' && r.body.sessionOptions) {
+            var err = ps.start({ certifyId: o.certifyId, challengeNonce: r.body.challengeNonce, sessionOptions: r.body.sessionOptions });
+            // the server judges in device mode now: a session that cannot
+            // start prompts nothing, and the recording goes up to fail there
+            if (err) {
+              if (global.console) console.warn('realface: the page session did not start', err.message);
+              if (recorder.state !== 'inactive') recorder.stop();
+              return;
+            }
+            return follow(ps, both[0]);
+          }
+          if (!ok || !r.body.schedule) {
+            return fail(serverError(r.body), null, { errCode: r.body && r.body.errCode });
+          }
+          prompt(r.body.schedule, both[0]);
+        });
+      }).then(null, function () { fail('network'); });
+    }
+
+    /**
+     * Device mode: the page's session (the library in WebAssembly) looks at
+     * every frame it can (at most ~30 a second) on the recording's clock
+     * and says what to show: "Hold still" until a prompt is due and the
+     * face is at rest, the prompt, "Hold" and "Relax" around a held
+     * answer's release cue (a tone for closed eyes), the next prompt a
+     * nonce-drawn delay after the answer is seen. The recording stops
+     * SCHEDULE_TAIL_MS after the last answer, or when the session ended
+     * (the server judges the upload and recomputes all of it).
+     */
+    function follow(ps, t0) {
+      var last = -1000, doneAt = null, toneFor = null, frames = 0;
+      var stop = function () { if (!finished && recorder.state !== 'inactive') recorder.stop(); };
+      view.state('hold', o.holdText);
+      view.ring(0);
+      function show(p, t) {
+        if (p.actions_total) view.step(stepText(Math.max(1, p.step), p.actions_total, LANG));
+        if (p.action) {
+          view.action(p.action);
+          view.state('prompt', p.prompt_key.indexOf('action.') === 0 ? (o.prompts[p.action] || said(p.prompt_key, LANG, p.action)) : said(p.prompt_key, LANG, o.releaseText));
+        } else {
+          view.action(null);
+          view.state('hold', o.holdText);
         }
-        prompt(r.body.schedule, both[0]);
-      }, function () { fail('network'); });
+        var timer = p.timer;
+        view.ring(timer ? (view.reduced ? 1 : (t - timer.from_ms) / Math.max(1, timer.to_ms - timer.from_ms)) : 0);
+        if (timer && timer.kind === 'hold' && timer.sound && toneFor !== timer.to_ms) {
+          // closed eyes cannot see the ring: the tone at the release cue
+          toneFor = timer.to_ms;
+          timers.push(setTimeout(function () {
+            tone();
+            if (view.root.getAttribute('data-state') === 'prompt') view.state('prompt', o.releaseText);
+          }, Math.max(0, t0 + timer.to_ms - performance.now())));
+        }
+      }
+      function tick() {
+        if (finished || recorder.state === 'inactive') return;
+        var began = performance.now();
+        var t = Math.round(began - t0);
+        var img = t - last >= 34 ? analyser.grab(view.video) : null;
+        var next = function () { timers.push(setTimeout(tick, Math.max(0, 33 - (performance.now() - began)))); };
+        if (!img) return next();
+        ps.frame(img.data, img.width, img.height, t).then(function (p) {
+          last = t;
+          frames++;
+          analysis.sessionFps = Math.round(10000 * frames / Math.max(1, t)) / 10;
+          view.root.setAttribute('data-session-fps', String(analysis.sessionFps));
+          if (finished) return;
+          show(p, t);
+          if (p.state === 'finished') return stop();
+          if (p.actions_total && p.actions_done === p.actions_total) {
+            if (doneAt === null) doneAt = t;
+            if (t - doneAt >= TAIL_MS) return stop();
+          }
+          next();
+        }, function (err) {
+          // a refused frame (per-frame errors leave the session as it was)
+          last = t;
+          if (err && err.code && global.console) console.warn('realface: frame refused', err.code);
+          if (err instanceof Error) return stop();
+          next();
+        });
+      }
+      tick();
     }
 
     (function begin() {
@@ -641,18 +748,27 @@
         var playing = view.video.play();
         if (playing && playing.catch) playing.catch(function () {});
         view.state('camera', o.readyText);
-        return loadAnalysis().then(function (analyser) {
+        var pageSession = null;
+        return loadAnalysis().then(function (a) {
           if (finished) return null;
-          if (!analyser) return 'fallback';
+          if (!a) return 'fallback';
+          analyser = a;
           analysis.analysis = 'page';
           view.root.setAttribute('data-analysis', 'page');
-          return awaitReady(analyser);
+          // the session loads while the person gets ready; without it the
+          // prompts come on the fixed schedule
+          pageSession = o.prompting === 'scheduled' ? Promise.resolve(null) : a.session().then(null, function (e) {
+            if (global.console) console.warn('realface: prompts on the fixed schedule', e && e.message);
+            return null;
+          });
+          return awaitReady(a);
         }).then(function (outcome) {
           if (finished || !outcome) return;
           if (outcome === 'fallback') analysis.analysis = 'none';
           view.root.setAttribute('data-analysis', analysis.analysis);
           view.hint('', o.readyText);
-          if (outcome === 'ready' || outcome === 'fallback') return challenge(type);
+          if (outcome === 'ready') return challenge(type, pageSession);
+          if (outcome === 'fallback') return challenge(type, null);
           // nothing is recorded and nothing prompted: the server is told why
           view.state('uploading', o.checkingText);
           return abandon(outcome).then(function (r) {

@@ -101,6 +101,22 @@ impl Puppet {
         t0_ms: u64,
         max_ms: u64,
     ) -> AuthResult {
+        self.perform_recorded(session, &[], t0_ms, max_ms, false).0
+    }
+
+    /// [`Puppet::perform`], first showing the `settle` frames (a person
+    /// still settling in, not at rest: a prompt due then is postponed);
+    /// with `keep`, also the frames it fed (a camera's recording of the
+    /// person, for a browser's fake camera).
+    pub fn perform_recorded(
+        &self,
+        session: &mut VerificationSession,
+        settle: &[RgbImage],
+        t0_ms: u64,
+        max_ms: u64,
+        keep: bool,
+    ) -> (AuthResult, Vec<TimedFrame>) {
+        let mut fed = Vec::new();
         let step = self.frame_ms.max(1);
         let mut t = t0_ms;
         let mut k = 0usize;
@@ -143,9 +159,15 @@ impl Puppet {
                         }
                     }
                 }
-                _ => self.rest_frame(k),
+                _ => settle.get(k).or_else(|| self.rest_frame(k)),
             };
             let Some(frame) = frame else { break };
+            if keep {
+                fed.push(TimedFrame {
+                    image: frame.clone(),
+                    t_ms: t,
+                });
+            }
             let progress = session.push_frame(frame, t);
             if let Ok(p) = &progress {
                 let hold = p
@@ -179,7 +201,7 @@ impl Puppet {
                 }
             }
         }
-        session.finish()
+        (session.finish(), fed)
     }
 
     /// A recording that answers a fixed [`Schedule`]: frames every

@@ -182,28 +182,70 @@ impl FaceMesh {
         let out = with_input_tensor(img, &map, n, Normalize::UNIT, |input| {
             self.model.run(input.into_dyn())
         })?;
-        let (coords, flag) = match out.as_slice() {
-            [c, f] => (c, f),
-            _ => {
-                return Err(Error::Inference {
-                    stage: "face_mesh",
-                    message: "outputs".into(),
-                    source: None,
-                })
-            }
-        };
-        let flat: Vec<f32> = coords.iter().copied().collect();
-        if flat.len() != MESH_POINTS * 3 {
+        let (coords, logit) = Self::split(out)?;
+        Mesh::decode(&coords, logit, roi)
+    }
+
+    /// The model's raw outputs on an input made by [`mesh_input`]: the
+    /// 468 x 3 crop coordinates and the presence logit (what a page running
+    /// the model in ONNX Runtime Web hands back; the tests compare the two).
+    pub fn outputs(&self, input: &[f32]) -> Result<(Vec<f32>, f32)> {
+        let n = MESH_INPUT as usize;
+        let view = ndarray::ArrayView4::from_shape((1, n, n, 3), input)
+            .map_err(|e| Error::invalid("mesh input", e.to_string()))?;
+        Self::split(self.model.run(view.into_dyn())?)
+    }
+
+    fn split(out: Vec<ndarray::ArrayD<f32>>) -> Result<(Vec<f32>, f32)> {
+        match out.as_slice() {
+            [coords, flag] => Ok((
+                coords.iter().copied().collect(),
+                flag.iter().next().copied().unwrap_or(f32::NEG_INFINITY),
+            )),
+            _ => Err(Error::Inference {
+                stage: "face_mesh",
+                message: "outputs".into(),
+                source: None,
+            }),
+        }
+    }
+}
+
+/// The mesh model's input for `roi` of `img`: 192x192x3 (NHWC), values in
+/// [0, 1], what [`FaceMesh::run`] feeds the model (for a page that runs the
+/// model itself).
+pub fn mesh_input(img: &RgbImage, roi: Roi) -> Result<Vec<f32>> {
+    if !roi.is_valid() {
+        return Err(Error::invalid("roi", format!("degenerate region {roi:?}")));
+    }
+    let map = roi.to_image(MESH_INPUT);
+    Ok(with_input_tensor(
+        img,
+        &map,
+        MESH_INPUT as usize,
+        Normalize::UNIT,
+        |input| input.iter().copied().collect(),
+    ))
+}
+
+impl Mesh {
+    /// The mesh from the model's outputs on `roi`'s crop: the 468 x 3 crop
+    /// coordinates and the face-presence logit.
+    pub fn decode(coords: &[f32], presence_logit: f32, roi: Roi) -> Result<Mesh> {
+        if coords.len() != MESH_POINTS * 3 {
             return Err(Error::Inference {
                 stage: "face_mesh",
                 message: "mesh size".into(),
                 source: None,
             });
         }
-        let logit = flag.iter().next().copied().unwrap_or(f32::NEG_INFINITY);
-        let presence = 1.0 / (1.0 + (-logit.clamp(-100.0, 100.0)).exp());
+        if coords.iter().any(|v| !v.is_finite()) || presence_logit.is_nan() {
+            return Err(Error::NonFiniteOutput { stage: "face_mesh" });
+        }
+        let map = roi.to_image(MESH_INPUT);
+        let presence = 1.0 / (1.0 + (-presence_logit.clamp(-100.0, 100.0)).exp());
         let scale = map.scale();
-        let points = flat
+        let points = coords
             .chunks_exact(3)
             .map(|c| {
                 // mesh x/y are continuous crop coordinates; pixel centres are at +0.5

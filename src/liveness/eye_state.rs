@@ -41,6 +41,23 @@ pub struct EyeState {
 }
 
 impl EyeState {
+    /// From the model's two logits for each eye (a page that runs the model
+    /// itself): the softmax's "closed" class, as [`EyeStateModel::run`] takes it.
+    pub fn from_logits(right: [f32; 2], left: [f32; 2]) -> Result<EyeState> {
+        let closed = |l: [f32; 2]| -> Result<f32> {
+            if l.iter().any(|v| !v.is_finite()) {
+                return Err(crate::error::Error::NonFiniteOutput { stage: "eye_state" });
+            }
+            let m = l[0].max(l[1]);
+            let e = [(l[0] - m).exp(), (l[1] - m).exp()];
+            Ok(e[CLOSED] / (e[0] + e[1]))
+        };
+        Ok(EyeState {
+            right_closed: closed(right)?,
+            left_closed: closed(left)?,
+        })
+    }
+
     /// Both eyes closed: the lower of the two probabilities (a wink is not a blink).
     pub fn both_closed(&self) -> f32 {
         self.right_closed.min(self.left_closed)
@@ -95,12 +112,37 @@ pub fn eye_crop(img: &RgbImage, mesh: &Mesh, idx: &[usize; 6]) -> Vec<f32> {
     out
 }
 
+/// The two eye crops the model classifies ([`eye_crop`] of the subject's
+/// right eye, then the left), for a page that runs the model itself.
+pub fn eye_crops(img: &RgbImage, mesh: &Mesh) -> [Vec<f32>; 2] {
+    [
+        eye_crop(img, mesh, &RIGHT_EYE),
+        eye_crop(img, mesh, &LEFT_EYE),
+    ]
+}
+
 impl EyeStateModel {
     /// Loads the model from `dir`.
     pub fn new(dir: &Path, rt: &RuntimeConfig) -> Result<Self> {
         Ok(Self {
             model: OnnxModel::load(models::EYE_STATE, dir, rt)?,
         })
+    }
+
+    /// The model's two raw outputs on one crop made by [`eye_crops`] (what
+    /// a page running the model itself hands to [`EyeState::from_logits`]).
+    pub fn logits(&self, crop: &[f32]) -> Result<[f32; 2]> {
+        let input = ndarray::Array4::from_shape_vec((1, 1, EYE_INPUT, EYE_INPUT), crop.to_vec())
+            .map_err(|e| crate::error::Error::invalid("eye crop", e.to_string()))?;
+        let out = self.model.run(input.view().into_dyn())?;
+        match out.first().map(|a| a.iter().copied().collect::<Vec<f32>>()) {
+            Some(v) if v.len() == 2 => Ok([v[0], v[1]]),
+            _ => Err(crate::error::Error::Inference {
+                stage: "eye_state",
+                message: "expected 2 outputs".into(),
+                source: None,
+            }),
+        }
     }
 
     fn closed(&self, crop: Vec<f32>) -> Result<f32> {

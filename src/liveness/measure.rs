@@ -6,7 +6,7 @@
 
 use image::RgbImage;
 
-use super::eye_state::EyeStateModel;
+use super::eye_state::{EyeState, EyeStateModel};
 use super::features::FrameFeatures;
 use super::pad::model::{PadModel, PadScores};
 use crate::error::Result;
@@ -68,20 +68,31 @@ pub fn measure_face<M: FaceModels + ?Sized>(
     bbox: &BBox,
     pad_due: bool,
 ) -> Result<FaceMeasure> {
+    let eyes = engine.eye_state().run(frame, mesh)?;
+    let mut measure = measure_with_eyes(frame, mesh, map, eyes);
+    if pad_due {
+        measure.pad = Some(engine.pad().scores(frame, bbox)?);
+    }
+    Ok(measure)
+}
+
+/// [`measure_face`] without the passive model, given the eye-state model's
+/// answer (a page that runs the models itself measures through here).
+pub fn measure_with_eyes(
+    frame: &RgbImage,
+    mesh: &Mesh,
+    map: &Affine,
+    eyes: EyeState,
+) -> FaceMeasure {
     let mut features = FrameFeatures::from_mesh(mesh);
-    features.eyes_closed = engine.eye_state().run(frame, mesh)?.both_closed();
+    features.eyes_closed = eyes.both_closed();
     let aligned = aligned_image(frame, map);
     features.sharpness = laplacian_log_variance(&aligned);
-    let pad = if pad_due {
-        Some(engine.pad().scores(frame, bbox)?)
-    } else {
-        None
-    };
-    Ok(FaceMeasure {
+    FaceMeasure {
         features,
         aligned,
-        pad,
-    })
+        pad: None,
+    }
 }
 
 /// [`measure_face`], and the face's embedding when `embed_due`: what a

@@ -11,9 +11,12 @@
 //! `target/release/`), then `libonnxruntime.so.1.31.1` beside the executable,
 //! then the system's dynamic loader path.
 
+// WebAssembly builds keep the loader's code but never load (see `load`)
+#![cfg_attr(target_arch = "wasm32", allow(dead_code))]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -94,9 +97,12 @@ struct Runtime {
     env: ort::environment::Environment,
 }
 
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+#[cfg(not(target_arch = "wasm32"))]
+static RUNTIME: std::sync::OnceLock<Runtime> = std::sync::OnceLock::new();
+#[cfg(not(target_arch = "wasm32"))]
 static INIT_LOCK: Mutex<()> = Mutex::new(());
 
+#[cfg(not(target_arch = "wasm32"))]
 fn load_error(path: &Path, e: &ort::LoadDynamicError) -> Error {
     let mut reason = e.to_string();
     let mut src = std::error::Error::source(e);
@@ -111,6 +117,18 @@ fn load_error(path: &Path, e: &ort::LoadDynamicError) -> Error {
     }
 }
 
+/// In WebAssembly there is no ONNX Runtime library to load: a browser page
+/// runs the model files in ONNX Runtime Web and hands their outputs to the
+/// library's pre- and post-processing (`bindings/web`).
+#[cfg(target_arch = "wasm32")]
+fn runtime(_cfg: &RuntimeConfig) -> Result<&'static Runtime> {
+    Err(Error::RuntimeMissing {
+        version: ORT_VERSION,
+        searched: Vec::new(),
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn runtime(cfg: &RuntimeConfig) -> Result<&'static Runtime> {
     if let Some(rt) = RUNTIME.get() {
         return Ok(rt);
@@ -222,6 +240,7 @@ fn check_tensor(
 
 impl OnnxModel {
     /// Reads, verifies and loads a model from `dir`.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn load(spec: ModelSpec, dir: &Path, cfg: &RuntimeConfig) -> Result<Self> {
         if let Some(bytes) = cfg.bundled_models.get(spec.file) {
             let name = Path::new("<bundled>").join(spec.file);
@@ -234,6 +253,16 @@ impl OnnxModel {
             reason: e.to_string(),
         })?;
         Self::from_bytes(spec, &bytes, &path, cfg)
+    }
+
+    /// WebAssembly: a stand-in that refuses to run; the page runs the model
+    /// file in ONNX Runtime Web (see `crate::session::external`).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn load(spec: ModelSpec, _dir: &Path, _cfg: &RuntimeConfig) -> Result<Self> {
+        Ok(Self {
+            spec,
+            sessions: Vec::new(),
+        })
     }
 
     /// Verifies and loads a model from memory (`path` only names it in errors).
@@ -303,7 +332,18 @@ impl OnnxModel {
                     .build()])
                 .map_err(|e| ort_err(stage)(e.into()))?;
         }
-        builder.commit_from_memory(bytes).map_err(ort_err(stage))
+        #[cfg(not(target_arch = "wasm32"))]
+        return builder.commit_from_memory(bytes).map_err(ort_err(stage));
+        // unreachable in WebAssembly: `runtime` refused first
+        #[cfg(target_arch = "wasm32")]
+        return {
+            drop(builder);
+            Err(Error::Inference {
+                stage,
+                message: format!("{} bytes: no ONNX Runtime in WebAssembly", bytes.len()),
+                source: None,
+            })
+        };
     }
 
     fn check_io(spec: &ModelSpec, session: &Session) -> Result<()> {
@@ -398,10 +438,25 @@ impl OnnxModel {
     /// order of the spec, each checked to be finite.
     pub(crate) fn run(&self, input: ArrayViewD<'_, f32>) -> Result<Vec<ArrayD<f32>>> {
         let stage = self.spec.name;
+        if self.sessions.is_empty() {
+            return Err(Error::Inference {
+                stage,
+                message: "no ONNX Runtime session here (WebAssembly: the page runs this model)"
+                    .into(),
+                source: None,
+            });
+        }
         let tensor = TensorRef::from_array_view(input).map_err(ort_err(stage))?;
         let mut session = self.lock();
         let started = Instant::now();
+        #[cfg(not(target_arch = "wasm32"))]
         let outputs = session.run(ort::inputs![tensor]);
+        // unreachable in WebAssembly: no model loads there
+        #[cfg(target_arch = "wasm32")]
+        let outputs: std::result::Result<ort::session::SessionOutputs<'_>, ort::Error> = {
+            let _ = (&mut session, tensor);
+            Err(ort::Error::new("no ONNX Runtime in WebAssembly"))
+        };
         MODEL_NANOS.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         MODEL_RUNS.fetch_add(1, Ordering::Relaxed);
         let outputs = outputs.map_err(ort_err(stage))?;

@@ -22,6 +22,7 @@ pub mod certify;
 pub mod challenge;
 pub mod drive;
 pub mod evidence;
+pub mod external;
 mod options;
 pub mod photo;
 pub mod prompt;
@@ -177,6 +178,8 @@ pub struct VerificationSession {
     flat: FlatMotion,
     pad: PadEvidence,
     tracker: Tracker,
+    /// The frame a page is analysing ([`external`]).
+    external: Option<external::PageFrame>,
     first_ms: Option<u64>,
     last_ms: Option<u64>,
     frames: usize,
@@ -269,6 +272,7 @@ impl VerificationSession {
             flat: FlatMotion::default(),
             pad: PadEvidence::new(&options.pad),
             tracker: Tracker::new(options.detect_every),
+            external: None,
             first_ms: None,
             last_ms: None,
             frames: 0,

@@ -346,9 +346,10 @@ impl PromptOptions {
 /// The delays of a schedule.
 #[derive(Debug, Clone)]
 enum Delays {
+    /// Prompt k's delay is the stream's k-th draw.
     Random(SplitMix),
-    /// Fixed delays, and the draws of postponements.
-    Fixed(Vec<u64>, SplitMix),
+    /// Fixed delays.
+    Fixed(Vec<u64>),
     /// Offsets from the first frame (a scheduled session), and that frame's time.
     Offsets(Vec<u64>, u64),
 }
@@ -359,19 +360,39 @@ fn delay_seed(challenge_seed: u64) -> u64 {
     challenge_seed ^ 0x7072_6f6d_7074_7321
 }
 
-/// Seed of the postponement draws of fixed delays: from the delays
+/// Seed of the postponement and hold draws of fixed delays: from the delays
 /// themselves, so that `verify --prompt-delays-ms`, an evaluation and a
-/// session given the same delays postpone alike, whatever their certifyId.
+/// session given the same delays postpone and hold alike, whatever their
+/// certifyId.
 fn fixed_seed(delays: &[u64]) -> u64 {
     delays.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &d| {
         (h ^ d).wrapping_mul(0x100_0000_01b3)
     })
 }
 
+/// Draws of one kind (`tag`) for prompt `k`, its `j`-th: postponement
+/// delays and release holds come from streams of their own per prompt, so
+/// that what one observer of the frames draws never depends on how often
+/// it postponed before. A browser page's session and the server judging its
+/// recording look at slightly different frames and may postpone a prompt a
+/// different number of times; they still draw the same holds and delays.
+fn draws(seed: u64, tag: u64, k: usize, j: usize) -> SplitMix {
+    SplitMix::new(
+        seed ^ tag
+            ^ (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ (j as u64 + 1).wrapping_mul(0xc2b2_ae3d_27d4_eb4f),
+    )
+}
+
+/// Tag of the postponement draws.
+const POSTPONE: u64 = 0x706f_7374_706f_6e65;
+/// Tag of the release holds.
+const HOLD: u64 = 0x686f_6c64_6875_6c64;
+
 /// The first `n` random delays of a schedule seeded by `challenge_seed`
 /// ([`super::challenge::seed`] of the certifyId and its nonce), in the
 /// order a session draws them: prompt 1's after the warm-up, then one after
-/// each answer (a postponed prompt draws the next one, shifting the rest).
+/// each answer (postponements draw from streams of their own).
 pub fn random_delays(challenge_seed: u64, options: &PromptOptions, n: usize) -> Vec<u64> {
     let mut rng = SplitMix::new(delay_seed(challenge_seed));
     (0..n).map(|_| draw_delay(&mut rng, options)).collect()
@@ -444,6 +465,8 @@ pub(crate) struct Prompter {
     ignored: Option<String>,
     /// The session's first frame.
     first_ms: u64,
+    /// Seed of the per-prompt draws (postponements, holds).
+    draw_seed: u64,
 }
 
 impl Prompter {
@@ -455,11 +478,12 @@ impl Prompter {
         actions: Vec<Action>,
         seed: u64,
     ) -> Self {
+        let draw_seed = match &options.delays_ms {
+            Some(d) => fixed_seed(d),
+            None => delay_seed(seed),
+        };
         let (delays, stage) = match &options.delays_ms {
-            Some(d) => (
-                Delays::Fixed(d.clone(), SplitMix::new(fixed_seed(d))),
-                Stage::Due { due_ms: u64::MAX },
-            ),
+            Some(d) => (Delays::Fixed(d.clone()), Stage::Due { due_ms: u64::MAX }),
             None if options.mode == PromptMode::Scheduled => (
                 Delays::Offsets(
                     Schedule::of(seed, &actions, &options, warmup_ms).offsets(),
@@ -484,6 +508,7 @@ impl Prompter {
             postponed: 0,
             ignored: None,
             first_ms: 0,
+            draw_seed,
         }
     }
 
@@ -491,7 +516,7 @@ impl Prompter {
     fn delay(&mut self) -> u64 {
         match &mut self.delays {
             Delays::Random(rng) => draw_delay(rng, &self.options),
-            Delays::Fixed(d, _) => d.get(self.index).copied().unwrap_or(0),
+            Delays::Fixed(d) => d.get(self.index).copied().unwrap_or(0),
             // not a delay: the next prompt's due time is absolute
             Delays::Offsets(..) => 0,
         }
@@ -516,23 +541,29 @@ impl Prompter {
     }
 
     /// The hold of an answer before its release cue, drawn from the nonce.
-    fn draw_hold(&mut self, r: &ReleaseOptions) -> u64 {
-        match &mut self.delays {
-            Delays::Random(rng) | Delays::Fixed(_, rng) => {
-                draw_between(rng, r.hold_min_ms, r.hold_max_ms)
-            }
+    fn draw_hold(&self, r: &ReleaseOptions) -> u64 {
+        match &self.delays {
+            Delays::Random(_) | Delays::Fixed(_) => draw_between(
+                &mut draws(self.draw_seed, HOLD, self.index, 0),
+                r.hold_min_ms,
+                r.hold_max_ms,
+            ),
             Delays::Offsets(..) => r.hold_min_ms,
         }
     }
 
     /// The delay of a postponed prompt after the face settled.
-    fn postpone_delay(&mut self) -> u64 {
+    fn postpone_delay(&self) -> u64 {
         let (lo, hi) = (
             self.options.postpone_delay_min_ms,
             self.options.postpone_delay_max_ms,
         );
-        match &mut self.delays {
-            Delays::Random(rng) | Delays::Fixed(_, rng) => draw_between(rng, lo, hi),
+        match &self.delays {
+            Delays::Random(_) | Delays::Fixed(_) => draw_between(
+                &mut draws(self.draw_seed, POSTPONE, self.index, self.postponed),
+                lo,
+                hi,
+            ),
             Delays::Offsets(..) => 0,
         }
     }

@@ -21,7 +21,7 @@ use super::{Best, Progress, VerificationSession};
 use crate::error::{Error, ErrorCode, Result};
 use crate::face::features::FrameFeatures;
 use crate::face::quality::assess_aligned;
-use crate::liveness::measure::measure_and_embed;
+use crate::liveness::measure::{measure_and_embed, FaceMeasure};
 use crate::matching::compare::passes;
 use crate::matching::embed::Embedding;
 use crate::session::track::{TrackOutcome, Tracked};
@@ -120,7 +120,7 @@ impl VerificationSession {
     }
 
     /// The frame's size and timestamp.
-    fn check_frame(&self, frame: &RgbImage, t_ms: u64) -> Result<()> {
+    pub(super) fn check_frame(&self, frame: &RgbImage, t_ms: u64) -> Result<()> {
         crate::imaging::image_io::check_dimensions(
             frame.width(),
             frame.height(),
@@ -209,6 +209,19 @@ impl VerificationSession {
             pad_due,
             embed_due,
         )?;
+        self.face_obs(frame, tracked, measure, embedding)
+    }
+
+    /// The model-free rest of a face frame's observation: quality, what the
+    /// pixels add to the flat-motion evidence, and a recording's embedding
+    /// of a new best frame.
+    pub(super) fn face_obs(
+        &self,
+        frame: &RgbImage,
+        tracked: Tracked,
+        measure: FaceMeasure,
+        embedding: Option<Embedding>,
+    ) -> Result<FaceObs> {
         let ear_base = self.history.stat(FrameFeatures::ear_norm, 0.75);
         let quality = assess_aligned(&measure.aligned, &measure.features, ear_base);
         let pixels = self

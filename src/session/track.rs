@@ -7,7 +7,9 @@
 use image::RgbImage;
 
 use crate::engine::FaceEngine;
+use crate::engine::FaceLandmarks;
 use crate::error::{Error, Result};
+use crate::face::detect::Face;
 use crate::face::landmarks::{Mesh, Roi};
 use crate::imaging::geometry::{Affine, BBox};
 
@@ -35,12 +37,37 @@ pub enum TrackOutcome {
     Face(Box<Tracked>),
 }
 
-/// The tracker's state between frames.
+/// What the tracker needs next for the frame at hand.
+#[derive(Debug, Clone)]
+pub enum TrackNeed {
+    /// The detector's faces ([`Tracker::detected`]).
+    Detect,
+    /// The mesh in this region ([`Tracker::meshed`]).
+    Mesh(Roi),
+    /// The frame's outcome.
+    Done(TrackOutcome),
+}
+
+/// Where the mesh asked for came from.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// The previous frame's mesh region.
+    Tracked,
+    /// A detection with this box.
+    Detected(BBox),
+}
+
+/// The tracker's state between frames. One frame is a short exchange,
+/// [`Tracker::begin`], then [`Tracker::detected`] or [`Tracker::meshed`]
+/// as asked, until [`TrackNeed::Done`]: [`Tracker::next`] runs it with the
+/// engine's models, and a page that runs the models itself (ONNX Runtime
+/// Web) runs the same exchange, so both track alike.
 #[derive(Debug, Clone)]
 pub struct Tracker {
     detect_every: usize,
     since_detect: usize,
     roi: Option<Roi>,
+    pending: Option<Pending>,
 }
 
 impl Tracker {
@@ -51,6 +78,7 @@ impl Tracker {
             detect_every: detect_every.max(1),
             since_detect: 0,
             roi: None,
+            pending: None,
         }
     }
 
@@ -58,49 +86,76 @@ impl Tracker {
     pub fn reset(&mut self) {
         self.roi = None;
         self.since_detect = 0;
+        self.pending = None;
     }
 
-    /// Finds the face of one frame.
-    pub fn next(&mut self, engine: &FaceEngine, frame: &RgbImage) -> Result<TrackOutcome> {
+    /// A new frame: the mesh in the previous frame's region while tracking,
+    /// else the detector.
+    pub fn begin(&mut self) -> TrackNeed {
+        self.pending = None;
         if let Some(roi) = self.roi.take() {
             if self.since_detect < self.detect_every {
-                match engine.landmarks_in(frame, roi) {
-                    Ok(crate::engine::FaceLandmarks { mesh, map, .. }) => {
-                        self.since_detect += 1;
-                        self.roi = Some(mesh.next_roi());
-                        return Ok(TrackOutcome::Face(Box::new(Tracked {
-                            bbox: mesh.bbox(),
-                            mesh,
-                            map,
-                            detected: false,
-                        })));
-                    }
-                    // Lost: fall through to the detector on this same frame.
-                    Err(Error::NoFace) => {}
-                    Err(e) => return Err(e),
-                }
+                self.pending = Some(Pending::Tracked);
+                return TrackNeed::Mesh(roi);
             }
         }
+        TrackNeed::Detect
+    }
+
+    /// The detector's faces on this frame.
+    pub fn detected(&mut self, faces: Vec<Face>) -> TrackNeed {
         self.since_detect = 1;
-        let faces = engine.detect(frame)?;
+        self.pending = None;
         if faces.len() > 1 {
-            return Ok(TrackOutcome::Multiple(faces.len()));
+            return TrackNeed::Done(TrackOutcome::Multiple(faces.len()));
         }
         let Some(face) = faces.into_iter().next() else {
-            return Ok(TrackOutcome::NoFace);
+            return TrackNeed::Done(TrackOutcome::NoFace);
         };
-        match engine.landmarks(frame, &face) {
-            Ok(crate::engine::FaceLandmarks { mesh, map, .. }) => {
+        self.pending = Some(Pending::Detected(face.bbox));
+        TrackNeed::Mesh(Roi::from_face(&face))
+    }
+
+    /// The mesh asked for ([`FaceEngine::landmarks_in`]'s answer, or
+    /// [`crate::engine::landmarks_of`]'s): a tracked face lost
+    /// there is looked for by the detector on this same frame.
+    pub fn meshed(&mut self, found: Result<FaceLandmarks>) -> Result<TrackNeed> {
+        let pending = self.pending.take().ok_or_else(|| {
+            Error::invalid("tracker", "a mesh came that the tracker did not ask for")
+        })?;
+        match (pending, found) {
+            (pending, Ok(FaceLandmarks { mesh, map, .. })) => {
                 self.roi = Some(mesh.next_roi());
-                Ok(TrackOutcome::Face(Box::new(Tracked {
-                    bbox: face.bbox,
+                let (bbox, detected) = match pending {
+                    Pending::Tracked => {
+                        self.since_detect += 1;
+                        (mesh.bbox(), false)
+                    }
+                    Pending::Detected(bbox) => (bbox, true),
+                };
+                Ok(TrackNeed::Done(TrackOutcome::Face(Box::new(Tracked {
+                    bbox,
                     mesh,
                     map,
-                    detected: true,
-                })))
+                    detected,
+                }))))
             }
-            Err(Error::NoFace) => Ok(TrackOutcome::NoFace),
-            Err(e) => Err(e),
+            // lost: the detector on this same frame
+            (Pending::Tracked, Err(Error::NoFace)) => Ok(TrackNeed::Detect),
+            (Pending::Detected(_), Err(Error::NoFace)) => Ok(TrackNeed::Done(TrackOutcome::NoFace)),
+            (_, Err(e)) => Err(e),
+        }
+    }
+
+    /// Finds the face of one frame with the engine's models.
+    pub fn next(&mut self, engine: &FaceEngine, frame: &RgbImage) -> Result<TrackOutcome> {
+        let mut need = self.begin();
+        loop {
+            need = match need {
+                TrackNeed::Detect => self.detected(engine.detect(frame)?),
+                TrackNeed::Mesh(roi) => self.meshed(engine.landmarks_in(frame, roi))?,
+                TrackNeed::Done(outcome) => return Ok(outcome),
+            };
         }
     }
 }

@@ -248,29 +248,49 @@ fn started_twice() -> ApiError {
 }
 
 /// How the device captures: a session that runs as it records (`device`,
-/// the default) or a recording on the nonce's fixed schedule (`web`).
+/// the default), or a browser's recording (`web`) whose prompts come on a
+/// schedule fixed from the nonce (`"prompts": "scheduled"`, the default) or
+/// follow the page's own session (`"prompts": "device"`: the library in
+/// WebAssembly, prompting as a device does).
 fn capture_of(raw: Result<axum::body::Bytes, BytesRejection>) -> ApiResult<Option<&'static str>> {
     let bytes = body(raw, 4096)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     let obj = json_object(&bytes)?;
+    let prompts = match obj.get("prompts").map(|v| v.as_str()) {
+        None | Some(Some("scheduled")) => false,
+        Some(Some("device")) => true,
+        _ => {
+            return Err(ApiError::bad(
+                "prompts",
+                "must be \"scheduled\" (on a schedule fixed from the nonce) or \"device\" (the page's session prompts as a device does)",
+            ))
+        }
+    };
     match obj.get("capture").map(|v| v.as_str()) {
-        None | Some(Some("device")) => Ok(None),
+        None | Some(Some("device")) if !prompts && obj.get("prompts").is_none() => Ok(None),
+        Some(Some("web")) if prompts => Ok(Some(WEB_DEVICE)),
         Some(Some("web")) => Ok(Some(WEB)),
         _ => Err(ApiError::bad(
             "capture",
-            "must be \"device\" (a session run as it records) or \"web\" (a recording on a fixed schedule)",
+            "must be \"device\" (a session run as it records) or \"web\" (a browser's recording; \"prompts\" says how it is prompted)",
         )),
     }
 }
 
-/// The stored capture mode of a browser's recording.
+/// The stored capture mode of a browser's recording on the nonce's schedule.
 pub const WEB: &str = "web";
+
+/// The stored capture mode of a browser's recording prompted by the page's
+/// own session (the library in WebAssembly): judged as a device's session,
+/// the schedule recomputed from the recording's frames.
+pub const WEB_DEVICE: &str = "web-device";
 
 /// `POST /v1/certify/{id}/start`: draws the challenge (once). The body may
 /// say `{"capture": "web"}`: the prompts then come on a schedule fixed from
-/// the nonce, returned as `schedule`.
+/// the nonce, returned as `schedule`; or `{"capture": "web", "prompts":
+/// "device"}`: the page runs the session and prompts as a device does.
 pub async fn start(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -337,14 +357,16 @@ async fn start_call(
     device.prompt.delays_ms = None;
     device.prompt.release_at_ms = None;
     device.prompt.mode = prompt_mode(capture);
-    if capture.is_some() {
+    if capture == Some(WEB) {
         let schedule = Schedule::of(seed, &actions, &device.prompt, device.warmup_ms);
         out.insert(
             "schedule".into(),
             serde_json::to_value(&schedule).map_err(|e| ApiError::internal("schedule", e))?,
         );
     }
-    out.insert("capture".into(), json!(capture.unwrap_or("device")));
+    let (kind, prompts) = capture_names(capture);
+    out.insert("capture".into(), json!(kind));
+    out.insert("prompts".into(), json!(prompts));
     out.insert(
         "sessionOptions".into(),
         serde_json::to_value(&device).map_err(|e| ApiError::internal("challenge", e))?,
@@ -352,10 +374,21 @@ async fn start_call(
     Ok(ok(out))
 }
 
+/// A stored capture mode as the API names it: (`capture`, `prompts`).
+pub fn capture_names(capture: Option<&str>) -> (&'static str, &'static str) {
+    match capture {
+        Some(WEB) => ("web", "scheduled"),
+        Some(_) => ("web", "device"),
+        None => ("device", "device"),
+    }
+}
+
 /// The prompt mode of a stored capture mode: the judge's and the device's.
 pub fn prompt_mode(capture: Option<&str>) -> PromptMode {
     match capture {
         Some(WEB) => PromptMode::Scheduled,
+        // a device's session, and a page's (web-device): prompts follow
+        // the answers, recomputed from the frames
         _ => PromptMode::Device,
     }
 }

@@ -81,5 +81,11 @@ pub(super) async fn read(
     if let Some(p) = photo {
         out.insert("base64Photo".into(), json!(p));
     }
+    if row.capture.is_some() {
+        // a browser's capture: how its prompts were timed
+        let (capture, prompts) = super::certify::capture_names(row.capture.as_deref());
+        out.insert("capture".into(), json!(capture));
+        out.insert("prompts".into(), json!(prompts));
+    }
     Ok(ok(out))
 }

@@ -176,7 +176,7 @@ pub async fn runtime_file(
         let zipped = if gzip { f.gzip() } else { None };
         Some((
             f.ctype,
-            f.sha256,
+            f.sha256.clone(),
             zipped.is_some(),
             zipped.unwrap_or_else(|| f.bytes.clone()),
         ))

@@ -631,6 +631,9 @@ impl TestServer {
     }
 }
 
+/// The browser side: headless Chromium on the capture page.
+pub mod page;
+
 /// A webhook receiver on 127.0.0.1: it keeps every delivery and answers
 /// as told (200, 500, or holds the request unanswered until told
 /// otherwise, then closes it).
