@@ -449,15 +449,17 @@ fn an_empty_camera_is_told_no_face_and_may_try_again() {
     });
 }
 
-/// Loads the page's analysis into the open page (`window.__rf`); returns
-/// "ok" or why not.
+/// Loads the page's analysis into the open page (`window.__rf`), and its
+/// session as a capture does (`window.__ps`: the module and its two
+/// models); returns "ok" or why not.
 async fn load_analysis(c: &Client) -> String {
     let v = c
         .execute_async(
             "var done = arguments[arguments.length - 1]; \
              var s = document.createElement('script'); s.src = '/sdk/v1/realface-analyse.js'; \
              s.onload = function () { RealfaceAnalyse.load('', RealfaceCapture.analysis).then( \
-               function (a) { window.__rf = a; done('ok'); }, function (e) { done('load: ' + e); }); }; \
+               function (a) { window.__rf = a; return a.session(); }).then( \
+               function (ps) { window.__ps = ps; done('ok'); }, function (e) { done('load: ' + e); }); }; \
              s.onerror = function () { done('script'); }; document.head.appendChild(s);",
             vec![],
         )

@@ -346,10 +346,10 @@ impl PromptOptions {
 /// The delays of a schedule.
 #[derive(Debug, Clone)]
 enum Delays {
-    /// Prompt k's delay is the stream's k-th draw.
+    /// The delays and release holds, drawn in prompt order.
     Random(SplitMix),
-    /// Fixed delays.
-    Fixed(Vec<u64>),
+    /// Fixed delays, and the draws of release holds.
+    Fixed(Vec<u64>, SplitMix),
     /// Offsets from the first frame (a scheduled session), and that frame's time.
     Offsets(Vec<u64>, u64),
 }
@@ -370,12 +370,13 @@ fn fixed_seed(delays: &[u64]) -> u64 {
     })
 }
 
-/// Draws of one kind (`tag`) for prompt `k`, its `j`-th: postponement
-/// delays and release holds come from streams of their own per prompt, so
-/// that what one observer of the frames draws never depends on how often
-/// it postponed before. A browser page's session and the server judging its
-/// recording look at slightly different frames and may postpone a prompt a
-/// different number of times; they still draw the same holds and delays.
+/// The draws of prompt `k`'s `j`-th postponement (`tag`): a stream of its
+/// own per prompt and postponement, so that the delays and holds (drawn in
+/// prompt order from the schedule's stream) never depend on how often an
+/// observer of the frames postponed. A browser page's session and the
+/// server judging its recording look at slightly different frames and may
+/// postpone a prompt a different number of times; they still draw the
+/// same delays and holds.
 fn draws(seed: u64, tag: u64, k: usize, j: usize) -> SplitMix {
     SplitMix::new(
         seed ^ tag
@@ -386,8 +387,6 @@ fn draws(seed: u64, tag: u64, k: usize, j: usize) -> SplitMix {
 
 /// Tag of the postponement draws.
 const POSTPONE: u64 = 0x706f_7374_706f_6e65;
-/// Tag of the release holds.
-const HOLD: u64 = 0x686f_6c64_6875_6c64;
 
 /// The first `n` random delays of a schedule seeded by `challenge_seed`
 /// ([`super::challenge::seed`] of the certifyId and its nonce), in the
@@ -465,7 +464,7 @@ pub(crate) struct Prompter {
     ignored: Option<String>,
     /// The session's first frame.
     first_ms: u64,
-    /// Seed of the per-prompt draws (postponements, holds).
+    /// Seed of the postponements' draws.
     draw_seed: u64,
 }
 
@@ -483,7 +482,10 @@ impl Prompter {
             None => delay_seed(seed),
         };
         let (delays, stage) = match &options.delays_ms {
-            Some(d) => (Delays::Fixed(d.clone()), Stage::Due { due_ms: u64::MAX }),
+            Some(d) => (
+                Delays::Fixed(d.clone(), SplitMix::new(fixed_seed(d))),
+                Stage::Due { due_ms: u64::MAX },
+            ),
             None if options.mode == PromptMode::Scheduled => (
                 Delays::Offsets(
                     Schedule::of(seed, &actions, &options, warmup_ms).offsets(),
@@ -516,7 +518,7 @@ impl Prompter {
     fn delay(&mut self) -> u64 {
         match &mut self.delays {
             Delays::Random(rng) => draw_delay(rng, &self.options),
-            Delays::Fixed(d) => d.get(self.index).copied().unwrap_or(0),
+            Delays::Fixed(d, _) => d.get(self.index).copied().unwrap_or(0),
             // not a delay: the next prompt's due time is absolute
             Delays::Offsets(..) => 0,
         }
@@ -541,13 +543,11 @@ impl Prompter {
     }
 
     /// The hold of an answer before its release cue, drawn from the nonce.
-    fn draw_hold(&self, r: &ReleaseOptions) -> u64 {
-        match &self.delays {
-            Delays::Random(_) | Delays::Fixed(_) => draw_between(
-                &mut draws(self.draw_seed, HOLD, self.index, 0),
-                r.hold_min_ms,
-                r.hold_max_ms,
-            ),
+    fn draw_hold(&mut self, r: &ReleaseOptions) -> u64 {
+        match &mut self.delays {
+            Delays::Random(rng) | Delays::Fixed(_, rng) => {
+                draw_between(rng, r.hold_min_ms, r.hold_max_ms)
+            }
             Delays::Offsets(..) => r.hold_min_ms,
         }
     }
@@ -559,7 +559,7 @@ impl Prompter {
             self.options.postpone_delay_max_ms,
         );
         match &self.delays {
-            Delays::Random(_) | Delays::Fixed(_) => draw_between(
+            Delays::Random(_) | Delays::Fixed(..) => draw_between(
                 &mut draws(self.draw_seed, POSTPONE, self.index, self.postponed),
                 lo,
                 hi,
