@@ -75,6 +75,25 @@ pub struct Judgement {
     pub photo_m: Option<String>,
 }
 
+/// The session options a certifyId is judged with, and that `start` gives
+/// the device so it prompts when the server will expect it: the server's
+/// options with the challenge drawn at start and the prompt mode of the
+/// stored capture. The prompt schedule is the nonce's, always: fixed delays
+/// and release cues are for offline evaluation and never judge a
+/// certifyId; a web recording's schedule is recomputed, never taken from
+/// the upload.
+pub fn judged_options(
+    base: SessionOptions,
+    actions: Vec<Action>,
+    mode: PromptMode,
+) -> SessionOptions {
+    let mut options = base.with_challenge(ChallengeSpec::Fixed(actions));
+    options.prompt.delays_ms = None;
+    options.prompt.release_at_ms = None;
+    options.prompt.mode = mode;
+    options
+}
+
 fn refused(cause: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(Code::BadParameter, cause, message)
 }
@@ -99,15 +118,7 @@ pub fn judge(
     let ticket = registry
         .claim_issued(&issued, now_ms)
         .map_err(|e| ApiError::new(Code::UnknownCertifyId, "certifyId.claim", e.to_string()))?;
-    let mut options = options.with_challenge(ChallengeSpec::Fixed(case.actions.clone()));
-    // the prompt schedule is the nonce's, always: fixed delays are for
-    // offline evaluation and never judge a certifyId
-    options.prompt.delays_ms = None;
-    options.prompt.release_at_ms = None;
-    // the capture mode chosen at start decides how prompts were timed: a
-    // web recording's schedule is recomputed from the nonce, never taken
-    // from the upload
-    options.prompt.mode = case.prompt_mode;
+    let options = judged_options(options, case.actions.clone(), case.prompt_mode);
     let mut session = VerificationSession::new(
         engine.clone(),
         ticket,

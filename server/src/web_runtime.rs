@@ -268,7 +268,7 @@ impl WebRuntime {
             url(realface::runtime::models::FACE_MESH.file),
             url(realface::runtime::models::EYE_STATE.file),
         ) {
-            (Some(module), Some(mesh), Some(eyes)) if self.session_missing.is_none() => {
+            (Some(module), Some(mesh), Some(eyes)) => {
                 serde_json::json!({ "module": module, "mesh": mesh, "eyes": eyes })
             }
             _ => serde_json::Value::Null,

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use common::page::{
     arriving_late, browser, camera_file, capture, capture_prompted, note_state, state_of, verdict,
-    write_figure, write_y4m, HOLD_MS, LEAD_MS,
+    with_image, write_figure, write_y4m, HOLD_MS, LEAD_MS,
 };
 use common::{chromedriver, clip_file, Db, TestServer};
 use fantoccini::{Client, Locator};
@@ -623,29 +623,6 @@ fn the_pages_detector_matches_the_library() {
         }
         c.close().await.expect("close");
     });
-}
-
-/// Sends `img` to the page as ImageData and runs `script` on it (with
-/// `img` bound, and `done` to call with the answer).
-async fn with_image(c: &Client, img: &RgbImage, script: &str, args: Vec<Value>) -> Value {
-    use base64::Engine as _;
-    let rgb = base64::engine::general_purpose::STANDARD.encode(img.as_raw());
-    let mut all = vec![json!(rgb), json!(img.width()), json!(img.height())];
-    all.extend(args);
-    c.execute_async(
-        &format!(
-            "var done = arguments[arguments.length - 1]; \
-             var raw = atob(arguments[0]); var w = arguments[1], h = arguments[2]; \
-             var img = new ImageData(w, h); \
-             for (var i = 0, j = 0; i < w * h; i++) {{ \
-               img.data[j++] = raw.charCodeAt(3 * i); img.data[j++] = raw.charCodeAt(3 * i + 1); \
-               img.data[j++] = raw.charCodeAt(3 * i + 2); img.data[j++] = 255; }} \
-             var args = Array.prototype.slice.call(arguments, 3, arguments.length - 1); {script}"
-        ),
-        all,
-    )
-    .await
-    .expect("script")
 }
 
 /// `img` moved by (dx, dy) and scaled by `scale` about its centre, on grey.

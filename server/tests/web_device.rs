@@ -18,13 +18,15 @@
 mod common;
 
 use common::page::{arriving_late, browser, camera_file, capture_prompted, verdict, write_figure};
-use common::page::{HOLD_MS, LEAD_MS};
+use common::page::{with_image, HOLD_MS, LEAD_MS};
 use common::{chromedriver, clip_file, Db, TestServer};
 use realface::liveness::actions::Action;
 use realface::session::challenge::{draw, seed, ChallengeSpec};
 use realface::session::prompt::random_delays;
+use realface::session::prompt::PromptMode;
 use realface::source::TimedFrame;
 use realface::{CertifyRegistry, IssuedId, Reference, RgbImage, VerificationSession};
+use realface_server::evidence::judged_options;
 use realface_server::Settings;
 use serde_json::json;
 
@@ -61,13 +63,8 @@ fn person(s: &TestServer, id: &str, clip: &[TimedFrame]) -> Person {
     let st = &s.state.settings;
     let sd = seed(id, &row.nonce);
     let actions = draw(&st.actions, st.challenge_count, sd).expect("challenge");
-    // the options the server judges with (certify.rs: start)
-    let mut options = st
-        .session
-        .clone()
-        .with_challenge(ChallengeSpec::Fixed(actions.clone()));
-    options.prompt.delays_ms = None;
-    options.prompt.release_at_ms = None;
+    // the options the server judges with, as start gives them
+    let options = judged_options(st.session.clone(), actions.clone(), PromptMode::Device);
     let due_ms = st.session.warmup_ms + random_delays(sd, &options.prompt, 1)[0];
     let rest: Vec<RgbImage> = clip
         .iter()
@@ -309,25 +306,14 @@ fn the_pages_session_matches_the_library() {
         let mut ms = Vec::new();
         let (mut prompted, mut answered) = (0, 0);
         for (i, f) in clip.iter().take_while(|f| f.t_ms <= 5_000).enumerate() {
-            use base64::Engine as _;
-            let rgb = base64::engine::general_purpose::STANDARD.encode(f.image.as_raw());
-            let got = run_async(
+            let got = with_image(
                 &c,
-                "var raw = atob(arguments[0]); var w = arguments[1], h = arguments[2]; \
-                 var px = new Uint8ClampedArray(w * h * 4); \
-                 for (var i = 0, j = 0; i < w * h; i++) { \
-                   px[j++] = raw.charCodeAt(3 * i); px[j++] = raw.charCodeAt(3 * i + 1); \
-                   px[j++] = raw.charCodeAt(3 * i + 2); px[j++] = 255; } \
-                 var t = performance.now(); \
-                 window.__ps.frame(px, w, h, arguments[3]).then( \
+                &f.image,
+                "var t = performance.now(); \
+                 window.__ps.frame(img.data, w, h, args[0]).then( \
                    function (p) { done({progress: p, ms: performance.now() - t}); }, \
                    function (e) { done({error: e && (e.code || String(e))}); });",
-                vec![
-                    json!(rgb),
-                    json!(f.image.width()),
-                    json!(f.image.height()),
-                    json!(f.t_ms),
-                ],
+                vec![json!(f.t_ms)],
             )
             .await;
             let want = native.push_frame(&f.image, f.t_ms);

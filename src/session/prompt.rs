@@ -370,23 +370,21 @@ fn fixed_seed(delays: &[u64]) -> u64 {
     })
 }
 
-/// The draws of prompt `k`'s `j`-th postponement (`tag`): a stream of its
-/// own per prompt and postponement, so that the delays and holds (drawn in
-/// prompt order from the schedule's stream) never depend on how often an
-/// observer of the frames postponed. A browser page's session and the
-/// server judging its recording look at slightly different frames and may
-/// postpone a prompt a different number of times; they still draw the
-/// same delays and holds.
-fn draws(seed: u64, tag: u64, k: usize, j: usize) -> SplitMix {
+/// The draws of prompt `k`'s `j`-th postponement: a stream of its own per
+/// prompt and postponement, so that the delays and holds (drawn in prompt
+/// order from the schedule's stream) never depend on how often an observer
+/// of the frames postponed. A browser page's session and the server judging
+/// its recording look at slightly different frames and may postpone a
+/// prompt a different number of times; they still draw the same delays and
+/// holds.
+fn postponement_draws(seed: u64, k: usize, j: usize) -> SplitMix {
+    // "postpone": a stream apart from the delays' seed it is mixed with
     SplitMix::new(
-        seed ^ tag
+        seed ^ 0x706f_7374_706f_6e65
             ^ (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
             ^ (j as u64 + 1).wrapping_mul(0xc2b2_ae3d_27d4_eb4f),
     )
 }
-
-/// Tag of the postponement draws.
-const POSTPONE: u64 = 0x706f_7374_706f_6e65;
 
 /// The first `n` random delays of a schedule seeded by `challenge_seed`
 /// ([`super::challenge::seed`] of the certifyId and its nonce), in the
@@ -560,7 +558,7 @@ impl Prompter {
         );
         match &self.delays {
             Delays::Random(_) | Delays::Fixed(..) => draw_between(
-                &mut draws(self.draw_seed, POSTPONE, self.index, self.postponed),
+                &mut postponement_draws(self.draw_seed, self.index, self.postponed),
                 lo,
                 hi,
             ),

@@ -10,7 +10,7 @@ use axum::Json;
 use base64::Engine as _;
 use realface::embed::Embedding;
 use realface::session::certify::{random_hex, CERTIFY_ID_TTL_MS};
-use realface::session::challenge::{self, ChallengeSpec};
+use realface::session::challenge;
 use realface::session::prompt::{PromptMode, Schedule};
 use serde_json::{json, Map, Value};
 
@@ -259,8 +259,8 @@ fn capture_of(raw: Result<axum::body::Bytes, BytesRejection>) -> ApiResult<Optio
     }
     let obj = json_object(&bytes)?;
     let prompts = match obj.get("prompts").map(|v| v.as_str()) {
-        None | Some(Some("scheduled")) => false,
-        Some(Some("device")) => true,
+        None => None,
+        Some(Some(p @ ("scheduled" | "device"))) => Some(p),
         _ => {
             return Err(ApiError::bad(
                 "prompts",
@@ -268,10 +268,10 @@ fn capture_of(raw: Result<axum::body::Bytes, BytesRejection>) -> ApiResult<Optio
             ))
         }
     };
-    match obj.get("capture").map(|v| v.as_str()) {
-        None | Some(Some("device")) if !prompts && obj.get("prompts").is_none() => Ok(None),
-        Some(Some("web")) if prompts => Ok(Some(WEB_DEVICE)),
-        Some(Some("web")) => Ok(Some(WEB)),
+    match (obj.get("capture").map(|v| v.as_str()), prompts) {
+        (None | Some(Some("device")), None) => Ok(None),
+        (Some(Some("web")), None | Some("scheduled")) => Ok(Some(WEB)),
+        (Some(Some("web")), Some(_)) => Ok(Some(WEB_DEVICE)),
         _ => Err(ApiError::bad(
             "capture",
             "must be \"device\" (a session run as it records) or \"web\" (a browser's recording; \"prompts\" says how it is prompted)",
@@ -350,13 +350,8 @@ async fn start_call(
     // the session options the server judges with (prompt timing, answer
     // thresholds, passive gates) with this challenge: a device that runs its
     // capture with them shows the prompts when the server will expect them
-    let mut device = s
-        .session
-        .clone()
-        .with_challenge(ChallengeSpec::Fixed(actions.clone()));
-    device.prompt.delays_ms = None;
-    device.prompt.release_at_ms = None;
-    device.prompt.mode = prompt_mode(capture);
+    let device =
+        crate::evidence::judged_options(s.session.clone(), actions.clone(), prompt_mode(capture));
     if capture == Some(WEB) {
         let schedule = Schedule::of(seed, &actions, &device.prompt, device.warmup_ms);
         out.insert(
