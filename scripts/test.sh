@@ -4,7 +4,7 @@
 # against SQLite and a PostgreSQL server this script starts and stops), then
 # the mobile bindings (Kotlin on the JVM, Swift), the Python package's tests in
 # a fresh venv, the guide's build and links,
-# then a 30-second smoke run of every fuzz target. Prints a per-step timing
+# then a 15-second smoke run of every fuzz target. Prints a per-step timing
 # table at the end (and when a step fails), so the slowest step shows.
 # Needs the shared evaluation data at ../shared/data (or REALFACE_DATA).
 set -euo pipefail
@@ -38,8 +38,9 @@ step "clippy -D warnings (all targets, features)" \
 # API docs build without a warning (broken intra-doc links included)
 export RUSTDOCFLAGS="-D warnings"
 # one run for both crates: realface's documentation with the C ABI, the
-# server's beside it (one build of their dependencies' metadata)
-step "cargo doc (library, server)" cargo doc --no-deps --features realface/ffi -p realface -p realface-server
+# server's beside it (one build of their dependencies' metadata), in the
+# release profile so that most of that metadata is clippy's, already built
+step "cargo doc (library, server)" cargo doc --release --no-deps --features realface/ffi -p realface -p realface-server
 unset RUSTDOCFLAGS
 # Everything the tests run is built with the `ci` profile (release without
 # link-time optimisation: the test binaries link in minutes, not a quarter
@@ -71,9 +72,9 @@ step "pytest + mypy (Python package)" pytests
 # The guide (docs/, mdBook) builds without a warning and has no broken
 # internal link.
 step "guide (mdbook build, links)" bash scripts/book.sh
-# Fuzz smoke: every fuzz target for 30 s (REALFACE_FUZZ_SECONDS to change;
+# Fuzz smoke: every fuzz target for 15 s (REALFACE_FUZZ_SECONDS to change;
 # longer runs: bash scripts/fuzz.sh 600).
-step "fuzz smoke" bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-30}"
+step "fuzz smoke" bash scripts/fuzz.sh "${REALFACE_FUZZ_SECONDS:-15}"
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"
