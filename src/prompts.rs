@@ -103,7 +103,7 @@ const fn entry(
 
 /// The table. Its order is the C ABI's prompt number
 /// (`RfProgress::prompt`); new entries only ever go at the end.
-pub const PROMPTS: [PromptText; 22] = [
+pub const PROMPTS: [PromptText; 24] = [
     entry(
         "face_in_circle",
         "face",
@@ -276,6 +276,23 @@ pub const PROMPTS: [PromptText; 22] = [
         ["Not ready", "未就绪"],
         "Your face was not in place in time. Face the camera, centred, in good light, and hold still.",
         "未能及时就位。请正对摄像头，脸部居中，光线充足并保持不动。",
+    ),
+    // failure hints the capture's conditions choose (AuthResult::hint)
+    entry(
+        "hint.too_dark",
+        "light",
+        "💡",
+        ["Too dark", "太暗"],
+        "It was too dark to see your face. Find more light, then try again.",
+        "光线太暗，无法看清脸部。请到光线更充足的地方再试。",
+    ),
+    entry(
+        "hint.left_oval",
+        "centre",
+        "⊙",
+        ["Stay in view", "保持在框内"],
+        "Your face left the oval. Keep it inside the oval until the end.",
+        "脸部离开了椭圆框。请保持脸部在框内直到结束。",
     ),
 ];
 

@@ -207,6 +207,56 @@ fn an_empty_camera_ends_no_face_captured() {
     }
 }
 
+/// The safe hint of a failure names the capture's conditions where they
+/// explain it: an empty camera "no face", a dark one "too dark", a person
+/// in the dark "too dark", a face that left the frame "left the oval", and
+/// a lit face in view that did not answer "no answer in time".
+#[test]
+fn failure_hints_name_the_light_and_a_face_that_left() {
+    let o = || {
+        opts(&[Action::Blink])
+            .with_prompt_delays_ms(vec![500])
+            .with_action_timeout_ms(1500)
+    };
+    let reference = || Reference::Photo(load(&sample("obama.jpg")));
+    let grey = |v: u8| RgbImage::from_pixel(640, 480, image::Rgb([v, v, v]));
+    let frames = clip("apfol_real2");
+    let dim = |f: &RgbImage| {
+        let mut d = f.clone();
+        d.pixels_mut()
+            .for_each(|p| p.0 = p.0.map(|c| (c as f32 * 0.15) as u8));
+        d
+    };
+    let mut left = frames[..10].to_vec();
+    left.extend(std::iter::repeat_n(grey(128), 40));
+    let cases = [
+        ("an empty camera", vec![grey(128); 40], "hint.no_face"),
+        ("a dark empty camera", vec![grey(12); 40], "hint.too_dark"),
+        (
+            "a person in the dark",
+            frames.iter().map(dim).collect(),
+            "hint.too_dark",
+        ),
+        ("a face that left", left, "hint.left_oval"),
+        (
+            "a lit face that did not blink",
+            frames.clone(),
+            "hint.no_answer",
+        ),
+    ];
+    for (what, frames, hint) in cases {
+        let r = run(reference(), &frames, o());
+        assert_eq!(r.auth_state, AuthState::Fail, "{what}");
+        assert_eq!(
+            r.hint(),
+            Some(hint),
+            "{what}: {:?} {:?}",
+            r.reasons,
+            r.conditions
+        );
+    }
+}
+
 #[test]
 fn two_faces_interrupt_the_session() {
     let a = load(&sample("obama.jpg"));

@@ -18,7 +18,7 @@
 mod common;
 
 use common::page::{arriving_late, browser, camera_file, capture_prompted, verdict, write_figure};
-use common::page::{with_image, HOLD_MS, LEAD_MS};
+use common::page::{capture_hints, with_image, HOLD_MS, LEAD_MS};
 use common::{chromedriver, clip_file, Db, TestServer};
 use realface::liveness::actions::Action;
 use realface::session::challenge::{draw, seed, ChallengeSpec};
@@ -31,6 +31,16 @@ use realface_server::Settings;
 use serde_json::json;
 
 const SEED: u64 = 20_261_207;
+
+/// The tests that record hold this: one capture at a time on two cores
+/// (two at once starve the page's session and MediaRecorder alike).
+static RECORDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_recording() -> std::sync::MutexGuard<'static, ()> {
+    RECORDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn settings() -> Settings {
     Settings {
@@ -121,6 +131,7 @@ fn person(s: &TestServer, id: &str, clip: &[TimedFrame]) -> Person {
 
 #[test]
 fn device_mode_waits_for_a_slow_person_and_the_fixed_schedule_does_not() {
+    let _one = one_recording();
     let s = TestServer::start(Db::Sqlite, settings());
     let tmp = tempfile::tempdir().expect("tmp");
     let clip = common::clip_video_frames("apfol_real2");
@@ -184,6 +195,12 @@ fn device_mode_waits_for_a_slow_person_and_the_fixed_schedule_does_not() {
                 shown.text, shown.seen
             );
             assert_eq!(v["authState"], "SUCCESS", "{v}");
+            // a person who did as asked was never told off
+            assert!(
+                capture_hints(&shown.seen).is_empty(),
+                "live hints during a genuine capture: {:?}",
+                shown.seen
+            );
             // the server recomputed the prompts from the recording: where
             // the device's session put them, within the page's clock
             for (a, want) in v["actions"]
@@ -212,6 +229,77 @@ fn device_mode_waits_for_a_slow_person_and_the_fixed_schedule_does_not() {
     write_figure("device_mode", json!(figures));
 }
 
+/// A face that leaves the oval during the capture, in both modes: the live
+/// hint says so while it is away (and none shows while it is in place),
+/// the capture fails, and the person is told that their face left the
+/// oval (the server's hint from its own look at the recording); the
+/// scheduled run's page is in Simplified Chinese (`lang`), and says it so.
+#[test]
+fn a_face_that_leaves_is_told_so_during_and_after_the_capture() {
+    let _one = one_recording();
+    let s = TestServer::start(Db::Sqlite, settings());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let first = common::clip_video_frames("apfol_real2")[0].image.clone();
+    let grey = RgbImage::from_pixel(first.width(), first.height(), image::Rgb([118, 118, 118]));
+    // an empty camera while the page loads, then the person, still, for
+    // the page's readiness and 3 s of the recording, then nobody
+    let away = LEAD_MS + HOLD_MS + 3_000;
+    let frames = vec![
+        TimedFrame {
+            image: grey.clone(),
+            t_ms: 0,
+        },
+        TimedFrame {
+            image: first,
+            t_ms: LEAD_MS,
+        },
+        TimedFrame {
+            image: grey,
+            t_ms: away,
+        },
+    ];
+    let file = camera_file(tmp.path(), "leaves", &frames, away + 30_000);
+    let (_driver, driver) = chromedriver();
+    for (prompting, lang) in [("device", "en"), ("scheduled", "zh-CN")] {
+        let id = s.certify(&clip_file("apfol_real2", "frame_0001.jpg"));
+        let token = s.token(&id);
+        let (shown, hint) = s.block_on(async {
+            let c = browser(&driver, Some(&file), (1366, 768)).await;
+            let fragment = format!("{prompting}&lang={lang}");
+            let shown = capture_prompted(&c, &s, &id, &token, None, &fragment).await;
+            let hint = c
+                .execute(
+                    "return [document.querySelector('section.rfc').getAttribute('data-hint'), \
+                             document.getElementById('rfc-dialog-message').textContent];",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            c.close().await.expect("close");
+            (shown, hint)
+        });
+        let v = verdict(&s, &id);
+        eprintln!(
+            "{prompting}: page {} {:?}, hint {hint}; server {} {}",
+            shown.state, shown.seen, v["authState"], v["reasons"]
+        );
+        assert_eq!(shown.mode, prompting, "{:?}", shown.seen);
+        assert_eq!(shown.state, "failed", "{} {:?}", shown.text, shown.seen);
+        assert_eq!(v["authState"], "FAIL", "{v}");
+        let hints = capture_hints(&shown.seen);
+        assert_eq!(
+            hints.first(),
+            Some(&"face_in_circle"),
+            "{prompting}: the live hints {:?}",
+            shown.seen
+        );
+        assert_eq!(hint[0], json!("hint.left_oval"), "{prompting}: {v}");
+        let said =
+            realface::prompts::text("hint.left_oval", realface::prompts::Lang::from_tag(lang));
+        assert_eq!(hint[1].as_str(), said, "{prompting}, {lang}: {hint}");
+    }
+}
+
 /// Runs `script` in the page with `args`; it calls `done` with its answer.
 async fn run_async(
     c: &fantoccini::Client,
@@ -226,13 +314,15 @@ async fn run_async(
     .expect("script")
 }
 
-/// What a page shows of a progress (its JSON), without the quality score,
-/// the ring's fraction as a number to 4 places (JavaScript's JSON writes
-/// 0 where Rust's writes 0.0).
+/// What a page shows of a progress (its JSON), without the quality score
+/// and the detector's faces the page adds for its own hints, the ring's
+/// fraction as a number to 4 places (JavaScript's JSON writes 0 where
+/// Rust's writes 0.0).
 fn shown(p: &serde_json::Value) -> serde_json::Value {
     let mut p = p.clone();
     if let Some(o) = p.as_object_mut() {
         o.remove("quality");
+        o.remove("detections");
         let ring = o.get("ring").and_then(serde_json::Value::as_f64);
         o.insert("ring".into(), json!(ring.map(|r| format!("{r:.4}"))));
     }

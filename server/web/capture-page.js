@@ -18,7 +18,7 @@
     return;
   }
   var opts = { server: '', certifyId: certifyId, deviceToken: deviceToken, container: container };
-  ['title', 'progressBarColor', 'progressBarBackgroundColor', 'activityIndicatorColor', 'prompting'].forEach(function (k) {
+  ['title', 'progressBarColor', 'progressBarBackgroundColor', 'activityIndicatorColor', 'prompting', 'lang'].forEach(function (k) {
     if (params.get(k)) opts[k] = params.get(k);
   });
   opts.complete = function (outcome) {

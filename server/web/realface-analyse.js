@@ -289,15 +289,24 @@
         return run(eyes, crop, [1, 1, EYE, EYE]).then(function (o) { return o[eyes.outputNames[0]].data; });
       };
 
-      /** Answers the module's code until the frame is done. */
-      function step(code, rgba, w, h) {
-        if (code === 0) return Promise.resolve(JSON.parse(out()));
+      /**
+       * Answers the module's code until the frame is done: its progress,
+       * with the detector's faces on it (`detections`, in pixels, as
+       * detect gives them) for the page's own hints.
+       */
+      function step(code, rgba, w, h, seen) {
+        if (code === 0) {
+          var progress = JSON.parse(out());
+          progress.detections = seen.faces;
+          return Promise.resolve(progress);
+        }
         if (code === 1) {
           return detectPixels(rgba, w, h).then(function (faces) {
+            seen.faces = faces;
             var json = JSON.stringify(faces.map(function (f) {
               return { bbox: [f.box.x, f.box.y, f.box.w, f.box.h], score: f.score, kps: f.keypoints };
             }));
-            return step(withBytes(enc.encode(json), e.rf_faces), rgba, w, h);
+            return step(withBytes(enc.encode(json), e.rf_faces), rgba, w, h, seen);
           });
         }
         if (code === 2) {
@@ -310,13 +319,13 @@
             if (!coords) throw new Error('the mesh gave no points');
             var bytes = new Uint8Array(coords.buffer, coords.byteOffset, coords.byteLength);
             var next = withBytes(bytes, function (p) { return e.rf_mesh(p, MESH_COORDS, logit); });
-            return step(next, rgba, w, h);
+            return step(next, rgba, w, h, seen);
           });
         }
         if (code === 3) {
           var crops = tensor();
           return Promise.all([eyeLogits(crops.slice(0, EYE * EYE)), eyeLogits(crops.slice(EYE * EYE))]).then(function (l) {
-            return step(e.rf_eyes(l[0][0], l[0][1], l[1][0], l[1][1]), rgba, w, h);
+            return step(e.rf_eyes(l[0][0], l[0][1], l[1][0], l[1][1]), rgba, w, h, seen);
           });
         }
         return Promise.reject(JSON.parse(out()));
@@ -334,7 +343,8 @@
         },
         /**
          * One frame (RGBA pixels, w x h) taken tMs after the recording
-         * began: resolves with the session's progress (realface::Progress),
+         * began: resolves with the session's progress (realface::Progress,
+         * with `detections`: the detector's faces on the frame, or null),
          * rejects with {code, message} for a frame it refused.
          */
         frame: function (rgba, w, h, tMs) {
@@ -344,7 +354,7 @@
             frameBuf = { ptr: e.rf_alloc(n), len: n };
           }
           mem().set(rgba, frameBuf.ptr);
-          return step(e.rf_frame(frameBuf.ptr, n, w, h, tMs), rgba, w, h);
+          return step(e.rf_frame(frameBuf.ptr, n, w, h, tMs), rgba, w, h, { faces: null });
         }
       };
     });
@@ -370,41 +380,55 @@
       // stillMove x the box height and the height changes less than stillSize
       stillMs: 600, stillMove: 0.06, stillSize: 0.08,
       // ready once every check held this long
-      readyMs: 800
+      readyMs: 800,
+      // during the capture (placement(..., true)) the bounds are looser: a
+      // head that turns or nods as asked moves its box, and is not told off
+      // for it; only a face outside the oval, far too small or too big is
+      capture: { centred: 1.0, minSize: 0.3, maxSize: 1.3 }
     }, o || {});
     var history = [];
     var goodSince = null;
+    /**
+     * Where the face is: the hint of the first placement check that
+     * fails (a face at all, one, close enough, not too close, centred in
+     * the oval, lit), or null; `capturing` with the capture's looser
+     * bounds (opts.capture).
+     */
+    function placement(faces, w, h, capturing) {
+      var b = capturing ? opts.capture : opts;
+      // the part of the frame the stage shows (object-fit: cover)
+      var k = Math.max(opts.aspect / w, 1 / h);
+      var vw = opts.aspect / k, vh = 1 / k;
+      var ocx = w / 2, ocy = (h - vh) / 2 + opts.oval.cy * vh;
+      var rx = opts.oval.rx * vw, ry = opts.oval.ry * vh;
+      if (!faces || faces.length === 0) return 'face_in_circle';
+      if (faces.length > 1) return 'hint.one_face';
+      var f = faces[0];
+      var dx = (f.box.x + f.box.w / 2 - ocx) / rx, dy = (f.box.y + f.box.h / 2 - ocy) / ry;
+      var size = f.box.h / (2 * ry);
+      if (size < b.minSize) return 'ready.closer';
+      if (size > b.maxSize) return 'ready.back';
+      if (Math.sqrt(dx * dx + dy * dy) > b.centred) return 'ready.centre';
+      if (f.luma < opts.minLuma) return 'ready.light';
+      return null;
+    }
     return {
       options: opts,
+      placement: placement,
       update: function (t, faces, w, h) {
-        var hint = null;
-        // the part of the frame the stage shows (object-fit: cover)
-        var k = Math.max(opts.aspect / w, 1 / h);
-        var vw = opts.aspect / k, vh = 1 / k;
-        var ocx = w / 2, ocy = (h - vh) / 2 + opts.oval.cy * vh;
-        var rx = opts.oval.rx * vw, ry = opts.oval.ry * vh;
-        if (!faces || faces.length === 0) {
-          hint = 'face_in_circle';
-          history = [];
-        } else if (faces.length > 1) {
-          hint = 'hint.one_face';
+        var hint = placement(faces, w, h);
+        if (!faces || faces.length !== 1) {
           history = [];
         } else {
+          // still: the one face's track over the last stillMs
           var f = faces[0];
-          var cx = f.box.x + f.box.w / 2, cy = f.box.y + f.box.h / 2;
-          history.push({ t: t, cx: cx, cy: cy, h: f.box.h });
+          history.push({ t: t, cx: f.box.x + f.box.w / 2, cy: f.box.y + f.box.h / 2, h: f.box.h });
           history = history.filter(function (p) { return t - p.t <= opts.stillMs; });
-          var dx = (cx - ocx) / rx, dy = (cy - ocy) / ry;
-          var size = f.box.h / (2 * ry);
           var span = function (key) {
             var v = history.map(function (p) { return p[key]; });
             return Math.max.apply(null, v) - Math.min.apply(null, v);
           };
-          if (size < opts.minSize) hint = 'ready.closer';
-          else if (size > opts.maxSize) hint = 'ready.back';
-          else if (Math.sqrt(dx * dx + dy * dy) > opts.centred) hint = 'ready.centre';
-          else if (f.luma < opts.minLuma) hint = 'ready.light';
-          else if (Math.max(span('cx'), span('cy')) > opts.stillMove * f.box.h || span('h') > opts.stillSize * f.box.h) hint = 'hold_still';
+          if (!hint && (Math.max(span('cx'), span('cy')) > opts.stillMove * f.box.h || span('h') > opts.stillSize * f.box.h)) hint = 'hold_still';
         }
         if (hint) {
           goodSince = null;

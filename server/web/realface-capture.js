@@ -17,10 +17,13 @@
  * delay after the previous answer is seen, once the face is at rest, with
  * the release cue of a held answer. Without it (no WebAssembly, nothing
  * served, `prompting: "scheduled"`) the prompts come at offsets fixed from
- * the certifyId's nonce (prompts "scheduled"). It uploads
+ * the certifyId's nonce (prompts "scheduled"). While it records, the face's
+ * place stays watched: a face that leaves the oval, a second face or too
+ * little light gets a live hint above the prompt. It uploads
  * the recording as the evidence and shows the outcome of the server's verdict
  * (its client code) and, on a failure, the server's safe hint ("no face was
- * seen", "no answer in time"...) with "Try again" when the host page gives
+ * seen", "too dark", "your face left the oval", "no answer in time"...)
+ * with "Try again" when the host page gives
  * `onRetry`: never a score or a reason. The server re-judges the recording against the
  * schedule it recomputes itself; nothing the page says about timing counts.
  *
@@ -85,8 +88,23 @@
   // two behind the page's
   var TAIL_MS = 1000;
 
+  // a live hint during the capture shows once its cause has held this
+  // long (ms): a face that dips out of the oval for a frame is not told off
+  var LIVE_HINT_MS = 300;
+
+  // the browser's language (a capture's own is its `lang` option, else this)
   var LANG = (global.navigator && global.navigator.language) || 'en';
   var PROMPTS = promptsIn(LANG);
+
+  /** The options whose defaults are texts of the table, in `lang`. */
+  function textsIn(lang) {
+    return {
+      failAlertMessage: plain('hint.try_again', lang, 'We could not verify you. Please try again.'),
+      retryText: plain('retry', lang, 'Try again'),
+      releaseText: said('release', lang, 'Relax'),
+      holdText: said('hold_still', lang, 'Hold still')
+    };
+  }
 
   var DEFAULTS = {
     server: '',
@@ -99,15 +117,18 @@
     timeoutAlertTitle: 'Time is up',
     timeoutAlertMessage: 'The verification took too long. Please try again.',
     failAlertTitle: 'Not verified',
-    failAlertMessage: plain('hint.try_again', LANG, 'We could not verify you. Please try again.'),
-    retryText: plain('retry', LANG, 'Try again'),
-    releaseText: said('release', LANG, 'Relax'),
+    failAlertMessage: textsIn(LANG).failAlertMessage,
+    retryText: textsIn(LANG).retryText,
+    releaseText: textsIn(LANG).releaseText,
     // the tone that tells closed eyes to open (WebAudio; muted by the
     // device's mute switch where the platform does that)
     sound: true,
     onRetry: null,
     successText: 'Verified',
-    holdText: said('hold_still', LANG, 'Hold still'),
+    holdText: textsIn(LANG).holdText,
+    // the language of the texts: a BCP 47 tag (en, zh-CN, ...); null for
+    // the browser's
+    lang: null,
     readyText: 'Put your face inside the oval',
     checkingText: 'Checking…',
     prompts: PROMPTS,
@@ -206,6 +227,9 @@
     // wherever the page is scrolled or however small the screen
     var step = el('p', { class: 'rfc-step', 'aria-live': 'polite' }, stage);
     var prompt = el('p', { class: 'rfc-prompt', role: 'status', 'aria-live': 'assertive', 'aria-atomic': 'true' }, stage);
+    // what is wrong with the face's place during the capture, above the
+    // prompt (which stays what the person is asked to do)
+    var live = el('p', { class: 'rfc-live', 'aria-live': 'polite' }, stage);
     var quit = el('button', { type: 'button', class: 'rfc-quit', text: 'Quit (Esc)' }, root);
     var dialog = el('div', { class: 'rfc-dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'rfc-dialog-title', 'aria-describedby': 'rfc-dialog-message', hidden: '' }, root);
     var dTitle = el('h3', { id: 'rfc-dialog-title' }, dialog);
@@ -237,6 +261,11 @@
       hint: function (key, text) {
         root.setAttribute('data-live-hint', key || '');
         this.state('ready', text);
+      },
+      /** A live hint during the capture (a prompt-table key; '' for none). */
+      capture: function (key, text) {
+        root.setAttribute('data-capture-hint', key || '');
+        if (live.textContent !== text) live.textContent = text;
       },
       dialog: function (title, message, buttons) {
         dTitle.textContent = title;
@@ -296,7 +325,11 @@
     var o = {};
     Object.keys(DEFAULTS).forEach(function (k) { o[k] = DEFAULTS[k]; });
     Object.keys(options || {}).forEach(function (k) { o[k] = options[k]; });
-    o.prompts = Object.assign({}, PROMPTS, (options && options.prompts) || {});
+    // the texts in the capture's language, where the host gave none
+    var lang = o.lang || LANG;
+    var texts = textsIn(lang);
+    Object.keys(texts).forEach(function (k) { if (!options || options[k] === undefined) o[k] = texts[k]; });
+    o.prompts = Object.assign({}, promptsIn(lang), (options && options.prompts) || {});
     var container = typeof o.container === 'string' ? document.querySelector(o.container) : o.container;
     if (!container) throw new Error('RealfaceCapture.start: container not found');
     if (!o.certifyId || !o.deviceToken) throw new Error('RealfaceCapture.start: certifyId and deviceToken are required');
@@ -440,7 +473,7 @@
         if (typeof o.onRetry === 'function') {
           buttons.unshift({ text: o.retryText, class: 'rfc-retry', click: function () { view.closeDialog(); retry(); } });
         }
-        view.dialog(o.failAlertTitle, hint ? plain(hint, LANG, o.failAlertMessage) : o.failAlertMessage, buttons);
+        view.dialog(o.failAlertTitle, hint ? plain(hint, lang, o.failAlertMessage) : o.failAlertMessage, buttons);
       }
       end({ certifyId: o.certifyId, authState: ok ? 'SUCCESS' : 'FAIL', clientCode: r.body.clientCode, hint: hint });
     }
@@ -460,6 +493,41 @@
       }).catch(function () {
         view.error('server', ERRORS.server);
       });
+    }
+
+    // the live hint during the capture (device and scheduled mode alike)
+    var guide = { key: null, since: 0, shown: null };
+
+    /**
+     * During the capture: `key` is what the face's placement says at `t`
+     * (ms; a prompt-table key, null when all is well). A hint shows once
+     * it has held LIVE_HINT_MS and goes as soon as its cause does.
+     */
+    function guideCapture(t, key) {
+      if (key !== guide.key) { guide.key = key; guide.since = t; }
+      var show = key && t - guide.since >= LIVE_HINT_MS ? key : null;
+      if (show !== guide.shown) {
+        guide.shown = show;
+        view.capture(show, show ? said(show, lang, '') : '');
+      }
+    }
+
+    /**
+     * Scheduled mode with the detector loaded: watches the face's place
+     * (about 8 looks a second) for the live hints while the recording runs.
+     */
+    function watch(t0) {
+      var placer = global.RealfaceAnalyse.Readiness({});
+      function tick() {
+        if (finished || uploading || !recorder || recorder.state === 'inactive') return;
+        var began = performance.now();
+        analyser.detect(view.video).then(function (faces) {
+          if (finished || uploading) return;
+          if (faces) guideCapture(performance.now() - t0, placer.placement(faces, view.video.videoWidth, view.video.videoHeight, true));
+          timers.push(setTimeout(tick, Math.max(0, 125 - (performance.now() - began))));
+        }, function () { /* no hints: the capture goes on */ });
+      }
+      tick();
     }
 
     /** A short tone (WebAudio): closed eyes may open now. */
@@ -484,6 +552,7 @@
       uploading = true;
       view.quit.hidden = true;
       view.action(null);
+      view.capture('', '');
       view.state('uploading', o.checkingText);
       var blob = new Blob(chunks, { type: type.split(';')[0] });
       return post(api + '/evidence', o.deviceToken, type.split(';')[0], blob)
@@ -514,12 +583,12 @@
         timers.push(setTimeout(fn, Math.max(0, t0 + ms - performance.now())));
       };
       view.state('hold', o.holdText);
-      view.step(stepText(1, prompts.length, LANG));
+      view.step(stepText(1, prompts.length, lang));
       view.ring(0);
       prompts.forEach(function (p, i) {
         at(p.atMs, function () {
           view.action(p.action);
-          view.step(stepText(i + 1, prompts.length, LANG));
+          view.step(stepText(i + 1, prompts.length, lang));
           view.state('prompt', o.prompts[p.action] || p.action);
         });
         if (p.action === 'blink') {
@@ -534,7 +603,7 @@
         at(p.atMs + answerWindow, function () {
           view.action(null);
           if (i + 1 < prompts.length) {
-            view.step(stepText(i + 2, prompts.length, LANG));
+            view.step(stepText(i + 2, prompts.length, lang));
             view.state('hold', o.holdText);
           }
         });
@@ -550,6 +619,7 @@
       at(schedule.endMs, function () {
         if (!finished && recorder.state !== 'inactive') recorder.stop();
       });
+      if (analyser) watch(t0);
     }
 
     /**
@@ -601,7 +671,7 @@
       var seen = false;
       var frames = 0;
       var lastHint = 'face_in_circle';
-      view.hint(lastHint, said(lastHint, LANG, o.readyText));
+      view.hint(lastHint, said(lastHint, lang, o.readyText));
       return new Promise(function (resolve) {
         function tick() {
           if (finished) return;
@@ -618,10 +688,10 @@
               if (s.ready) return resolve('ready');
               if (s.hint && s.hint !== lastHint) {
                 lastHint = s.hint;
-                view.hint(s.hint, said(s.hint, LANG, o.readyText));
+                view.hint(s.hint, said(s.hint, lang, o.readyText));
               } else if (!s.hint && lastHint) {
                 lastHint = null;
-                view.hint('', said('hold_still', LANG, o.holdText));
+                view.hint('', said('hold_still', lang, o.holdText));
               }
             }
             if (!seen && now - t0 > o.faceTimeoutMs) return resolve('no_face');
@@ -681,14 +751,15 @@
      */
     function follow(ps, t0) {
       var last = -1000, doneAt = null, toneFor = null, frames = 0;
+      var placer = global.RealfaceAnalyse.Readiness({});
       var stop = function () { if (!finished && recorder.state !== 'inactive') recorder.stop(); };
       view.state('hold', o.holdText);
       view.ring(0);
       function show(p, t) {
-        if (p.actions_total) view.step(stepText(Math.max(1, p.step), p.actions_total, LANG));
+        if (p.actions_total) view.step(stepText(Math.max(1, p.step), p.actions_total, lang));
         if (p.action) {
           view.action(p.action);
-          view.state('prompt', p.prompt_key.indexOf('action.') === 0 ? (o.prompts[p.action] || said(p.prompt_key, LANG, p.action)) : said(p.prompt_key, LANG, o.releaseText));
+          view.state('prompt', p.prompt_key.indexOf('action.') === 0 ? (o.prompts[p.action] || said(p.prompt_key, lang, p.action)) : said(p.prompt_key, lang, o.releaseText));
         } else {
           view.action(null);
           view.state('hold', o.holdText);
@@ -718,6 +789,8 @@
           view.root.setAttribute('data-session-fps', String(analysis.sessionFps));
           if (finished) return;
           show(p, t);
+          // the session's own detections say where the face is
+          if (p.detections) guideCapture(t, placer.placement(p.detections, img.width, img.height, true));
           if (p.state === 'finished') return stop();
           if (p.actions_total && p.actions_done === p.actions_total) {
             if (doneAt === null) doneAt = t;

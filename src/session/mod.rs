@@ -20,6 +20,7 @@
 
 pub mod certify;
 pub mod challenge;
+pub mod conditions;
 pub mod drive;
 pub mod evidence;
 pub mod external;
@@ -184,6 +185,7 @@ pub struct VerificationSession {
     last_ms: Option<u64>,
     frames: usize,
     face_frames: usize,
+    conditions: conditions::Conditions,
     anchor: Option<Embedding>,
     best: Option<Best>,
     template: template::TemplateBuilder,
@@ -277,6 +279,7 @@ impl VerificationSession {
             last_ms: None,
             frames: 0,
             face_frames: 0,
+            conditions: conditions::Conditions::default(),
             anchor: None,
             best: None,
             template: template::TemplateBuilder::new(options.template_frames),

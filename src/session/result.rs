@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::conditions::Conditions;
 use super::photo::PhotoKind;
 use crate::liveness::actions::Action;
 use crate::liveness::flat::FlatMotion;
@@ -167,10 +168,31 @@ pub struct AuthResult {
     pub face_frames: usize,
     /// Session length (ms, first to last frame).
     pub duration_ms: u64,
+    /// How often the face was out of view and the light too low: what
+    /// chooses the failure's safe hint ([`AuthResult::hint`]).
+    pub conditions: Conditions,
     /// Where the prompt times came from: `nonce` (drawn from the
     /// certifyId's nonce: a real session) or `fixed` (given delays: an
     /// offline evaluation of recorded material, never a server's verdict).
     pub schedule: &'static str,
+}
+
+impl AuthResult {
+    /// What the person in front of the camera may be told about this
+    /// failure (`None` on success or the user's own quit): the first
+    /// reason's [`AuthResult::hint_of`].
+    pub fn hint(&self) -> Option<&'static str> {
+        if self.auth_state == AuthState::Success {
+            return None;
+        }
+        self.hint_of(self.reasons.first()?.code)
+    }
+
+    /// The safe hint of `code` in this session's conditions
+    /// ([`Conditions::hint`]).
+    pub fn hint_of(&self, code: ReasonCode) -> Option<&'static str> {
+        self.conditions.hint(code)
+    }
 }
 
 #[cfg(test)]

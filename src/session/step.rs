@@ -267,6 +267,7 @@ impl VerificationSession {
                 return Ok(self.progress(n, None));
             }
             FrameObs::NoFace => {
+                self.conditions.no_face(frame);
                 if self.recording.is_none() {
                     let step = self.prompter.no_face(t_ms);
                     self.prompt_step(t_ms, step);
@@ -286,6 +287,7 @@ impl VerificationSession {
             FrameObs::Face(o) => o,
         };
         let quality = o.quality.score;
+        self.conditions.face(frame, &o.bbox);
         self.record(t_ms, o);
         if !self.same_face(o.embedding.as_ref())? {
             return Ok(self.progress(1, Some(quality)));

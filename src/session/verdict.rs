@@ -223,6 +223,7 @@ impl VerificationSession {
             frames: self.frames,
             face_frames: self.face_frames,
             duration_ms: self.duration(),
+            conditions: self.conditions,
             schedule: if self.options.prompt.delays_ms.is_some() {
                 "fixed"
             } else {

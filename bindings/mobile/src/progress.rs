@@ -195,7 +195,7 @@ impl From<&AuthResult> for Verdict {
                 .map(|x| Reason {
                     code: name(x.code),
                     message: x.message.clone(),
-                    hint: x.code.hint().map(str::to_string),
+                    hint: r.hint_of(x.code).map(str::to_string),
                 })
                 .collect(),
             frames: r.frames as u32,

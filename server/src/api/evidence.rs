@@ -306,11 +306,12 @@ async fn judge_claimed(
     out.insert("certifyId".into(), json!(id));
     out.insert("judged".into(), json!(true));
     out.insert("clientCode".into(), json!(verdict.client_code));
-    // what the person may be told (a prompt-table key: no face, no answer
-    // in time, not still, one face only, or try again): never the reason
-    // itself, which is the business backend's to read
+    // what the person may be told (a prompt-table key: no face, too dark,
+    // the face left the oval, no answer in time, not still, one face only,
+    // or try again): never the reason itself, which is the business
+    // backend's to read
     let hint = (verdict.client_code != 0)
-        .then(|| judged.result.reasons.first().and_then(|r| r.code.hint()))
+        .then(|| judged.result.hint())
         .flatten();
     out.insert("hint".into(), json!(hint));
     Ok(ok(out))

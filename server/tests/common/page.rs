@@ -181,21 +181,37 @@ pub struct Shown {
 }
 
 /// Appends the root's state with its live hint (`ready:face_in_circle`)
-/// to `seen` when it changed.
+/// to `seen` when it changed, and the live hint during the capture
+/// (`capture:face_in_circle`; `capture:` when it went) when that changed.
 pub async fn note_state(c: &Client, seen: &mut Vec<String>) {
     let v = c
         .execute(
-            "var r = document.querySelector('section.rfc'); if (!r) return ''; \
+            "var r = document.querySelector('section.rfc'); if (!r) return ['', '']; \
              var s = r.getAttribute('data-state') || ''; \
-             return s === 'ready' ? s + ':' + (r.getAttribute('data-live-hint') || '') : s;",
+             return [s === 'ready' ? s + ':' + (r.getAttribute('data-live-hint') || '') : s, \
+                     r.getAttribute('data-capture-hint') || ''];",
             vec![],
         )
         .await
         .expect("script");
-    let now = v.as_str().unwrap_or_default();
+    let now = v[0].as_str().unwrap_or_default();
     if !now.is_empty() && seen.last().map(String::as_str) != Some(now) {
         seen.push(now.to_string());
     }
+    let hint = format!("capture:{}", v[1].as_str().unwrap_or_default());
+    let last = seen.iter().rev().find(|x| x.starts_with("capture:"));
+    if last.map_or(hint != "capture:", |l| *l != hint) {
+        seen.push(hint);
+    }
+}
+
+/// The live hints shown during a capture (`capture:KEY` entries of
+/// [`Shown::seen`]).
+pub fn capture_hints(seen: &[String]) -> Vec<&str> {
+    seen.iter()
+        .filter_map(|x| x.strip_prefix("capture:"))
+        .filter(|k| !k.is_empty())
+        .collect()
 }
 
 /// Opens the capture page for (`id`, `token`), waits for the end of the
@@ -212,7 +228,9 @@ pub async fn capture(
 }
 
 /// [`capture`] with the page's `prompting` option: `device` (the page's
-/// session prompts, its default) or `scheduled` (the nonce's fixed schedule).
+/// session prompts, its default) or `scheduled` (the nonce's fixed
+/// schedule), which may carry further fragment parameters
+/// (`scheduled&lang=zh-CN`).
 pub async fn capture_prompted(
     c: &Client,
     s: &TestServer,
@@ -235,6 +253,10 @@ pub async fn capture_prompted(
     loop {
         note_state(c, &mut seen).await;
         let (state, error, text) = state_of(c).await;
+        // a state seen here counts as seen, however briefly it showed
+        if !state.is_empty() && state != "ready" && seen.last() != Some(&state) {
+            seen.push(state.clone());
+        }
         if state == "ready" && !hinted && !text.is_empty() {
             // the live hint is where the prompts will be: in view
             hinted = true;
@@ -253,7 +275,7 @@ pub async fn capture_prompted(
             assert!(
                 step["text"]
                     .as_str()
-                    .is_some_and(|t| t.starts_with("Step 1 of ")),
+                    .is_some_and(|t| t.starts_with("Step 1 of ") || t.starts_with("第 1 步")),
                 "{step}"
             );
             assert!(c.find(Locator::Css(".rfc-count")).await.is_err());
