@@ -103,7 +103,7 @@ const fn entry(
 
 /// The table. Its order is the C ABI's prompt number
 /// (`RfProgress::prompt`); new entries only ever go at the end.
-pub const PROMPTS: [PromptText; 24] = [
+pub const PROMPTS: [PromptText; 36] = [
     entry(
         "face_in_circle",
         "face",
@@ -294,6 +294,27 @@ pub const PROMPTS: [PromptText; 24] = [
         "Your face left the oval. Keep it inside the oval until the end.",
         "脸部离开了椭圆框。请保持脸部在框内直到结束。",
     ),
+    // the capture's own words around the prompts (title, buttons, the
+    // outcome), so that a page in one language is in it throughout
+    entry("ui.title", "ui", "", ["Face verification", "人脸核验"], "Face verification", "人脸核验"),
+    entry("ui.checking", "ui", "", ["Checking…", "正在核验…"], "Checking…", "正在核验…"),
+    entry("ui.verified", "ui", "", ["Verified", "验证通过"], "Verified", "验证通过"),
+    entry("ui.not_verified", "ui", "", ["Not verified", "验证未通过"], "Not verified", "验证未通过"),
+    entry("ui.close", "ui", "", ["Close", "关闭"], "Close", "关闭"),
+    entry("ui.continue", "ui", "", ["Continue", "继续"], "Continue", "继续"),
+    entry("ui.quit", "ui", "", ["Quit", "退出"], "Quit", "退出"),
+    entry("ui.quit_title", "ui", "", ["Quit the verification?", "要退出验证吗？"], "Quit the verification?", "要退出验证吗？"),
+    entry("ui.quit_message", "ui", "", ["Your verification is not finished.", "验证尚未完成。"], "Your verification is not finished.", "验证尚未完成。"),
+    entry("ui.cancelled", "ui", "", ["Verification cancelled", "验证已取消"], "Verification cancelled", "验证已取消"),
+    entry("ui.timeout_title", "ui", "", ["Time is up", "已超时"], "Time is up", "已超时"),
+    entry(
+        "ui.timeout_message",
+        "ui",
+        "",
+        ["Too long", "超时"],
+        "The verification took too long. Please try again.",
+        "验证用时过长，请重试。",
+    ),
 ];
 
 /// The entry with `key`.
@@ -321,7 +342,7 @@ pub fn step_text(k: usize, n: usize, lang: Lang) -> String {
 
 /// The whole table as JSON (the web page's copy, served by the server).
 pub fn to_json() -> String {
-    serde_json::to_string(&PROMPTS).unwrap_or_else(|_| "[]".into())
+    serde_json::to_string(&PROMPTS[..]).unwrap_or_else(|_| "[]".into())
 }
 
 #[cfg(test)]

@@ -270,7 +270,8 @@ fn a_face_that_leaves_is_told_so_during_and_after_the_capture() {
             let hint = c
                 .execute(
                     "return [document.querySelector('section.rfc').getAttribute('data-hint'), \
-                             document.getElementById('rfc-dialog-message').textContent];",
+                             document.getElementById('rfc-dialog-message').textContent, \
+                             document.getElementById('rfc-dialog-title').textContent];",
                     vec![],
                 )
                 .await
@@ -294,9 +295,12 @@ fn a_face_that_leaves_is_told_so_during_and_after_the_capture() {
             shown.seen
         );
         assert_eq!(hint[0], json!("hint.left_oval"), "{prompting}: {v}");
-        let said =
-            realface::prompts::text("hint.left_oval", realface::prompts::Lang::from_tag(lang));
-        assert_eq!(hint[1].as_str(), said, "{prompting}, {lang}: {hint}");
+        // in the page's language, the title as well as the hint
+        let lang = realface::prompts::Lang::from_tag(lang);
+        for (k, key) in [(1, "hint.left_oval"), (2, "ui.not_verified")] {
+            let said = realface::prompts::text(key, lang);
+            assert_eq!(hint[k].as_str(), said, "{prompting}, {lang:?}: {hint}");
+        }
     }
 }
 

@@ -99,6 +99,19 @@
   /** The options whose defaults are texts of the table, in `lang`. */
   function textsIn(lang) {
     return {
+      title: plain('ui.title', lang, 'Face verification'),
+      quitAlertTitle: plain('ui.quit_title', lang, 'Quit the verification?'),
+      quitAlertMessage: plain('ui.quit_message', lang, 'Your verification is not finished.'),
+      failAlertTitle: plain('ui.not_verified', lang, 'Not verified'),
+      successText: plain('ui.verified', lang, 'Verified'),
+      readyText: plain('face_in_circle', lang, 'Put your face inside the circle'),
+      checkingText: plain('ui.checking', lang, 'Checking…'),
+      closeText: plain('ui.close', lang, 'Close'),
+      continueText: plain('ui.continue', lang, 'Continue'),
+      quitText: plain('ui.quit', lang, 'Quit'),
+      cancelledText: plain('ui.cancelled', lang, 'Verification cancelled'),
+      timeoutAlertTitle: plain('ui.timeout_title', lang, 'Time is up'),
+      timeoutAlertMessage: plain('ui.timeout_message', lang, 'The verification took too long. Please try again.'),
       failAlertMessage: plain('hint.try_again', lang, 'We could not verify you. Please try again.'),
       retryText: plain('retry', lang, 'Try again'),
       releaseText: said('release', lang, 'Relax'),
@@ -106,31 +119,20 @@
     };
   }
 
-  var DEFAULTS = {
+  // the texts (title, alerts, buttons, outcome; from the table in the
+  // browser's language) are defaults too: textsIn
+  var DEFAULTS = Object.assign({
     server: '',
-    title: 'Face verification',
     progressBarColor: '#1677ff',
     progressBarBackgroundColor: '#dde3ea',
     activityIndicatorColor: '#1677ff',
-    quitAlertTitle: 'Quit the verification?',
-    quitAlertMessage: 'Your verification is not finished.',
-    timeoutAlertTitle: 'Time is up',
-    timeoutAlertMessage: 'The verification took too long. Please try again.',
-    failAlertTitle: 'Not verified',
-    failAlertMessage: textsIn(LANG).failAlertMessage,
-    retryText: textsIn(LANG).retryText,
-    releaseText: textsIn(LANG).releaseText,
     // the tone that tells closed eyes to open (WebAudio; muted by the
     // device's mute switch where the platform does that)
     sound: true,
     onRetry: null,
-    successText: 'Verified',
-    holdText: textsIn(LANG).holdText,
     // the language of the texts: a BCP 47 tag (en, zh-CN, ...); null for
     // the browser's
     lang: null,
-    readyText: 'Put your face inside the oval',
-    checkingText: 'Checking…',
     prompts: PROMPTS,
     // the in-page analysis (false: prompt at once, as without WebAssembly)
     analysis: true,
@@ -148,7 +150,7 @@
     success: null,
     fail: null,
     complete: null
-  };
+  }, textsIn(LANG));
 
   /** Messages for what stops a capture before it starts (stable codes). */
   var ERRORS = {
@@ -230,7 +232,7 @@
     // what is wrong with the face's place during the capture, above the
     // prompt (which stays what the person is asked to do)
     var live = el('p', { class: 'rfc-live', 'aria-live': 'polite' }, stage);
-    var quit = el('button', { type: 'button', class: 'rfc-quit', text: 'Quit (Esc)' }, root);
+    var quit = el('button', { type: 'button', class: 'rfc-quit', text: o.quitText + ' (Esc)' }, root);
     var dialog = el('div', { class: 'rfc-dialog', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'rfc-dialog-title', 'aria-describedby': 'rfc-dialog-message', hidden: '' }, root);
     var dTitle = el('h3', { id: 'rfc-dialog-title' }, dialog);
     var dMessage = el('p', { id: 'rfc-dialog-message' }, dialog);
@@ -401,10 +403,10 @@
       // once the recording is sent, the verdict is on its way
       if (finished || uploading) return;
       view.dialog(o.quitAlertTitle, o.quitAlertMessage, [
-        { text: 'Continue', click: function () { view.closeDialog(); } },
-        { text: 'Quit', class: 'rfc-danger', click: function () {
+        { text: o.continueText, click: function () { view.closeDialog(); } },
+        { text: o.quitText, class: 'rfc-danger', click: function () {
           view.closeDialog();
-          view.state('quit', 'Verification cancelled');
+          view.state('quit', o.cancelledText);
           abandon('quit').then(null, function () {});
           end({ certifyId: o.certifyId, authState: 'FAIL', error: 'user_quit', clientCode: 10011 });
         } }
@@ -452,7 +454,7 @@
       if (finished) return;
       if (!r.ok || !r.body || r.body.errCode !== 0) {
         if (r.body && r.body.cause && r.body.cause.code === 'evidence.late') {
-          view.dialog(o.timeoutAlertTitle, o.timeoutAlertMessage, [{ text: 'Close', click: function () { view.closeDialog(); } }]);
+          view.dialog(o.timeoutAlertTitle, o.timeoutAlertMessage, [{ text: o.closeText, click: function () { view.closeDialog(); } }]);
           return fail('timeout', o.timeoutAlertTitle, { errCode: r.body.errCode });
         }
         return fail(serverError(r.body), null, { errCode: r.body && r.body.errCode });
@@ -469,7 +471,7 @@
       var hint = (!ok && hintOverride) || r.body.hint || null;
       if (!ok) {
         view.root.setAttribute('data-hint', hint || '');
-        var buttons = [{ text: 'Close', click: function () { view.closeDialog(); } }];
+        var buttons = [{ text: o.closeText, click: function () { view.closeDialog(); } }];
         if (typeof o.onRetry === 'function') {
           buttons.unshift({ text: o.retryText, class: 'rfc-retry', click: function () { view.closeDialog(); retry(); } });
         }
@@ -856,7 +858,7 @@
       done: done,
       /** Quits at once (as the user's quit, without the dialog). */
       cancel: function () {
-        view.state('quit', 'Verification cancelled');
+        view.state('quit', o.cancelledText);
         end({ certifyId: o.certifyId, authState: 'FAIL', error: 'user_quit', clientCode: 10011 });
       }
     };
