@@ -1,14 +1,13 @@
 //! The capture's conditions as the session saw them: how often the face was
 //! out of view and how often the light was too low. Counts only, from the
 //! pixels and boxes the session has anyway; they choose the safe hint a
-//! failed session may show ([`super::result::AuthResult::hint`]): "too
+//! failed session may show ([`super::result::AuthResult::hint_of`]): "too
 //! dark" or "the face left the oval" where the reason alone would say "no
 //! answer in time" or "hold still".
 
 use image::RgbImage;
 use serde::Serialize;
 
-use super::result::ReasonCode;
 use crate::imaging::geometry::BBox;
 
 /// Mean luma (0-255) of the face's middle below which a frame counts as
@@ -112,33 +111,6 @@ impl Conditions {
     }
 }
 
-impl Conditions {
-    /// The safe hint of a failure for `code` in these conditions: where
-    /// the reason is only that time ran out, or that the face was not at
-    /// rest or never seen, the conditions may say why: "too dark" when most
-    /// frames were dark ([`Conditions::mostly_dark`]), "the face left the
-    /// oval" when it was often out of view after it was first found
-    /// ([`Conditions::often_out_of_view`]). Any other reason keeps
-    /// [`ReasonCode::hint`]: a verdict about the face itself stays "try
-    /// again" whatever the light, so the conditions never tell an attacker
-    /// what a verdict needed.
-    pub fn hint(&self, code: ReasonCode) -> Option<&'static str> {
-        use ReasonCode as R;
-        let base = code.hint()?;
-        Some(match code {
-            R::NoFaceCaptured | R::Timeout | R::ActionTimeout | R::NotAtRest
-                if self.mostly_dark() =>
-            {
-                "hint.too_dark"
-            }
-            R::Timeout | R::ActionTimeout | R::NotAtRest if self.often_out_of_view() => {
-                "hint.left_oval"
-            }
-            _ => base,
-        })
-    }
-}
-
 /// Mean luma of `region` (clipped to the frame), every `step`th pixel in
 /// each direction; `None` for an empty region.
 fn mean_luma(frame: &RgbImage, region: &BBox, step: usize) -> Option<f32> {
@@ -235,41 +207,6 @@ mod tests {
         c.no_face(None);
         assert!(!c.often_out_of_view() && !c.mostly_dark());
         assert_eq!(c.measured, 0);
-    }
-
-    #[test]
-    fn the_conditions_refine_only_the_hints_about_time_rest_and_no_face() {
-        use ReasonCode as R;
-        let dark = Conditions {
-            measured: 20,
-            dark: 12,
-            since_face: 20,
-            out_of_view: 10,
-        };
-        let out = Conditions { dark: 0, ..dark };
-        let fine = Conditions::default();
-        for code in [R::Timeout, R::ActionTimeout, R::NotAtRest] {
-            assert_eq!(dark.hint(code), Some("hint.too_dark"));
-            assert_eq!(out.hint(code), Some("hint.left_oval"));
-            assert_eq!(fine.hint(code), code.hint());
-        }
-        assert_eq!(dark.hint(R::NoFaceCaptured), Some("hint.too_dark"));
-        assert_eq!(out.hint(R::NoFaceCaptured), Some("hint.no_face"));
-        // a verdict about the face says "try again" in any light
-        for code in [
-            R::PresentationAttack,
-            R::NoMatch,
-            R::FaceChanged,
-            R::FlatMotion,
-        ] {
-            assert_eq!(dark.hint(code), Some("hint.try_again"));
-            assert_eq!(out.hint(code), Some("hint.try_again"));
-        }
-        assert_eq!(dark.hint(R::UserQuit), None);
-        for key in ["hint.too_dark", "hint.left_oval"] {
-            let e = crate::prompts::entry_of(key).expect("in the prompt table");
-            assert!(!e.en.is_empty() && !e.zh_hans.is_empty());
-        }
     }
 
     #[test]

@@ -188,11 +188,31 @@ impl AuthResult {
         self.hint_of(self.reasons.first()?.code)
     }
 
-    /// The safe hint of `code` in this session's conditions
-    /// ([`Conditions::hint`]).
+    /// The safe hint of `code` in this session's conditions: where the
+    /// reason is only that time ran out, or that the face was not at rest
+    /// or never seen, the conditions may say why: "too dark" when most
+    /// frames were dark ([`Conditions::mostly_dark`]), "the face left the
+    /// oval" when it was often out of view after it was first found
+    /// ([`Conditions::often_out_of_view`]). Any other reason keeps
+    /// [`ReasonCode::hint`]: a verdict about the face itself stays "try
+    /// again" whatever the light, so the conditions never tell an attacker
+    /// what a verdict needed.
     pub fn hint_of(&self, code: ReasonCode) -> Option<&'static str> {
-        self.conditions.hint(code)
+        hint_in(&self.conditions, code)
     }
+}
+
+/// [`AuthResult::hint_of`] for `code` in conditions `c`.
+fn hint_in(c: &Conditions, code: ReasonCode) -> Option<&'static str> {
+    use ReasonCode as R;
+    let base = code.hint()?;
+    Some(match code {
+        R::NoFaceCaptured | R::Timeout | R::ActionTimeout | R::NotAtRest if c.mostly_dark() => {
+            "hint.too_dark"
+        }
+        R::Timeout | R::ActionTimeout | R::NotAtRest if c.often_out_of_view() => "hint.left_oval",
+        _ => base,
+    })
 }
 
 #[cfg(test)]
@@ -230,5 +250,40 @@ mod tests {
         }
         assert_eq!(R::PresentationAttack.hint(), R::NoMatch.hint());
         assert_eq!(R::NoFaceCaptured.hint(), Some("hint.no_face"));
+    }
+
+    #[test]
+    fn the_conditions_refine_only_the_hints_about_time_rest_and_no_face() {
+        use ReasonCode as R;
+        let dark = Conditions {
+            measured: 20,
+            dark: 12,
+            since_face: 20,
+            out_of_view: 10,
+        };
+        let out = Conditions { dark: 0, ..dark };
+        let fine = Conditions::default();
+        for code in [R::Timeout, R::ActionTimeout, R::NotAtRest] {
+            assert_eq!(hint_in(&dark, code), Some("hint.too_dark"));
+            assert_eq!(hint_in(&out, code), Some("hint.left_oval"));
+            assert_eq!(hint_in(&fine, code), code.hint());
+        }
+        assert_eq!(hint_in(&dark, R::NoFaceCaptured), Some("hint.too_dark"));
+        assert_eq!(hint_in(&out, R::NoFaceCaptured), Some("hint.no_face"));
+        // a verdict about the face says "try again" in any light
+        for code in [
+            R::PresentationAttack,
+            R::NoMatch,
+            R::FaceChanged,
+            R::FlatMotion,
+        ] {
+            assert_eq!(hint_in(&dark, code), Some("hint.try_again"));
+            assert_eq!(hint_in(&out, code), Some("hint.try_again"));
+        }
+        assert_eq!(hint_in(&dark, R::UserQuit), None);
+        for key in ["hint.too_dark", "hint.left_oval"] {
+            let e = crate::prompts::entry_of(key).expect("in the prompt table");
+            assert!(!e.en.is_empty() && !e.zh_hans.is_empty());
+        }
     }
 }
