@@ -261,6 +261,40 @@ fn bad_prompt_timings_are_typed_errors() {
     assert!(PromptOptions::default().validate().is_ok());
 }
 
+/// A live session claimed with `id` and `nonce`, with `rec`'s reference,
+/// over `frames` until it ends.
+fn live_session(
+    id: &str,
+    nonce: &str,
+    rec: &Recorded,
+    options: SessionOptions,
+    frames: &[TimedFrame],
+) -> realface::AuthResult {
+    let mut s = VerificationSession::new(
+        engine(),
+        realface::CertifyRegistry::new()
+            .claim_issued(
+                &realface::IssuedId {
+                    certify_id: id.to_string(),
+                    challenge_nonce: nonce.to_string(),
+                    expires_ms: 60_000,
+                },
+                0,
+            )
+            .expect("ticket"),
+        Reference::Embedding(rec.reference.clone()),
+        options,
+    )
+    .expect("session");
+    for f in frames {
+        let _ = s.push_frame(&f.image, f.t_ms);
+        if s.is_finished() {
+            break;
+        }
+    }
+    s.finish()
+}
+
 /// The evaluation replays recorded observations; a live session over the
 /// same frames (here `realface verify`, with the same fixed or nonce-drawn
 /// schedule) must reach the same verdict for the same reason.
@@ -305,35 +339,17 @@ fn evaluation_replays_match_live_sessions() {
             &Schedule::Nonce(k),
             tuning,
         );
-        let id = format!("eval-{}-{k}", rec.name);
-        let nonce = realface::eval::challenge::nonce(&rec.name, k);
-        let mut s = VerificationSession::new(
-            engine(),
-            realface::CertifyRegistry::new()
-                .claim_issued(
-                    &realface::IssuedId {
-                        certify_id: id,
-                        challenge_nonce: nonce,
-                        expires_ms: 60_000,
-                    },
-                    0,
-                )
-                .expect("ticket"),
-            Reference::Embedding(rec.reference.clone()),
+        let live = live_session(
+            &format!("eval-{}-{k}", rec.name),
+            &realface::eval::challenge::nonce(&rec.name, k),
+            &rec,
             realface::eval::challenge::options(
                 ChallengeSpec::Random(2),
                 &Schedule::Nonce(k),
                 tuning,
             ),
-        )
-        .expect("session");
-        for f in &clip_video("lp_d9") {
-            let _ = s.push_frame(&f.image, f.t_ms);
-            if s.is_finished() {
-                break;
-            }
-        }
-        let live = s.finish();
+            &clip_video("lp_d9"),
+        );
         assert_eq!(
             replay.actions,
             live.actions.iter().map(|a| a.action).collect::<Vec<_>>()
@@ -351,6 +367,77 @@ fn evaluation_replays_match_live_sessions() {
         );
     }
     assert_ne!(ReasonCode::NotAtRest, ReasonCode::ActionTimeout);
+}
+
+/// A session under an analysis schedule equals the replay of the clip's
+/// `full` recording under that schedule (a schedule analyses a subset of
+/// `full`'s frames): the same verdict and reason, the same passive samples
+/// and medians, the same similarity. The thinner schedules score fewer
+/// frames.
+#[test]
+fn a_schedules_live_session_equals_its_replay_of_the_full_recording() {
+    use realface::session::schedule::AnalysisSchedule;
+    let frames = clip_video("lp_d9");
+    let rec = record("lp_d9");
+    let mut samples = std::collections::BTreeMap::new();
+    for name in ["full", "lean", "sparse", "default"] {
+        let schedule = AnalysisSchedule::named(name).expect("schedule");
+        // a fixed delay the clip answers (SUCCESS), and two nonces' draws
+        let cases: [(u64, Option<u64>); 3] = [(0, Some(9300)), (1, None), (2, None)];
+        for (k, delay) in cases {
+            let id = format!("sched-{name}-{k}");
+            let nonce = realface::eval::challenge::nonce("lp_d9", k);
+            let mut options = SessionOptions::default()
+                .with_challenge(ChallengeSpec::Fixed(vec![Action::Blink]))
+                .with_schedule(schedule.clone());
+            if let Some(d) = delay {
+                options = options
+                    .with_prompt_delays_ms(vec![d])
+                    .with_release_at_ms(vec![10_000]);
+            }
+            let replay = rec
+                .log
+                .replay(
+                    &engine(),
+                    &id,
+                    &nonce,
+                    Reference::Embedding(rec.reference.clone()),
+                    options.clone(),
+                )
+                .expect("replay");
+            let live = live_session(&id, &nonce, &rec, options, &frames);
+            let codes =
+                |r: &realface::AuthResult| r.reasons.iter().map(|x| x.code).collect::<Vec<_>>();
+            let what = format!(
+                "{name}, case {k}: replay {:?} {:?}, live {:?} {:?}",
+                replay.auth_state, replay.reasons, live.auth_state, live.reasons
+            );
+            assert_eq!(replay.auth_state, live.auth_state, "{what}");
+            assert_eq!(codes(&replay), codes(&live), "{what}");
+            assert_eq!(replay.pad.samples, live.pad.samples, "{what}");
+            assert_eq!(replay.pad.median_real, live.pad.median_real, "{what}");
+            assert_eq!(
+                replay.pad.median_minifasnet, live.pad.median_minifasnet,
+                "{what}"
+            );
+            match (replay.similarity, live.similarity) {
+                (Some(a), Some(b)) => assert!((a - b).abs() < 1e-5, "{what}: {a} vs {b}"),
+                (a, b) => assert_eq!(a, b, "{what}"),
+            }
+            if delay.is_some() {
+                assert_eq!(live.auth_state, AuthState::Success, "{what}");
+            }
+            samples
+                .entry(name)
+                .or_insert_with(Vec::new)
+                .push(live.pad.samples);
+        }
+    }
+    let total = |n: &str| samples[n].iter().sum::<usize>();
+    assert!(
+        total("sparse") < total("lean") && total("lean") < total("full"),
+        "{samples:?}"
+    );
 }
 
 /// A small `eval challenge` run (the full sweep is a documented command):

@@ -162,3 +162,56 @@ fn bench_reports_speed_and_memory() {
         assert!(!out.status.success());
     }
 }
+
+/// `realface bench --schedules`: whole sessions over one video, one per
+/// analysis schedule; the figures a script reads, and the thinner
+/// schedule's fewer passive and embedding runs on the same frames (counts,
+/// not times: the machine is shared).
+#[test]
+fn bench_runs_whole_sessions_per_schedule() {
+    let clip = data_dir().join("actions/blinkdet_video");
+    let out = cli()
+        .args([
+            "bench",
+            "--schedules",
+            "full,sparse",
+            "--rounds",
+            "1",
+            "--json",
+        ])
+        .args(["--actions", "blink", "--prompt-delays-ms", "5400"])
+        .args(["--release-at-ms", "7700", "--reference"])
+        .arg(clip.join("frame_0001.jpg"))
+        .arg("--video")
+        .arg(clip.join("source.mp4"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let s = v["schedules"].as_array().expect("schedules");
+    assert_eq!(s.len(), 2, "{v}");
+    for x in s {
+        assert_eq!(x["verdicts"], serde_json::json!(["SUCCESS"]), "{x}");
+        for k in ["model_ms_per_session_s", "frames_per_s"] {
+            assert!(x[k].as_f64().is_some_and(|f| f > 0.0), "{k}: {x}");
+        }
+        let share = x["outside_models_share"].as_f64().expect("share");
+        assert!((0.0..1.0).contains(&share), "{x}");
+        assert!(x["by_phase"]["between"].is_object(), "{x}");
+    }
+    assert_eq!(s[0]["frames"], s[1]["frames"], "the same frames");
+    let runs = |i: usize, m: &str| s[i]["runs_by_model"][m].as_f64().unwrap_or(0.0);
+    for m in ["pad_liveness", "minifasnet_v2", "w600k_mbf"] {
+        assert!(
+            runs(1, m) > 0.0 && runs(1, m) < 0.5 * runs(0, m),
+            "{m}: {v}"
+        );
+    }
+    // the detector and the mesh run on every frame in both
+    assert_eq!(runs(0, "face_mesh"), runs(1, "face_mesh"), "{v}");
+    assert!(v["peak_rss_mb"].as_f64().is_some_and(|p| p > 10.0), "{v}");
+}

@@ -11,7 +11,11 @@
 #        PEER_PAD (all = the session's three passive models, the default;
 #        fr = fr_liveness alone, as the peer was before the MiniFASNets),
 #        SEQUENTIAL (1 = realface runs a frame's model calls on one core,
-#        `--sequential-stages`; default: side by side, as shipped)
+#        `--sequential-stages`; default: side by side, as shipped),
+#        SCHEDULE (the analysis schedule, default `default`: both run its
+#        steady-state rates, the passive models on every n-th 100 ms tick
+#        and the embedding on every n-th due frame, as `realface bench`
+#        reports them)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -20,6 +24,7 @@ threads=${THREADS:-1}
 iterations=${ITERATIONS:-3000}
 rounds=${ROUNDS:-3}
 detect_every=${DETECT_EVERY:-1}
+schedule=${SCHEDULE:-default}
 peer_pad=${PEER_PAD:-all}
 rf_flags=()
 if [ "${SEQUENTIAL:-0}" = 1 ]; then rf_flags+=(--sequential-stages); fi
@@ -34,10 +39,15 @@ cargo build --release --bin realface
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: realface" >&2
   target/release/realface bench --frames "$frames" --threads "$threads" \
-    --iterations "$iterations" --detect-every "$detect_every" "${rf_flags[@]}" --json > "$out/realface_$r.json"
+    --iterations "$iterations" --detect-every "$detect_every" --schedule "$schedule" \
+    "${rf_flags[@]}" --json > "$out/realface_$r.json"
+  # the peer follows the rates realface ran
+  rates=$(.venv-peer/bin/python -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["pad_every"], r["embed_every"])' "$out/realface_$r.json")
+  read -r pad_every embed_every <<< "$rates"
   echo "round $r/$rounds: python peer" >&2
   .venv-peer/bin/python benches/peer/peer.py --frames "$frames" --threads "$threads" \
-    --iterations "$iterations" --pad-models "$peer_pad" --json > "$out/peer_$r.json"
+    --iterations "$iterations" --pad-models "$peer_pad" --pad-every "$pad_every" \
+    --embed-every "$embed_every" --json > "$out/peer_$r.json"
 done
 .venv-peer/bin/python - "$out" "$rounds" <<'PY'
 import json, statistics, sys
@@ -50,6 +60,9 @@ summary = {
     "frames_dir": rf[0]["frames_dir"],
     "ort_intra_threads": rf[0]["ort_intra_threads"],
     "detect_every": rf[0]["detect_every"],
+    "schedule": rf[0]["schedule"],
+    "pad_every": rf[0]["pad_every"],
+    "embed_every": rf[0]["embed_every"],
     "rounds": rounds,
     "realface_fps": med(rf, "pipeline_fps"),
     "peer_fps": med(py, "pipeline_fps"),

@@ -271,9 +271,13 @@ class Frame:
     """Per-frame state a session keeps: when the passive models last ran;
     and each step's times."""
 
-    def __init__(self, pad_models):
+    def __init__(self, pad_models, pad_every=1, embed_every=1):
         self.pad_models = pad_models
-        self.last_pad = None
+        self.pad_every = max(1, pad_every)
+        self.embed_every = max(1, embed_every)
+        self.last_tick = None
+        self.ticks = 0
+        self.embeds_due = 0
         self.pads = []
         self.times = {}
         self.face_frames = 0
@@ -295,13 +299,19 @@ class Frame:
         ear, mar, width = features(pts)
         closed = self.timed("eye_state", eyes_closed, m, grey, pts)
         _, _, face = self.timed("quality", quality, img, pts, width)
-        # a session embeds its first face frame and every 5th
+        # a session embeds its first face frame and every 5th, thinned to
+        # every embed_every-th of those by its analysis schedule
         self.face_frames += 1
         if self.face_frames == 1 or self.face_frames % 5 == 0:
-            self.timed("embed", embed, m, face)
-        if self.last_pad is None or t_ms - self.last_pad >= 100:
-            self.pads.append(self.timed("passive", passive, m, bgr, box, self.pad_models))
-            self.last_pad = t_ms
+            if self.face_frames == 1 or self.embeds_due % self.embed_every == 0:
+                self.timed("embed", embed, m, face)
+            self.embeds_due += 1
+        # the passive models on every pad_every-th tick of 100 ms
+        if self.last_tick is None or t_ms - self.last_tick >= 100:
+            if self.ticks % self.pad_every == 0:
+                self.pads.append(self.timed("passive", passive, m, bgr, box, self.pad_models))
+            self.ticks += 1
+            self.last_tick = t_ms
         return closed is not None
 
 
@@ -312,6 +322,9 @@ def main():
     ap.add_argument("--iterations", type=int, default=2000)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--pad-models", choices=["all", "fr"], default="all")
+    # the analysis schedule's steady-state rates (realface bench reports them)
+    ap.add_argument("--pad-every", type=int, default=1)
+    ap.add_argument("--embed-every", type=int, default=1)
     args = ap.parse_args()
     names = sorted(f for f in os.listdir(args.frames) if f.lower().endswith((".jpg", ".jpeg", ".png", ".bmp")))
     if not names:
@@ -322,7 +335,7 @@ def main():
     rgbs = [cv2.cvtColor(b, cv2.COLOR_BGR2RGB) for b in bgrs]
     greys = [cv2.cvtColor(b, cv2.COLOR_BGR2GRAY) for b in bgrs]
     m = Models(args.threads)
-    frame = Frame(args.pad_models)
+    frame = Frame(args.pad_models, args.pad_every, args.embed_every)
     warm = min(100, args.iterations)
     found = 0
     n_img = len(bgrs)

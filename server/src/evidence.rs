@@ -23,7 +23,7 @@ use crate::judge::lib_error;
 use crate::settings::EvidenceLimits;
 
 /// What the device uploaded.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Evidence {
     /// A video file as the camera recorded it.
     Video(axum::body::Bytes),

@@ -31,6 +31,7 @@ use crate::session::challenge::ChallengeSpec;
 use crate::session::prompt::PromptOptions;
 use crate::session::replay::{FrameObs, ObservationLog};
 use crate::session::result::{AuthState, ReasonCode};
+use crate::session::schedule::AnalysisSchedule;
 use crate::session::{Reference, SessionOptions};
 use crate::source::TimedFrame;
 
@@ -99,6 +100,12 @@ impl Recorded {
 
     /// The passive model's median P(real) over every scored frame.
     pub fn pad_median(&self, choice: PadChoice) -> Option<f32> {
+        self.pad_median_every(choice, 1)
+    }
+
+    /// The passive model's median P(real) over every `every`-th scored
+    /// frame from the first (a schedule that scores every `every`-th tick).
+    pub fn pad_median_every(&self, choice: PadChoice, every: usize) -> Option<f32> {
         let scores: Vec<f32> = self
             .log
             .entries()
@@ -107,6 +114,7 @@ impl Recorded {
                 FrameObs::Face(f) => f.pad.map(|s| s.pick(choice)),
                 _ => None,
             })
+            .step_by(every.max(1))
             .collect();
         median(&scores)
     }
@@ -134,6 +142,11 @@ pub struct Tuning {
     pub minifasnet_threshold: f32,
     /// The passive models the gate reads.
     pub pad_model: PadChoice,
+    /// Which frames run the passive models and the embedding.
+    pub schedule: AnalysisSchedule,
+    /// The detector at least every n-th frame (the recording's: a replay
+    /// observes as its recording did).
+    pub detect_every: usize,
 }
 
 impl Default for Tuning {
@@ -144,6 +157,8 @@ impl Default for Tuning {
             pad_threshold: PadOptions::default().threshold,
             minifasnet_threshold: PadOptions::default().minifasnet_threshold,
             pad_model: PadOptions::default().model,
+            schedule: SessionOptions::default().schedule,
+            detect_every: SessionOptions::default().detect_every,
         }
     }
 }
@@ -220,6 +235,8 @@ pub fn options(spec: ChallengeSpec, schedule: &Schedule, tuning: &Tuning) -> Ses
             model: tuning.pad_model,
             ..PadOptions::default()
         })
+        .with_schedule(tuning.schedule.clone())
+        .with_detect_every(tuning.detect_every)
 }
 
 /// Replays one session over a recorded sequence.

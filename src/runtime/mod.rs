@@ -39,6 +39,8 @@ pub const ORT_LIB_ENV: &str = "REALFACE_ORT_LIB";
 
 static MODEL_NANOS: AtomicU64 = AtomicU64::new(0);
 static MODEL_RUNS: AtomicU64 = AtomicU64::new(0);
+/// The same, per model (by [`ModelSpec::name`]).
+static PER_MODEL: Mutex<Vec<(&'static str, ModelTime)>> = Mutex::new(Vec::new());
 
 /// Time spent inside ONNX Runtime's `run` by every model of this process
 /// since it started (all threads added up): what the benchmark subtracts
@@ -56,6 +58,29 @@ pub fn model_time() -> ModelTime {
     ModelTime {
         nanos: MODEL_NANOS.load(Ordering::Relaxed),
         runs: MODEL_RUNS.load(Ordering::Relaxed),
+    }
+}
+
+/// The process-wide [`ModelTime`] of each model that ran so far, by model
+/// name (in the order they first ran); take two readings and subtract.
+pub fn model_times() -> Vec<(&'static str, ModelTime)> {
+    PER_MODEL
+        .lock()
+        .map(|v| v.clone())
+        .unwrap_or_else(|p| p.into_inner().clone())
+}
+
+/// Adds one run of `name` to the counters.
+fn count_run(name: &'static str, nanos: u64) {
+    MODEL_NANOS.fetch_add(nanos, Ordering::Relaxed);
+    MODEL_RUNS.fetch_add(1, Ordering::Relaxed);
+    let mut per = PER_MODEL.lock().unwrap_or_else(|p| p.into_inner());
+    match per.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, t)) => {
+            t.nanos += nanos;
+            t.runs += 1;
+        }
+        None => per.push((name, ModelTime { nanos, runs: 1 })),
     }
 }
 
@@ -457,8 +482,7 @@ impl OnnxModel {
             let _ = (&mut session, tensor);
             Err(ort::Error::new("no ONNX Runtime in WebAssembly"))
         };
-        MODEL_NANOS.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        MODEL_RUNS.fetch_add(1, Ordering::Relaxed);
+        count_run(stage, started.elapsed().as_nanos() as u64);
         let outputs = outputs.map_err(ort_err(stage))?;
         let mut result = Vec::with_capacity(self.spec.outputs.len());
         for want in self.spec.outputs {

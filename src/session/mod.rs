@@ -29,6 +29,7 @@ pub mod photo;
 pub mod prompt;
 pub mod replay;
 pub mod result;
+pub mod schedule;
 pub mod start;
 mod step;
 pub mod template;
@@ -178,6 +179,8 @@ pub struct VerificationSession {
     history: History,
     flat: FlatMotion,
     pad: PadEvidence,
+    /// The analysis schedule's counters.
+    cadence: schedule::Cadence,
     tracker: Tracker,
     /// The frame a page is analysing ([`external`]).
     external: Option<external::PageFrame>,
@@ -273,6 +276,7 @@ impl VerificationSession {
             history: History::default(),
             flat: FlatMotion::default(),
             pad: PadEvidence::new(&options.pad),
+            cadence: schedule::Cadence::default(),
             tracker: Tracker::new(options.detect_every),
             external: None,
             first_ms: None,
@@ -291,6 +295,12 @@ impl VerificationSession {
             recording: None,
             options,
         })
+    }
+
+    /// The session's phase for a frame taken at `t_ms` (before that frame
+    /// is pushed): what [`SessionOptions::schedule`] runs depends on it.
+    pub fn phase(&self, t_ms: u64) -> schedule::Phase {
+        self.prompter.phase(t_ms)
     }
 
     /// The challenge's actions, in order.

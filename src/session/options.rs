@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::challenge::ChallengeSpec;
 use super::photo::PhotoKind;
 use super::prompt::PromptOptions;
+use super::schedule::AnalysisSchedule;
 use crate::error::{Error, Result};
 use crate::liveness::actions::ActionParams;
 use crate::liveness::pad::PadOptions;
@@ -65,6 +66,13 @@ pub struct SessionOptions {
     /// frame, the default; see [`DEFAULT_DETECT_EVERY`] for why). A second
     /// face is seen within n frames.
     pub detect_every: usize,
+    /// Which frames run the passive models and the embedding, per phase of
+    /// the session (see [`super::schedule`]). The default is
+    /// [`AnalysisSchedule::sparse`]: about half the model time of
+    /// [`AnalysisSchedule::full`] (which runs them at their full rate
+    /// throughout) with the same held-out figures on every species
+    /// (`docs/EVALUATION.md`).
+    pub schedule: AnalysisSchedule,
     /// The passive presentation-attack gate (session-level median of the
     /// passive model, see [`crate::liveness::pad`]).
     pub pad: PadOptions,
@@ -101,6 +109,7 @@ impl Default for SessionOptions {
             params: ActionParams::default(),
             detect_every: DEFAULT_DETECT_EVERY,
             pad: PadOptions::default(),
+            schedule: AnalysisSchedule::sparse(),
             record_evidence: false,
         }
     }
@@ -229,6 +238,13 @@ impl SessionOptions {
         self
     }
 
+    /// The analysis schedule ([`SessionOptions::schedule`]).
+    #[must_use]
+    pub fn with_schedule(mut self, schedule: AnalysisSchedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
     /// Records the frames for upload ([`SessionOptions::record_evidence`]).
     pub fn with_record_evidence(mut self, record: bool) -> Self {
         self.record_evidence = record;
@@ -257,6 +273,7 @@ impl SessionOptions {
             ));
         }
         self.pad.validate()?;
+        self.schedule.validate()?;
         self.prompt.validate()?;
         self.params.validate()?;
         if !(1.0..=1000.0).contains(&self.max_fps) {

@@ -44,6 +44,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::result::ReasonCode;
+use super::schedule::Phase;
 use crate::error::{Error, Result};
 use crate::face::features::FrameFeatures;
 use crate::liveness::actions::{Action, ActionEvent, ActionParams, History};
@@ -720,6 +721,32 @@ impl Prompter {
             event: ev,
             cue_ms,
         })
+    }
+
+    /// The session's phase at a frame taken at `t_ms` (before the frame
+    /// is applied): what the analysis schedule runs depends on it.
+    pub fn phase(&self, t_ms: u64) -> Phase {
+        match &self.stage {
+            Stage::Warmup { .. } => Phase::Warmup,
+            Stage::Due { due_ms } => {
+                // the rest window before the prompt (and a margin for the
+                // frame gap) is analysed in full
+                let rest_from = due_ms
+                    .saturating_sub(self.options.rest_ms)
+                    .saturating_sub(MAX_FRAME_GAP_MS);
+                if t_ms >= rest_from {
+                    Phase::Rest
+                } else {
+                    Phase::Between
+                }
+            }
+            Stage::Settling => Phase::Rest,
+            Stage::Prompted { detector, .. } => match detector.holding() {
+                Some(_) => Phase::Hold,
+                None => Phase::Answer,
+            },
+            Stage::Done => Phase::Done,
+        }
     }
 
     /// A frame with one face (already in `history`).

@@ -95,7 +95,10 @@ fn ticket(id: &str, nonce: &str) -> Result<super::certify::CertifyTicket> {
 
 impl ObservationLog {
     /// Observes `frames` as a session with `options` would (the challenge
-    /// and the session's limits play no part). Recording stops where every
+    /// and the session's limits play no part), with the
+    /// [`super::schedule::AnalysisSchedule::full`] schedule whatever
+    /// `options.schedule` says: a replay runs any schedule over it, since
+    /// a schedule's analysed frames are a subset of `full`'s. Recording stops where every
     /// session over these frames would end whatever its schedule: several
     /// faces, a changed face, a model failure.
     pub fn record<'a>(

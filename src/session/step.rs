@@ -21,9 +21,12 @@ use super::{Best, Progress, VerificationSession};
 use crate::error::{Error, ErrorCode, Result};
 use crate::face::features::FrameFeatures;
 use crate::face::quality::assess_aligned;
+use crate::imaging::geometry::BBox;
 use crate::liveness::measure::{measure_and_embed, FaceMeasure};
+use crate::liveness::pad::model::PadScores;
 use crate::matching::compare::passes;
 use crate::matching::embed::Embedding;
+use crate::session::schedule::{AnalysisSchedule, Due};
 use crate::session::track::{TrackOutcome, Tracked};
 
 /// Whether an error concerns one frame only (the session goes on).
@@ -192,24 +195,43 @@ impl VerificationSession {
 
     /// Every model call of a face frame; no session state changes here.
     fn observe(&self, frame: &RgbImage, t_ms: u64, tracked: Tracked) -> Result<FaceObs> {
-        let pad_due = self.pad.due(t_ms, self.options.pad.interval_ms);
-        let center = tracked.bbox.center();
-        let jumped = self
-            .last_center
-            .is_some_and(|c| c.dist(center) > tracked.bbox.w.max(1.0));
-        let embed_due = self.anchor.is_none()
-            || jumped
-            || (self.face_frames + 1).is_multiple_of(self.options.embed_every);
+        let due = self.due(t_ms, &tracked.bbox);
         let (measure, embedding) = measure_and_embed(
             &self.engine,
             frame,
             &tracked.mesh,
             &tracked.map,
             &tracked.bbox,
-            pad_due,
-            embed_due,
+            due.pad,
+            due.embed,
         )?;
         self.face_obs(frame, tracked, measure, embedding)
+    }
+
+    /// What the analysis schedule runs on a face frame at `t_ms` with this
+    /// box (a recording observes everything `full` does).
+    fn due(&self, t_ms: u64, bbox: &BBox) -> Due {
+        let jumped = self
+            .last_center
+            .is_some_and(|c| c.dist(bbox.center()) > bbox.w.max(1.0));
+        let forced = self.anchor.is_none() || jumped;
+        let embed_due = forced || (self.face_frames + 1).is_multiple_of(self.options.embed_every);
+        let full;
+        let schedule = if self.recording.is_some() {
+            full = AnalysisSchedule::full();
+            &full
+        } else {
+            &self.options.schedule
+        };
+        self.cadence.due(
+            schedule,
+            self.prompter.phase(t_ms),
+            t_ms,
+            self.options.pad.interval_ms,
+            self.pad.samples < self.options.pad.min_samples,
+            embed_due,
+            forced,
+        )
     }
 
     /// The model-free rest of a face frame's observation: quality, what the
@@ -287,13 +309,17 @@ impl VerificationSession {
             FrameObs::Face(o) => o,
         };
         let quality = o.quality.score;
+        // what the schedule ran: a replay of a `full` recording drops the rest
+        let due = self.due(t_ms, &o.bbox);
+        self.cadence.advance(t_ms, due);
+        let embedding = o.embedding.as_ref().filter(|_| due.embed);
         self.conditions.face(frame, &o.bbox);
-        self.record(t_ms, o);
-        if !self.same_face(o.embedding.as_ref())? {
+        self.record(t_ms, o, o.pad.filter(|_| due.pad));
+        if !self.same_face(embedding)? {
             return Ok(self.progress(1, Some(quality)));
         }
         self.keep_best(frame, o);
-        if let Some(e) = &o.embedding {
+        if let Some(e) = embedding {
             self.template.push(quality, e.clone());
         }
         if self.recording.is_none() {
@@ -321,10 +347,10 @@ impl VerificationSession {
 
     /// Counts the face frame and feeds the histories (features, flat motion,
     /// passive evidence).
-    fn record(&mut self, t_ms: u64, o: &FaceObs) {
+    fn record(&mut self, t_ms: u64, o: &FaceObs, pad: Option<PadScores>) {
         self.face_frames += 1;
         self.last_center = Some(o.bbox.center());
-        if let Some(p) = o.pad {
+        if let Some(p) = pad {
             self.pad.push(t_ms, p);
         }
         self.history.push(t_ms, o.features);

@@ -19,6 +19,7 @@ use realface::liveness::pad_model::PadScores;
 use realface::quality::{assess, assess_aligned};
 use realface::runtime::model_time;
 use realface::segment::mosaic_background;
+use realface::session::schedule::{AnalysisSchedule, Phase, Rates};
 use realface::session::SessionOptions;
 use realface::track::{TrackOutcome, Tracker};
 use realface::{EngineConfig, Error, FaceEngine, Result, RgbImage};
@@ -30,6 +31,10 @@ pub struct BenchArgs<'a> {
     pub threads: usize,
     pub iterations: usize,
     pub detect_every: usize,
+    /// The passive models on every n-th tick, the embedding on every n-th
+    /// due frame (a schedule's `between` phase: a session's steady state).
+    pub rates: Rates,
+    pub schedule: String,
     pub json: bool,
 }
 
@@ -47,6 +52,12 @@ struct Report {
     frame_size: [u32; 2],
     ort_intra_threads: usize,
     detect_every: usize,
+    /// The analysis schedule whose `between` rates the pipeline runs.
+    schedule: String,
+    /// Its passive models on every n-th tick of 100 ms.
+    pad_every: u32,
+    /// Its embedding on every n-th of the first face frame and every 5th.
+    embed_every: u32,
     /// Whether a frame's independent model calls ran side by side
     /// (`--sequential-stages` off); then `model_ms_per_frame` adds up the
     /// time of both cores and `outside_models_share` understates.
@@ -120,7 +131,7 @@ fn outputs(f: &FrameFeatures, pad: Option<PadScores>) -> [Option<f32>; 9] {
 }
 
 /// A `/proc/self/status` field in MB (Linux).
-fn proc_mb(field: &str) -> Option<f64> {
+pub(crate) fn proc_mb(field: &str) -> Option<f64> {
     let text = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = text.lines().find(|l| l.starts_with(field))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -163,10 +174,15 @@ struct Pipeline {
     action: Option<AnswerDetector>,
     pad: PadEvidence,
     face_frames: usize,
+    rates: Rates,
+    /// Ticks of the passive interval and embedding-due frames so far.
+    ticks: u64,
+    embeds_due: u64,
+    last_tick: Option<u64>,
 }
 
 impl Pipeline {
-    fn new(detect_every: usize) -> Self {
+    fn new(detect_every: usize, rates: Rates) -> Self {
         Self {
             tracker: Tracker::new(detect_every),
             history: History::default(),
@@ -174,6 +190,10 @@ impl Pipeline {
             action: None,
             pad: PadEvidence::default(),
             face_frames: 0,
+            rates,
+            ticks: 0,
+            embeds_due: 0,
+            last_tick: None,
         }
     }
 
@@ -190,14 +210,31 @@ impl Pipeline {
         let TrackOutcome::Face(t) = self.tracker.next(engine, img)? else {
             return Ok(None);
         };
-        let due = self.pad.due(t_ms, PadOptions::default().interval_ms);
+        // the schedule's passive ticks and embedding-due frames, thinned by
+        // its rates as a session's steady state runs them
+        let tick = self
+            .last_tick
+            .is_none_or(|l| t_ms.saturating_sub(l) >= PadOptions::default().interval_ms);
+        let due = tick && self.ticks.is_multiple_of(u64::from(self.rates.pad_every));
+        if tick {
+            self.ticks += 1;
+            self.last_tick = Some(t_ms);
+        }
         // a session embeds its first face frame and every embed_every-th
         self.face_frames += 1;
         let embed_due = self.face_frames == 1
             || self
                 .face_frames
                 .is_multiple_of(SessionOptions::default().embed_every);
-        let (m, e) = measure_and_embed(engine, img, &t.mesh, &t.map, &t.bbox, due, embed_due)?;
+        let embed = embed_due
+            && (self.face_frames == 1
+                || self
+                    .embeds_due
+                    .is_multiple_of(u64::from(self.rates.embed_every)));
+        if embed_due {
+            self.embeds_due += 1;
+        }
+        let (m, e) = measure_and_embed(engine, img, &t.mesh, &t.map, &t.bbox, due, embed)?;
         std::hint::black_box(e);
         if let Some(p) = m.pad {
             self.pad.push(t_ms, p);
@@ -253,7 +290,7 @@ fn run_pipeline(
     quiet: bool,
 ) -> Result<PipelineRun> {
     let n = bytes.len();
-    let mut pipe = Pipeline::new(args.detect_every);
+    let mut pipe = Pipeline::new(args.detect_every, args.rates);
     let pb = if quiet {
         ProgressBar::hidden()
     } else {
@@ -417,6 +454,9 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         frame_size,
         ort_intra_threads: args.threads,
         detect_every: args.detect_every,
+        schedule: args.schedule.clone(),
+        pad_every: args.rates.pad_every,
+        embed_every: args.rates.embed_every,
         parallel_stages,
         stages,
         pipeline_frames: args.iterations,
@@ -446,7 +486,10 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
     }
     let mb = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.1} MB"));
     println!(
-        "per-frame pipeline (detect every {} frame(s), {} ORT thread(s), {}): {:.1} frames/s, {:.2} ms/frame, models {:.2} ms, outside the models {:.1}%",
+        "per-frame pipeline (schedule {}: passive every {} tick(s), embedding every {} due frame(s); detect every {} frame(s), {} ORT thread(s), {}): {:.1} frames/s, {:.2} ms/frame, models {:.2} ms, outside the models {:.1}%",
+        report.schedule,
+        report.pad_every,
+        report.embed_every,
         report.detect_every,
         report.ort_intra_threads,
         if report.parallel_stages {
@@ -492,9 +535,35 @@ pub struct BenchCmd {
     /// Run the detector every n-th frame and track in between (sessions use 1).
     #[arg(long, default_value_t = 1)]
     pub detect_every: usize,
+    /// The per-frame pipeline runs this analysis schedule's `between`
+    /// rates (a session's steady state): `full`, `default`, `lean`, `sparse`.
+    #[arg(long, default_value = "default")]
+    pub schedule: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Whole sessions instead: one per analysis schedule (`full`,
+    /// `default`, `lean`) over --video, in alternating rounds.
+    #[arg(long, requires_all = ["reference", "video", "actions"])]
+    pub schedules: Option<String>,
+    /// The sessions' reference photo.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// The sessions' video (read at its own rate).
+    #[arg(long)]
+    pub video: Option<PathBuf>,
+    /// The sessions' actions (`blink,turn_left`).
+    #[arg(long)]
+    pub actions: Option<String>,
+    /// The prompts' fixed delays, as `verify --prompt-delays-ms`.
+    #[arg(long)]
+    pub prompt_delays_ms: Option<String>,
+    /// The release cues, as `verify --release-at-ms`.
+    #[arg(long)]
+    pub release_at_ms: Option<String>,
+    /// Sessions per schedule.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
 }
 
 impl BenchCmd {
@@ -505,14 +574,43 @@ impl BenchCmd {
             threads,
             iterations,
             detect_every,
+            schedule,
             json,
+            schedules,
+            reference,
+            video,
+            actions,
+            prompt_delays_ms,
+            release_at_ms,
+            rounds,
         } = self;
+        if let (Some(schedules), Some(reference), Some(video), Some(actions)) =
+            (schedules, reference, video, actions)
+        {
+            let args = crate::bench_sessions::SessionBenchArgs {
+                schedules,
+                reference,
+                video,
+                actions,
+                prompt_delays_ms: prompt_delays_ms.as_deref(),
+                release_at_ms: release_at_ms.as_deref(),
+                rounds: *rounds,
+                threads: *threads,
+                json: *json,
+            };
+            return crate::bench_sessions::bench_sessions(&args, config(cli))
+                .map_err(|e| ("bench".to_string(), e));
+        }
 
         let args = BenchArgs {
             frames,
             threads: *threads,
             iterations: *iterations,
             detect_every: *detect_every,
+            rates: AnalysisSchedule::named(schedule)
+                .map_err(|e| ("bench".to_string(), e))?
+                .rates(Phase::Between),
+            schedule: schedule.clone(),
             json: *json,
         };
         bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e))

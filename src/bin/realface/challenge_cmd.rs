@@ -36,6 +36,10 @@ pub struct ChallengeArgs<'a> {
     pub prompt_mode: realface::session::prompt::PromptMode,
     /// Whether answers are held until a release cue (the default).
     pub release: bool,
+    /// The sessions' analysis schedules (each on the same observations).
+    pub analysis: Vec<realface::session::schedule::AnalysisSchedule>,
+    /// The detector at least every n-th frame, tracking in between.
+    pub detect_every: usize,
 }
 
 fn write(path: &Path, text: String) -> Result<()> {
@@ -108,10 +112,12 @@ fn pad_sessions(
         .collect();
     let shipped = self::gates(pad_genuine, &|_| true, base);
     let gate_of = |g: &str| gates.get(g).copied().unwrap_or(shipped);
-    // a session passes the gate when every model read reaches its gate
+    // a session passes the gate when every model read reaches its gate;
+    // its median over the frames the schedule scores (its sparsest rate)
+    let every = base.schedule.sparsest_pad_every() as usize;
     let passes = |r: &Recorded| {
         let (fr, mf) = gate_of(&r.group);
-        let ok = |c: PadChoice, t: f32| r.pad_median(c).is_some_and(|v| v >= t);
+        let ok = |c: PadChoice, t: f32| r.pad_median_every(c, every).is_some_and(|v| v >= t);
         match choice {
             PadChoice::FrLiveness => ok(PadChoice::FrLiveness, fr),
             PadChoice::Minifasnet => ok(PadChoice::Minifasnet, mf),
@@ -191,7 +197,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     let engine = Arc::new(FaceEngine::new(
         cfg.with_sessions_per_model(2).with_intra_threads(1),
     )?);
-    let options = SessionOptions::default();
+    let options = SessionOptions::default().with_detect_every(args.detect_every);
     let clock = std::time::Instant::now();
     let stage = |what: &str| {
         eprintln!(
@@ -201,7 +207,49 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     };
     let m = load(&engine, &options, &args.sources)?;
     stage("observed");
-    let mut base = Tuning::default();
+    // every schedule on the same observations (`full`'s: a schedule's
+    // analysed frames are a subset of them)
+    let mut rows = Vec::new();
+    for analysis in &args.analysis {
+        let out = if args.analysis.len() > 1 {
+            args.out.join(&analysis.name)
+        } else {
+            args.out.to_path_buf()
+        };
+        std::fs::create_dir_all(&out).map_err(|e| Error::Io {
+            path: out.clone(),
+            source: e,
+        })?;
+        let summary = evaluate(&engine, &m, args, analysis, &out, &stage)?;
+        rows.push(json!({"schedule": analysis.name, "summary": summary}));
+    }
+    if args.analysis.len() > 1 {
+        let text = serde_json::to_string_pretty(&rows)
+            .map_err(|e| Error::invalid("report", e.to_string()))?;
+        write(&args.out.join("schedules.json"), text + "\n")?;
+    }
+    for r in &rows {
+        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// The fit and the held-out figures of one analysis schedule, written to
+/// `out`; returns the summary.
+fn evaluate(
+    engine: &Arc<FaceEngine>,
+    m: &Material,
+    args: &ChallengeArgs,
+    analysis: &realface::session::schedule::AnalysisSchedule,
+    out: &Path,
+    stage: &dyn Fn(&str),
+) -> Result<serde_json::Value> {
+    let options = SessionOptions::default().with_detect_every(args.detect_every);
+    let mut base = Tuning {
+        detect_every: args.detect_every,
+        schedule: analysis.clone(),
+        ..Tuning::default()
+    };
     base.prompt.mode = args.prompt_mode;
     if !args.release {
         base.prompt.release = None;
@@ -235,7 +283,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     let bar = ProgressBar::new(cells as u64);
     bar.set_message("grid");
     let t = tables(
-        &engine,
+        engine,
         &m.clips,
         &placed,
         &m.prerecorded,
@@ -254,11 +302,11 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
         .map(|g| {
             (
                 g.clone(),
-                make_fold(&t, &m, &placed, &pad_genuine, &base, &|x| x != g),
+                make_fold(&t, m, &placed, &pad_genuine, &base, &|x| x != g),
             )
         })
         .collect();
-    let full = make_fold(&t, &m, &placed, &pad_genuine, &base, &|_| true);
+    let full = make_fold(&t, m, &placed, &pad_genuine, &base, &|_| true);
 
     // held out, end to end (passive gate on, each group's fold)
     let attack_seqs: Vec<&Recorded> = m.prerecorded.iter().chain(m.attacks.iter()).collect();
@@ -271,7 +319,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
             let c = &m.clips[p.clip];
             let f = fold_of(&folds, &full, &c.group);
             let r = run(
-                &engine,
+                engine,
                 c,
                 ChallengeSpec::Fixed(vec![p.action]),
                 &p.schedule(c.first_ms, &f.tuning),
@@ -302,7 +350,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
                     placement: None,
                     schedule: Some(k),
                     run: run(
-                        &engine,
+                        engine,
                         q,
                         ChallengeSpec::Fixed(vec![a]),
                         &Schedule::Nonce(k),
@@ -329,7 +377,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
                             placement: None,
                             schedule: Some(1_000_000 + k),
                             run: run(
-                                &engine,
+                                engine,
                                 q,
                                 ChallengeSpec::Random(n),
                                 &Schedule::Nonce(1_000_000 + k),
@@ -345,7 +393,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
         })
         .collect();
     bar.finish_and_clear();
-    let timed = best_timed(&engine, &m, &placed, &folds, &full, args.multi_schedules);
+    let timed = best_timed(engine, m, &placed, &folds, &full, args.multi_schedules);
     stage("held-out sessions done");
 
     // summaries
@@ -435,7 +483,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     .map(|c| {
         (
             format!("{c:?}"),
-            pad_sessions(&m, &pad_genuine, &groups, c, &base),
+            pad_sessions(m, &pad_genuine, &groups, c, &base),
         )
     })
     .collect();
@@ -488,8 +536,8 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
             .collect();
         curve.insert(a.name().to_string(), pts);
     }
-    crate::plot::window_curve(&curve, &args.out.join("window.png"))
-        .and_then(|()| crate::plot::window_curve(&curve, &args.out.join("window.svg")))
+    crate::plot::window_curve(&curve, &out.join("window.png"))
+        .and_then(|()| crate::plot::window_curve(&curve, &out.join("window.svg")))
         .map_err(|e| Error::invalid("plot", e))?;
 
     let sequences: Vec<_> = m
@@ -509,6 +557,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
         "multi_action_attack_pass_held_out": attack_multi,
         "pad_sessions_held_out": pad_sessions,
         "shipped_fit": {"challenge": full.challenge, "pad_threshold": full.pad_threshold, "minifasnet_threshold": full.minifasnet_threshold, "pad_model": base.pad_model},
+        "analysis_schedule": base.schedule,
         "schedules_per_action": args.schedules,
         "multi_schedules_per_sequence": args.multi_schedules,
     });
@@ -528,12 +577,8 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     });
     let text = serde_json::to_string_pretty(&report)
         .map_err(|e| Error::invalid("report", e.to_string()))?;
-    write(&args.out.join("report.json"), text + "\n")?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&summary).unwrap_or_default()
-    );
-    Ok(())
+    write(&out.join("report.json"), text + "\n")?;
+    Ok(summary)
 }
 
 /// The best-timed deliberate-recording attacker's runs and their summary.
@@ -658,6 +703,18 @@ pub struct EvalChallengeCmd {
     /// cue (the comparison with the shipped protocol).
     #[arg(long)]
     pub no_release: bool,
+    /// The sessions' analysis schedules, comma-separated (`full`,
+    /// `default`, `lean`, `sparse`): the observations are `full`'s, made
+    /// once, and each replay runs its schedule's subset of them. With
+    /// several, each schedule's report goes to OUT/<its name>/ (`default`
+    /// is `sparse`) and the summaries side by side to OUT/schedules.json.
+    #[arg(long, default_value = "default")]
+    pub analysis_schedules: String,
+    /// Observe with the detector at least every n-th frame, following the
+    /// face with the previous mesh's region in between (1: every frame, as
+    /// sessions do).
+    #[arg(long, default_value_t = 1)]
+    pub detect_every: usize,
 }
 
 impl EvalChallengeCmd {
@@ -675,7 +732,14 @@ impl EvalChallengeCmd {
             no_photo_attacks,
             prompt_mode,
             no_release,
+            analysis_schedules,
+            detect_every,
         } = self;
+        let analysis = analysis_schedules
+            .split(',')
+            .map(|n| realface::session::schedule::AnalysisSchedule::named(n.trim()))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| ("eval challenge".to_string(), e))?;
 
         let args = ChallengeArgs {
             sources: challenge_material::Sources {
@@ -692,6 +756,8 @@ impl EvalChallengeCmd {
             schedules: *schedules,
             multi_schedules: *multi_schedules,
             release: !no_release,
+            analysis,
+            detect_every: *detect_every,
             prompt_mode: match prompt_mode.as_str() {
                 "device" => realface::session::prompt::PromptMode::Device,
                 "scheduled" => realface::session::prompt::PromptMode::Scheduled,

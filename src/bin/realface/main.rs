@@ -2,6 +2,7 @@
 //! in its own file (photo commands in `photo_cmd.rs`).
 
 mod bench_cmd;
+mod bench_sessions;
 mod challenge_cmd;
 mod challenge_material;
 mod demo_cmd;

@@ -77,7 +77,7 @@ pub fn show(quiet: bool) -> impl FnMut(FrameEvent<'_>) -> ControlFlow<()> {
 }
 
 /// `D1,D2,...`: non-negative whole milliseconds (`what` names the option).
-fn parse_delays(list: &str, what: &'static str) -> Result<Vec<u64>> {
+pub(crate) fn parse_delays(list: &str, what: &'static str) -> Result<Vec<u64>> {
     list.split(',')
         .map(|d| {
             d.trim().parse::<u64>().map_err(|_| {
