@@ -384,29 +384,15 @@ fn phone_replay_video_never_passes_and_the_passive_gate_says_why() {
 /// at 7.7 s (0.5 s before the long closure from 5.8 s ends).
 fn verify_blinkdet(delay: &str) -> serde_json::Value {
     let clip = data_dir().join("actions/blinkdet_video");
-    let out = cli()
-        .args([
-            "verify",
-            "--json",
-            "--actions",
-            "blink",
-            "--prompt-delays-ms",
-            delay,
-            "--release-at-ms",
-            "7700",
-            "--reference",
-        ])
-        .arg(clip.join("frame_0001.jpg"))
-        .arg("--video")
-        .arg(clip.join("source.mp4"))
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    common::json_of(
+        cli()
+            .args(["verify", "--json", "--actions", "blink"])
+            .args(["--prompt-delays-ms", delay, "--release-at-ms", "7700"])
+            .arg("--reference")
+            .arg(clip.join("frame_0001.jpg"))
+            .arg("--video")
+            .arg(clip.join("source.mp4")),
+    )
 }
 
 /// `blinkdet_video` (23.9 fps) closes its eyes for 2.4 s from 5.8 s: a

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{cli, data_dir, load, sample};
+use common::{cli, data_dir, json_of, load, sample};
 use realface::eval::clips::frame_files;
 use realface::session::challenge::ChallengeSpec;
 use realface::session::result::ReasonCode;
@@ -91,17 +91,11 @@ fn tracking_still_catches_a_second_face() {
 
 #[test]
 fn bench_reports_speed_and_memory() {
-    let out = cli()
-        .args(["bench", "--iterations", "200", "--json", "--frames"])
-        .arg(data_dir().join("actions/apfol_real2"))
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        cli()
+            .args(["bench", "--iterations", "200", "--json", "--frames"])
+            .arg(data_dir().join("actions/apfol_real2")),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let stages: Vec<&str> = v["stages"]
         .as_array()
         .expect("stages")
@@ -170,28 +164,15 @@ fn bench_reports_speed_and_memory() {
 #[test]
 fn bench_runs_whole_sessions_per_schedule() {
     let clip = data_dir().join("actions/blinkdet_video");
-    let out = cli()
-        .args([
-            "bench",
-            "--schedules",
-            "full,sparse",
-            "--rounds",
-            "1",
-            "--json",
-        ])
-        .args(["--actions", "blink", "--prompt-delays-ms", "5400"])
-        .args(["--release-at-ms", "7700", "--reference"])
-        .arg(clip.join("frame_0001.jpg"))
-        .arg("--video")
-        .arg(clip.join("source.mp4"))
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        cli()
+            .args(["bench", "--schedules", "full,sparse", "--rounds", "1"])
+            .args(["--json", "--actions", "blink", "--prompt-delays-ms", "5400"])
+            .args(["--release-at-ms", "7700", "--reference"])
+            .arg(clip.join("frame_0001.jpg"))
+            .arg("--video")
+            .arg(clip.join("source.mp4")),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let s = v["schedules"].as_array().expect("schedules");
     assert_eq!(s.len(), 2, "{v}");
     for x in s {

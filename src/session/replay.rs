@@ -110,7 +110,9 @@ impl ObservationLog {
             engine.clone(),
             ticket("observation-log", &"0".repeat(32))?,
             Reference::Server,
-            options.clone(),
+            options
+                .clone()
+                .with_schedule(super::schedule::AnalysisSchedule::full()),
         )?;
         s.recording = Some(Vec::new());
         for f in frames {

@@ -260,9 +260,10 @@ impl AnalysisSchedule {
     }
 }
 
-/// The schedule's counters between frames.
+/// The schedule's counters between frames: a session keeps one, and
+/// `realface bench`'s per-frame pipeline runs the same rule.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Cadence {
+pub struct Cadence {
     /// The last tick of the passive models' interval.
     last_tick_ms: Option<u64>,
     /// Ticks so far.
@@ -275,7 +276,7 @@ pub(crate) struct Cadence {
 
 /// What the schedule runs on one face frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Due {
+pub struct Due {
     /// The frame is a tick of the passive interval.
     pub tick: bool,
     /// The passive models run.

@@ -26,7 +26,7 @@ use crate::liveness::measure::{measure_and_embed, FaceMeasure};
 use crate::liveness::pad::model::PadScores;
 use crate::matching::compare::passes;
 use crate::matching::embed::Embedding;
-use crate::session::schedule::{AnalysisSchedule, Due};
+use crate::session::schedule::Due;
 use crate::session::track::{TrackOutcome, Tracked};
 
 /// Whether an error concerns one frame only (the session goes on).
@@ -209,22 +209,15 @@ impl VerificationSession {
     }
 
     /// What the analysis schedule runs on a face frame at `t_ms` with this
-    /// box (a recording observes everything `full` does).
+    /// box (a recording's schedule is `full`: [`super::replay`]).
     fn due(&self, t_ms: u64, bbox: &BBox) -> Due {
         let jumped = self
             .last_center
             .is_some_and(|c| c.dist(bbox.center()) > bbox.w.max(1.0));
         let forced = self.anchor.is_none() || jumped;
         let embed_due = forced || (self.face_frames + 1).is_multiple_of(self.options.embed_every);
-        let full;
-        let schedule = if self.recording.is_some() {
-            full = AnalysisSchedule::full();
-            &full
-        } else {
-            &self.options.schedule
-        };
         self.cadence.due(
-            schedule,
+            &self.options.schedule,
             self.prompter.phase(t_ms),
             t_ms,
             self.options.pad.interval_ms,
@@ -351,7 +344,7 @@ impl VerificationSession {
         self.face_frames += 1;
         self.last_center = Some(o.bbox.center());
         if let Some(p) = pad {
-            self.pad.push(t_ms, p);
+            self.pad.push(p);
         }
         self.history.push(t_ms, o.features);
         self.flat.update(&o.features, &self.history);

@@ -105,6 +105,18 @@ pub fn clip_source(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{}: no source video", dir.display()))
 }
 
+/// Runs a `realface ... --json` command: it must succeed (its stderr is
+/// the failure's message), and its stdout is the JSON returned.
+pub fn json_of(cmd: &mut std::process::Command) -> serde_json::Value {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
 /// `realface verify --json` on an action clip's video (its first 10 fps
 /// frame as the reference) with fixed prompt delays and `extra` arguments.
 pub fn verify_clip(clip: &str, actions: &str, delays: &str, extra: &[&str]) -> serde_json::Value {

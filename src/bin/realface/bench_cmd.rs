@@ -19,7 +19,7 @@ use realface::liveness::pad_model::PadScores;
 use realface::quality::{assess, assess_aligned};
 use realface::runtime::model_time;
 use realface::segment::mosaic_background;
-use realface::session::schedule::{AnalysisSchedule, Phase, Rates};
+use realface::session::schedule::{AnalysisSchedule, Cadence, Phase};
 use realface::session::SessionOptions;
 use realface::track::{TrackOutcome, Tracker};
 use realface::{EngineConfig, Error, FaceEngine, Result, RgbImage};
@@ -31,10 +31,9 @@ pub struct BenchArgs<'a> {
     pub threads: usize,
     pub iterations: usize,
     pub detect_every: usize,
-    /// The passive models on every n-th tick, the embedding on every n-th
-    /// due frame (a schedule's `between` phase: a session's steady state).
-    pub rates: Rates,
-    pub schedule: String,
+    /// The analysis schedule; the pipeline runs its `between` phase (a
+    /// session's steady state).
+    pub schedule: AnalysisSchedule,
     pub json: bool,
 }
 
@@ -174,15 +173,12 @@ struct Pipeline {
     action: Option<AnswerDetector>,
     pad: PadEvidence,
     face_frames: usize,
-    rates: Rates,
-    /// Ticks of the passive interval and embedding-due frames so far.
-    ticks: u64,
-    embeds_due: u64,
-    last_tick: Option<u64>,
+    schedule: AnalysisSchedule,
+    cadence: Cadence,
 }
 
 impl Pipeline {
-    fn new(detect_every: usize, rates: Rates) -> Self {
+    fn new(detect_every: usize, schedule: AnalysisSchedule) -> Self {
         Self {
             tracker: Tracker::new(detect_every),
             history: History::default(),
@@ -190,10 +186,8 @@ impl Pipeline {
             action: None,
             pad: PadEvidence::default(),
             face_frames: 0,
-            rates,
-            ticks: 0,
-            embeds_due: 0,
-            last_tick: None,
+            schedule,
+            cadence: Cadence::default(),
         }
     }
 
@@ -210,34 +204,30 @@ impl Pipeline {
         let TrackOutcome::Face(t) = self.tracker.next(engine, img)? else {
             return Ok(None);
         };
-        // the schedule's passive ticks and embedding-due frames, thinned by
-        // its rates as a session's steady state runs them
-        let tick = self
-            .last_tick
-            .is_none_or(|l| t_ms.saturating_sub(l) >= PadOptions::default().interval_ms);
-        let due = tick && self.ticks.is_multiple_of(u64::from(self.rates.pad_every));
-        if tick {
-            self.ticks += 1;
-            self.last_tick = Some(t_ms);
-        }
-        // a session embeds its first face frame and every embed_every-th
+        // a session embeds its first face frame and every embed_every-th;
+        // the schedule's steady state thins them and the passive ticks as a
+        // session's cadence does (every tick from the start: the peer has
+        // no warm-up of the passive samples)
         self.face_frames += 1;
-        let embed_due = self.face_frames == 1
+        let first = self.face_frames == 1;
+        let embed_due = first
             || self
                 .face_frames
                 .is_multiple_of(SessionOptions::default().embed_every);
-        let embed = embed_due
-            && (self.face_frames == 1
-                || self
-                    .embeds_due
-                    .is_multiple_of(u64::from(self.rates.embed_every)));
-        if embed_due {
-            self.embeds_due += 1;
-        }
-        let (m, e) = measure_and_embed(engine, img, &t.mesh, &t.map, &t.bbox, due, embed)?;
+        let due = self.cadence.due(
+            &self.schedule,
+            Phase::Between,
+            t_ms,
+            PadOptions::default().interval_ms,
+            false,
+            embed_due,
+            first,
+        );
+        self.cadence.advance(t_ms, due);
+        let (m, e) = measure_and_embed(engine, img, &t.mesh, &t.map, &t.bbox, due.pad, due.embed)?;
         std::hint::black_box(e);
         if let Some(p) = m.pad {
-            self.pad.push(t_ms, p);
+            self.pad.push(p);
         }
         let f = m.features;
         self.history.push(t_ms, f);
@@ -290,7 +280,7 @@ fn run_pipeline(
     quiet: bool,
 ) -> Result<PipelineRun> {
     let n = bytes.len();
-    let mut pipe = Pipeline::new(args.detect_every, args.rates);
+    let mut pipe = Pipeline::new(args.detect_every, args.schedule.clone());
     let pb = if quiet {
         ProgressBar::hidden()
     } else {
@@ -454,9 +444,9 @@ pub fn bench(args: &BenchArgs, cfg: EngineConfig) -> Result<()> {
         frame_size,
         ort_intra_threads: args.threads,
         detect_every: args.detect_every,
-        schedule: args.schedule.clone(),
-        pad_every: args.rates.pad_every,
-        embed_every: args.rates.embed_every,
+        schedule: args.schedule.name.clone(),
+        pad_every: args.schedule.rates(Phase::Between).pad_every,
+        embed_every: args.schedule.rates(Phase::Between).embed_every,
         parallel_stages,
         stages,
         pipeline_frames: args.iterations,
@@ -607,10 +597,7 @@ impl BenchCmd {
             threads: *threads,
             iterations: *iterations,
             detect_every: *detect_every,
-            rates: AnalysisSchedule::named(schedule)
-                .map_err(|e| ("bench".to_string(), e))?
-                .rates(Phase::Between),
-            schedule: schedule.clone(),
+            schedule: AnalysisSchedule::named(schedule).map_err(|e| ("bench".to_string(), e))?,
             json: *json,
         };
         bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e))

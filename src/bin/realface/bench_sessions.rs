@@ -161,10 +161,10 @@ pub fn bench_sessions(args: &SessionBenchArgs, cfg: EngineConfig) -> Result<()> 
             "--rounds and --threads must be at least 1",
         ));
     }
-    let schedules = args
-        .schedules
-        .split(',')
-        .map(|n| AnalysisSchedule::named(n.trim()))
+    let names: Vec<&str> = args.schedules.split(',').map(str::trim).collect();
+    let schedules = names
+        .iter()
+        .map(|n| AnalysisSchedule::named(n))
         .collect::<Result<Vec<_>>>()?;
     let actions = args
         .actions
@@ -185,15 +185,10 @@ pub fn bench_sessions(args: &SessionBenchArgs, cfg: EngineConfig) -> Result<()> 
             .with_parallel_stages(false),
     )?);
     let reference = engine.load(args.reference)?;
-    let names: Vec<String> = args
-        .schedules
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .collect();
     let mut reports: Vec<ScheduleReport> = names
         .iter()
         .map(|n| ScheduleReport {
-            name: n.clone(),
+            name: n.to_string(),
             ..ScheduleReport::default()
         })
         .collect();

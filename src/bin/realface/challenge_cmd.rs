@@ -220,7 +220,7 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
             path: out.clone(),
             source: e,
         })?;
-        let summary = evaluate(&engine, &m, args, analysis, &out, &stage)?;
+        let summary = evaluate(&engine, &m, &options, args, analysis, &out, &stage)?;
         rows.push(json!({"schedule": analysis.name, "summary": summary}));
     }
     if args.analysis.len() > 1 {
@@ -239,12 +239,12 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
 fn evaluate(
     engine: &Arc<FaceEngine>,
     m: &Material,
+    options: &SessionOptions,
     args: &ChallengeArgs,
     analysis: &realface::session::schedule::AnalysisSchedule,
     out: &Path,
     stage: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
-    let options = SessionOptions::default().with_detect_every(args.detect_every);
     let mut base = Tuning {
         detect_every: args.detect_every,
         schedule: analysis.clone(),

@@ -101,8 +101,6 @@ pub struct PadEvidence {
     fr: Vec<f32>,
     #[serde(skip)]
     mf: Vec<f32>,
-    #[serde(skip)]
-    last_ms: Option<u64>,
 }
 
 impl Default for PadEvidence {
@@ -147,21 +145,13 @@ impl PadEvidence {
             model: options.model,
             fr: Vec::new(),
             mf: Vec::new(),
-            last_ms: None,
         }
     }
 
-    /// Whether a face frame at `t_ms` should be scored.
-    pub fn due(&self, t_ms: u64, interval_ms: u64) -> bool {
-        self.last_ms
-            .is_none_or(|l| t_ms.saturating_sub(l) >= interval_ms)
-    }
-
     /// Adds one frame's scores.
-    pub fn push(&mut self, t_ms: u64, s: PadScores) {
+    pub fn push(&mut self, s: PadScores) {
         self.fr.push(clean(s.fr_liveness));
         self.mf.push(clean(s.minifasnet));
-        self.last_ms = Some(t_ms);
         self.samples = self.fr.len();
         self.median_real = median(&self.fr);
         self.median_minifasnet = median(&self.mf);
@@ -237,8 +227,8 @@ mod tests {
         };
         let mut e = PadEvidence::new(&o);
         assert!(e.is_attack(), "no evidence is an attack");
-        for (i, p) in [0.9, 0.01, 0.95, 0.99, f32::NAN].into_iter().enumerate() {
-            e.push(i as u64 * 100, both(p, 0.9));
+        for p in [0.9, 0.01, 0.95, 0.99, f32::NAN] {
+            e.push(both(p, 0.9));
         }
         assert_eq!(e.samples, 5);
         assert_eq!(e.median_real, Some(0.9));
@@ -246,8 +236,8 @@ mod tests {
         assert!(e.score() > 60.0 && e.score() <= 100.0);
         // one model fooled, the other not: an attack
         let mut s = PadEvidence::new(&o);
-        for i in 0..6 {
-            s.push(i * 100, both(0.99, 0.01));
+        for _ in 0..6 {
+            s.push(both(0.99, 0.01));
         }
         assert!(s.is_attack());
         assert!(s.score() < 50.0);
@@ -256,19 +246,10 @@ mod tests {
             model: PadChoice::FrLiveness,
             ..o
         });
-        for i in 0..6 {
-            fr_only.push(i * 100, both(0.99, 0.01));
+        for _ in 0..6 {
+            fr_only.push(both(0.99, 0.01));
         }
         assert!(!fr_only.is_attack());
-    }
-
-    #[test]
-    fn due_respects_the_interval() {
-        let mut e = PadEvidence::default();
-        assert!(e.due(0, 100));
-        e.push(0, both(1.0, 1.0));
-        assert!(!e.due(50, 100));
-        assert!(e.due(100, 100));
     }
 
     #[test]
