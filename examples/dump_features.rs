@@ -5,33 +5,14 @@
 //! `cargo run --release --example dump_features -- DIR`
 //! `cargo run --release --example dump_features -- --attack PHOTO perspective|affine|rotation|blur|bend|still`
 
-use realface::eval::attacks::{synthesize, AttackKind};
-use realface::eval::clips::frame_files;
+#[path = "common/frames.rs"]
+mod common;
+
 use realface::liveness::features::FrameFeatures;
-use realface::{EngineConfig, Error, FaceEngine, RgbImage};
 
 fn main() -> realface::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let engine = FaceEngine::new(EngineConfig::default())?;
-    let frames: Vec<RgbImage> = match args.as_slice() {
-        [flag, photo, kind] if flag == "--attack" => {
-            let kind = AttackKind::ALL
-                .into_iter()
-                .find(|k| k.name() == kind)
-                .ok_or(Error::invalid("kind", "unknown attack kind"))?;
-            synthesize(&engine.load(photo)?, kind, 40, 1)
-        }
-        [dir] => frame_files(dir.as_ref())?
-            .iter()
-            .map(|f| engine.load(f))
-            .collect::<Result<_, _>>()?,
-        _ => {
-            return Err(Error::invalid(
-                "args",
-                "usage: dump_features DIR | --attack PHOTO KIND",
-            ))
-        }
-    };
+    let (engine, frames) =
+        common::engine_and_frames(40, "usage: dump_features DIR | --attack PHOTO KIND")?;
     println!(
         "frame,faces,ear_norm,mar_norm,yaw,pitch,roll,nose_offset,nose_offset_v,face_aspect,width"
     );

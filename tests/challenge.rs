@@ -499,7 +499,8 @@ fn eval_challenge_runs_small() {
             .unwrap_or(0)
             >= 2
     );
-    // the browser's prompt mode, one clip
+    // the browser's prompt mode, under `full` and under `tracked` (the
+    // detector every 5th frame: observed apart)
     let sched = out.join("scheduled");
     let status = cli()
         .args(["eval", "challenge", "--clips"])
@@ -515,21 +516,40 @@ fn eval_challenge_runs_small() {
             "--no-photo-attacks",
             "--prompt-mode",
             "scheduled",
+            "--analysis-schedules",
+            "full,tracked",
             "--out",
         ])
         .arg(&sched)
         .status()
         .expect("run");
     assert!(status.success());
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(sched.join("report.json")).expect("report"))
-            .expect("json");
-    assert_eq!(r["tuning_base"]["prompt"]["mode"], "scheduled");
+    let json = |p: std::path::PathBuf| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&p).expect("report")).expect("json")
+    };
+    for name in ["full", "tracked"] {
+        let r = json(sched.join(name).join("report.json"));
+        assert_eq!(r["tuning_base"]["prompt"]["mode"], "scheduled");
+        assert_eq!(
+            r["summary"]["attack_pass_held_out"]["pre-recorded/turn_left"]["runs"].as_u64(),
+            Some(8),
+            "{name}: {}",
+            r["summary"]
+        );
+    }
+    let rows = json(sched.join("schedules.json"));
+    let rates: Vec<_> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| (r["schedule"].clone(), r["detect_every"].clone()))
+        .collect();
     assert_eq!(
-        r["summary"]["attack_pass_held_out"]["pre-recorded/turn_left"]["runs"].as_u64(),
-        Some(8),
-        "{}",
-        r["summary"]
+        rates,
+        [
+            (Value::from("full"), Value::from(1)),
+            (Value::from("tracked"), Value::from(5))
+        ]
     );
     for f in ["window.png", "window.svg"] {
         assert!(

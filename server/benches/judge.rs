@@ -3,8 +3,8 @@
 //! session with the stored reference and the challenge of its certifyId),
 //! with the session's model calls one after the other (one core: the
 //! per-core figure), under each analysis schedule (`full` and the
-//! default, `realface::session::schedule`) on the same upload in the same
-//! run. Two uploads:
+//! default, `realface::session::schedule`; `JUDGE_SCHEDULES=full,default,tracked`
+//! names others) on the same upload in the same run. Two uploads:
 //!
 //! - `failing`: a phone selfie video decoded by FFmpeg at its own rate,
 //!   asked for a blink; with the fixed nonce its natural blinks do not
@@ -15,7 +15,7 @@
 //!   device uploads them; it ends SUCCESS.
 //!
 //! Throughput is in judged frames; the verdict, the verdicts a minute per
-//! core, and the default's ratio to `full` (alternating runs) are printed
+//! core, and each schedule's ratio to the first (alternating runs) are printed
 //! beside it. The data: $REALFACE_DATA, else ../shared/data;
 //! `JUDGE_SECONDS` sets the measuring time of each variant (30 s).
 //!
@@ -133,7 +133,12 @@ fn bench_judge(c: &mut Criterion) {
         FaceEngine::new(EngineConfig::default().with_parallel_stages(false))
             .expect("engine (run scripts/setup.sh)"),
     );
-    let schedules = [AnalysisSchedule::full(), SessionOptions::default().schedule];
+    let schedules: Vec<AnalysisSchedule> = std::env::var("JUDGE_SCHEDULES")
+        .unwrap_or_else(|_| "full,default".into())
+        .split(',')
+        .map(|n| AnalysisSchedule::named(n.trim()).expect("JUDGE_SCHEDULES: known names"))
+        .collect();
+    let n = schedules.len();
     for upload in [failing_upload(&engine), success_upload(&engine)] {
         let run = |schedule: &AnalysisSchedule| {
             let t = Instant::now();
@@ -149,9 +154,9 @@ fn bench_judge(c: &mut Criterion) {
             (j.result, t.elapsed().as_secs_f64())
         };
         // the ratio from alternating runs (the machine's noise hits both)
-        let mut secs = [0.0f64; 2];
+        let mut secs = vec![0.0f64; n];
         for round in 0..4 {
-            for k in [round % 2, 1 - round % 2] {
+            for k in (0..n).map(|i| (i + round) % n) {
                 let (r, s) = run(&schedules[k]);
                 if round == 0 {
                     eprintln!(
@@ -167,14 +172,16 @@ fn bench_judge(c: &mut Criterion) {
                 secs[k] += s / 4.0;
             }
         }
-        eprintln!(
-            "judge/{}: verdicts per core-minute: full {:.1}, {} {:.1} ({:.2}x)",
-            upload.name,
-            60.0 / secs[0],
-            schedules[1].name,
-            60.0 / secs[1],
-            secs[0] / secs[1]
-        );
+        for k in 0..n {
+            eprintln!(
+                "judge/{}: verdicts per core-minute: {} {:.1} ({:.2}x {})",
+                upload.name,
+                schedules[k].name,
+                60.0 / secs[k],
+                secs[0] / secs[k],
+                schedules[0].name
+            );
+        }
         let frames = run(&schedules[0]).0.frames as u64;
         group.throughput(Throughput::Elements(frames));
         for schedule in &schedules {

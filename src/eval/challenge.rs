@@ -142,11 +142,10 @@ pub struct Tuning {
     pub minifasnet_threshold: f32,
     /// The passive models the gate reads.
     pub pad_model: PadChoice,
-    /// Which frames run the passive models and the embedding.
+    /// Which frames run the detector, the passive models and the embedding
+    /// (its detector rate is the recording's: a replay observes as its
+    /// recording did).
     pub schedule: AnalysisSchedule,
-    /// The detector at least every n-th frame (the recording's: a replay
-    /// observes as its recording did).
-    pub detect_every: usize,
 }
 
 impl Default for Tuning {
@@ -158,7 +157,6 @@ impl Default for Tuning {
             minifasnet_threshold: PadOptions::default().minifasnet_threshold,
             pad_model: PadOptions::default().model,
             schedule: SessionOptions::default().schedule,
-            detect_every: SessionOptions::default().detect_every,
         }
     }
 }
@@ -236,7 +234,6 @@ pub fn options(spec: ChallengeSpec, schedule: &Schedule, tuning: &Tuning) -> Ses
             ..PadOptions::default()
         })
         .with_schedule(tuning.schedule.clone())
-        .with_detect_every(tuning.detect_every)
 }
 
 /// Replays one session over a recorded sequence.

@@ -37,7 +37,7 @@ pub mod track;
 pub mod ui;
 mod verdict;
 
-pub use options::{SessionOptions, DEFAULT_DETECT_EVERY};
+pub use options::SessionOptions;
 
 use std::sync::Arc;
 
@@ -277,7 +277,7 @@ impl VerificationSession {
             flat: FlatMotion::default(),
             pad: PadEvidence::new(&options.pad),
             cadence: schedule::Cadence::default(),
-            tracker: Tracker::new(options.detect_every),
+            tracker: Tracker::new(options.schedule.detect_every),
             external: None,
             first_ms: None,
             last_ms: None,

@@ -61,11 +61,6 @@ pub struct SessionOptions {
     pub max_fps: f64,
     /// Action detector thresholds.
     pub params: ActionParams,
-    /// Run the face detector at least every n-th frame; in between, follow
-    /// the face with the previous frame's mesh region (1 = detect every
-    /// frame, the default; see [`DEFAULT_DETECT_EVERY`] for why). A second
-    /// face is seen within n frames.
-    pub detect_every: usize,
     /// Which frames run the passive models and the embedding, per phase of
     /// the session (see [`super::schedule`]). The default is
     /// [`AnalysisSchedule::sparse`]: about half the model time of
@@ -80,13 +75,6 @@ pub struct SessionOptions {
     /// the server that decides ([`super::VerificationSession::evidence`]).
     pub record_evidence: bool,
 }
-
-/// Default of [`SessionOptions::detect_every`]: detect every frame. Tracking
-/// (n > 1) was measured to let synthetic photo attacks through (the mesh
-/// region drifting on a moving print produces spurious blinks and turns:
-/// affine 5/50, blur 6/50, real prints 3/50 passed at n = 5 against 0/50 at
-/// n = 1), so it stays an opt-in for non-security uses.
-pub const DEFAULT_DETECT_EVERY: usize = 1;
 
 /// Default of [`SessionOptions::template_frames`].
 pub const DEFAULT_TEMPLATE_FRAMES: usize = 5;
@@ -107,7 +95,6 @@ impl Default for SessionOptions {
             max_frames: 3_000,
             max_fps: 60.0,
             params: ActionParams::default(),
-            detect_every: DEFAULT_DETECT_EVERY,
             pad: PadOptions::default(),
             schedule: AnalysisSchedule::sparse(),
             record_evidence: false,
@@ -224,10 +211,11 @@ impl SessionOptions {
         self
     }
 
-    /// Run the face detector at least every n-th frame.
+    /// Run the face detector at least every n-th frame (the schedule's
+    /// [`AnalysisSchedule::detect_every`]).
     #[must_use]
     pub fn with_detect_every(mut self, detect_every: usize) -> Self {
-        self.detect_every = detect_every;
+        self.schedule.detect_every = detect_every;
         self
     }
 
@@ -266,10 +254,10 @@ impl SessionOptions {
                 format!("{} is outside 1..=64", self.template_frames),
             ));
         }
-        if self.embed_every == 0 || self.max_frames == 0 || self.detect_every == 0 {
+        if self.embed_every == 0 || self.max_frames == 0 {
             return Err(Error::invalid(
                 "embed_every",
-                "embed_every, max_frames and detect_every must be at least 1",
+                "embed_every and max_frames must be at least 1",
             ));
         }
         self.pad.validate()?;

@@ -67,7 +67,7 @@ pub enum FrameObs {
 /// The options that decide what is observed: a replay must use the same.
 fn observed_with(o: &SessionOptions) -> (usize, usize, u64, u64, usize) {
     (
-        o.detect_every,
+        o.schedule.detect_every,
         o.embed_every,
         o.pad.interval_ms,
         (o.max_fps * 1000.0) as u64,
@@ -96,9 +96,11 @@ fn ticket(id: &str, nonce: &str) -> Result<super::certify::CertifyTicket> {
 impl ObservationLog {
     /// Observes `frames` as a session with `options` would (the challenge
     /// and the session's limits play no part), with the
-    /// [`super::schedule::AnalysisSchedule::full`] schedule whatever
-    /// `options.schedule` says: a replay runs any schedule over it, since
-    /// a schedule's analysed frames are a subset of `full`'s. Recording stops where every
+    /// [`super::schedule::AnalysisSchedule::full`] schedule at
+    /// `options.schedule`'s detector rate
+    /// ([`super::schedule::AnalysisSchedule::recording`]): a replay runs
+    /// any schedule with that detector rate over it, since a schedule's
+    /// analysed frames are a subset of `full`'s. Recording stops where every
     /// session over these frames would end whatever its schedule: several
     /// faces, a changed face, a model failure.
     pub fn record<'a>(
@@ -110,9 +112,7 @@ impl ObservationLog {
             engine.clone(),
             ticket("observation-log", &"0".repeat(32))?,
             Reference::Server,
-            options
-                .clone()
-                .with_schedule(super::schedule::AnalysisSchedule::full()),
+            options.clone().with_schedule(options.schedule.recording()),
         )?;
         s.recording = Some(Vec::new());
         for f in frames {

@@ -20,6 +20,13 @@
 //! analyses are always a subset of the frames [`AnalysisSchedule::full`]
 //! analyses, so a recording made with `full` replays any schedule exactly
 //! ([`super::replay::ObservationLog::replay`]).
+//!
+//! The schedule also sets the detector's rate, [`AnalysisSchedule::detect_every`]:
+//! between detections the face is tracked ([`crate::track::Tracker`]).
+//! Tracking changes what the mesh sees, so schedules with different
+//! detector rates need recordings of their own (made with that rate, and
+//! otherwise `full`): `eval challenge --analysis-schedules` makes one per
+//! rate.
 
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +129,12 @@ pub struct AnalysisSchedule {
     /// An embedding at least this often (ms) on a due frame, whatever the
     /// phase: the same-face check's minimum rate.
     pub max_embed_gap_ms: u64,
+    /// The face detector on at least every n-th frame, the face tracked by
+    /// the mesh in between (1: every frame). Whatever n, a frame whose mesh
+    /// drifted from the region it ran in is detected (the face, or a print,
+    /// moved), and so is the frame after a detection that found the face
+    /// moving ([`crate::track`]); a second face is seen within n frames.
+    pub detect_every: usize,
 }
 
 impl Default for AnalysisSchedule {
@@ -131,7 +144,7 @@ impl Default for AnalysisSchedule {
 }
 
 /// The names [`AnalysisSchedule::named`] knows.
-pub const SCHEDULE_NAMES: [&str; 4] = ["full", "default", "lean", "sparse"];
+pub const SCHEDULE_NAMES: [&str; 5] = ["full", "default", "lean", "sparse", "tracked"];
 
 impl AnalysisSchedule {
     /// Every model at its full rate in every phase (the behaviour before
@@ -146,6 +159,7 @@ impl AnalysisSchedule {
             hold: Rates::FULL,
             done: Rates::FULL,
             max_embed_gap_ms: 0,
+            detect_every: 1,
         }
     }
 
@@ -170,6 +184,7 @@ impl AnalysisSchedule {
             hold: thin,
             done: thin,
             max_embed_gap_ms: 700,
+            detect_every: 1,
         }
     }
 
@@ -194,16 +209,41 @@ impl AnalysisSchedule {
             hold: thin,
             done: thin,
             max_embed_gap_ms: 1000,
+            detect_every: 1,
         }
     }
 
-    /// A schedule by name: `full`, `lean`, `sparse`, or `default` (the
+    /// [`AnalysisSchedule::sparse`] with the detector on every 5th frame
+    /// and the face tracked in between.
+    pub fn tracked() -> Self {
+        Self {
+            name: "tracked".into(),
+            detect_every: 5,
+            ..Self::sparse()
+        }
+    }
+
+    /// This schedule with the detector on every n-th frame.
+    #[must_use]
+    pub fn with_detect_every(mut self, detect_every: usize) -> Self {
+        self.detect_every = detect_every;
+        self
+    }
+
+    /// What a recording for this schedule observes with: every model at
+    /// `full`'s rates, the detector at this schedule's.
+    pub fn recording(&self) -> Self {
+        Self::full().with_detect_every(self.detect_every)
+    }
+
+    /// A schedule by name: `full`, `lean`, `sparse`, `tracked`, or `default` (the
     /// schedule of [`super::SessionOptions::default`]).
     pub fn named(name: &str) -> Result<Self> {
         match name {
             "full" => Ok(Self::full()),
             "lean" => Ok(Self::lean()),
             "sparse" => Ok(Self::sparse()),
+            "tracked" => Ok(Self::tracked()),
             "default" => Ok(super::SessionOptions::default().schedule),
             other => Err(Error::invalid(
                 "schedule",
@@ -237,8 +277,15 @@ impl AnalysisSchedule {
             .unwrap_or(1)
     }
 
-    /// Checks the values: every rate in 1..=30, the gap at most 10 s.
+    /// Checks the values: every rate and the detector's in 1..=30, the gap
+    /// at most 10 s.
     pub fn validate(&self) -> Result<()> {
+        if !(1..=30).contains(&self.detect_every) {
+            return Err(Error::invalid(
+                "schedule.detect_every",
+                format!("{} is outside 1..=30", self.detect_every),
+            ));
+        }
         for phase in Phase::ALL {
             let r = self.rates(phase);
             for (what, v) in [("pad_every", r.pad_every), ("embed_every", r.embed_every)] {

@@ -522,18 +522,21 @@ pub struct BenchCmd {
     /// Frames through the per-frame pipeline (RSS is read after 100 and after all).
     #[arg(long, default_value_t = 10_000)]
     pub iterations: usize,
-    /// Run the detector every n-th frame and track in between (sessions use 1).
-    #[arg(long, default_value_t = 1)]
-    pub detect_every: usize,
+    /// Run the detector every n-th frame and track in between (by default
+    /// the schedule's rate).
+    #[arg(long)]
+    pub detect_every: Option<usize>,
     /// The per-frame pipeline runs this analysis schedule's `between`
-    /// rates (a session's steady state): `full`, `default`, `lean`, `sparse`.
+    /// rates (a session's steady state) and its detector rate: `full`,
+    /// `default`, `lean`, `sparse`, `tracked`.
     #[arg(long, default_value = "default")]
     pub schedule: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
     /// Whole sessions instead: one per analysis schedule (`full`,
-    /// `default`, `lean`) over --video, in alternating rounds.
+    /// `default`, `lean`, `sparse`, `tracked`) over --video, in alternating
+    /// rounds.
     #[arg(long, requires_all = ["reference", "video", "actions"])]
     pub schedules: Option<String>,
     /// The sessions' reference photo.
@@ -592,12 +595,13 @@ impl BenchCmd {
                 .map_err(|e| ("bench".to_string(), e));
         }
 
+        let schedule = AnalysisSchedule::named(schedule).map_err(|e| ("bench".to_string(), e))?;
         let args = BenchArgs {
             frames,
             threads: *threads,
             iterations: *iterations,
-            detect_every: *detect_every,
-            schedule: AnalysisSchedule::named(schedule).map_err(|e| ("bench".to_string(), e))?,
+            detect_every: detect_every.unwrap_or(schedule.detect_every),
+            schedule,
             json: *json,
         };
         bench(&args, config(cli)).map_err(|e| ("bench".to_string(), e))

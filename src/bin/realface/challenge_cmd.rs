@@ -36,10 +36,9 @@ pub struct ChallengeArgs<'a> {
     pub prompt_mode: realface::session::prompt::PromptMode,
     /// Whether answers are held until a release cue (the default).
     pub release: bool,
-    /// The sessions' analysis schedules (each on the same observations).
+    /// The sessions' analysis schedules (those with the same detector rate
+    /// on the same observations).
     pub analysis: Vec<realface::session::schedule::AnalysisSchedule>,
-    /// The detector at least every n-th frame, tracking in between.
-    pub detect_every: usize,
 }
 
 fn write(path: &Path, text: String) -> Result<()> {
@@ -197,7 +196,6 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
     let engine = Arc::new(FaceEngine::new(
         cfg.with_sessions_per_model(2).with_intra_threads(1),
     )?);
-    let options = SessionOptions::default().with_detect_every(args.detect_every);
     let clock = std::time::Instant::now();
     let stage = |what: &str| {
         eprintln!(
@@ -205,23 +203,30 @@ pub fn eval_challenge(args: &ChallengeArgs, cfg: EngineConfig) -> Result<()> {
             clock.elapsed().as_secs_f64()
         )
     };
-    let m = load(&engine, &options, &args.sources)?;
-    stage("observed");
-    // every schedule on the same observations (`full`'s: a schedule's
+    // one recording per detector rate (`full`'s models at that rate); every
+    // schedule with that rate on the same observations (a schedule's
     // analysed frames are a subset of them)
+    let mut rates: Vec<usize> = args.analysis.iter().map(|a| a.detect_every).collect();
+    rates.sort_unstable();
+    rates.dedup();
     let mut rows = Vec::new();
-    for analysis in &args.analysis {
-        let out = if args.analysis.len() > 1 {
-            args.out.join(&analysis.name)
-        } else {
-            args.out.to_path_buf()
-        };
-        std::fs::create_dir_all(&out).map_err(|e| Error::Io {
-            path: out.clone(),
-            source: e,
-        })?;
-        let summary = evaluate(&engine, &m, &options, args, analysis, &out, &stage)?;
-        rows.push(json!({"schedule": analysis.name, "summary": summary}));
+    for rate in rates {
+        let options = SessionOptions::default().with_detect_every(rate);
+        let m = load(&engine, &options, &args.sources)?;
+        stage(&format!("observed with the detector every {rate} frames"));
+        for analysis in args.analysis.iter().filter(|a| a.detect_every == rate) {
+            let out = if args.analysis.len() > 1 {
+                args.out.join(&analysis.name)
+            } else {
+                args.out.to_path_buf()
+            };
+            std::fs::create_dir_all(&out).map_err(|e| Error::Io {
+                path: out.clone(),
+                source: e,
+            })?;
+            let summary = evaluate(&engine, &m, &options, args, analysis, &out, &stage)?;
+            rows.push(json!({"schedule": analysis.name, "detect_every": rate, "summary": summary}));
+        }
     }
     if args.analysis.len() > 1 {
         let text = serde_json::to_string_pretty(&rows)
@@ -246,7 +251,6 @@ fn evaluate(
     stage: &dyn Fn(&str),
 ) -> Result<serde_json::Value> {
     let mut base = Tuning {
-        detect_every: args.detect_every,
         schedule: analysis.clone(),
         ..Tuning::default()
     };
@@ -704,17 +708,18 @@ pub struct EvalChallengeCmd {
     #[arg(long)]
     pub no_release: bool,
     /// The sessions' analysis schedules, comma-separated (`full`,
-    /// `default`, `lean`, `sparse`): the observations are `full`'s, made
-    /// once, and each replay runs its schedule's subset of them. With
-    /// several, each schedule's report goes to OUT/<its name>/ (`default`
-    /// is `sparse`) and the summaries side by side to OUT/schedules.json.
+    /// `default`, `lean`, `sparse`, `tracked`): the observations are
+    /// `full`'s at each schedule's detector rate, made once per rate, and
+    /// each replay runs its schedule's subset of them. With several, each
+    /// schedule's report goes to OUT/<its name>/ and the summaries side by
+    /// side to OUT/schedules.json.
     #[arg(long, default_value = "default")]
     pub analysis_schedules: String,
-    /// Observe with the detector at least every n-th frame, following the
-    /// face with the previous mesh's region in between (1: every frame, as
-    /// sessions do).
-    #[arg(long, default_value_t = 1)]
-    pub detect_every: usize,
+    /// Every schedule with the detector at least every n-th frame,
+    /// following the face with the mesh in between (by default each
+    /// schedule's own rate: 1 for `full`).
+    #[arg(long)]
+    pub detect_every: Option<usize>,
 }
 
 impl EvalChallengeCmd {
@@ -737,7 +742,14 @@ impl EvalChallengeCmd {
         } = self;
         let analysis = analysis_schedules
             .split(',')
-            .map(|n| realface::session::schedule::AnalysisSchedule::named(n.trim()))
+            .map(|n| {
+                let a = realface::session::schedule::AnalysisSchedule::named(n.trim())?;
+                let a = match detect_every {
+                    Some(d) => a.with_detect_every(*d),
+                    None => a,
+                };
+                a.validate().map(|()| a)
+            })
             .collect::<Result<Vec<_>>>()
             .map_err(|e| ("eval challenge".to_string(), e))?;
 
@@ -757,7 +769,6 @@ impl EvalChallengeCmd {
             multi_schedules: *multi_schedules,
             release: !no_release,
             analysis,
-            detect_every: *detect_every,
             prompt_mode: match prompt_mode.as_str() {
                 "device" => realface::session::prompt::PromptMode::Device,
                 "scheduled" => realface::session::prompt::PromptMode::Scheduled,
