@@ -178,7 +178,6 @@ pub struct Tracker {
     roi: Option<Roi>,
     anchor: Option<Anchor>,
     pending: Option<Pending>,
-    drift: Drift,
     moving: bool,
 }
 
@@ -192,7 +191,6 @@ impl Tracker {
             roi: None,
             anchor: None,
             pending: None,
-            drift: MAX_DRIFT,
             moving: false,
         }
     }
@@ -234,7 +232,7 @@ impl Tracker {
         let roi = Roi::from_face(&face);
         // the face moved since the previous frame: the next frame is
         // detected too (a mesh in a lagging region would be thrown away)
-        self.moving = self.roi.is_some_and(|prev| !self.drift.holds(&prev, &roi));
+        self.moving = self.roi.is_some_and(|prev| !MAX_DRIFT.holds(&prev, &roi));
         self.pending = Some(Pending::Detected {
             bbox: face.bbox,
             roi,
@@ -260,16 +258,16 @@ impl Tracker {
         };
         let (bbox, detected, next) = match pending {
             Pending::Detected { bbox, roi } => {
-                let anchor = Anchor::new(bbox, roi, &mesh);
-                self.anchor = Some(anchor);
-                (bbox, true, anchor.carry(&mesh).1)
+                // the detection's own region is where the next frame looks
+                self.anchor = Some(Anchor::new(bbox, roi, &mesh));
+                (bbox, true, roi)
             }
             Pending::Tracked(roi) => {
                 let Some(anchor) = self.anchor else {
                     return Ok(self.redetect());
                 };
                 let (bbox, implied) = anchor.carry(&mesh);
-                if !self.drift.holds(&roi, &implied) {
+                if !MAX_DRIFT.holds(&roi, &implied) {
                     return Ok(self.redetect());
                 }
                 self.since_detect += 1;
