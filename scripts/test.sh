@@ -44,10 +44,14 @@ step "cargo doc (library, server)" cargo doc --release --no-deps --features real
 unset RUSTDOCFLAGS
 # Everything the tests run is built with the `ci` profile (release without
 # link-time optimisation: the test binaries link in minutes, not a quarter
-# of an hour), in target/ci/: the C ABI's shared library (C example test)
-# and the desktop example (Xvfb test) too.
+# of an hour), in target/ci/: the desktop example (Xvfb test) too, and the
+# C ABI's shared library (C example test; bindings/c links the library the
+# examples built). Every cargo build here names --examples (or is a test
+# build): the dev-dependencies' features then unify into the library's
+# dependencies the same way in every step, so the library is compiled once
+# (a build without them compiled it, and the server, a second time).
 step "build examples" cargo build --profile ci --workspace --all-features --examples
-step "build cdylib" cargo rustc --profile ci --all-features --lib --crate-type cdylib
+step "build cdylib" cargo build --profile ci --workspace --all-features --lib --examples
 # a throwaway PostgreSQL server for the server's tests (stopped on exit)
 pgdir=$(mktemp -d /tmp/realface-pg.XXXXXX)
 trap 'bash scripts/pg.sh stop "$pgdir"; table' EXIT

@@ -60,7 +60,7 @@
 //! - `cli` (default): the `realface` tool; pulls in `eval` and `video`.
 //! - `eval`: the offline evaluation harness.
 //! - `video`: video files as frame sources (FFmpeg).
-//! - `ffi`: the C ABI; `cargo rustc --release --features ffi --lib --crate-type cdylib`.
+//! - `ffi`: the C ABI; `cargo build --release -p realface-c` (bindings/c) builds `librealface.so`.
 //! - `camera`: live capture (nokhwa). `gui`: the desktop example.
 
 #![deny(unsafe_code)]

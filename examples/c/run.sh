@@ -20,7 +20,7 @@ for tool in gcc ffmpeg; do
 done
 lib=${REALFACE_LIB_DIR:-}
 if [ -z "$lib" ]; then
-  (cd "$root" && cargo rustc --release --features ffi --lib --crate-type cdylib)
+  (cd "$root" && cargo build --release -p realface-c)
   lib="$root/target/release"
 fi
 [ -f "$lib/librealface.so" ] || { echo "run.sh: no librealface.so in $lib" >&2; exit 1; }

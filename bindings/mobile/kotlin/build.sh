@@ -34,7 +34,9 @@ jna=/usr/share/java/jna.jar
 [ -f "$jna" ] || { echo "kotlin: $jna missing: apt install libjna-java libjna-jni (scripts/system-deps.sh)" >&2; exit 1; }
 # the same features as the workspace build of scripts/test.sh, so nothing
 # is rebuilt there
-cargo build -q --profile "$PROFILE" --workspace --all-features --lib --bins
+# --examples: the dev-dependencies' features, as the test build's (scripts/test.sh),
+# so that after it nothing is compiled again
+cargo build -q --profile "$PROFILE" --workspace --all-features --lib --bins --examples
 lib=target/$PROFILE/librealface_mobile.so
 out=target/kotlin
 rm -rf "$out/gen" && mkdir -p "$out/gen"
