@@ -32,10 +32,9 @@ if [ ! -x "$kotlin/bin/kotlinc" ]; then
 fi
 jna=/usr/share/java/jna.jar
 [ -f "$jna" ] || { echo "kotlin: $jna missing: apt install libjna-java libjna-jni (scripts/system-deps.sh)" >&2; exit 1; }
-# the same features as the workspace build of scripts/test.sh, so nothing
-# is rebuilt there
-# --examples: the dev-dependencies' features, as the test build's (scripts/test.sh),
-# so that after it nothing is compiled again
+# --examples: the dev-dependencies' features unify as in scripts/test.sh's
+# builds (they all name --examples or are test builds), so after them nothing
+# is compiled again here
 cargo build -q --profile "$PROFILE" --workspace --all-features --lib --bins --examples
 lib=target/$PROFILE/librealface_mobile.so
 out=target/kotlin
