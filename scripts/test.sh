@@ -47,14 +47,16 @@ step "cargo doc (library, server)" cargo doc --profile ci --no-deps --features r
 unset RUSTDOCFLAGS
 # Everything the tests run is built with the `ci` profile (release without
 # link-time optimisation: the test binaries link in minutes, not a quarter
-# of an hour), in target/ci/: the desktop example (Xvfb test) too, and the
-# C ABI's shared library (C example test; bindings/c links the library the
-# examples built). Every cargo build here names --examples (or is a test
-# build): the dev-dependencies' features then unify into the library's
-# dependencies the same way in every step, so the library is compiled once
-# (a build without them compiled it, and the server, a second time).
-step "build examples" cargo build --profile ci --workspace --all-features --examples
-step "build cdylib" cargo build --profile ci --workspace --all-features --lib --examples
+# of an hour), in target/ci/, in one cargo build (one schedule for all of
+# it, no step waiting on its last crate alone): the libraries (the C ABI's
+# shared library from bindings/c, for the C example test), the binaries,
+# the examples (the desktop example's Xvfb test) and the test binaries. The
+# mobile step's build (--lib --bins --examples) is then a subset, nothing
+# to compile: every build here names --examples or --tests, so the
+# dev-dependencies' features unify into the library's dependencies the same
+# way each time, and the library is compiled once.
+step "build (libraries, binaries, examples, tests)" \
+  cargo build --profile ci --workspace --all-features --lib --bins --examples --tests
 # a throwaway PostgreSQL server for the server's tests (stopped on exit)
 pgdir=$(mktemp -d /tmp/realface-pg.XXXXXX)
 trap 'bash scripts/pg.sh stop "$pgdir"; table' EXIT
@@ -62,7 +64,6 @@ step "start PostgreSQL" bash scripts/pg.sh start "$pgdir"
 export REALFACE_TEST_PG
 REALFACE_TEST_PG=$(cat "$pgdir/url")
 log=$(mktemp)
-step "build tests" cargo test --profile ci --workspace --all-features --no-run
 # the test binaries two at a time (scripts/run_tests.py: the slow ones wait
 # on the clock for much of their run), then the doc tests
 tests() { python3 scripts/run_tests.py --profile ci --workspace --all-features 2>&1 | tee "$log"; }
