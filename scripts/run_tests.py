@@ -63,7 +63,10 @@ def test_binaries(cargo_args):
     """(key, source path, executable, package dir, package name) of every
     test binary the build makes, building them first."""
     cmd = ["cargo", "test", *cargo_args, "--no-run", "--message-format=json-render-diagnostics"]
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True).stdout
+    built = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if built.returncode != 0:
+        raise SystemExit(f"run_tests: `{' '.join(cmd)}` failed (status {built.returncode})")
+    out = built.stdout
     found = []
     for line in out.splitlines():
         try:
@@ -106,6 +109,8 @@ def main():
     for i, a in enumerate(cargo_args):
         if a == "--profile" and i + 1 < len(cargo_args):
             profile = cargo_args[i + 1]
+        elif a.startswith("--profile="):
+            profile = a.split("=", 1)[1]
         elif a == "--release":
             profile = "release"
     binaries = test_binaries(cargo_args)
