@@ -85,7 +85,12 @@ def test_binaries(cargo_args):
             src = str(Path(target["src_path"]).relative_to(pkg_dir))
         except ValueError:
             src = target["src_path"]
+        # a package's lib and a binary may share a name (realface's do):
+        # only integration tests go by the name alone
+        kinds = target.get("kind", [])
         key = f"{name}/{target['name']}"
+        if "test" not in kinds:
+            key += f" ({'/'.join(kinds)})"
         found.append((key, src, msg["executable"], pkg_dir, name))
     return found
 
