@@ -58,17 +58,6 @@ fn apfol_puppet(frames: &[realface::source::TimedFrame]) -> realface::eval::pupp
     )
 }
 
-fn perform(
-    reference: Reference,
-    p: &realface::eval::puppet::Puppet,
-    options: SessionOptions,
-    id: &str,
-) -> realface::session::result::AuthResult {
-    let mut s =
-        VerificationSession::new(engine(), ticket(id), reference, options).expect("session");
-    p.perform(&mut s, 0, 30_000)
-}
-
 fn run(
     reference: Reference,
     frames: &[RgbImage],
@@ -92,12 +81,23 @@ fn genuine_turns_pass_with_photos() {
     let frames = clip("apfol_real2");
     for kind in [PhotoKind::Original, PhotoKind::Mosaic] {
         let o = opts(&[Action::TurnLeft, Action::TurnRight]).with_photo(kind);
-        let r = perform(
+        let mut s = VerificationSession::new(
+            engine(),
+            ticket(&format!("turns-{kind:?}")),
             Reference::Photo(frames[0].clone()),
-            &p,
             o,
-            &format!("turns-{kind:?}"),
-        );
+        )
+        .expect("session");
+        let r = p.perform(&mut s, 0, 30_000);
+        // after the verdict either photo is served (a server keeps both):
+        // the result's own kind is its photo, the other is rendered apart
+        let other = match kind {
+            PhotoKind::Original => PhotoKind::Mosaic,
+            _ => PhotoKind::Original,
+        };
+        assert_eq!(s.photo(kind).expect("own kind"), r.photo);
+        let rendered = s.photo(other).expect("other kind").expect("a photo");
+        assert_ne!(Some(&rendered), r.photo.as_ref());
         for a in &r.actions {
             let (prompt, onset) = (a.prompt_ms.expect("prompt"), a.onset_ms.expect("onset"));
             assert!(onset >= prompt + 150 && onset <= prompt + 1000, "{a:?}");
