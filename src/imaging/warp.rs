@@ -367,17 +367,22 @@ mod tests {
         RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 10) as u8, (y * 10) as u8, 7]))
     }
 
-    /// The fixed-point paths (rotated and axis-aligned) agree with the float
-    /// bilinear sample within a quarter grey level, borders included.
-    #[test]
-    fn fixed_point_paths_match_float_bilinear() {
-        let img = RgbImage::from_fn(97, 61, |x, y| {
+    /// 97x61, every channel varying: no two neighbours alike.
+    fn texture() -> RgbImage {
+        RgbImage::from_fn(97, 61, |x, y| {
             image::Rgb([
                 (x * 37 % 251) as u8,
                 (y * 53 % 241) as u8,
                 ((x * y) % 239) as u8,
             ])
-        });
+        })
+    }
+
+    /// The fixed-point paths (rotated and axis-aligned) agree with the float
+    /// bilinear sample within a quarter grey level, borders included.
+    #[test]
+    fn fixed_point_paths_match_float_bilinear() {
+        let img = texture();
         let maps = [
             Affine::rotated_crop(Point::new(40.0, 30.0), 90.0, 0.3, 48.0),
             Affine::rotated_crop(Point::new(5.0, 55.0), 70.0, -2.0, 40.0),
@@ -413,13 +418,7 @@ mod tests {
     /// and rows at and past every edge (the border fast path).
     #[test]
     fn axis_aligned_path_equals_general_bit_for_bit() {
-        let img = RgbImage::from_fn(97, 61, |x, y| {
-            image::Rgb([
-                (x * 37 % 251) as u8,
-                (y * 53 % 241) as u8,
-                ((x * y) % 239) as u8,
-            ])
-        });
+        let img = texture();
         let maps = [
             letterbox(97, 61, 32),
             letterbox(61, 97, 40),
