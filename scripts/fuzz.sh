@@ -13,6 +13,12 @@ secs=${1:-60}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(photo_pipeline frame_push json_inputs ffi_calls)
+# how many fuzzers run at a time (a typo must not loop or skip them all)
+lanes=${REALFACE_FUZZ_JOBS:-2}
+if ! [[ "$lanes" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz: REALFACE_FUZZ_JOBS must be a whole number of at least 1, not '$lanes'" >&2
+  exit 2
+fi
 bash scripts/setup.sh
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 cargo run --profile ci --quiet --example fuzz_seeds
@@ -26,7 +32,6 @@ if [ $# -eq 0 ]; then
 else
   for t in "${targets[@]}"; do (cd fuzz && "${build[@]}" "$t"); done
 fi
-jobs=${REALFACE_FUZZ_JOBS:-2}
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 run() { # target: its output to $logs/target.log, its status to $logs/target.rc
@@ -58,8 +63,8 @@ report() { # target: its summary; a failure is reported, and counted
     failed=1
   fi
 }
-for ((i = 0; i < ${#targets[@]}; i += jobs)); do
-  batch=("${targets[@]:i:jobs}")
+for ((i = 0; i < ${#targets[@]}; i += lanes)); do
+  batch=("${targets[@]:i:lanes}")
   for t in "${batch[@]}"; do run "$t" & done
   wait
   for t in "${batch[@]}"; do report "$t"; done
