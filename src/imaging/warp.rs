@@ -32,6 +32,11 @@ impl Normalize {
         mean: 127.5,
         scale: 1.0 / 128.0,
     };
+
+    /// A pixel outside the source (black), normalised.
+    fn border(self) -> f32 {
+        (0.0 - self.mean) * self.scale
+    }
 }
 
 /// Samples the source at (x, y) (pixel centres at integer coordinates),
@@ -159,7 +164,7 @@ fn axis_aligned(src: &RgbImage, m: &[f32; 6], width: usize, norm: Normalize, out
     let (w, h) = (src.width() as usize, src.height() as usize);
     let raw = src.as_raw().as_slice();
     let stride = w * 3;
-    let border = (0.0 - norm.mean) * norm.scale;
+    let border = norm.border();
     // Per column: byte offset and weight when both neighbours are inside.
     let cols: Vec<Column> = (0..width)
         .map(|u| {
@@ -272,7 +277,7 @@ fn edge_pixel(src: &RgbImage, x: f32, y: f32, norm: Normalize, px: &mut [f32]) {
                 px[c] = (p[c] - norm.mean) * norm.scale;
             }
         }
-        None => px.fill((0.0 - norm.mean) * norm.scale),
+        None => px.fill(norm.border()),
     }
 }
 

@@ -189,12 +189,13 @@ impl VerificationSession {
     /// [`PhotoKind::None`] and for any session that did not succeed.
     pub fn photo(&self, kind: PhotoKind) -> Result<Option<String>> {
         match (&self.result, &self.best) {
-            // the result's own photo is of this kind: rendered once already
-            (Some(r), Some(_)) if r.auth_state == AuthState::Success && r.photo_kind == kind => {
-                Ok(r.photo.clone())
-            }
             (Some(r), Some(best)) if r.auth_state == AuthState::Success => {
-                self.render_photo(best, kind)
+                // the result's own photo is of this kind: rendered once already
+                if r.photo_kind == kind {
+                    Ok(r.photo.clone())
+                } else {
+                    self.render_photo(best, kind)
+                }
             }
             _ => Ok(None),
         }
